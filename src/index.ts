@@ -3,6 +3,39 @@
  * tool-call recovery, as a web-standard `fetch` handler.
  * @module
  */
-export { QueuegateError, InvalidRequestError, PayloadTooLargeError, NotFoundError, QueueFullError, QueueTimeoutError, UnavailableError, UpstreamError, UpstreamTimeoutError, AbortError } from './errors.js'
+export { createGateway, errorResponse } from './gateway/create-gateway.js'
+export type { Gateway } from './gateway/create-gateway.js'
+export { resolveGatewayOptions } from './gateway/gateway-options.js'
+export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode } from './gateway/gateway-options.js'
+export { parseUpstreamUrl } from './gateway/upstream.js'
+export type { UpstreamOptions } from './gateway/upstream.js'
+export type { JobRecord, JobStatus } from './gateway/job-registry.js'
+export { QueueScheduler } from './queue/queue-scheduler.js'
+export type { JobClass, JobRequest, Lease, QueueSchedulerOptions, SchedulerUpstream } from './queue/queue-scheduler.js'
+export { jobClassFor, threadKeyFor } from './queue/thread-key.js'
+export {
+  AbortError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  QueueFullError,
+  QueueTimeoutError,
+  QueuegateError,
+  UnavailableError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from './errors.js'
 export type { QueuegateErrorOptions } from './errors.js'
-export type * from './openai/types.js'
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionChunkChoice,
+  ChatCompletionDelta,
+  ChatCompletionMessage,
+  ChatCompletionRequest,
+  ChatMessage,
+  JsonValue,
+  ToolCall,
+  ToolCallDelta,
+  ToolDefinition,
+} from './openai/types.js'

@@ -1,1 +1,8 @@
-export const x = 1
+/**
+ * queuegate/server: the node:http bridge for `gateway.fetch` and a ready server.
+ * @module
+ */
+export { createRequestListener } from './request-listener.js'
+export type { FetchHandler, RequestListener, RequestListenerOptions } from './request-listener.js'
+export { serve } from './serve.js'
+export type { RunningServer, ServeOptions } from './serve.js'

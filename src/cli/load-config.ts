@@ -1,0 +1,317 @@
+/**
+ * Builds the server's settings from, in rising precedence: a JSON5 config file, environment
+ * variables (the first version's names keep working), and command-line flags. A bad value
+ * fails with one line that names the setting and what it expected.
+ * @module
+ */
+import JSON5 from 'json5'
+import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import type { UpstreamOptions } from '../gateway/upstream.js'
+
+/** Log levels, quietest first. */
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
+/** How much the CLI logs. */
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Everything the CLI needs to start. */
+export interface CliConfig {
+  gateway: GatewayOptions
+  port: number
+  host: string
+  logLevel: LogLevel
+  /** How long running requests may finish on SIGINT/SIGTERM. */
+  shutdownGraceMs: number
+  /** Notes for the log (e.g. a setting accepted but not yet acted on). */
+  warnings: string[]
+}
+
+/** A bad setting; `message` is the one line the CLI prints. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Flag values as commander hands them over (strings, booleans, or undefined when not given). */
+export type CliFlags = Record<string, string | boolean | undefined>
+
+/** Inputs of {@link loadConfig}. */
+export interface LoadConfigInput {
+  flags: CliFlags
+  env: Record<string, string | undefined>
+  /** Reads the config file (injected so tests need no files). */
+  readFile: (path: string) => string
+}
+
+/** A setting: its flag (commander's camelCase key), its env names, and its parser. */
+interface Setting {
+  key: SettingKey
+  flag: string
+  env: string[]
+  parse: (raw: string, name: string) => unknown
+}
+
+type SettingKey =
+  | 'upstreams'
+  | 'slots'
+  | 'models'
+  | 'port'
+  | 'host'
+  | 'readTimeout'
+  | 'logLevel'
+  | 'stickyHeader'
+  | 'stickyTtl'
+  | 'slotAffinity'
+  | 'batchMaxWaitMs'
+  | 'maxQueued'
+  | 'maxWaitMs'
+  | 'notifyAfterMs'
+  | 'queueNotify'
+  | 'queueMessage'
+  | 'textToolcalls'
+  | 'toolMode'
+  | 'maxBodyBytes'
+  | 'shutdownGraceMs'
+
+const list = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+
+function integer(min: number) {
+  return (raw: string, name: string): number => {
+    const value = Number(raw.trim())
+    if (raw.trim() === '' || !Number.isInteger(value) || value < min) throw new ConfigError(`${name}: expected a whole number >= ${min}, got ${JSON.stringify(raw)}`)
+    return value
+  }
+}
+
+function seconds(raw: string, name: string): number {
+  const value = Number(raw.trim())
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`${name}: expected a number of seconds > 0, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+function boolean(raw: string, name: string): boolean {
+  const value = raw.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true
+  if (['0', 'false', 'no', 'off'].includes(value)) return false
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`)
+}
+
+function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T> = {}) {
+  return (raw: string, name: string): T => {
+    const value = raw.trim().toLowerCase()
+    const aliased = aliases[value]
+    if (aliased !== undefined) return aliased
+    if ((values as readonly string[]).includes(value)) return value as T
+    throw new ConfigError(`${name}: expected one of ${[...values, ...Object.keys(aliases)].join(', ')}, got ${JSON.stringify(raw)}`)
+  }
+}
+
+function nonEmpty(raw: string, name: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${name}: must not be empty`)
+  return raw.trim()
+}
+
+const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
+// `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
+const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
+
+/** Every setting the CLI knows, with the first version's environment names. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'upstreams', flag: 'upstreams', env: ['LLM_UPSTREAMS', 'QUEUEGATE_UPSTREAMS'], parse: (raw, name) => nonEmptyList(raw, name) },
+  { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
+  { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
+  { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
+  { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
+  { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
+  { key: 'logLevel', flag: 'logLevel', env: ['LOG_LEVEL'], parse: oneOf<LogLevel>(LOG_LEVELS, { warning: 'warn', critical: 'error', fatal: 'error' }) },
+  { key: 'stickyHeader', flag: 'stickyHeader', env: ['STICKY_HEADER'], parse: nonEmpty },
+  { key: 'stickyTtl', flag: 'stickyTtl', env: ['AFFINITY_TTL_SEC'], parse: seconds },
+  { key: 'slotAffinity', flag: 'slotAffinity', env: ['SLOT_AFFINITY'], parse: boolean },
+  { key: 'batchMaxWaitMs', flag: 'batchMaxWaitMs', env: ['BATCH_MAX_WAIT_MS'], parse: integer(0) },
+  { key: 'maxQueued', flag: 'maxQueued', env: ['MAX_QUEUED'], parse: integer(0) },
+  { key: 'maxWaitMs', flag: 'maxWaitMs', env: ['MAX_WAIT_MS'], parse: integer(0) },
+  { key: 'notifyAfterMs', flag: 'notifyAfterMs', env: ['QUEUE_NOTIFY_MIN_MS'], parse: integer(0) },
+  { key: 'queueNotify', flag: 'queueNotify', env: ['QUEUE_NOTIFY_USER'], parse: QUEUE_NOTIFY },
+  { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
+  { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
+  { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
+  { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+]
+
+function nonEmptyList(raw: string, name: string): string[] {
+  const items = list(raw)
+  if (items.length === 0) throw new ConfigError(`${name}: expected one or more comma-separated URLs, got ${JSON.stringify(raw)}`)
+  return items
+}
+
+function port(raw: string, name: string): number {
+  const value = integer(0)(raw, name)
+  if (value > 65535) throw new ConfigError(`${name}: expected a port 0-65535, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+/** Keys a config file may hold, each mapped to how its value is checked. */
+const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
+  upstreams: (value, name) => fileUpstreams(value, name),
+  slots: fromString(integer(1)),
+  models: (value, name) => stringList(value, name),
+  port: fromString(port),
+  host: fromString(nonEmpty),
+  readTimeout: fromString(seconds),
+  readTimeoutMs: fromString(integer(1)),
+  logLevel: fromString(SETTINGS.find((setting) => setting.key === 'logLevel')!.parse),
+  stickyHeader: fromString(nonEmpty),
+  stickyTtl: fromString(seconds),
+  stickyTtlMs: fromString(integer(1)),
+  stickyMaxImbalance: fromString(integer(0)),
+  maxStickyKeys: fromString(integer(1)),
+  slotAffinity: fromString(boolean),
+  batchMaxWaitMs: fromString(integer(0)),
+  maxQueued: fromString(integer(0)),
+  maxWaitMs: fromString(integer(0)),
+  notifyAfterMs: fromString(integer(0)),
+  queueNotify: fromString(QUEUE_NOTIFY),
+  queueMessage: fromString((raw) => raw),
+  keepAliveMs: fromString(integer(1)),
+  textToolCalls: fromString(boolean),
+  toolMode: fromString(TOOL_MODE),
+  maxBodyBytes: fromString(integer(1)),
+  maxResponseBytes: fromString(integer(1)),
+  connectTimeoutMs: fromString(integer(1)),
+  shutdownGraceMs: fromString(integer(0)),
+}
+
+function fromString(parse: (raw: string, name: string) => unknown) {
+  return (value: unknown, name: string): unknown => {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return parse(String(value), name)
+    throw new ConfigError(`${name}: expected a single value, got ${JSON.stringify(value)}`)
+  }
+}
+
+function stringList(value: unknown, name: string): string[] {
+  if (typeof value === 'string') return list(value)
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.map((item) => item.trim()).filter((item) => item !== '')
+  throw new ConfigError(`${name}: expected a list of strings, got ${JSON.stringify(value)}`)
+}
+
+const UPSTREAM_KEYS = new Set(['url', 'slots', 'apiKey', 'models', 'slotAffinity', 'id'])
+
+function fileUpstreams(value: unknown, name: string): Array<UpstreamOptions | string> {
+  const items = typeof value === 'string' ? list(value) : value
+  if (!Array.isArray(items) || items.length === 0) throw new ConfigError(`${name}: expected a list of upstream URLs or { url, slots, apiKey, models } objects`)
+  return items.map((item, index) => {
+    const where = `${name}[${index}]`
+    if (typeof item === 'string') return item
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${where}: expected a URL or { url, slots, apiKey, models }, got ${JSON.stringify(item)}`)
+    const record = item as Record<string, unknown>
+    for (const key of Object.keys(record)) if (!UPSTREAM_KEYS.has(key)) throw new ConfigError(`${where}.${key}: unknown upstream setting (known: ${[...UPSTREAM_KEYS].join(', ')})`)
+    if (typeof record.url !== 'string' || record.url.trim() === '') throw new ConfigError(`${where}.url: expected a URL, got ${JSON.stringify(record.url)}`)
+    const upstream: UpstreamOptions = { url: record.url.trim() }
+    if (record.slots !== undefined) upstream.slots = fromString(integer(1))(record.slots, `${where}.slots`) as number
+    if (record.apiKey !== undefined) upstream.apiKey = fromString(nonEmpty)(record.apiKey, `${where}.apiKey`) as string
+    if (record.models !== undefined) upstream.models = stringList(record.models, `${where}.models`)
+    if (record.slotAffinity !== undefined) upstream.slotAffinity = fromString(boolean)(record.slotAffinity, `${where}.slotAffinity`) as boolean
+    if (record.id !== undefined) upstream.id = fromString(nonEmpty)(record.id, `${where}.id`) as string
+    return upstream
+  })
+}
+
+/** Reads and checks the config file into a flat record of settings. */
+function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (error) {
+    throw new ConfigError(`--config: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON5.parse(text)
+  } catch (error) {
+    throw new ConfigError(`--config: ${path} is not valid JSON5: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`--config: ${path} must hold an object of settings`)
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(parsed)) {
+    const check = FILE_KEYS[key]
+    if (check === undefined) throw new ConfigError(`${path}: unknown setting ${JSON.stringify(key)} (known: ${Object.keys(FILE_KEYS).join(', ')})`)
+    out[key] = check(value, `${path}: ${key}`)
+  }
+  // Seconds and milliseconds spellings of the same setting normalize to one key.
+  if (out.readTimeout !== undefined) out.readTimeoutMs ??= Math.round((out.readTimeout as number) * 1000)
+  if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
+  delete out.readTimeout
+  delete out.stickyTtl
+  return out
+}
+
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
+}
+
+/** Merges file < env < flags into the server's settings. */
+export function loadConfig(input: LoadConfigInput): CliConfig {
+  const { flags, env, readFile } = input
+  const configPath = typeof flags.config === 'string' ? flags.config : env.QUEUEGATE_CONFIG
+  const file = configPath === undefined ? {} : readConfigFile(configPath, readFile)
+  const layer: Record<string, unknown> = {}
+  for (const setting of SETTINGS) {
+    const envName = setting.env.find((name) => env[name] !== undefined && env[name] !== '')
+    if (envName !== undefined) layer[setting.key] = setting.parse(env[envName] as string, envName)
+    const flag = flags[setting.flag]
+    if (typeof flag === 'string') layer[setting.key] = setting.parse(flag, flagName(setting.flag))
+    else if (typeof flag === 'boolean') layer[setting.key] = flag
+  }
+  const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
+
+  const warnings: string[] = []
+  const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
+  if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
+  const defaultSlots = pick<number>('slots')
+  const slotAffinity = pick<boolean>('slotAffinity')
+  const upstreams: UpstreamOptions[] = upstreamList.map((item) => {
+    const upstream = typeof item === 'string' ? { url: item } : { ...item }
+    if (upstream.slots === undefined && defaultSlots !== undefined) upstream.slots = defaultSlots
+    if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
+    return upstream
+  })
+  let toolMode = pick<ToolMode | 'execute'>('toolMode')
+  if (toolMode === 'execute') {
+    warnings.push('toolMode execute: server-side tool execution is not available yet; tool calls are passed through to the client')
+    toolMode = 'passthrough'
+  }
+  const readTimeout = layer.readTimeout as number | undefined
+  const stickyTtl = layer.stickyTtl as number | undefined
+  const gateway: GatewayOptions = {
+    upstreams,
+    models: pick<string[]>('models'),
+    readTimeoutMs: readTimeout !== undefined ? Math.round(readTimeout * 1000) : (file.readTimeoutMs as number | undefined),
+    stickyHeader: pick<string>('stickyHeader'),
+    stickyTtlMs: stickyTtl !== undefined ? Math.round(stickyTtl * 1000) : (file.stickyTtlMs as number | undefined),
+    stickyMaxImbalance: file.stickyMaxImbalance as number | undefined,
+    maxStickyKeys: file.maxStickyKeys as number | undefined,
+    batchMaxWaitMs: pick<number>('batchMaxWaitMs'),
+    maxQueued: pick<number>('maxQueued'),
+    maxWaitMs: pick<number>('maxWaitMs'),
+    notifyAfterMs: pick<number>('notifyAfterMs'),
+    queueNotify: pick<QueueNotifyMode>('queueNotify'),
+    queueMessage: pick<string>('queueMessage'),
+    keepAliveMs: file.keepAliveMs as number | undefined,
+    textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
+    toolMode,
+    maxBodyBytes: pick<number>('maxBodyBytes'),
+    maxResponseBytes: file.maxResponseBytes as number | undefined,
+    connectTimeoutMs: file.connectTimeoutMs as number | undefined,
+  }
+  for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
+  return {
+    gateway,
+    port: pick<number>('port') ?? 8080,
+    host: pick<string>('host') ?? '127.0.0.1',
+    logLevel: pick<LogLevel>('logLevel') ?? 'info',
+    shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
+    warnings,
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Runs the `queuegate` server: parse flags, load the config, serve, log one line per
+ * request to stderr, stop gracefully on SIGINT/SIGTERM.
+ * @module
+ */
+import { readFileSync } from 'node:fs'
+import { serve } from '../server/serve.js'
+import type { RunningServer } from '../server/serve.js'
+import type { GatewayEvent } from '../gateway/gateway-options.js'
+import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
+import type { LogLevel } from './load-config.js'
+import { createProgram } from './program.js'
+
+/** What {@link main} may be handed instead of the process's own. */
+export interface MainOptions {
+  argv: string[]
+  env: Record<string, string | undefined>
+  /** Where log lines go. @default stderr */
+  log?: ((line: string) => void) | undefined
+  /** Install SIGINT/SIGTERM handlers. @default true */
+  handleSignals?: boolean | undefined
+}
+
+/** Parses the command line and starts the server; resolves with it (or undefined for --help/--version). */
+export async function main(options: MainOptions): Promise<RunningServer | undefined> {
+  const { argv, env, log = (line: string) => process.stderr.write(`${line}\n`), handleSignals = true } = options
+  let running: RunningServer | undefined
+  const program = createProgram(async (flags) => {
+    const config = loadConfig({ flags, env, readFile: (path) => readFileSync(path, 'utf8') })
+    const level = LOG_LEVELS.indexOf(config.logLevel)
+    const logAt = (at: LogLevel, message: string): void => {
+      if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
+    }
+    for (const warning of config.warnings) logAt('warn', warning)
+    const server = await serve({
+      gateway: { ...config.gateway, onEvent: (event) => logEvent(logAt, event) },
+      port: config.port,
+      host: config.host,
+      onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    })
+    running = server
+    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
+    logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (handleSignals) {
+      let stopping = false
+      const stop = (signal: string): void => {
+        if (stopping) {
+          logAt('warn', `${signal} again: exiting now`)
+          process.exit(1)
+        }
+        stopping = true
+        logAt('info', `${signal}: no new requests; waiting up to ${config.shutdownGraceMs} ms for running ones`)
+        void server.close({ graceMs: config.shutdownGraceMs }).then(() => {
+          logAt('info', 'stopped')
+          process.exit(0)
+        })
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
+    }
+  })
+  program.exitOverride()
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    const code = (error as { code?: string }).code
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return undefined
+    throw error
+  }
+  return running
+}
+
+function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {
+  if (event.type === 'upstream-error') {
+    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
+    return
+  }
+  const parts = [
+    `job=${event.jobId}`,
+    `${event.method} ${event.path}`,
+    `status=${event.status}`,
+    `upstream=${event.upstream ?? '-'}`,
+    `model=${event.model ?? '-'}`,
+    `stream=${event.stream}`,
+    `wait_ms=${Math.round(event.waitMs)}`,
+    `total_ms=${Math.round(event.totalMs)}`,
+  ]
+  if (event.error !== undefined) parts.push(`error=${JSON.stringify(event.error)}`)
+  logAt(event.status >= 500 && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
+}

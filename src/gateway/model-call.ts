@@ -1,0 +1,288 @@
+/**
+ * One model call from request to response: validate, queue as a job, wait for a slot (telling
+ * a streaming client where it stands), call the upstream, run the chunk pipeline, and release
+ * the slot exactly once, on completion, on error and on client disconnect.
+ * @module
+ */
+import { AbortError, InvalidRequestError, NotFoundError, QueuegateError, UpstreamError } from '../errors.js'
+import type { ChatCompletion } from '../openai/types.js'
+import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
+import { sseDataStream } from '../openai/sse.js'
+import type { JobClass, Lease, QueueScheduler } from '../queue/queue-scheduler.js'
+import type { ResolvedGatewayOptions } from './gateway-options.js'
+import type { JobRegistry } from './job-registry.js'
+import type { RunningJobs } from './running-jobs.js'
+import { callUpstream, upstreamFailure } from './upstream.js'
+import type { Upstream, UpstreamResponse } from './upstream.js'
+import { readUpstreamText } from './request-body.js'
+import { chunkDecoder, chunkEncoder, createEventStream, rawEventEncoder } from './event-stream.js'
+import { createQueueNotifier } from './queue-notices.js'
+import { iterableStream } from './iterable-stream.js'
+import { chunkPipelineFor } from './chunk-pipeline.js'
+import type { ChunkPipeline } from './chunk-pipeline.js'
+
+/** What the gateway shares with every model call. */
+export interface GatewayContext {
+  options: ResolvedGatewayOptions
+  upstreams: Map<string, Upstream>
+  scheduler: QueueScheduler
+  jobs: JobRegistry
+  /** Configured model ids; empty means any model is accepted. */
+  modelIds: string[]
+  running: RunningJobs
+}
+
+/** One request that needs an upstream. */
+export interface ModelCall {
+  request: Request
+  /** Gateway path, e.g. `/v1/chat/completions`. */
+  path: string
+  jobId: string
+  /** The body as received (forwarded as is when nothing in it changes). */
+  text: string
+  body: Record<string, unknown>
+  /** The body is a chat completion request. */
+  chat: boolean
+  jobClass: JobClass
+  threadKey: string
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+} as const
+
+/** Answers one model call; failures before the first byte become error responses (thrown). */
+export async function handleModelCall(context: GatewayContext, call: ModelCall): Promise<Response> {
+  const { options, scheduler, jobs } = context
+  const { body, jobId } = call
+  let bodyChanged = false
+  if (call.chat) validateChatBody(body)
+  if (body.model !== undefined && typeof body.model !== 'string') {
+    throw new InvalidRequestError('`model` must be a string.', { param: 'model', code: 'invalid_model' })
+  }
+  let model = typeof body.model === 'string' && body.model.trim() !== '' ? body.model : undefined
+  if (model === undefined && context.modelIds.length > 0) {
+    model = context.modelIds[0]
+    body.model = model
+    bodyChanged = true
+  }
+  if (model !== undefined && context.modelIds.length > 0 && !context.modelIds.includes(model)) {
+    throw new NotFoundError(`The model ${JSON.stringify(model)} does not exist here. Available: ${context.modelIds.join(', ')}.`, 'model_not_found', 'model')
+  }
+  const stream = body.stream === true
+  const pipeline = call.chat ? chunkPipelineFor(options, { body, path: call.path, headers: call.request.headers }) : undefined
+  const createdAt = options.now()
+  jobs.add({ id: jobId, status: 'queued', kind: call.jobClass, model, stream, upstream: undefined, slot: undefined, createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
+
+  const controller = new AbortController()
+  const signal = AbortSignal.any([call.request.signal, controller.signal])
+  let lease: Lease | undefined
+  let unregister: (() => void) | undefined
+  let startedAt: number | undefined
+  let finished = false
+  /** Ends the job exactly once: releases the slot, records the outcome, reports it. */
+  const finish = (status: number, error?: unknown): void => {
+    if (finished) return
+    finished = true
+    lease?.release()
+    unregister?.()
+    const endedAt = options.now()
+    const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error)
+    jobs.finish(jobId, { at: endedAt, error: message })
+    options.onEvent?.({
+      type: 'request-end',
+      jobId,
+      method: call.request.method,
+      path: call.path,
+      status,
+      upstream: lease?.upstream,
+      model,
+      stream,
+      waitMs: (startedAt ?? endedAt) - createdAt,
+      totalMs: endedAt - createdAt,
+      error: message,
+    })
+  }
+  const onLease = (granted: Lease): Upstream => {
+    lease = granted
+    startedAt = options.now()
+    unregister = context.running.add(controller)
+    jobs.start(jobId, { upstream: granted.upstream, slot: granted.slot, at: startedAt })
+    const upstream = context.upstreams.get(granted.upstream)
+    if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
+    return upstream
+  }
+  /** Sends the job's request upstream; a non-2xx answer becomes an error carrying the upstream's message. */
+  const send = async (upstream: Upstream, granted: Lease): Promise<UpstreamResponse> => {
+    let payload = call.text
+    if (granted.slot !== undefined) payload = JSON.stringify({ ...body, id_slot: granted.slot })
+    else if (bodyChanged) payload = JSON.stringify(body)
+    let response: UpstreamResponse
+    try {
+      response = await callUpstream(upstream, { path: upstreamPath(call.path), body: payload, accept: stream ? 'text/event-stream' : 'application/json', signal })
+    } catch (error) {
+      const failure = signal.aborted && !QueuegateError.isInstance(signal.reason) ? new AbortError() : upstreamFailure(upstream, error)
+      if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
+      throw failure
+    }
+    if (response.status >= 400) {
+      const text = await readUpstreamText(response.body, 256 * 1024).catch(() => '')
+      const failure = upstreamStatusError(upstream, response.status, text)
+      options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
+      throw failure
+    }
+    return response
+  }
+
+  /** The client went away mid-answer: abort the upstream request and free the slot. */
+  const disconnect = (): void => {
+    controller.abort(new AbortError('The client disconnected.'))
+    finish(499, 'client disconnected')
+  }
+
+  const acquired = scheduler.acquire({ id: jobId, class: call.jobClass, threadKey: call.threadKey, model }, { signal })
+  try {
+    if (!call.chat) {
+      const granted = await acquired
+      const response = await send(onLease(granted), granted)
+      const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
+      const out = iterableStream(response.body, {
+        onEnd: (reason, error) => finish(response.status, reason === 'done' ? undefined : (error ?? 'client disconnected')),
+        mapError: (error) => upstreamFailure({ id: granted.upstream }, error),
+      })
+      return new Response(out, { status: response.status, headers: contentType.startsWith('text/event-stream') ? SSE_HEADERS : { 'content-type': contentType } })
+    }
+    if (!stream) {
+      const granted = await acquired
+      const upstream = onLease(granted)
+      const response = await send(upstream, granted)
+      const text = await readUpstreamText(response.body, options.maxResponseBytes).catch((error: unknown) => {
+        throw upstreamFailure(upstream, error)
+      })
+      const answer = transformCompletion(text, pipeline)
+      finish(response.status)
+      return new Response(answer, { status: response.status, headers: { 'content-type': 'application/json' } })
+    }
+    // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
+    // that starts soon still gets a real HTTP status when the upstream fails.
+    const early = await raceTimeout(acquired, options.notifyAfterMs)
+    const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
+      const upstream = onLease(granted)
+      const response = await send(upstream, granted)
+      return answerStream(response, upstream, pipeline, finish)
+    }
+    if (early !== undefined) {
+      const source = await open(early)
+      return new Response(createEventStream({ open: async () => source, onCancel: disconnect, onError: (error) => finish(200, error) }), { status: 200, headers: SSE_HEADERS })
+    }
+    const created = Math.floor(createdAt / 1000)
+    const notifier = createQueueNotifier({
+      mode: options.queueNotify,
+      message: options.queueMessage,
+      keepAliveMs: options.keepAliveMs,
+      position: () => scheduler.position(jobId),
+      chunk: { id: `chatcmpl-${jobId}`, model: model ?? 'unknown', created },
+    })
+    const body = createEventStream({
+      open: async () => open(await acquired),
+      waiting: notifier,
+      onCancel: disconnect,
+      onError: (error) => finish(200, error),
+    })
+    return new Response(body, { status: 200, headers: SSE_HEADERS })
+  } catch (error) {
+    const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: lease?.upstream ?? 'unknown' }, error)
+    finish(failure.status, failure)
+    throw failure
+  }
+}
+
+function validateChatBody(body: Record<string, unknown>): void {
+  if (!Array.isArray(body.messages)) {
+    throw new InvalidRequestError(
+      body.messages === undefined ? '`messages` is required: a list of chat messages.' : '`messages` must be a list of chat messages.',
+      { param: 'messages', code: 'invalid_messages' },
+    )
+  }
+  for (const [index, message] of body.messages.entries()) {
+    if (!isJsonObject(message) || typeof message.role !== 'string') {
+      throw new InvalidRequestError(`\`messages[${index}]\` must be an object with a \`role\`.`, { param: `messages[${index}]`, code: 'invalid_messages' })
+    }
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new InvalidRequestError('`stream` must be true or false.', { param: 'stream', code: 'invalid_stream' })
+  }
+}
+
+/** Maps a gateway path to the upstream path below its API root. */
+function upstreamPath(path: string): string {
+  if (path === '/v1/chat/completions_passthrough' || path === '/v1/agent/chat/completions') return '/chat/completions'
+  return path.slice('/v1'.length)
+}
+
+/** The streamed answer: upstream SSE → data payloads → chunk pipeline → SSE bytes + [DONE]. */
+function answerStream(response: UpstreamResponse, upstream: Upstream, pipeline: ChunkPipeline | undefined, finish: (status: number, error?: unknown) => void): ReadableStream<Uint8Array> {
+  const data = sseDataStream(response.body, {
+    // The upstream is done: free its slot now, even while the last events are still on their
+    // way to the client. Cancel and error end the job where they are seen (createEventStream).
+    onEnd: (reason) => {
+      if (reason === 'done') finish(200)
+    },
+    mapError: (error) => upstreamFailure(upstream, error),
+  })
+  const transforms = pipeline?.streamTransforms() ?? []
+  if (transforms.length === 0) return data.pipeThrough(rawEventEncoder())
+  let chunks = data.pipeThrough(chunkDecoder())
+  for (const transform of transforms) chunks = chunks.pipeThrough(transform)
+  return chunks.pipeThrough(chunkEncoder())
+}
+
+/** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */
+function transformCompletion(text: string, pipeline: ChunkPipeline | undefined): string {
+  if (pipeline === undefined || !pipeline.active) return text
+  const parsed = safeParseJson(text)
+  if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) return text
+  return JSON.stringify(pipeline.completion(parsed.value as ChatCompletion))
+}
+
+/** The error a non-2xx upstream answer becomes: 5xx → 502; 4xx keeps its status and message. */
+function upstreamStatusError(upstream: Upstream, status: number, text: string): QueuegateError {
+  const parsed = safeParseJson(text)
+  let message = text.trim().slice(0, 2000)
+  let code: string | undefined
+  let type: string | undefined
+  if (parsed.success && isJsonObject(parsed.value)) {
+    const error = parsed.value.error
+    if (isJsonObject(error)) {
+      if (typeof error.message === 'string') message = error.message
+      if (typeof error.code === 'string') code = error.code
+      if (typeof error.type === 'string') type = error.type
+    } else if (typeof error === 'string') {
+      message = error
+    } else if (typeof parsed.value.detail === 'string') {
+      message = parsed.value.detail
+    }
+  }
+  if (message === '') message = `HTTP ${status}`
+  if (status >= 500) return new UpstreamError(`Upstream ${upstream.id} failed with ${status}: ${message}`, { code: 'upstream_error' })
+  return new QueuegateError(message, { status, type: type ?? 'invalid_request_error', code: code ?? 'upstream_rejected' })
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** Resolves with the promise's value if it settles within `ms`, else undefined (rejections pass through). */
+async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

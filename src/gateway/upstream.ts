@@ -1,0 +1,168 @@
+/**
+ * An upstream LLM server: where its OpenAI API lives, how many requests it takes at once, and
+ * the undici Pool (keep-alive connections) that talks to it.
+ * @module
+ */
+import { Pool, errors as undiciErrors } from 'undici'
+import type { Dispatcher } from 'undici'
+import { AbortError, QueuegateError, UpstreamError, UpstreamTimeoutError } from '../errors.js'
+
+/** How one upstream server is configured. */
+export interface UpstreamOptions {
+  /**
+   * Where the server is: a base URL (`http://gpu1:8080`), its OpenAI root (`http://gpu1:8080/v1`),
+   * or a full `…/v1/chat/completions` URL (the first version's `LLM_UPSTREAMS` form).
+   */
+  url: string
+  /** Requests it serves at once (llama.cpp `--parallel`). @default 1 */
+  slots?: number | undefined
+  /** Sent upstream as `Authorization: Bearer …`. */
+  apiKey?: string | undefined
+  /** Model ids this upstream serves; jobs for other models never go here. @default all */
+  models?: string[] | undefined
+  /** llama.cpp: pin each conversation to one slot (`id_slot`) so its KV cache is reused. @default false */
+  slotAffinity?: boolean | undefined
+  /** A name for logs and `/healthz`. @default the URL's origin and API root */
+  id?: string | undefined
+}
+
+/** An upstream after validation: where to send what. */
+export interface Upstream {
+  readonly id: string
+  readonly origin: string
+  /** Path of the OpenAI API root, e.g. `/v1` (no trailing slash). */
+  readonly apiRoot: string
+  readonly slots: number
+  readonly apiKey: string | undefined
+  readonly models: string[] | undefined
+  readonly slotAffinity: boolean
+  readonly dispatcher: Dispatcher
+}
+
+/**
+ * Splits an upstream URL into origin and API root. `http://h:8080`, `http://h:8080/v1` and
+ * `http://h:8080/v1/chat/completions` all give origin `http://h:8080` and root `/v1`.
+ */
+export function parseUpstreamUrl(url: string): { origin: string; apiRoot: string } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new TypeError(`upstreams: ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:8080/v1)`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`upstreams: ${JSON.stringify(url)} must be an http:// or https:// URL`)
+  }
+  let path = parsed.pathname.replace(/\/+$/, '')
+  for (const suffix of ['/chat/completions', '/completions', '/embeddings', '/models']) {
+    if (path.endsWith(suffix)) {
+      path = path.slice(0, -suffix.length)
+      break
+    }
+  }
+  if (!path.endsWith('/v1')) path = `${path}/v1`
+  return { origin: parsed.origin, apiRoot: path }
+}
+
+/** Options of {@link createUpstream} that apply to every upstream. */
+export interface UpstreamPoolOptions {
+  /** Time to wait for the response headers, and between two body chunks. */
+  readTimeoutMs: number
+  /** Time to wait for a TCP connection. */
+  connectTimeoutMs: number
+  /** Builds the dispatcher (test seam). @default an undici Pool */
+  dispatcherFactory?: ((origin: string, options: Pool.Options) => Dispatcher) | undefined
+}
+
+/** Validates an upstream's options and opens its Pool. */
+export function createUpstream(options: UpstreamOptions, poolOptions: UpstreamPoolOptions): Upstream {
+  const { url, slots = 1, apiKey, models, slotAffinity = false } = options
+  const { origin, apiRoot } = parseUpstreamUrl(url)
+  if (!Number.isInteger(slots) || slots < 1) {
+    throw new TypeError(`upstreams[${JSON.stringify(url)}].slots: expected a whole number >= 1, got ${JSON.stringify(slots)}`)
+  }
+  if (models !== undefined && (!Array.isArray(models) || models.some((model) => typeof model !== 'string' || model === ''))) {
+    throw new TypeError(`upstreams[${JSON.stringify(url)}].models: expected a list of model ids, got ${JSON.stringify(models)}`)
+  }
+  const poolConfig: Pool.Options = {
+    // A few spare connections beyond the slots for /v1/models and the non-queued proxy calls.
+    connections: slots + 4,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: poolOptions.readTimeoutMs,
+    bodyTimeout: poolOptions.readTimeoutMs,
+    connectTimeout: poolOptions.connectTimeoutMs,
+  }
+  const dispatcher = poolOptions.dispatcherFactory?.(origin, poolConfig) ?? new Pool(origin, poolConfig)
+  return {
+    id: options.id ?? `${origin}${apiRoot}`,
+    origin,
+    apiRoot,
+    slots,
+    apiKey,
+    models: models && models.length > 0 ? [...models] : undefined,
+    slotAffinity,
+    dispatcher,
+  }
+}
+
+/** What {@link callUpstream} sends. */
+export interface UpstreamCall {
+  /** Path below the API root, e.g. `/chat/completions`. */
+  path: string
+  method?: 'GET' | 'POST' | undefined
+  body?: string | undefined
+  /** `accept` header. */
+  accept?: string | undefined
+  signal?: AbortSignal | undefined
+  /** Overrides the pool's read timeout for this call. */
+  timeoutMs?: number | undefined
+}
+
+/** The upstream's answer; `body` must be consumed or dumped. */
+export interface UpstreamResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Dispatcher.ResponseData['body']
+}
+
+/** Sends one request to an upstream. Network failures reject with a {@link QueuegateError}. */
+export async function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<UpstreamResponse> {
+  const headers: Record<string, string> = { accept: call.accept ?? 'application/json' }
+  if (call.body !== undefined) headers['content-type'] = 'application/json'
+  if (upstream.apiKey !== undefined) headers.authorization = `Bearer ${upstream.apiKey}`
+  try {
+    const response = await upstream.dispatcher.request({
+      origin: upstream.origin,
+      path: `${upstream.apiRoot}${call.path}`,
+      method: call.method ?? 'POST',
+      headers,
+      body: call.body,
+      signal: call.signal,
+      ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
+    })
+    return { status: response.statusCode, headers: response.headers, body: response.body }
+  } catch (error) {
+    throw upstreamFailure(upstream, error)
+  }
+}
+
+/** Maps an undici or network error to the error the client sees (502, 504, or abort). */
+export function upstreamFailure(upstream: Pick<Upstream, 'id'>, error: unknown): QueuegateError {
+  if (QueuegateError.isInstance(error)) return error
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new UpstreamTimeoutError(`Upstream ${upstream.id} did not answer in time (${message}).`, error)
+  }
+  if (error instanceof undiciErrors.RequestAbortedError || code === 'UND_ERR_ABORTED' || (error instanceof Error && error.name === 'AbortError')) {
+    return new AbortError('The request was aborted.', error)
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new UpstreamError(`Upstream ${upstream.id} could not be reached: connect timeout.`, { code: 'upstream_unreachable', cause: error })
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+    return new UpstreamError(`Upstream ${upstream.id} could not be reached: ${message} (${String(code)}).`, { code: 'upstream_unreachable', cause: error })
+  }
+  return new UpstreamError(`Upstream ${upstream.id} failed: ${message}.`, { cause: error })
+}

@@ -1,0 +1,144 @@
+/**
+ * The default, in-process {@link SchedulerState}.
+ * @module
+ */
+import type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './scheduler-state.js'
+
+/** Options of {@link createInMemorySchedulerState}. */
+export interface InMemorySchedulerStateOptions {
+  /** How long a thread key remembers its upstream after its last use, in ms; 0 disables stickiness. @default 600_000 */
+  stickyTtlMs?: number | undefined
+  /** Most thread keys remembered; the least recently used is forgotten first. @default 100_000 */
+  maxStickyKeys?: number | undefined
+}
+
+interface StoredEntry extends StickyEntry {
+  readonly expiresAt: number
+}
+
+/** At most this many expired entries are swept per `set`, so no call does unbounded work. */
+const SWEEP_BATCH = 32
+
+/**
+ * A bounded LRU of thread keys with TTL. Map insertion order is last-use order, and since every `set` renews
+ * the same TTL it is also expiry order: expired entries are swept from the front in amortized O(1).
+ */
+export class InMemoryStickyStore implements StickyStore {
+  readonly #ttlMs: number
+  readonly #maxKeys: number
+  readonly #entries = new Map<string, StoredEntry>()
+
+  constructor({ stickyTtlMs = 600_000, maxStickyKeys = 100_000 }: InMemorySchedulerStateOptions = {}) {
+    if (!(stickyTtlMs >= 0)) throw new TypeError(`stickyTtlMs must be a number >= 0, got ${JSON.stringify(stickyTtlMs)}`)
+    if (!Number.isInteger(maxStickyKeys) || maxStickyKeys < 0) throw new TypeError(`maxStickyKeys must be an integer >= 0, got ${JSON.stringify(maxStickyKeys)}`)
+    this.#ttlMs = stickyTtlMs
+    this.#maxKeys = maxStickyKeys
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get(key: string, now: number): StickyEntry | undefined {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(key)
+      return undefined
+    }
+    return entry
+  }
+
+  set(key: string, entry: StickyEntry, now: number): void {
+    this.#entries.delete(key)
+    if (this.#ttlMs === 0 || this.#maxKeys === 0) return
+    this.#entries.set(key, { upstream: entry.upstream, slot: entry.slot, expiresAt: now + this.#ttlMs })
+    let swept = 0
+    for (const [oldKey, old] of this.#entries) {
+      if (this.#entries.size <= this.#maxKeys && (old.expiresAt > now || swept >= SWEEP_BATCH)) break
+      this.#entries.delete(oldKey)
+      swept++
+    }
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key)
+  }
+}
+
+interface SlotRow {
+  readonly busy: Uint8Array
+  readonly lastUsed: Float64Array
+  running: number
+}
+
+/** Slot occupancy in arrays; `claim` and `coldestFree` scan the upstream's slots (O(slots), a small number). */
+export class InMemorySlotTable implements SlotTable {
+  readonly #rows = new Map<string, SlotRow>()
+
+  define(upstream: string, slots: number): void {
+    // -Infinity: a slot never used is colder than any used one.
+    this.#rows.set(upstream, { busy: new Uint8Array(slots), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), running: 0 })
+  }
+
+  claim(upstream: string, preferred: number | undefined, now: number): number | undefined {
+    const row = this.#row(upstream)
+    if (row.running >= row.busy.length) return undefined
+    let slot = preferred !== undefined && preferred >= 0 && preferred < row.busy.length && row.busy[preferred] === 0 ? preferred : coldest(row)
+    if (slot === undefined) return undefined
+    row.busy[slot] = 1
+    row.lastUsed[slot] = now
+    row.running++
+    return slot
+  }
+
+  free(upstream: string, slot: number, now: number): void {
+    const row = this.#row(upstream)
+    if (row.busy[slot] !== 1) return
+    row.busy[slot] = 0
+    row.lastUsed[slot] = now
+    row.running--
+  }
+
+  running(upstream: string): number {
+    return this.#row(upstream).running
+  }
+
+  coldestFree(upstream: string): number | undefined {
+    const row = this.#row(upstream)
+    const slot = coldest(row)
+    return slot === undefined ? undefined : row.lastUsed[slot]
+  }
+
+  #row(upstream: string): SlotRow {
+    const row = this.#rows.get(upstream)
+    if (row === undefined) throw new TypeError(`Unknown upstream ${JSON.stringify(upstream)}`)
+    return row
+  }
+}
+
+function coldest(row: SlotRow): number | undefined {
+  let best: number | undefined
+  for (let slot = 0; slot < row.busy.length; slot++) {
+    if (row.busy[slot] === 0 && (best === undefined || (row.lastUsed[slot] as number) < (row.lastUsed[best] as number))) best = slot
+  }
+  return best
+}
+
+/** Waiting counts in a Map. */
+export class InMemoryLoadView implements LoadView {
+  readonly #waiting = new Map<string, number>()
+
+  waiting(upstream: string): number {
+    return this.#waiting.get(upstream) ?? 0
+  }
+
+  addWaiting(upstream: string, delta: number): void {
+    this.#waiting.set(upstream, (this.#waiting.get(upstream) ?? 0) + delta)
+  }
+}
+
+/** The default scheduler state: everything in this process. */
+export function createInMemorySchedulerState(options: InMemorySchedulerStateOptions = {}): SchedulerState {
+  return { sticky: new InMemoryStickyStore(options), slots: new InMemorySlotTable(), load: new InMemoryLoadView() }
+}

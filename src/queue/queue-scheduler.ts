@@ -1,0 +1,684 @@
+/**
+ * The scheduler that owns upstream slots and waiting jobs: priorities, sticky routing down to the llama.cpp
+ * slot, cancellation and bounds. Pure: no I/O, time and timers are injected.
+ * @module
+ */
+import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from '../errors.js'
+import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
+import { IndexedFifo } from './indexed-fifo.js'
+import type { SchedulerState } from './scheduler-state.js'
+import { TypedEmitter } from './typed-emitter.js'
+import type { EventListener } from './typed-emitter.js'
+
+/** Priority class: `interactive` (user chat) is served before `batch` (agent work). */
+export type JobClass = 'interactive' | 'batch'
+
+/** An upstream as the scheduler sees it. */
+export interface SchedulerUpstream {
+  /** Unique id (the gateway uses the upstream's base URL or a configured id). */
+  id: string
+  /** Most jobs running on it at once; an integer >= 1. */
+  slots: number
+  /** When set, only jobs whose model is listed (or jobs with no model) may run here. */
+  models?: string[] | undefined
+  /**
+   * llama.cpp: give each thread key a slot index on this upstream (the gateway sends it as `id_slot`) so a
+   * conversation keeps its KV cache. @default false
+   */
+  slotAffinity?: boolean | undefined
+}
+
+/** What the gateway asks the scheduler to run. */
+export interface JobRequest {
+  /** Unique among the jobs the scheduler holds. */
+  id: string
+  /** @default 'interactive' */
+  class?: JobClass | undefined
+  /** Sticky key: jobs with the same key go to the same upstream (and slot) while it is warm. */
+  threadKey?: string | undefined
+  /** Model id, for upstream eligibility. */
+  model?: string | undefined
+}
+
+/** The right to run one job on one upstream (slot) until `release()`. */
+export interface Lease {
+  readonly jobId: string
+  /** Upstream id. */
+  readonly upstream: string
+  /** Slot index when the upstream has `slotAffinity`, else undefined. */
+  readonly slot: number | undefined
+  /** How long the job waited in the queue, in ms. */
+  readonly waitedMs: number
+  /** Frees the slot (idempotent) and records the service time used for ETAs and Retry-After. */
+  release(): void
+}
+
+/** Where a waiting job stands. */
+export interface JobPosition {
+  /** 1-based place in the order its upstream will serve waiting jobs; 0 when running. */
+  position: number
+  /** Total waiting jobs. */
+  queued: number
+  /** Estimated time until it starts, from recent service times; undefined before any job finished. */
+  etaMs: number | undefined
+  /** Upstream it waits for (or runs on). */
+  upstream: string | undefined
+}
+
+/** Per-upstream figures of {@link QueueScheduler.snapshot}. */
+export interface UpstreamSnapshot {
+  id: string
+  slots: number
+  running: number
+  /** Jobs waiting for this upstream. */
+  queued: number
+  healthy: boolean
+}
+
+/** Whole-scheduler figures. */
+export interface SchedulerSnapshot {
+  queued: number
+  running: number
+  upstreams: UpstreamSnapshot[]
+}
+
+/** Payload of `job-queued`. */
+export interface JobQueuedEvent {
+  jobId: string
+  class: JobClass
+  /** Upstream the job waits for. */
+  upstream: string
+  /** Total waiting jobs, this one included. */
+  queued: number
+}
+
+/** Payload of `job-start`. */
+export interface JobStartEvent {
+  jobId: string
+  class: JobClass
+  upstream: string
+  /** Slot index when the upstream has slot affinity. */
+  slot: number | undefined
+  waitedMs: number
+  /** True when a thread key's remembered upstream (and slot, with slot affinity) served it. */
+  stickyHit: boolean
+}
+
+/** Payload of `job-end`. */
+export interface JobEndEvent {
+  jobId: string
+  upstream: string
+  slot: number | undefined
+  serviceMs: number
+}
+
+/** Payload of `job-dropped`: a waiting job left without running. */
+export interface JobDroppedEvent {
+  jobId: string
+  reason: 'abort' | 'timeout' | 'close'
+  waitedMs: number
+}
+
+/** Events of a {@link QueueScheduler}. */
+export interface QueueSchedulerEvents {
+  'job-queued': JobQueuedEvent
+  'job-start': JobStartEvent
+  'job-end': JobEndEvent
+  'job-dropped': JobDroppedEvent
+}
+
+/** Timer functions (a test seam). */
+export interface SchedulerTimers {
+  setTimeout?: ((callback: () => void, ms: number) => unknown) | undefined
+  clearTimeout?: ((handle: unknown) => void) | undefined
+}
+
+/** Options of {@link QueueScheduler}. */
+export interface QueueSchedulerOptions {
+  /** The upstreams; at least one, ids unique. */
+  upstreams: SchedulerUpstream[]
+  /** How long a thread key remembers its upstream after its last job started, in ms; 0 disables stickiness. @default 600_000 */
+  stickyTtlMs?: number | undefined
+  /**
+   * A key leaves its remembered upstream when that upstream's load (running + waiting per slot) exceeds the
+   * least-loaded eligible upstream's by more than this. @default 2
+   */
+  stickyMaxImbalance?: number | undefined
+  /** Most thread keys remembered (LRU). @default 100_000 */
+  maxStickyKeys?: number | undefined
+  /** A batch job that has waited this long is served before newer interactive jobs (aging), in ms. @default 30_000 */
+  batchMaxWaitMs?: number | undefined
+  /** Most waiting jobs (running ones are not counted); beyond it `acquire` rejects with QueueFullError. @default 1000 */
+  maxQueued?: number | undefined
+  /** A job waiting longer than this rejects with QueueTimeoutError, in ms; 0 = no limit. @default 0 */
+  maxWaitMs?: number | undefined
+  /** Service-time guess (ms) for Retry-After before any job has finished. @default 10_000 */
+  initialServiceMs?: number | undefined
+  /**
+   * Shared state (sticky map, slot table, load view). When given, `stickyTtlMs` and `maxStickyKeys` are the
+   * state's business. @default createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys })
+   */
+  state?: SchedulerState | undefined
+  /** Clock in ms (monotonic). @default () => performance.now() */
+  now?: (() => number) | undefined
+  /** Test seams. */
+  _internal?: SchedulerTimers | undefined
+}
+
+/** Lane model key of a job without a model: every upstream may take it. */
+const ANY_MODEL = '\u0000any'
+/** Lane model key of a model no restricted upstream lists: only unrestricted upstreams may take it. */
+const OTHER_MODEL = '\u0000other'
+/** Weight of the newest sample in the service-time moving averages. */
+const EWMA_WEIGHT = 0.2
+const MAX_RETRY_AFTER_SECONDS = 3600
+
+interface UpstreamRecord {
+  readonly id: string
+  readonly slots: number
+  readonly models: ReadonlySet<string> | undefined
+  readonly slotAffinity: boolean
+  healthy: boolean
+  /** Lanes of jobs waiting for this upstream (one per model key). */
+  readonly lanes: Map<string, Lane>
+  serviceMs: number | undefined
+}
+
+/** The jobs waiting for one upstream with one model key, one FIFO per class. */
+interface Lane {
+  readonly upstream: UpstreamRecord
+  readonly modelKey: string
+  readonly interactive: IndexedFifo<Job>
+  readonly batch: IndexedFifo<Job>
+}
+
+interface Job {
+  readonly id: string
+  readonly class: JobClass
+  readonly threadKey: string | undefined
+  readonly modelKey: string
+  readonly enqueuedAt: number
+  seq: number
+  fifoOrdinal: number
+  state: 'waiting' | 'running' | 'done'
+  lane: Lane | undefined
+  upstream: UpstreamRecord | undefined
+  slot: number
+  startedAt: number
+  resolve: ((lease: Lease) => void) | undefined
+  reject: ((error: unknown) => void) | undefined
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+  timer: unknown
+}
+
+class JobLease implements Lease {
+  readonly jobId: string
+  readonly upstream: string
+  readonly slot: number | undefined
+  readonly waitedMs: number
+  readonly #finish: () => void
+
+  constructor(job: Job, upstream: UpstreamRecord, waitedMs: number, finish: () => void) {
+    this.jobId = job.id
+    this.upstream = upstream.id
+    this.slot = upstream.slotAffinity ? job.slot : undefined
+    this.waitedMs = waitedMs
+    this.#finish = finish
+  }
+
+  release(): void {
+    this.#finish()
+  }
+}
+
+/**
+ * Owns upstream slots and waiting jobs.
+ *
+ * **Routing.** A job is bound at enqueue to one upstream: its thread key's remembered upstream while that one
+ * is healthy, eligible for the model and not more than `stickyMaxImbalance` jobs per slot above the
+ * least-loaded one; else the least-loaded healthy eligible upstream ((running + waiting) / slots; ties go to
+ * the upstream whose free slot has been unused the longest, then round-robin). The job waits in that
+ * upstream's lane.
+ *
+ * **Work conservation.** A healthy upstream with a free slot never idles while an eligible job waits: a job
+ * that can start somewhere starts at once (on its bound upstream if free, else on the least-loaded free one),
+ * and a slot that frees takes, in order: the best job by class (interactive, or batch aged past
+ * `batchMaxWaitMs`, before younger batch), then its own lane's jobs (and those of unhealthy upstreams) before
+ * other upstreams' (stealing), then FIFO by arrival. A stolen job's key moves with it. Waiting for a busy warm
+ * upstream while another idles would trade a whole generation's wait for a prompt re-read, which is almost
+ * always the worse deal.
+ *
+ * **Slot affinity.** On a `slotAffinity` upstream each key remembers a slot index too. When its slot is taken
+ * by another job the job takes the free slot unused the longest and the key moves there: the busy slot is
+ * overwriting the key's KV cache anyway, so waiting for it would gain no cache and cost a whole generation,
+ * and the coldest slot evicts the cache least likely to be wanted. Two running jobs never share a slot index.
+ *
+ * **Cost.** Enqueue, cancel and dispatch are O(L + log n) where n is the number of waiting jobs and L the
+ * number of non-empty lanes (at most upstreams × distinct restricted models + 2, a small constant);
+ * `position` is O(L log n) (Fenwick trees over each lane). No polling: every state change dispatches
+ * synchronously exactly the jobs that can start.
+ */
+export class QueueScheduler {
+  readonly #upstreams: UpstreamRecord[]
+  readonly #byId = new Map<string, UpstreamRecord>()
+  readonly #restrictedModels = new Set<string>()
+  readonly #state: SchedulerState
+  readonly #stickyMaxImbalance: number
+  readonly #batchMaxWaitMs: number
+  readonly #maxQueued: number
+  readonly #maxWaitMs: number
+  readonly #now: () => number
+  readonly #setTimeout: (callback: () => void, ms: number) => unknown
+  readonly #clearTimeout: (handle: unknown) => void
+  readonly #events = new TypedEmitter<QueueSchedulerEvents>()
+  readonly #jobs = new Map<string, Job>()
+  readonly #activeLanes = new Set<Lane>()
+  #idleWaiters: Array<() => void> = []
+  #waiting = 0
+  #running = 0
+  #seq = 0
+  #lastEnqueuedAt = Number.NEGATIVE_INFINITY
+  #roundRobin = 0
+  #serviceMs: number | undefined
+  readonly #initialServiceMs: number
+  #closed = false
+
+  constructor({
+    upstreams,
+    stickyTtlMs = 600_000,
+    stickyMaxImbalance = 2,
+    maxStickyKeys = 100_000,
+    batchMaxWaitMs = 30_000,
+    maxQueued = 1000,
+    maxWaitMs = 0,
+    initialServiceMs = 10_000,
+    state,
+    now = () => performance.now(),
+    _internal = {},
+  }: QueueSchedulerOptions) {
+    if (!Array.isArray(upstreams) || upstreams.length === 0) throw new TypeError(`upstreams must be a non-empty array, got ${JSON.stringify(upstreams)}`)
+    requireNumber('stickyMaxImbalance', stickyMaxImbalance)
+    requireNumber('batchMaxWaitMs', batchMaxWaitMs)
+    requireNumber('maxWaitMs', maxWaitMs)
+    requireNumber('initialServiceMs', initialServiceMs)
+    if (!Number.isInteger(maxQueued) || maxQueued < 0) throw new TypeError(`maxQueued must be an integer >= 0, got ${JSON.stringify(maxQueued)}`)
+    if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${JSON.stringify(now)}`)
+    this.#state = state ?? createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys })
+    this.#stickyMaxImbalance = stickyMaxImbalance
+    this.#batchMaxWaitMs = batchMaxWaitMs
+    this.#maxQueued = maxQueued
+    this.#maxWaitMs = maxWaitMs
+    this.#initialServiceMs = initialServiceMs
+    this.#now = now
+    this.#setTimeout = _internal.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms))
+    this.#clearTimeout = _internal.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>))
+    this.#upstreams = upstreams.map((upstream, index) => {
+      if (typeof upstream?.id !== 'string' || upstream.id === '') throw new TypeError(`upstreams[${index}].id must be a non-empty string, got ${JSON.stringify(upstream?.id)}`)
+      if (this.#byId.has(upstream.id)) throw new TypeError(`upstreams[${index}].id must be unique, got ${JSON.stringify(upstream.id)} twice`)
+      if (!Number.isInteger(upstream.slots) || upstream.slots < 1) throw new TypeError(`upstreams[${index}].slots must be an integer >= 1, got ${JSON.stringify(upstream.slots)}`)
+      if (upstream.models !== undefined && (!Array.isArray(upstream.models) || upstream.models.some((model) => typeof model !== 'string'))) {
+        throw new TypeError(`upstreams[${index}].models must be an array of strings, got ${JSON.stringify(upstream.models)}`)
+      }
+      const record: UpstreamRecord = {
+        id: upstream.id,
+        slots: upstream.slots,
+        models: upstream.models === undefined ? undefined : new Set(upstream.models),
+        slotAffinity: upstream.slotAffinity === true,
+        healthy: true,
+        lanes: new Map(),
+        serviceMs: undefined,
+      }
+      for (const model of upstream.models ?? []) this.#restrictedModels.add(model)
+      this.#byId.set(record.id, record)
+      this.#state.slots.define(record.id, record.slots)
+      return record
+    })
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof QueueSchedulerEvents>(name: K, listener: EventListener<QueueSchedulerEvents[K]>): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /** Unsubscribes from an event. */
+  off<K extends keyof QueueSchedulerEvents>(name: K, listener: EventListener<QueueSchedulerEvents[K]>): void {
+    this.#events.off(name, listener)
+  }
+
+  /**
+   * Waits for a slot for `job` and resolves with its lease.
+   *
+   * Rejects with AbortError as soon as `signal` aborts while the job waits (it leaves the queue and never
+   * runs); QueueFullError when `maxQueued` jobs wait already; QueueTimeoutError after `maxWaitMs`;
+   * UnavailableError `no_upstream` when no upstream serves the model, `shutting_down` after `close()`.
+   * Once the lease is granted the signal is no longer watched: release the lease. Throws a TypeError at once
+   * for a job id the scheduler already holds.
+   */
+  acquire(job: JobRequest, options: { signal?: AbortSignal | undefined } = {}): Promise<Lease> {
+    if (typeof job?.id !== 'string') throw new TypeError(`job.id must be a string, got ${JSON.stringify(job?.id)}`)
+    if (this.#jobs.has(job.id)) throw new TypeError(`job id ${JSON.stringify(job.id)} is already queued or running`)
+    const jobClass = job.class ?? 'interactive'
+    if (jobClass !== 'interactive' && jobClass !== 'batch') throw new TypeError(`job.class must be 'interactive' or 'batch', got ${JSON.stringify(job.class)}`)
+    const { signal } = options
+    if (this.#closed) return Promise.reject(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason))
+    const modelKey = this.#modelKey(job.model)
+    const now = this.#now()
+    const enqueuedAt = Math.max(now, this.#lastEnqueuedAt)
+    const record: Job = {
+      id: job.id,
+      class: jobClass,
+      threadKey: job.threadKey === '' ? undefined : job.threadKey,
+      modelKey,
+      enqueuedAt,
+      seq: 0,
+      fifoOrdinal: -1,
+      state: 'waiting',
+      lane: undefined,
+      upstream: undefined,
+      slot: -1,
+      startedAt: 0,
+      resolve: undefined,
+      reject: undefined,
+      signal,
+      onAbort: undefined,
+      timer: undefined,
+    }
+    const best = this.#leastLoaded(modelKey)
+    if (best === undefined) {
+      return Promise.reject(new UnavailableError(job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
+    }
+    const target = this.#route(record, best, now)
+    // Work conservation: a free upstream has nothing bound to it, so its load is < 1 while a full one's is >= 1,
+    // and the least-loaded healthy eligible upstream is free whenever any is.
+    const startOn = this.#hasFreeSlot(target) ? target : this.#hasFreeSlot(best) ? best : undefined
+    if (startOn !== undefined) {
+      const lease = this.#start(record, startOn, now)
+      if (lease !== undefined) return Promise.resolve(lease)
+    }
+    if (this.#waiting >= this.#maxQueued) {
+      return Promise.reject(new QueueFullError(`The queue is full (${this.#waiting} waiting jobs).`, this.retryAfterSeconds()))
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      record.resolve = resolve
+      record.reject = reject
+      this.#enqueue(record, target)
+    })
+  }
+
+  /** Where a job stands, or undefined when the scheduler does not hold it (unknown, finished or dropped). */
+  position(jobId: string): JobPosition | undefined {
+    const job = this.#jobs.get(jobId)
+    if (job === undefined) return undefined
+    if (job.state === 'running') return { position: 0, queued: this.#waiting, etaMs: 0, upstream: job.upstream?.id }
+    const lane = job.lane as Lane
+    const upstream = lane.upstream
+    const now = this.#now()
+    const agedBefore = now - this.#batchMaxWaitMs
+    const firstRank = job.class === 'interactive' || job.enqueuedAt <= agedBefore
+    let ahead = 0
+    for (const other of upstream.lanes.values()) {
+      if (firstRank) ahead += other.interactive.countBelow(job.seq) + other.batch.countBelow(job.seq, agedBefore)
+      else ahead += other.interactive.size + other.batch.countBelow(job.seq)
+    }
+    const position = ahead + 1
+    const serviceMs = upstream.serviceMs ?? this.#serviceMs
+    const etaMs = serviceMs === undefined ? undefined : Math.ceil(position / upstream.slots) * serviceMs
+    return { position, queued: this.#waiting, etaMs, upstream: upstream.id }
+  }
+
+  /** `queued`, `running`, or undefined when the scheduler does not hold the job. */
+  status(jobId: string): 'queued' | 'running' | undefined {
+    const job = this.#jobs.get(jobId)
+    return job === undefined ? undefined : job.state === 'running' ? 'running' : 'queued'
+  }
+
+  /** Totals and per-upstream running/queued/slots/health. */
+  snapshot(): SchedulerSnapshot {
+    return {
+      queued: this.#waiting,
+      running: this.#running,
+      upstreams: this.#upstreams.map((upstream) => ({
+        id: upstream.id,
+        slots: upstream.slots,
+        running: this.#state.slots.running(upstream.id),
+        queued: this.#state.load.waiting(upstream.id),
+        healthy: upstream.healthy,
+      })),
+    }
+  }
+
+  /** Marks an upstream healthy or not; unhealthy upstreams get no new jobs and their waiting jobs go elsewhere. */
+  setHealthy(upstreamId: string, healthy: boolean): void {
+    const upstream = this.#byId.get(upstreamId)
+    if (upstream === undefined) throw new TypeError(`Unknown upstream ${JSON.stringify(upstreamId)}`)
+    if (upstream.healthy === healthy) return
+    upstream.healthy = healthy
+    if (healthy) this.#pump(upstream)
+    else for (const other of this.#upstreams) this.#pump(other)
+  }
+
+  /** Whole seconds a refused client should wait: the time to serve the waiting jobs, from recent service times. */
+  retryAfterSeconds(): number {
+    let slots = 0
+    for (const upstream of this.#upstreams) if (upstream.healthy) slots += upstream.slots
+    if (slots === 0) for (const upstream of this.#upstreams) slots += upstream.slots
+    const serviceMs = this.#serviceMs ?? this.#initialServiceMs
+    const seconds = Math.ceil(((this.#waiting + 1) * serviceMs) / slots / 1000)
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds))
+  }
+
+  /** Resolves when nothing waits or runs. */
+  onIdle(): Promise<void> {
+    if (this.#waiting === 0 && this.#running === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  /** Rejects every waiting job with UnavailableError `shutting_down`, and every later `acquire`. Running leases stay valid. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    const error = new UnavailableError('The gateway is shutting down.', 'shutting_down')
+    for (const job of [...this.#jobs.values()]) if (job.state === 'waiting') this.#drop(job, error, 'close')
+  }
+
+  #modelKey(model: string | undefined): string {
+    if (model === undefined) return ANY_MODEL
+    return this.#restrictedModels.has(model) ? model : OTHER_MODEL
+  }
+
+  #eligible(modelKey: string, upstream: UpstreamRecord): boolean {
+    return upstream.models === undefined || modelKey === ANY_MODEL || upstream.models.has(modelKey)
+  }
+
+  #load(upstream: UpstreamRecord): number {
+    return (this.#state.slots.running(upstream.id) + this.#state.load.waiting(upstream.id)) / upstream.slots
+  }
+
+  #hasFreeSlot(upstream: UpstreamRecord): boolean {
+    return upstream.healthy && this.#state.slots.running(upstream.id) < upstream.slots
+  }
+
+  /**
+   * The least-loaded healthy eligible upstream, or when none is healthy the least-loaded eligible one; undefined
+   * when none may take the model. Ties go to the upstream whose coldest free slot was used least recently (its
+   * evicted cache is the least likely to be wanted), then round-robin.
+   */
+  #leastLoaded(modelKey: string): UpstreamRecord | undefined {
+    const count = this.#upstreams.length
+    const start = this.#roundRobin++ % count
+    let best: UpstreamRecord | undefined
+    let bestLoad = 0
+    let bestCold: number | undefined
+    for (const pass of [true, false]) {
+      for (let offset = 0; offset < count; offset++) {
+        const upstream = this.#upstreams[(start + offset) % count] as UpstreamRecord
+        if (upstream.healthy !== pass || !this.#eligible(modelKey, upstream)) continue
+        const load = this.#load(upstream)
+        const cold = this.#state.slots.coldestFree(upstream.id)
+        if (best === undefined || load < bestLoad || (load === bestLoad && cold !== undefined && (bestCold === undefined || cold < bestCold))) {
+          best = upstream
+          bestLoad = load
+          bestCold = cold
+        }
+      }
+      if (best !== undefined) return best
+    }
+    return undefined
+  }
+
+  /** The upstream a new job is bound to: its key's remembered one unless that is unfit or too loaded, else `best`. */
+  #route(job: Job, best: UpstreamRecord, now: number): UpstreamRecord {
+    if (job.threadKey === undefined) return best
+    const entry = this.#state.sticky.get(job.threadKey, now)
+    const remembered = entry === undefined ? undefined : this.#byId.get(entry.upstream)
+    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered)) return best
+    return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? best : remembered
+  }
+
+  #enqueue(job: Job, upstream: UpstreamRecord): void {
+    let lane = upstream.lanes.get(job.modelKey)
+    if (lane === undefined) {
+      lane = { upstream, modelKey: job.modelKey, interactive: new IndexedFifo(), batch: new IndexedFifo() }
+      upstream.lanes.set(job.modelKey, lane)
+    }
+    job.seq = ++this.#seq
+    this.#lastEnqueuedAt = job.enqueuedAt
+    job.lane = lane
+    ;(job.class === 'interactive' ? lane.interactive : lane.batch).push(job, job.seq, job.enqueuedAt)
+    this.#activeLanes.add(lane)
+    this.#state.load.addWaiting(upstream.id, 1)
+    this.#waiting++
+    this.#jobs.set(job.id, job)
+    if (job.signal !== undefined) {
+      const signal = job.signal
+      job.onAbort = () => this.#drop(job, new AbortError(undefined, signal.reason), 'abort')
+      signal.addEventListener('abort', job.onAbort, { once: true })
+    }
+    if (this.#maxWaitMs > 0) {
+      job.timer = this.#setTimeout(() => {
+        job.timer = undefined
+        this.#drop(job, new QueueTimeoutError(`The job waited longer than ${this.#maxWaitMs} ms for a slot.`), 'timeout')
+      }, this.#maxWaitMs)
+    }
+    if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting })
+  }
+
+  /** Takes a waiting job out of its lane and the counts. */
+  #unlink(job: Job): void {
+    const lane = job.lane as Lane
+    ;(job.class === 'interactive' ? lane.interactive : lane.batch).delete(job)
+    if (lane.interactive.size === 0 && lane.batch.size === 0) {
+      this.#activeLanes.delete(lane)
+      lane.upstream.lanes.delete(lane.modelKey)
+    }
+    job.lane = undefined
+    this.#state.load.addWaiting(lane.upstream.id, -1)
+    this.#waiting--
+    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
+    job.onAbort = undefined
+    job.signal = undefined
+    if (job.timer !== undefined) this.#clearTimeout(job.timer)
+    job.timer = undefined
+  }
+
+  #drop(job: Job, error: unknown, reason: JobDroppedEvent['reason']): void {
+    if (job.state !== 'waiting') return
+    this.#unlink(job)
+    job.state = 'done'
+    this.#jobs.delete(job.id)
+    const reject = job.reject
+    job.resolve = job.reject = undefined
+    reject?.(error)
+    if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason, waitedMs: this.#now() - job.enqueuedAt })
+    this.#checkIdle()
+  }
+
+  /** Runs `job` on `upstream` if a slot can be claimed; returns its lease. */
+  #start(job: Job, upstream: UpstreamRecord, now: number): Lease | undefined {
+    const sticky = this.#state.sticky
+    const entry = job.threadKey === undefined ? undefined : sticky.get(job.threadKey, now)
+    const preferred = entry !== undefined && entry.upstream === upstream.id ? entry.slot : undefined
+    const slot = this.#state.slots.claim(upstream.id, preferred, now)
+    if (slot === undefined) return undefined
+    if (job.state === 'waiting' && job.lane !== undefined) this.#unlink(job)
+    job.state = 'running'
+    job.upstream = upstream
+    job.slot = slot
+    job.startedAt = now
+    this.#running++
+    this.#jobs.set(job.id, job)
+    if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined }, now)
+    const waitedMs = Math.max(0, now - job.enqueuedAt)
+    const lease = new JobLease(job, upstream, waitedMs, () => this.#finish(job))
+    const resolve = job.resolve
+    job.resolve = job.reject = undefined
+    resolve?.(lease)
+    if (this.#events.has('job-start')) {
+      const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit })
+    }
+    return lease
+  }
+
+  #finish(job: Job): void {
+    if (job.state !== 'running') return
+    const upstream = job.upstream as UpstreamRecord
+    const now = this.#now()
+    job.state = 'done'
+    this.#jobs.delete(job.id)
+    this.#running--
+    this.#state.slots.free(upstream.id, job.slot, now)
+    const serviceMs = Math.max(0, now - job.startedAt)
+    upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
+    this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)
+    if (this.#events.has('job-end')) this.#events.emit('job-end', { jobId: job.id, upstream: upstream.id, slot: upstream.slotAffinity ? job.slot : undefined, serviceMs })
+    this.#pump(upstream)
+    this.#checkIdle()
+  }
+
+  /** Fills the upstream's free slots with the best eligible waiting jobs. */
+  #pump(upstream: UpstreamRecord): void {
+    while (this.#waiting > 0 && this.#hasFreeSlot(upstream)) {
+      const now = this.#now()
+      const job = this.#next(upstream, now)
+      if (job === undefined || this.#start(job, upstream, now) === undefined) return
+    }
+  }
+
+  /** The waiting job a free slot on `upstream` takes: by rank (class + aging), then own lanes first, then arrival. */
+  #next(upstream: UpstreamRecord, now: number): Job | undefined {
+    const agedBefore = now - this.#batchMaxWaitMs
+    let best: Job | undefined
+    let bestKey = Number.POSITIVE_INFINITY
+    for (const lane of this.#activeLanes) {
+      const own = lane.upstream === upstream || !lane.upstream.healthy
+      if (!own && !this.#eligible(lane.modelKey, upstream)) continue
+      const interactive = lane.interactive.peek()
+      const batch = lane.batch.peek()
+      const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1
+      const head = interactive !== undefined && (batch === undefined || batchRank === 1 || interactive.seq < batch.seq) ? interactive : batch
+      if (head === undefined) continue
+      const rank = head === interactive ? 0 : batchRank
+      // One number orders (rank, own-before-stolen, seq); seq stays far below 2^50.
+      const key = (rank * 2 + (own ? 0 : 1)) * 2 ** 50 + head.seq
+      if (key < bestKey) {
+        best = head
+        bestKey = key
+      }
+    }
+    return best
+  }
+
+  #checkIdle(): void {
+    if (this.#waiting !== 0 || this.#running !== 0 || this.#idleWaiters.length === 0) return
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+}
+
+function requireNumber(name: string, value: number): void {
+  if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`${name} must be a number >= 0, got ${JSON.stringify(value)}`)
+}

@@ -1,0 +1,111 @@
+/**
+ * Pure helpers the gateway calls per request to build a job: its sticky thread key and its priority class.
+ * @module
+ */
+import { fnv1a64 } from './fnv1a-64.js'
+import type { JobClass } from './queue-scheduler.js'
+
+/** Headers searched after the configured one, in order (Open WebUI uses both spellings). */
+const THREAD_HEADERS = [
+  'X-OpenWebUI-Chat-Id',
+  'X-Open-WebUI-Chat-Id',
+  'X-OpenWebUI-Conversation-Id',
+  'X-Open-WebUI-Conversation-Id',
+  'X-OpenWebUI-Thread-Id',
+  'X-Open-WebUI-Thread-Id',
+  'X-Conversation-Id',
+] as const
+
+const BODY_FIELDS = ['chat_id', 'conversation_id', 'thread_id'] as const
+
+/** Ids longer than this are hashed, so the sticky map's memory stays bounded whatever clients send. */
+const MAX_KEY_LENGTH = 200
+
+const BATCH_KINDS = new Set(['agent', 'agent_call', 'repo_agent', 'batch'])
+
+/** Input of {@link threadKeyFor}. */
+export interface ThreadKeyInput {
+  /** Request headers (lookup is case-insensitive). */
+  headers: Headers
+  /** Parsed JSON body of the chat request. */
+  body: Record<string, unknown>
+  /** Header checked first. @default 'X-Chat-Id' */
+  stickyHeader?: string | undefined
+}
+
+/**
+ * The sticky key of a request, from the first of: the configured header (default `X-Chat-Id`),
+ * `X-OpenWebUI-Chat-Id`, `X-Open-WebUI-Chat-Id`, the same two spellings of `-Conversation-Id` and `-Thread-Id`,
+ * `X-Conversation-Id`; body `chat_id`, `conversation_id`, `thread_id`, then the same under `body.metadata`.
+ * Otherwise `'h:'` + FNV-1a 64 (hex) of the canonical JSON (sorted keys) of `[model, messages, user]`, where
+ * `messages` is the first two messages cut after the first `user` message: so `[system, user]` and `[user]`
+ * chats hash the same on every turn (a chat without a system prompt would otherwise change key on turn 2).
+ * Ids longer than 200 characters become `'l:'` + their hash.
+ * @example threadKeyFor({ headers: new Headers({ 'x-openwebui-chat-id': 'c1' }), body: {} }) // 'c1'
+ */
+export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: ThreadKeyInput): string {
+  for (const name of [stickyHeader, ...THREAD_HEADERS]) {
+    const value = headers.get(name)?.trim()
+    if (value) return bounded(value)
+  }
+  const fromBody = idField(body)
+  if (fromBody !== undefined) return fromBody
+  const metadata = body['metadata']
+  if (isRecord(metadata)) {
+    const fromMetadata = idField(metadata)
+    if (fromMetadata !== undefined) return fromMetadata
+  }
+  const messages = Array.isArray(body['messages']) ? body['messages'] : []
+  const opening: unknown[] = []
+  for (const message of messages) {
+    if (opening.length === 2) break
+    opening.push(message)
+    if (isRecord(message) && message['role'] === 'user') break
+  }
+  return 'h:' + fnv1a64(canonicalJson([body['model'] ?? null, opening, body['user'] ?? null]))
+}
+
+/** Input of {@link jobClassFor}. */
+export interface JobClassInput {
+  headers: Headers
+  /** URL path of the request, e.g. `/v1/agent/chat/completions`. */
+  path: string
+}
+
+/**
+ * `batch` for `POST /v1/agent/chat/completions` (any prefix, trailing slash ignored) or header `X-Job-Kind`
+ * `agent`, `agent_call`, `repo_agent` or `batch` (case-insensitive); else `interactive`.
+ */
+export function jobClassFor({ headers, path }: JobClassInput): JobClass {
+  const kind = headers.get('X-Job-Kind')?.trim().toLowerCase()
+  if (kind !== undefined && BATCH_KINDS.has(kind)) return 'batch'
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path
+  return trimmed.endsWith('/v1/agent/chat/completions') ? 'batch' : 'interactive'
+}
+
+function idField(record: Record<string, unknown>): string | undefined {
+  for (const field of BODY_FIELDS) {
+    const value = record[field]
+    if (typeof value === 'string' && value.trim() !== '') return bounded(value.trim())
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  }
+  return undefined
+}
+
+function bounded(id: string): string {
+  return id.length > MAX_KEY_LENGTH ? 'l:' + fnv1a64(id) : id
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** JSON with object keys sorted at every level, so equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return '[' + value.map((item) => canonicalJson(item === undefined ? null : item)).join(',') + ']'
+  if (isRecord(value)) {
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort()
+    return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(value[key])).join(',') + '}'
+  }
+  return JSON.stringify(value) ?? 'null'
+}

@@ -1,0 +1,144 @@
+/**
+ * The node:http bridge: turns `(incoming, outgoing)` into a web `Request`, calls a
+ * `fetch`-style handler, and writes its `Response` back with backpressure. A client that
+ * disconnects aborts the Request's signal and cancels the response body, so the gateway
+ * frees the slot at once.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** A web-standard request handler, such as `gateway.fetch`. */
+export type FetchHandler = (request: Request) => Promise<Response> | Response
+
+/** Options of {@link createRequestListener}. */
+export interface RequestListenerOptions {
+  /** Called when the handler throws or writing the response fails (the CLI logs it). */
+  onError?: ((error: unknown) => void) | undefined
+}
+
+/** The listener `http.createServer` and Express (`app.use`) accept. */
+export type RequestListener = (incoming: IncomingMessage, outgoing: ServerResponse, next?: unknown) => void
+
+/**
+ * Wraps a `fetch` handler for `http.createServer(listener)` or `app.use(listener)`.
+ *
+ * @example
+ * ```ts
+ * http.createServer(createRequestListener(gateway.fetch)).listen(8080)
+ * ```
+ */
+export function createRequestListener(fetch: FetchHandler, options: RequestListenerOptions = {}): RequestListener {
+  const { onError } = options
+  return (incoming, outgoing) => {
+    void handle(fetch, incoming, outgoing).catch((error: unknown) => {
+      onError?.(error)
+      if (!outgoing.headersSent) {
+        outgoing.writeHead(500, { 'content-type': 'application/json' })
+        outgoing.end(JSON.stringify({ error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } }))
+      } else {
+        outgoing.destroy()
+      }
+    })
+  }
+}
+
+async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  const controller = new AbortController()
+  const onClose = (): void => {
+    if (!outgoing.writableFinished) controller.abort(new Error('The client disconnected.'))
+  }
+  outgoing.once('close', onClose)
+  const request = toRequest(incoming, controller.signal)
+  const response = await fetch(request)
+  await writeResponse(response, outgoing, controller.signal)
+}
+
+/** Builds a web Request from a node request; its body streams (never buffered here). */
+function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
+  // Express strips its mount path from `url`; `originalUrl` keeps the full path.
+  const path = (incoming as IncomingMessage & { originalUrl?: string }).originalUrl ?? incoming.url ?? '/'
+  const host = incoming.headers.host ?? 'localhost'
+  const headers = new Headers()
+  const raw = incoming.rawHeaders
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index] as string
+    if (name.startsWith(':')) continue
+    headers.append(name, raw[index + 1] as string)
+  }
+  const method = incoming.method ?? 'GET'
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal }
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = nodeBody(incoming)
+    init.duplex = 'half'
+  }
+  return new Request(`http://${host}${path}`, init)
+}
+
+function nodeBody(incoming: IncomingMessage): ReadableStream<Uint8Array> {
+  const iterator = incoming[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await iterator.next()
+        if (next.done) controller.close()
+        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength))
+      },
+      async cancel() {
+        await iterator.return?.()
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  outgoing.writeHead(response.status, response.statusText || undefined, headers)
+  if (response.body === null) {
+    outgoing.end()
+    return
+  }
+  const streaming = (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  // Let an SSE client see the headers at once, even while its job still waits for a slot.
+  if (streaming) outgoing.flushHeaders()
+  const reader = response.body.getReader()
+  const onAbort = (): void => {
+    void reader.cancel(signal.reason).catch(() => {})
+  }
+  if (signal.aborted) onAbort()
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (outgoing.destroyed) {
+        await reader.cancel().catch(() => {})
+        return
+      }
+      if (!outgoing.write(value)) await drained(outgoing)
+    }
+    outgoing.end()
+  } catch (error) {
+    // The client went away or the body failed mid-way: nothing more can be said on this socket.
+    outgoing.destroy(signal.aborted ? undefined : (error as Error))
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function drained(outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      outgoing.off('drain', done)
+      outgoing.off('close', done)
+      resolve()
+    }
+    outgoing.on('drain', done)
+    outgoing.on('close', done)
+  })
+}

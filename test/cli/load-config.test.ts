@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/cli/load-config.js'
+
+const noFile = (path: string): string => {
+  throw new Error(`ENOENT: ${path}`)
+}
+
+describe('loadConfig', () => {
+  it('needs upstreams, and says where they can come from', () => {
+    expect(() => loadConfig({ flags: {}, env: {}, readFile: noFile })).toThrow(/--upstreams: required.*LLM_UPSTREAMS/)
+  })
+
+  it('reads flags into gateway options with defaults for the server', () => {
+    const config = loadConfig({
+      flags: { upstreams: 'http://a:8080/v1, http://b:8080', slots: '2', models: 'qwen3,llama', port: '9000', readTimeout: '30', slotAffinity: true },
+      env: {},
+      readFile: noFile,
+    })
+    expect(config.port).toBe(9000)
+    expect(config.host).toBe('127.0.0.1')
+    expect(config.logLevel).toBe('info')
+    expect(config.gateway).toEqual({
+      upstreams: [
+        { url: 'http://a:8080/v1', slots: 2, slotAffinity: true },
+        { url: 'http://b:8080', slots: 2, slotAffinity: true },
+      ],
+      models: ['qwen3', 'llama'],
+      readTimeoutMs: 30_000,
+    })
+  })
+
+  it('keeps the first version\'s environment names working', () => {
+    const config = loadConfig({
+      flags: {},
+      env: {
+        LLM_UPSTREAMS: 'http://gpu1:8080/v1/chat/completions',
+        LLM_MODELS: 'm1',
+        LLM_READ_TIMEOUT: '120',
+        LOG_LEVEL: 'DEBUG',
+        PORT: '8081',
+        HOST: '0.0.0.0',
+        STICKY_HEADER: 'X-Session',
+        AFFINITY_TTL_SEC: '60',
+        QUEUE_NOTIFY_USER: 'always',
+        QUEUE_NOTIFY_MIN_MS: '500',
+        TEXT_TOOLCALL_DETECT: 'false',
+      },
+      readFile: noFile,
+    })
+    expect(config).toMatchObject({ port: 8081, host: '0.0.0.0', logLevel: 'debug' })
+    expect(config.gateway).toMatchObject({
+      upstreams: [{ url: 'http://gpu1:8080/v1/chat/completions' }],
+      models: ['m1'],
+      readTimeoutMs: 120_000,
+      stickyHeader: 'X-Session',
+      stickyTtlMs: 60_000,
+      queueNotify: 'reasoning',
+      notifyAfterMs: 500,
+      textToolCalls: false,
+    })
+    expect(loadConfig({ flags: {}, env: { LLM_UPSTREAMS: 'http://x', PROXY_MODELS: 'a', LLM_MODELS: 'b' }, readFile: noFile }).gateway.models).toEqual(['a'])
+    expect(loadConfig({ flags: {}, env: { LLM_UPSTREAMS: 'http://x', QUEUE_NOTIFY_USER: 'never' }, readFile: noFile }).gateway.queueNotify).toBe('never')
+  })
+
+  it('applies file < env < flags', () => {
+    const file = `{
+      // JSON5: comments and trailing commas are fine
+      upstreams: [{ url: 'http://file:8080/v1', slots: 4, apiKey: 'sk-file', models: ['big'] }, 'http://file2:8080'],
+      port: 7000,
+      host: '0.0.0.0',
+      maxQueued: 10,
+      logLevel: 'warn',
+      readTimeout: 60,
+    }`
+    const readFile = (path: string): string => {
+      expect(path).toBe('qg.json5')
+      return file
+    }
+    const fromFile = loadConfig({ flags: { config: 'qg.json5' }, env: {}, readFile })
+    expect(fromFile).toMatchObject({ port: 7000, host: '0.0.0.0', logLevel: 'warn' })
+    expect(fromFile.gateway).toMatchObject({
+      upstreams: [{ url: 'http://file:8080/v1', slots: 4, apiKey: 'sk-file', models: ['big'] }, { url: 'http://file2:8080' }],
+      maxQueued: 10,
+      readTimeoutMs: 60_000,
+    })
+    const envOverFile = loadConfig({ flags: { config: 'qg.json5' }, env: { PORT: '7100', MAX_QUEUED: '20' }, readFile })
+    expect(envOverFile.port).toBe(7100)
+    expect(envOverFile.gateway.maxQueued).toBe(20)
+    expect(envOverFile.host).toBe('0.0.0.0')
+    const flagsOverEnv = loadConfig({ flags: { config: 'qg.json5', port: '7200', upstreams: 'http://flag:1/v1' }, env: { PORT: '7100', LLM_UPSTREAMS: 'http://env:1' }, readFile })
+    expect(flagsOverEnv.port).toBe(7200)
+    expect(flagsOverEnv.gateway.upstreams).toEqual([{ url: 'http://flag:1/v1' }])
+    const envUpstreams = loadConfig({ flags: { config: 'qg.json5' }, env: { LLM_UPSTREAMS: 'http://env:1' }, readFile })
+    expect(envUpstreams.gateway.upstreams).toEqual([{ url: 'http://env:1' }])
+  })
+
+  it('--slots is the default for upstreams whose file entry has no slots', () => {
+    const readFile = (): string => `{ upstreams: [{ url: 'http://a', slots: 3 }, { url: 'http://b' }] }`
+    const config = loadConfig({ flags: { config: 'f', slots: '2' }, env: {}, readFile })
+    expect(config.gateway.upstreams).toEqual([{ url: 'http://a', slots: 3 }, { url: 'http://b', slots: 2 }])
+  })
+
+  it.each([
+    [{ flags: { upstreams: 'http://a', port: 'eighty' }, env: {} }, '--port: expected a whole number >= 0, got "eighty"'],
+    [{ flags: { upstreams: 'http://a', port: '70000' }, env: {} }, '--port: expected a port 0-65535, got "70000"'],
+    [{ flags: { upstreams: 'http://a' }, env: { LLM_READ_TIMEOUT: 'soon' } }, 'LLM_READ_TIMEOUT: expected a number of seconds > 0, got "soon"'],
+    [{ flags: { upstreams: 'http://a' }, env: { TEXT_TOOLCALL_DETECT: 'maybe' } }, 'TEXT_TOOLCALL_DETECT: expected true or false, got "maybe"'],
+    [{ flags: { upstreams: 'http://a', queueNotify: 'loud' }, env: {} }, '--queue-notify: expected one of reasoning, content, comment, never, auto, always, got "loud"'],
+    [{ flags: { upstreams: 'http://a', slots: '0' }, env: {} }, '--slots: expected a whole number >= 1, got "0"'],
+    [{ flags: { upstreams: ' , ' }, env: {} }, '--upstreams: expected one or more comma-separated URLs, got " , "'],
+  ])('fails with one line naming the setting: %j', (input, message) => {
+    expect(() => loadConfig({ ...input, readFile: noFile })).toThrow(new ConfigError(message))
+  })
+
+  it('names unknown and bad settings in the config file', () => {
+    expect(() => loadConfig({ flags: { config: 'f' }, env: {}, readFile: () => '{ upstream: "http://a" }' })).toThrow(/f: unknown setting "upstream"/)
+    expect(() => loadConfig({ flags: { config: 'f' }, env: {}, readFile: () => '{ upstreams: [{ url: "http://a", slot: 2 }] }' })).toThrow(/upstreams\[0\]\.slot: unknown upstream setting/)
+    expect(() => loadConfig({ flags: { config: 'f' }, env: {}, readFile: () => '{ upstreams: [{ url: "http://a", slots: "many" }] }' })).toThrow(/upstreams\[0\]\.slots: expected a whole number >= 1, got "many"/)
+    expect(() => loadConfig({ flags: { config: 'f' }, env: {}, readFile: () => '{ nope' })).toThrow(/--config: f is not valid JSON5/)
+    expect(() => loadConfig({ flags: { config: 'missing.json5' }, env: {}, readFile: noFile })).toThrow(/--config: cannot read missing.json5/)
+  })
+
+  it('accepts TOOLCALL_MODE=execute from the first version and says it runs as passthrough for now', () => {
+    const config = loadConfig({ flags: { upstreams: 'http://a' }, env: { TOOLCALL_MODE: 'execute' }, readFile: noFile })
+    expect(config.gateway.toolMode).toBe('passthrough')
+    expect(config.warnings.join('\n')).toMatch(/execute/)
+  })
+})

@@ -1,0 +1,57 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { IndexedFifo } from '../../src/queue/indexed-fifo.js'
+
+interface Item {
+  id: number
+  fifoOrdinal: number
+}
+
+describe('IndexedFifo', () => {
+  it('keeps FIFO order, deletes from the middle and counts ranks', () => {
+    const fifo = new IndexedFifo<Item>()
+    const items = Array.from({ length: 40 }, (_, id) => ({ id, fifoOrdinal: -1 }))
+    for (const item of items) fifo.push(item, item.id, item.id * 10)
+    expect(fifo.delete(items[5] as Item)).toBe(true)
+    expect(fifo.delete(items[5] as Item)).toBe(false)
+    expect(fifo.countBefore(items[10] as Item)).toBe(9)
+    expect(fifo.countBelow(10)).toBe(9)
+    expect(fifo.countBelow(10, 30)).toBe(4)
+    expect(fifo.shift()?.id).toBe(0)
+    expect(fifo.size).toBe(38)
+    expect([...fifo].map((item) => item.id).slice(0, 5)).toEqual([1, 2, 3, 4, 6])
+  })
+
+  it('agrees with an array model under random push/shift/delete (including ring wrap, growth and compaction)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('push', 'push', 'push', 'shift', 'delete'), fc.nat(1000)), { maxLength: 400, size: 'max' }), (ops) => {
+        const fifo = new IndexedFifo<Item>()
+        const model: Item[] = []
+        let next = 0
+        for (const [op, pick] of ops) {
+          if (op === 'push') {
+            const item = { id: next++, fifoOrdinal: -1 }
+            fifo.push(item, item.id, item.id)
+            model.push(item)
+          } else if (op === 'shift') {
+            expect(fifo.shift()).toBe(model.shift())
+          } else if (model.length > 0) {
+            const [item] = model.splice(pick % model.length, 1)
+            expect(fifo.delete(item as Item)).toBe(true)
+          }
+          expect(fifo.size).toBe(model.length)
+          expect(fifo.peek()).toBe(model[0])
+          if (model.length > 0) {
+            const index = pick % model.length
+            const item = model[index] as Item
+            expect(fifo.countBefore(item)).toBe(index)
+            expect(fifo.countBelow(item.id)).toBe(index)
+            expect(fifo.countBelow(item.id + 1, (model[0] as Item).id)).toBe(Math.min(index + 1, 1))
+          }
+        }
+        expect([...fifo]).toEqual(model)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

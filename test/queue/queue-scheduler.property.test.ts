@@ -1,0 +1,219 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { QueueScheduler } from '../../src/queue/queue-scheduler.js'
+import type { JobClass, Lease, SchedulerUpstream } from '../../src/queue/queue-scheduler.js'
+import { createFakeTime } from './fake-time.js'
+
+const UPSTREAMS: SchedulerUpstream[] = [
+  { id: 'x', slots: 2 },
+  { id: 'y', slots: 1, models: ['a'] },
+  { id: 'z', slots: 3, models: ['a', 'b'], slotAffinity: true },
+]
+const MAX_QUEUED = 5
+const MODELS = [undefined, 'a', 'b', 'c'] as const
+
+type Op =
+  | { op: 'enqueue'; jobClass: JobClass; key: number | undefined; model: (typeof MODELS)[number]; abortable: boolean }
+  | { op: 'abort'; pick: number }
+  | { op: 'release'; pick: number }
+  | { op: 'advance'; ms: number }
+  | { op: 'health'; upstream: number; healthy: boolean }
+
+const opArbitrary = (withHealth: boolean): fc.Arbitrary<Op> =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), jobClass: fc.constantFrom<JobClass>('interactive', 'batch'), key: fc.option(fc.nat(5), { nil: undefined }), model: fc.constantFrom(...MODELS), abortable: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('abort' as const), pick: fc.nat() }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.nat(50_000) }) },
+    { weight: withHealth ? 1 : 0, arbitrary: fc.record({ op: fc.constant('health' as const), upstream: fc.nat(UPSTREAMS.length - 1), healthy: fc.boolean() }) },
+  )
+
+function eligible(model: string | undefined, upstream: SchedulerUpstream): boolean {
+  return model === undefined || upstream.models === undefined || upstream.models.includes(model)
+}
+
+interface Tracked {
+  id: string
+  jobClass: JobClass
+  model: string | undefined
+  seq: number
+  promise: Promise<Lease>
+  controller: AbortController | undefined
+  boundTo: string | undefined
+  startedOn: string | undefined
+  slot: number | undefined
+  startIndex: number
+  outcome: 'waiting' | 'running' | 'done' | 'rejected'
+}
+
+async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFifo: boolean }): Promise<void> {
+  const time = createFakeTime()
+  const scheduler = new QueueScheduler({ upstreams: UPSTREAMS, maxQueued: MAX_QUEUED, batchMaxWaitMs: options.batchMaxWaitMs, stickyMaxImbalance: 1, now: time.now, _internal: { setTimeout: time.setTimeout, clearTimeout: time.clearTimeout } })
+  const jobs = new Map<string, Tracked>()
+  const healthy = new Map(UPSTREAMS.map((upstream) => [upstream.id, true]))
+  let starts = 0
+  scheduler.on('job-queued', (event) => {
+    const job = jobs.get(event.jobId) as Tracked
+    job.boundTo = event.upstream
+  })
+  scheduler.on('job-start', (event) => {
+    const job = jobs.get(event.jobId)
+    if (job === undefined) return // started inside acquire(), before we recorded it: handled below
+    expect(job.outcome).toBe('waiting')
+    Object.assign(job, { outcome: 'running', startedOn: event.upstream, slot: event.slot, startIndex: starts++ })
+  })
+  scheduler.on('job-end', (event) => {
+    const job = jobs.get(event.jobId) as Tracked
+    expect(job.outcome).toBe('running')
+    job.outcome = 'done'
+  })
+  const inState = (outcome: Tracked['outcome']) => [...jobs.values()].filter((job) => job.outcome === outcome)
+
+  const check = () => {
+    const snapshot = scheduler.snapshot()
+    const running = inState('running')
+    const waiting = inState('waiting')
+    expect(snapshot.running).toBe(running.length)
+    expect(snapshot.queued).toBe(waiting.length)
+    for (const upstream of UPSTREAMS) {
+      const here = running.filter((job) => job.startedOn === upstream.id)
+      const row = snapshot.upstreams.find((candidate) => candidate.id === upstream.id)
+      expect(row?.running).toBe(here.length)
+      expect(here.length).toBeLessThanOrEqual(upstream.slots)
+      if (upstream.slotAffinity) expect(new Set(here.map((job) => job.slot)).size).toBe(here.length)
+      // Work conservation: a healthy upstream with a free slot has no eligible job waiting anywhere.
+      if (healthy.get(upstream.id) && here.length < upstream.slots) expect(waiting.filter((job) => eligible(job.model, upstream))).toEqual([])
+    }
+    for (const job of running) expect(scheduler.status(job.id)).toBe('running')
+    for (const job of waiting) {
+      expect(scheduler.status(job.id)).toBe('queued')
+      const position = scheduler.position(job.id)
+      expect(position?.upstream).toBe(job.boundTo)
+      expect(position?.queued).toBe(waiting.length)
+      expect(position?.position).toBeGreaterThanOrEqual(1)
+      expect(position?.position).toBeLessThanOrEqual(waiting.filter((other) => other.boundTo === job.boundTo).length)
+    }
+    for (const job of [...inState('done'), ...inState('rejected')]) expect(scheduler.status(job.id)).toBeUndefined()
+  }
+
+  let seq = 0
+  for (const op of ops) {
+    if (op.op === 'enqueue') {
+      const id = `j${seq}`
+      const controller = op.abortable ? new AbortController() : undefined
+      const job: Tracked = { id, jobClass: op.jobClass, model: op.model, seq: seq++, promise: undefined as unknown as Promise<Lease>, controller, boundTo: undefined, startedOn: undefined, slot: undefined, startIndex: -1, outcome: 'waiting' }
+      jobs.set(id, job)
+      job.promise = scheduler.acquire({ id, class: op.jobClass, threadKey: op.key === undefined ? undefined : `k${op.key}`, model: op.model }, { signal: controller?.signal })
+      job.promise.catch(() => {})
+      if (scheduler.status(id) === undefined) {
+        // Refused at once: only when maxQueued jobs wait (every model has an upstream here).
+        await expect(job.promise).rejects.toMatchObject({ code: 'queue_full' })
+        expect(inState('waiting')).toHaveLength(MAX_QUEUED + 1)
+        job.outcome = 'rejected'
+      } else if (scheduler.status(id) === 'running' && job.outcome === 'waiting') {
+        const lease = await job.promise
+        Object.assign(job, { outcome: 'running', startedOn: lease.upstream, boundTo: lease.upstream, slot: lease.slot, startIndex: starts++ })
+      }
+    } else if (op.op === 'abort') {
+      const candidates = inState('waiting').filter((job) => job.controller !== undefined)
+      const job = candidates[op.pick % Math.max(1, candidates.length)]
+      if (job !== undefined) {
+        job.controller?.abort()
+        await expect(job.promise).rejects.toMatchObject({ code: 'aborted' })
+        job.outcome = 'rejected'
+      }
+    } else if (op.op === 'release') {
+      const running = inState('running')
+      const job = running[op.pick % Math.max(1, running.length)]
+      if (job !== undefined) {
+        const lease = await job.promise
+        lease.release()
+        lease.release()
+      }
+    } else if (op.op === 'advance') {
+      time.advance(op.ms)
+    } else {
+      const upstream = UPSTREAMS[op.upstream] as SchedulerUpstream
+      healthy.set(upstream.id, op.healthy)
+      scheduler.setHealthy(upstream.id, op.healthy)
+    }
+    check()
+  }
+
+  // Everything not aborted or refused is eventually served: make all upstreams healthy and drain.
+  for (const upstream of UPSTREAMS) {
+    healthy.set(upstream.id, true)
+    scheduler.setHealthy(upstream.id, true)
+  }
+  for (let round = 0; round < 1000 && inState('running').length > 0; round++) {
+    for (const job of inState('running')) (await job.promise).release()
+    check()
+  }
+  await scheduler.onIdle()
+  for (const job of jobs.values()) expect(['done', 'rejected']).toContain(job.outcome)
+
+  if (options.checkFifo) {
+    // FIFO within a class per upstream, among jobs that ran where they were bound (not stolen).
+    for (const upstream of UPSTREAMS) {
+      for (const jobClass of ['interactive', 'batch'] as const) {
+        const served = [...jobs.values()].filter((job) => job.startedOn === upstream.id && job.boundTo === upstream.id && job.jobClass === jobClass)
+        const bySeq = [...served].sort((a, b) => a.seq - b.seq).map((job) => job.id)
+        const byStart = [...served].sort((a, b) => a.startIndex - b.startIndex).map((job) => job.id)
+        expect(byStart).toEqual(bySeq)
+      }
+    }
+  }
+  scheduler.close()
+}
+
+describe('QueueScheduler properties', () => {
+  it('keeps its invariants and FIFO within a class (no aging, no health changes)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary(false), { maxLength: 150, size: 'max' }), (ops) => runScenario(ops, { batchMaxWaitMs: Number.POSITIVE_INFINITY, checkFifo: true })),
+      { numRuns: 150 },
+    )
+  })
+
+  it('keeps its invariants with aging and health changes, and serves every job not aborted or refused', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary(true), { maxLength: 150, size: 'max' }), (ops) => runScenario(ops, { batchMaxWaitMs: 30_000, checkFifo: false })),
+      { numRuns: 150 },
+    )
+  })
+
+  it('reports positions that match the order the dispatcher then serves (one upstream, aging on)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom<JobClass>('interactive', 'batch'), fc.nat(20_000), fc.boolean()), { minLength: 1, maxLength: 40, size: 'max' }),
+        async (steps) => {
+          const time = createFakeTime()
+          const scheduler = new QueueScheduler({ upstreams: [{ id: 'u', slots: 1 }], batchMaxWaitMs: 30_000, now: time.now })
+          const order: string[] = []
+          scheduler.on('job-start', (event) => order.push(event.jobId))
+          const promises = new Map<string, Promise<Lease>>()
+          const controllers = new Map<string, AbortController>()
+          steps.forEach(([jobClass, advance, abortLater], index) => {
+            const controller = new AbortController()
+            const promise = scheduler.acquire({ id: `j${index}`, class: jobClass }, { signal: controller.signal })
+            promise.catch(() => {})
+            promises.set(`j${index}`, promise)
+            if (abortLater) controllers.set(`j${index}`, controller)
+            time.advance(advance)
+          })
+          for (const [id, controller] of controllers) if (id !== 'j0') controller.abort()
+          const waiting = [...promises.keys()].filter((id) => scheduler.status(id) === 'queued')
+          const positions = new Map(waiting.map((id) => [id, scheduler.position(id)?.position]))
+          expect([...positions.values()].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(waiting.map((_, index) => index + 1))
+          order.length = 0
+          for (let round = 0; round <= steps.length && scheduler.snapshot().running > 0; round++) {
+            const running = [...promises.keys()].find((id) => scheduler.status(id) === 'running') as string
+            ;(await promises.get(running))?.release()
+          }
+          expect(order).toEqual([...waiting].sort((a, b) => (positions.get(a) ?? 0) - (positions.get(b) ?? 0)))
+          await scheduler.onIdle()
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+})
