@@ -31,9 +31,14 @@ export interface QueueNotifierOptions {
   chunk: { id: string; model: string; created: number }
 }
 
-/** Fills the notice template. */
+/**
+ * Fills the notice template. With no estimate yet (no job has finished), the default
+ * template's ", about {eta}s" clause is left out rather than shown as a question mark.
+ */
 export function formatQueueMessage(template: string, position: QueuePosition): string {
-  const eta = position.etaMs === undefined ? '?' : String(Math.max(1, Math.round(position.etaMs / 1000)))
+  let eta = '?'
+  if (position.etaMs === undefined) template = template.replace(/,?\s*about \{eta\}\s*s\b/, '')
+  else eta = String(Math.max(1, Math.round(position.etaMs / 1000)))
   return template.replaceAll('{position}', String(position.position)).replaceAll('{queued}', String(position.queued)).replaceAll('{eta}', eta)
 }
 
