@@ -11,8 +11,27 @@ export { parseUpstreamUrl } from './gateway/upstream.js'
 export type { UpstreamOptions } from './gateway/upstream.js'
 export type { JobRecord, JobStatus } from './gateway/job-registry.js'
 export { QueueScheduler } from './queue/queue-scheduler.js'
-export type { JobClass, JobRequest, Lease, QueueSchedulerOptions, SchedulerUpstream } from './queue/queue-scheduler.js'
+export type {
+  JobClass,
+  JobDroppedEvent,
+  JobEndEvent,
+  JobPosition,
+  JobQueuedEvent,
+  JobRequest,
+  JobStartEvent,
+  Lease,
+  QueueSchedulerEvents,
+  QueueSchedulerOptions,
+  SchedulerSnapshot,
+  SchedulerTimers,
+  SchedulerUpstream,
+  UpstreamSnapshot,
+} from './queue/queue-scheduler.js'
 export { jobClassFor, threadKeyFor } from './queue/thread-key.js'
+export type { JobClassInput, ThreadKeyInput } from './queue/thread-key.js'
+export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './queue/in-memory-scheduler-state.js'
+export type { InMemorySchedulerStateOptions } from './queue/in-memory-scheduler-state.js'
+export type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './queue/scheduler-state.js'
 export {
   AbortError,
   InvalidRequestError,

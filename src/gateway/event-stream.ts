@@ -85,41 +85,35 @@ export function createEventStream(options: EventStreamOptions): ReadableStream<U
   )
 }
 
-/** Re-frames raw `data` payloads as SSE and adds `[DONE]`: the fast path when no chunk transform applies. */
-export function rawEventEncoder(): TransformStream<string, Uint8Array> {
-  return new TransformStream<string, Uint8Array>({
-    transform(data, controller) {
-      controller.enqueue(encodeSseData(data))
-    },
-    flush(controller) {
-      controller.enqueue(SSE_DONE)
-    },
-  })
-}
-
 /**
  * Parses `data` payloads into chunk objects. An `{"error": …}` payload fails the stream with
  * the upstream's message; a payload that is not JSON fails it too (never echoed).
  */
-export function chunkDecoder(): TransformStream<string, ChatCompletionChunk> {
-  return new TransformStream<string, ChatCompletionChunk>({
-    transform(data, controller) {
-      const parsed = safeParseJson(data)
-      if (!parsed.success || !isJsonObject(parsed.value)) {
-        controller.error(new UpstreamError('The upstream sent an event that is not a JSON object.', { code: 'upstream_bad_event' }))
-        return
-      }
-      const value = parsed.value
-      if (value.error !== undefined && value.choices === undefined) {
-        const error = isJsonObject(value.error) ? value.error : { message: String(value.error) }
-        const message = typeof error.message === 'string' ? error.message : JSON.stringify(error)
-        controller.error(new UpstreamError(`Upstream error: ${message}`, { code: 'upstream_error' }))
-        return
-      }
-      if (!Array.isArray(value.choices)) value.choices = []
-      controller.enqueue(value as ChatCompletionChunk)
+export function chunkDecoder(): TransformStream<string[], ChatCompletionChunk> {
+  return new TransformStream<string[], ChatCompletionChunk>({
+    transform(batch, controller) {
+      for (const data of batch) if (!decodeChunk(data, controller)) return
     },
   })
+}
+
+/** Decodes one payload; false when it failed the stream. */
+function decodeChunk(data: string, controller: TransformStreamDefaultController<ChatCompletionChunk>): boolean {
+  const parsed = safeParseJson(data)
+  if (!parsed.success || !isJsonObject(parsed.value)) {
+    controller.error(new UpstreamError('The upstream sent an event that is not a JSON object.', { code: 'upstream_bad_event' }))
+    return false
+  }
+  const value = parsed.value
+  if (value.error !== undefined && value.choices === undefined) {
+    const error = isJsonObject(value.error) ? value.error : { message: String(value.error) }
+    const message = typeof error.message === 'string' ? error.message : JSON.stringify(error)
+    controller.error(new UpstreamError(`Upstream error: ${message}`, { code: 'upstream_error' }))
+    return false
+  }
+  if (!Array.isArray(value.choices)) value.choices = []
+  controller.enqueue(value as ChatCompletionChunk)
+  return true
 }
 
 /** Serializes chunk objects as SSE and adds `[DONE]`. */

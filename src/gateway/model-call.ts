@@ -7,7 +7,7 @@
 import { AbortError, InvalidRequestError, NotFoundError, QueuegateError, UpstreamError } from '../errors.js'
 import type { ChatCompletion } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
-import { sseDataStream } from '../openai/sse.js'
+import { sseDataStream, sseEventStream } from '../openai/sse.js'
 import type { JobClass, Lease, QueueScheduler } from '../queue/queue-scheduler.js'
 import type { ResolvedGatewayOptions } from './gateway-options.js'
 import type { JobRegistry } from './job-registry.js'
@@ -15,7 +15,7 @@ import type { RunningJobs } from './running-jobs.js'
 import { callUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { readUpstreamText } from './request-body.js'
-import { chunkDecoder, chunkEncoder, createEventStream, rawEventEncoder } from './event-stream.js'
+import { chunkDecoder, chunkEncoder, createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { iterableStream } from './iterable-stream.js'
 import { chunkPipelineFor } from './chunk-pipeline.js'
@@ -76,8 +76,14 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
   const createdAt = options.now()
   jobs.add({ id: jobId, status: 'queued', kind: call.jobClass, model, stream, upstream: undefined, slot: undefined, createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
 
+  // One signal for the job: the client's disconnect or the gateway's own abort (shutdown).
+  // (A listener is cheaper than AbortSignal.any on this per-request path.)
   const controller = new AbortController()
-  const signal = AbortSignal.any([call.request.signal, controller.signal])
+  const signal = controller.signal
+  const clientSignal = call.request.signal
+  const onClientAbort = (): void => controller.abort(new AbortError('The client disconnected.'))
+  if (clientSignal.aborted) onClientAbort()
+  else clientSignal.addEventListener('abort', onClientAbort, { once: true })
   let lease: Lease | undefined
   let unregister: (() => void) | undefined
   let startedAt: number | undefined
@@ -86,6 +92,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
   const finish = (status: number, error?: unknown): void => {
     if (finished) return
     finished = true
+    clientSignal.removeEventListener('abort', onClientAbort)
     lease?.release()
     unregister?.()
     const endedAt = options.now()
@@ -171,12 +178,9 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
       const upstream = onLease(granted)
       const response = await send(upstream, granted)
-      return answerStream(response, upstream, pipeline, finish)
+      return answerStream(response, upstream, pipeline, { finish, disconnect })
     }
-    if (early !== undefined) {
-      const source = await open(early)
-      return new Response(createEventStream({ open: async () => source, onCancel: disconnect, onError: (error) => finish(200, error) }), { status: 200, headers: SSE_HEADERS })
-    }
+    if (early !== undefined) return new Response(await open(early), { status: 200, headers: SSE_HEADERS })
     const created = Math.floor(createdAt / 1000)
     const notifier = createQueueNotifier({
       mode: options.queueNotify,
@@ -222,21 +226,32 @@ function upstreamPath(path: string): string {
   return path.slice('/v1'.length)
 }
 
-/** The streamed answer: upstream SSE → data payloads → chunk pipeline → SSE bytes + [DONE]. */
-function answerStream(response: UpstreamResponse, upstream: Upstream, pipeline: ChunkPipeline | undefined, finish: (status: number, error?: unknown) => void): ReadableStream<Uint8Array> {
-  const data = sseDataStream(response.body, {
-    // The upstream is done: free its slot now, even while the last events are still on their
-    // way to the client. Cancel and error end the job where they are seen (createEventStream).
-    onEnd: (reason) => {
-      if (reason === 'done') finish(200)
+/**
+ * The streamed answer as SSE bytes, ending in `[DONE]` or one error event. With no chunk
+ * transform it is one stream that re-frames the upstream's events (the fast path); otherwise
+ * upstream SSE → payloads → chunk objects → transforms → SSE bytes.
+ */
+function answerStream(
+  response: UpstreamResponse,
+  upstream: Upstream,
+  pipeline: ChunkPipeline | undefined,
+  job: { finish: (status: number, error?: unknown) => void; disconnect: () => void },
+): ReadableStream<Uint8Array> {
+  const options = {
+    // The upstream is done: free its slot now, even while the last events are still on their way.
+    onEnd: (reason: 'done' | 'error' | 'cancel', error?: Error) => {
+      if (reason === 'done') job.finish(200)
+      else if (reason === 'error') job.finish(200, error)
     },
-    mapError: (error) => upstreamFailure(upstream, error),
-  })
+    onCancel: job.disconnect,
+    mapError: (error: unknown) => upstreamFailure(upstream, error),
+  }
   const transforms = pipeline?.streamTransforms() ?? []
-  if (transforms.length === 0) return data.pipeThrough(rawEventEncoder())
-  let chunks = data.pipeThrough(chunkDecoder())
+  if (transforms.length === 0) return sseEventStream(response.body, options)
+  let chunks = sseDataStream(response.body, options).pipeThrough(chunkDecoder())
   for (const transform of transforms) chunks = chunks.pipeThrough(transform)
-  return chunks.pipeThrough(chunkEncoder())
+  const encoded = chunks.pipeThrough(chunkEncoder())
+  return createEventStream({ open: async () => encoded, onCancel: job.disconnect, onError: (error) => job.finish(200, error) })
 }
 
 /** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */

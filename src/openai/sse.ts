@@ -29,12 +29,12 @@ export function encodeSseError(error: unknown): Uint8Array {
   return encodeSseData(JSON.stringify(body))
 }
 
-/** Options of {@link sseDataStream}. */
+/** Options of {@link sseDataStream} and {@link sseEventStream}. */
 export interface SseDataStreamOptions {
   /** Largest event the upstream may send, in characters; a larger one fails the stream. @default 8 MiB */
   maxEventChars?: number | undefined
   /** Called once when the source ends, fails or is cancelled (releases the slot). */
-  onEnd?: ((reason: 'done' | 'error' | 'cancel') => void) | undefined
+  onEnd?: ((reason: 'done' | 'error' | 'cancel', error?: Error) => void) | undefined
   /** Called on cancel so the upstream request is aborted. */
   onCancel?: ((reason: unknown) => void) | undefined
   /** Turns an error thrown by the body into the error the client sees. */
@@ -42,80 +42,143 @@ export interface SseDataStreamOptions {
 }
 
 /**
- * Turns an upstream SSE body into a pull-based stream of `data` payloads. Ends at `[DONE]`
- * (which it does not emit) or at the end of the body; the upstream is read only as fast as
- * the client reads.
+ * Reads `data` payloads off an SSE body in batches: every event that one network read
+ * delivered comes back as one array, so a fast upstream costs one stream hop (and one socket
+ * write downstream) per read rather than per token. Stops at `[DONE]` or the end of the body.
  */
-export function sseDataStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<string> {
-  const { maxEventChars = 8 * 1024 * 1024, onEnd, onCancel, mapError = toStreamError } = options
-  const iterator = body[Symbol.asyncIterator]()
-  const decoder = new TextDecoder()
-  let pending: string[] = []
-  let done = false
-  let failure: Error | undefined
+class SseBatchReader {
+  readonly #iterator: AsyncIterator<Uint8Array>
+  readonly #decoder = new TextDecoder()
+  readonly #mapError: (error: unknown) => Error
+  readonly #parser: ReturnType<typeof createParser>
+  #pending: string[] = []
+  #done = false
+  #failure: Error | undefined
+
+  constructor(body: AsyncIterable<Uint8Array>, maxEventChars: number, mapError: (error: unknown) => Error) {
+    this.#iterator = body[Symbol.asyncIterator]()
+    this.#mapError = mapError
+    this.#parser = createParser({
+      onEvent: (event) => {
+        if (this.#done) return
+        if (event.data === '[DONE]') this.#done = true
+        else this.#pending.push(event.data)
+      },
+      onError: (error) => {
+        this.#failure ??= new UpstreamError(`The upstream sent an invalid event stream: ${error.message}`, { cause: error })
+      },
+      maxBufferSize: maxEventChars,
+    })
+  }
+
+  /** The next batch of payloads; undefined at the end; throws the mapped error on failure. */
+  async next(): Promise<string[] | undefined> {
+    try {
+      while (this.#pending.length === 0 && !this.#done && this.#failure === undefined) {
+        const next = await this.#iterator.next()
+        if (next.done) {
+          this.#parser.feed(this.#decoder.decode())
+          this.#parser.reset({ consume: true })
+          this.#done = true
+          break
+        }
+        this.#parser.feed(this.#decoder.decode(next.value, { stream: true }))
+      }
+    } catch (error) {
+      this.#failure ??= this.#mapError(error)
+    }
+    if (this.#pending.length > 0) {
+      const batch = this.#pending
+      this.#pending = []
+      return batch
+    }
+    if (this.#failure !== undefined) throw this.#failure
+    // Read what follows [DONE] (usually nothing) so the connection goes back to the pool
+    // without the cost of destroying the body.
+    void drain(this.#iterator)
+    return undefined
+  }
+
+  /** Stops reading and lets the body go. */
+  async cancel(): Promise<void> {
+    await this.#iterator.return?.()
+  }
+}
+
+/**
+ * Turns an upstream SSE body into a pull-based stream of `data` payload batches (see
+ * {@link SseBatchReader}). Ends at `[DONE]` (not emitted) or at the end of the body; the
+ * upstream is read only as fast as the client reads.
+ */
+export function sseDataStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<string[]> {
+  return batchStream(body, options, (batch) => batch)
+}
+
+/**
+ * The fast path when nothing transforms the answer: upstream SSE in, re-framed SSE bytes out
+ * (one buffer per network read), `[DONE]` at the end, and a failure as one error event, all in
+ * a single stream.
+ */
+export function sseEventStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<Uint8Array> {
+  return batchStream(body, { ...options, errorEvent: true }, (batch) => {
+    let text = ''
+    for (const data of batch) text += `data: ${data}\n\n`
+    return encoder.encode(text)
+  })
+}
+
+function batchStream<T>(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions & { errorEvent?: boolean }, map: (batch: string[]) => T): ReadableStream<T> {
+  const { maxEventChars = 8 * 1024 * 1024, onEnd, onCancel, mapError = toStreamError, errorEvent = false } = options
+  const reader = new SseBatchReader(body, maxEventChars, mapError)
   let ended = false
-  const end = (reason: 'done' | 'error' | 'cancel'): void => {
+  const end = (reason: 'done' | 'error' | 'cancel', error?: Error): void => {
     if (ended) return
     ended = true
-    onEnd?.(reason)
+    onEnd?.(reason, error)
   }
-  const parser = createParser({
-    onEvent(event) {
-      if (done) return
-      if (event.data === '[DONE]') {
-        done = true
-        return
-      }
-      pending.push(event.data)
-    },
-    onError(error) {
-      failure = new UpstreamError(`The upstream sent an invalid event stream: ${error.message}`, { cause: error })
-    },
-    maxBufferSize: maxEventChars,
-  })
-  return new ReadableStream<string>(
+  return new ReadableStream<T>(
     {
       async pull(controller) {
+        let batch: string[] | undefined
         try {
-          while (pending.length === 0 && !done && failure === undefined) {
-            const next = await iterator.next()
-            if (next.done) {
-              parser.feed(decoder.decode())
-              parser.reset({ consume: true })
-              done = true
-              break
-            }
-            parser.feed(decoder.decode(next.value, { stream: true }))
-          }
+          batch = await reader.next()
         } catch (error) {
-          failure = failure ?? mapError(error)
-        }
-        if (pending.length > 0) {
-          const batch = pending
-          pending = []
-          for (const data of batch) controller.enqueue(data)
-          return
-        }
-        if (failure !== undefined) {
-          end('error')
-          controller.error(failure)
-          return
-        }
-        if (done) {
-          end('done')
+          const failure = error instanceof Error ? error : new Error(String(error))
+          end('error', failure)
+          if (!errorEvent) {
+            controller.error(failure)
+            return
+          }
+          controller.enqueue(encodeSseError(failure) as T)
           controller.close()
-          // Let the upstream connection go back to the pool.
-          void iterator.return?.()
+          return
         }
+        if (batch !== undefined) {
+          controller.enqueue(map(batch))
+          return
+        }
+        end('done')
+        if (errorEvent) controller.enqueue(SSE_DONE as T)
+        controller.close()
       },
       async cancel(reason) {
         end('cancel')
         onCancel?.(reason)
-        await iterator.return?.()
+        await reader.cancel()
       },
     },
     { highWaterMark: 0 },
   )
+}
+
+async function drain(iterator: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      // discard
+    }
+  } catch {
+    // The upstream closed uncleanly after [DONE]: nothing is lost.
+  }
 }
 
 function toStreamError(error: unknown): Error {

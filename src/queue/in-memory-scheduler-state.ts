@@ -10,6 +10,8 @@ export interface InMemorySchedulerStateOptions {
   stickyTtlMs?: number | undefined
   /** Most thread keys remembered; the least recently used is forgotten first. @default 100_000 */
   maxStickyKeys?: number | undefined
+  /** Clock in ms. @default () => performance.now() */
+  now?: (() => number) | undefined
 }
 
 interface StoredEntry extends StickyEntry {
@@ -27,31 +29,34 @@ export class InMemoryStickyStore implements StickyStore {
   readonly #ttlMs: number
   readonly #maxKeys: number
   readonly #entries = new Map<string, StoredEntry>()
+  readonly #now: () => number
 
-  constructor({ stickyTtlMs = 600_000, maxStickyKeys = 100_000 }: InMemorySchedulerStateOptions = {}) {
+  constructor({ stickyTtlMs = 600_000, maxStickyKeys = 100_000, now = () => performance.now() }: InMemorySchedulerStateOptions = {}) {
     if (!(stickyTtlMs >= 0)) throw new TypeError(`stickyTtlMs must be a number >= 0, got ${JSON.stringify(stickyTtlMs)}`)
     if (!Number.isInteger(maxStickyKeys) || maxStickyKeys < 0) throw new TypeError(`maxStickyKeys must be an integer >= 0, got ${JSON.stringify(maxStickyKeys)}`)
     this.#ttlMs = stickyTtlMs
     this.#maxKeys = maxStickyKeys
+    this.#now = now
   }
 
   get size(): number {
     return this.#entries.size
   }
 
-  get(key: string, now: number): StickyEntry | undefined {
+  get(key: string): StickyEntry | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
-    if (entry.expiresAt <= now) {
+    if (entry.expiresAt <= this.#now()) {
       this.#entries.delete(key)
       return undefined
     }
     return entry
   }
 
-  set(key: string, entry: StickyEntry, now: number): void {
+  set(key: string, entry: StickyEntry): void {
     this.#entries.delete(key)
     if (this.#ttlMs === 0 || this.#maxKeys === 0) return
+    const now = this.#now()
     this.#entries.set(key, { upstream: entry.upstream, slot: entry.slot, expiresAt: now + this.#ttlMs })
     let swept = 0
     for (const [oldKey, old] of this.#entries) {
@@ -75,28 +80,33 @@ interface SlotRow {
 /** Slot occupancy in arrays; `claim` and `coldestFree` scan the upstream's slots (O(slots), a small number). */
 export class InMemorySlotTable implements SlotTable {
   readonly #rows = new Map<string, SlotRow>()
+  readonly #now: () => number
+
+  constructor({ now = () => performance.now() }: { now?: (() => number) | undefined } = {}) {
+    this.#now = now
+  }
 
   define(upstream: string, slots: number): void {
     // -Infinity: a slot never used is colder than any used one.
     this.#rows.set(upstream, { busy: new Uint8Array(slots), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), running: 0 })
   }
 
-  claim(upstream: string, preferred: number | undefined, now: number): number | undefined {
+  claim(upstream: string, preferred: number | undefined): number | undefined {
     const row = this.#row(upstream)
     if (row.running >= row.busy.length) return undefined
-    let slot = preferred !== undefined && preferred >= 0 && preferred < row.busy.length && row.busy[preferred] === 0 ? preferred : coldest(row)
+    const slot = preferred !== undefined && preferred >= 0 && preferred < row.busy.length && row.busy[preferred] === 0 ? preferred : coldest(row)
     if (slot === undefined) return undefined
     row.busy[slot] = 1
-    row.lastUsed[slot] = now
+    row.lastUsed[slot] = this.#now()
     row.running++
     return slot
   }
 
-  free(upstream: string, slot: number, now: number): void {
+  free(upstream: string, slot: number): void {
     const row = this.#row(upstream)
     if (row.busy[slot] !== 1) return
     row.busy[slot] = 0
-    row.lastUsed[slot] = now
+    row.lastUsed[slot] = this.#now()
     row.running--
   }
 
@@ -140,5 +150,5 @@ export class InMemoryLoadView implements LoadView {
 
 /** The default scheduler state: everything in this process. */
 export function createInMemorySchedulerState(options: InMemorySchedulerStateOptions = {}): SchedulerState {
-  return { sticky: new InMemoryStickyStore(options), slots: new InMemorySlotTable(), load: new InMemoryLoadView() }
+  return { sticky: new InMemoryStickyStore(options), slots: new InMemorySlotTable({ now: options.now }), load: new InMemoryLoadView() }
 }

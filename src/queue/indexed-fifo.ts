@@ -3,16 +3,20 @@
  * @module
  */
 
-/** What an {@link IndexedFifo} item carries: the queue writes its position here. */
+/** What an {@link IndexedFifo} item carries. */
 export interface FifoItem {
   /** Logical position in the queue that holds the item; -1 when it is in none. Owned by the queue. */
   fifoOrdinal: number
+  /** Arrival order; non-decreasing along the queue. */
+  readonly seq: number
+  /** Arrival time; non-decreasing along the queue. */
+  readonly enqueuedAt: number
 }
 
 const MIN_CAPACITY = 16
 
 /**
- * A first-in first-out queue of items ordered by a non-decreasing `seq` (and `time`), backed by a ring
+ * A first-in first-out queue of items ordered by a non-decreasing `seq` (and `enqueuedAt`), backed by a ring
  * buffer and a Fenwick tree over the ring's cells.
  *
  * - `push` and `shift` are O(1) amortized (plus one O(log n) tree update).
@@ -20,7 +24,8 @@ const MIN_CAPACITY = 16
  *   empty cells, and when the ring is full of holes it is compacted in place (amortized O(1)), so memory stays
  *   within a small factor of the live items.
  * - `countBefore`, `countBelow` are O(log n): how many live items are ahead of an item, or have a smaller
- *   `seq` and a `time` at most a bound (a binary search over the kept seq/time columns, then a tree prefix sum).
+ *   `seq` and an `enqueuedAt` at most a bound (a binary search over copies of both kept in typed arrays, then a
+ *   tree prefix sum).
  */
 export class IndexedFifo<T extends FifoItem> {
   #capacity = MIN_CAPACITY
@@ -38,13 +43,13 @@ export class IndexedFifo<T extends FifoItem> {
     return this.#live
   }
 
-  /** Appends an item; `seq` and `time` must not be smaller than those of the items already queued. */
-  push(item: T, seq: number, time: number): void {
+  /** Appends an item; its `seq` and `enqueuedAt` must not be smaller than those of the items already queued. */
+  push(item: T): void {
     if (this.#tail - this.#head === this.#capacity) this.#rebuild(this.#live * 2 > this.#capacity ? this.#capacity * 2 : this.#capacity)
     const cell = this.#tail % this.#capacity
     this.#items[cell] = item
-    this.#seqs[cell] = seq
-    this.#times[cell] = time
+    this.#seqs[cell] = item.seq
+    this.#times[cell] = item.enqueuedAt
     this.#add(cell, 1)
     item.fifoOrdinal = this.#tail
     this.#tail++
@@ -86,7 +91,7 @@ export class IndexedFifo<T extends FifoItem> {
     return this.#countRange(this.#head, item.fifoOrdinal)
   }
 
-  /** How many live items have `seq < seq` and `time <= maxTime`. */
+  /** How many live items have `seq` below `seq` and `enqueuedAt` at most `maxTime`. */
   countBelow(seq: number, maxTime = Number.POSITIVE_INFINITY): number {
     // seq and time are both non-decreasing along the queue, so the predicate holds on a prefix.
     let low = this.#head

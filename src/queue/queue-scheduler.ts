@@ -217,18 +217,22 @@ class JobLease implements Lease {
   readonly upstream: string
   readonly slot: number | undefined
   readonly waitedMs: number
-  readonly #finish: () => void
+  readonly #job: Job
+  readonly #finish: (job: Job) => void
 
-  constructor(job: Job, upstream: UpstreamRecord, waitedMs: number, finish: () => void) {
+  /** For a job that has just started (its upstream, slot and start time are set). */
+  constructor(job: Job, finish: (job: Job) => void) {
+    const upstream = job.upstream as UpstreamRecord
     this.jobId = job.id
     this.upstream = upstream.id
     this.slot = upstream.slotAffinity ? job.slot : undefined
-    this.waitedMs = waitedMs
+    this.waitedMs = Math.max(0, job.startedAt - job.enqueuedAt)
+    this.#job = job
     this.#finish = finish
   }
 
   release(): void {
-    this.#finish()
+    this.#finish(this.#job)
   }
 }
 
@@ -237,9 +241,10 @@ class JobLease implements Lease {
  *
  * **Routing.** A job is bound at enqueue to one upstream: its thread key's remembered upstream while that one
  * is healthy, eligible for the model and not more than `stickyMaxImbalance` jobs per slot above the
- * least-loaded one; else the least-loaded healthy eligible upstream ((running + waiting) / slots; ties go to
- * the upstream whose free slot has been unused the longest, then round-robin). The job waits in that
- * upstream's lane.
+ * least-loaded one. A key without a usable home goes to the free upstream whose coldest slot was used least
+ * recently, among those within the same imbalance bound (so it evicts the cache least likely to be wanted).
+ * Anything else goes to the least-loaded healthy eligible upstream ((running + waiting) / slots; ties go to the
+ * coldest free slot, then round-robin). The job waits in that upstream's lane.
  *
  * **Work conservation.** A healthy upstream with a free slot never idles while an eligible job waits: a job
  * that can start somewhere starts at once (on its bound upstream if free, else on the least-loaded free one),
@@ -274,6 +279,7 @@ export class QueueScheduler {
   readonly #events = new TypedEmitter<QueueSchedulerEvents>()
   readonly #jobs = new Map<string, Job>()
   readonly #activeLanes = new Set<Lane>()
+  readonly #finishJob = (job: Job) => this.#finish(job)
   #idleWaiters: Array<() => void> = []
   #waiting = 0
   #running = 0
@@ -283,6 +289,8 @@ export class QueueScheduler {
   #serviceMs: number | undefined
   readonly #initialServiceMs: number
   #closed = false
+  /** One error for every job `close()` rejects: building 100 000 stack traces would stall shutdown. */
+  readonly #shutdownError = new UnavailableError('The gateway is shutting down.', 'shutting_down')
 
   constructor({
     upstreams,
@@ -304,7 +312,7 @@ export class QueueScheduler {
     requireNumber('initialServiceMs', initialServiceMs)
     if (!Number.isInteger(maxQueued) || maxQueued < 0) throw new TypeError(`maxQueued must be an integer >= 0, got ${JSON.stringify(maxQueued)}`)
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${JSON.stringify(now)}`)
-    this.#state = state ?? createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys })
+    this.#state = state ?? createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys, now })
     this.#stickyMaxImbalance = stickyMaxImbalance
     this.#batchMaxWaitMs = batchMaxWaitMs
     this.#maxQueued = maxQueued
@@ -361,7 +369,7 @@ export class QueueScheduler {
     const jobClass = job.class ?? 'interactive'
     if (jobClass !== 'interactive' && jobClass !== 'batch') throw new TypeError(`job.class must be 'interactive' or 'batch', got ${JSON.stringify(job.class)}`)
     const { signal } = options
-    if (this.#closed) return Promise.reject(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+    if (this.#closed) return Promise.reject(this.#shutdownError)
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason))
     const modelKey = this.#modelKey(job.model)
     const now = this.#now()
@@ -389,12 +397,12 @@ export class QueueScheduler {
     if (best === undefined) {
       return Promise.reject(new UnavailableError(job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
     }
-    const target = this.#route(record, best, now)
+    const target = this.#route(record, best)
     // Work conservation: a free upstream has nothing bound to it, so its load is < 1 while a full one's is >= 1,
     // and the least-loaded healthy eligible upstream is free whenever any is.
-    const startOn = this.#hasFreeSlot(target) ? target : this.#hasFreeSlot(best) ? best : undefined
+    const startOn = this.#hasFreeSlot(target) ? target : this.#hasFreeSlot(best) ? this.#coldestFree(record, best) : undefined
     if (startOn !== undefined) {
-      const lease = this.#start(record, startOn, now)
+      const lease = this.#start(record, startOn)
       if (lease !== undefined) return Promise.resolve(lease)
     }
     if (this.#waiting >= this.#maxQueued) {
@@ -479,8 +487,7 @@ export class QueueScheduler {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    const error = new UnavailableError('The gateway is shutting down.', 'shutting_down')
-    for (const job of [...this.#jobs.values()]) if (job.state === 'waiting') this.#drop(job, error, 'close')
+    for (const job of [...this.#jobs.values()]) if (job.state === 'waiting') this.#drop(job, 'close')
   }
 
   #modelKey(model: string | undefined): string {
@@ -528,13 +535,38 @@ export class QueueScheduler {
     return undefined
   }
 
-  /** The upstream a new job is bound to: its key's remembered one unless that is unfit or too loaded, else `best`. */
-  #route(job: Job, best: UpstreamRecord, now: number): UpstreamRecord {
+  /**
+   * The upstream a new job is bound to: its key's remembered one unless that is unfit or too loaded; else, for a
+   * key, a free upstream with the coldest slot (see {@link QueueScheduler.#coldestFree}); else `best`.
+   */
+  #route(job: Job, best: UpstreamRecord): UpstreamRecord {
     if (job.threadKey === undefined) return best
-    const entry = this.#state.sticky.get(job.threadKey, now)
+    const entry = this.#state.sticky.get(job.threadKey)
     const remembered = entry === undefined ? undefined : this.#byId.get(entry.upstream)
-    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered)) return best
-    return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? best : remembered
+    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered)) return this.#coldestFree(job, best)
+    return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? this.#coldestFree(job, best) : remembered
+  }
+
+  /**
+   * Where a key that has no (usable) home goes: among healthy eligible upstreams with a free slot whose load is
+   * within `stickyMaxImbalance` of the least-loaded one, the one whose coldest free slot was used least recently;
+   * `best` when none is free. Placing a new conversation on the coldest cache, not merely the emptiest upstream,
+   * evicts the conversation least likely to come back, within the same imbalance bound stickiness already allows.
+   */
+  #coldestFree(job: Job, best: UpstreamRecord): UpstreamRecord {
+    if (job.threadKey === undefined) return best
+    const limit = this.#load(best) + this.#stickyMaxImbalance
+    let chosen = best
+    let chosenCold = this.#hasFreeSlot(best) ? this.#state.slots.coldestFree(best.id) : undefined
+    for (const upstream of this.#upstreams) {
+      if (upstream === best || !this.#hasFreeSlot(upstream) || !this.#eligible(job.modelKey, upstream) || this.#load(upstream) > limit) continue
+      const cold = this.#state.slots.coldestFree(upstream.id)
+      if (cold !== undefined && (chosenCold === undefined || cold < chosenCold)) {
+        chosen = upstream
+        chosenCold = cold
+      }
+    }
+    return chosen
   }
 
   #enqueue(job: Job, upstream: UpstreamRecord): void {
@@ -546,20 +578,20 @@ export class QueueScheduler {
     job.seq = ++this.#seq
     this.#lastEnqueuedAt = job.enqueuedAt
     job.lane = lane
-    ;(job.class === 'interactive' ? lane.interactive : lane.batch).push(job, job.seq, job.enqueuedAt)
+    ;(job.class === 'interactive' ? lane.interactive : lane.batch).push(job)
     this.#activeLanes.add(lane)
     this.#state.load.addWaiting(upstream.id, 1)
     this.#waiting++
     this.#jobs.set(job.id, job)
     if (job.signal !== undefined) {
       const signal = job.signal
-      job.onAbort = () => this.#drop(job, new AbortError(undefined, signal.reason), 'abort')
+      job.onAbort = () => this.#drop(job, 'abort')
       signal.addEventListener('abort', job.onAbort, { once: true })
     }
     if (this.#maxWaitMs > 0) {
       job.timer = this.#setTimeout(() => {
         job.timer = undefined
-        this.#drop(job, new QueueTimeoutError(`The job waited longer than ${this.#maxWaitMs} ms for a slot.`), 'timeout')
+        this.#drop(job, 'timeout')
       }, this.#maxWaitMs)
     }
     if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting })
@@ -583,8 +615,14 @@ export class QueueScheduler {
     job.timer = undefined
   }
 
-  #drop(job: Job, error: unknown, reason: JobDroppedEvent['reason']): void {
+  #drop(job: Job, reason: JobDroppedEvent['reason']): void {
     if (job.state !== 'waiting') return
+    const error =
+      reason === 'abort'
+        ? new AbortError(undefined, job.signal?.reason)
+        : reason === 'timeout'
+          ? new QueueTimeoutError(`The job waited longer than ${this.#maxWaitMs} ms for a slot.`)
+          : this.#shutdownError
     this.#unlink(job)
     job.state = 'done'
     this.#jobs.delete(job.id)
@@ -596,22 +634,22 @@ export class QueueScheduler {
   }
 
   /** Runs `job` on `upstream` if a slot can be claimed; returns its lease. */
-  #start(job: Job, upstream: UpstreamRecord, now: number): Lease | undefined {
+  #start(job: Job, upstream: UpstreamRecord): Lease | undefined {
     const sticky = this.#state.sticky
-    const entry = job.threadKey === undefined ? undefined : sticky.get(job.threadKey, now)
+    const entry = job.threadKey === undefined ? undefined : sticky.get(job.threadKey)
     const preferred = entry !== undefined && entry.upstream === upstream.id ? entry.slot : undefined
-    const slot = this.#state.slots.claim(upstream.id, preferred, now)
+    const slot = this.#state.slots.claim(upstream.id, preferred)
     if (slot === undefined) return undefined
     if (job.state === 'waiting' && job.lane !== undefined) this.#unlink(job)
     job.state = 'running'
     job.upstream = upstream
     job.slot = slot
-    job.startedAt = now
+    job.startedAt = Math.max(this.#now(), job.enqueuedAt)
     this.#running++
     this.#jobs.set(job.id, job)
-    if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined }, now)
-    const waitedMs = Math.max(0, now - job.enqueuedAt)
-    const lease = new JobLease(job, upstream, waitedMs, () => this.#finish(job))
+    if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
+    const lease = new JobLease(job, this.#finishJob)
+    const waitedMs = lease.waitedMs
     const resolve = job.resolve
     job.resolve = job.reject = undefined
     resolve?.(lease)
@@ -629,7 +667,7 @@ export class QueueScheduler {
     job.state = 'done'
     this.#jobs.delete(job.id)
     this.#running--
-    this.#state.slots.free(upstream.id, job.slot, now)
+    this.#state.slots.free(upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
     this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)
@@ -641,15 +679,14 @@ export class QueueScheduler {
   /** Fills the upstream's free slots with the best eligible waiting jobs. */
   #pump(upstream: UpstreamRecord): void {
     while (this.#waiting > 0 && this.#hasFreeSlot(upstream)) {
-      const now = this.#now()
-      const job = this.#next(upstream, now)
-      if (job === undefined || this.#start(job, upstream, now) === undefined) return
+      const job = this.#next(upstream)
+      if (job === undefined || this.#start(job, upstream) === undefined) return
     }
   }
 
   /** The waiting job a free slot on `upstream` takes: by rank (class + aging), then own lanes first, then arrival. */
-  #next(upstream: UpstreamRecord, now: number): Job | undefined {
-    const agedBefore = now - this.#batchMaxWaitMs
+  #next(upstream: UpstreamRecord): Job | undefined {
+    const agedBefore = this.#now() - this.#batchMaxWaitMs
     let best: Job | undefined
     let bestKey = Number.POSITIVE_INFINITY
     for (const lane of this.#activeLanes) {

@@ -6,6 +6,7 @@
  * The methods are synchronous on purpose: they sit on the dispatch path, which must stay O(log n) and never
  * wait on a network. A shared implementation keeps a local mirror (updated by pub/sub) for reads and writes
  * through in the background; a `claim` that loses a race simply returns `undefined` and the job keeps waiting.
+ * Time (TTL expiry, slot last-use) is the state's own clock: the in-memory one takes the scheduler's `now`.
  * @module
  */
 
@@ -20,9 +21,9 @@ export interface StickyEntry {
 /** Thread key → upstream (and slot) memory with a TTL renewed by `set`, bounded in size. */
 export interface StickyStore {
   /** The live entry for `key`, or undefined when there is none or it expired. Does not renew the TTL. */
-  get(key: string, now: number): StickyEntry | undefined
+  get(key: string): StickyEntry | undefined
   /** Stores or replaces the entry and renews its TTL. */
-  set(key: string, entry: StickyEntry, now: number): void
+  set(key: string, entry: StickyEntry): void
   /** Forgets a key. */
   delete(key: string): void
   /** Number of entries held (expired ones may still be counted until swept). */
@@ -37,9 +38,9 @@ export interface SlotTable {
    * Takes a free slot: `preferred` when given and free, else the free slot unused the longest (its prompt
    * cache is the coldest). Undefined when every slot is taken.
    */
-  claim(upstream: string, preferred: number | undefined, now: number): number | undefined
+  claim(upstream: string, preferred: number | undefined): number | undefined
   /** Gives a claimed slot back. */
-  free(upstream: string, slot: number, now: number): void
+  free(upstream: string, slot: number): void
   /** Number of slots taken. */
   running(upstream: string): number
   /** Last-use time of the upstream's coldest free slot; undefined when none is free. */

@@ -147,6 +147,19 @@ describe('fake upstream: scripted chunks', () => {
     expect(mergeChunks(loadChunks('plain-answer')).content).toBe('The capital of France is Paris. It lies on the Seine.')
   })
 
+  it('fails mid-stream with a scripted { error } item, and answers it with its status when not streamed', async () => {
+    const error = { code: 500, message: 'context shift is disabled', type: 'server_error' }
+    const { upstream, client } = await start({ chunks: [{ content: 'partial' }, { error }, { content: 'never sent' }] })
+    const response = await fetch(`${upstream.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages, stream: true }) })
+    const { chunks, done } = await collectChunks(response)
+    expect(done).toBe(false)
+    expect(chunks.at(-1)).toEqual({ error })
+    expect(mergeChunks(chunks.slice(0, -1)).content).toBe('partial')
+    const streamed = await client.chat.completions.create({ model: 'm', messages, stream: true })
+    await expect(collectStream(streamed)).rejects.toThrow('context shift is disabled')
+    await expect(client.chat.completions.create({ model: 'm', messages })).rejects.toMatchObject({ status: 500 })
+  })
+
   it('wraps bare deltas with role and finish chunks; tool_calls set the finish reason', async () => {
     const call = { index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }
     const { client } = await start({ chunks: [{ reasoning_content: 'hm' }, { content: 'ok' }, { tool_calls: [call] }] })

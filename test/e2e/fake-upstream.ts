@@ -35,7 +35,10 @@ export interface FakeResponseOptions {
    * (`{ content }`, `{ reasoning_content }`, `{ tool_calls }`; the fake adds the role chunk, the
    * finish chunk and the usage chunk around them) or a whole `chat.completion.chunk` (has
    * `choices`; replayed verbatim, missing `id`/`object`/`created`/`model` filled in). Non-stream
-   * requests get them merged into one `chat.completion` message.
+   * requests get them merged into one `chat.completion` message. An item `{ error: {...} }` (no
+   * `choices`) is a failure at that point, as llama.cpp reports one: a stream sends the items
+   * before it, then `data: {"error":...}` and ends without `[DONE]`; a non-stream request gets
+   * the error body with status `error.code` (when it is an HTTP status) or 500.
    */
   chunks?: Array<Record<string, unknown>> | undefined
   /** Make generation requests fail. @default undefined */
@@ -115,7 +118,6 @@ export interface FakeUpstream {
 
 interface Job {
   record: RecordedRequest
-  incoming: http.IncomingMessage
   outgoing: http.ServerResponse
   options: ResolvedOptions
   kind: 'chat' | 'completions' | 'embeddings'
@@ -147,6 +149,10 @@ interface Script {
   merged: ReturnType<typeof mergeChunks>
   /** The text pieces a `/v1/completions` answer streams. */
   textPieces: string[]
+  /** A scripted `{ error }` item: the stream sends it after the items before it and ends (no finish chunk, no [DONE]). */
+  errorJson: string | undefined
+  /** Status of a non-streamed answer to an error script: `error.code` when it is an HTTP status, else 500. */
+  errorStatus: number
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -196,16 +202,19 @@ function validate(options: FakeUpstreamOptions): void {
 }
 
 function resolve(base: ResolvedOptions, partial: FakeUpstreamOptions): ResolvedOptions {
-  const next = { ...base }
+  const next: Loose = { ...base }
   for (const [key, value] of Object.entries(partial)) {
     // An explicit `undefined` resets an option to its default (e.g. `failure: undefined`).
-    ;(next as Record<string, unknown>)[key] = value === undefined ? (DEFAULTS as unknown as Loose)[key] : value
+    next[key] = value === undefined ? (DEFAULTS as unknown as Loose)[key] : value
   }
-  return next
+  return next as unknown as ResolvedOptions
 }
 
 function buildScript(options: ResolvedOptions): Script {
-  const source: Loose[] = options.chunks ?? Array.from({ length: options.tokens }, (_, i) => ({ content: i === 0 ? 'tok0' : ` tok${i}` }))
+  let source: Loose[] = options.chunks ?? Array.from({ length: options.tokens }, (_, i) => ({ content: i === 0 ? 'tok0' : ` tok${i}` }))
+  const errorAt = source.findIndex((item) => 'error' in item && !('choices' in item))
+  const error = errorAt < 0 ? undefined : source[errorAt]
+  if (error !== undefined) source = source.slice(0, errorAt)
   const wrap = !source.some((item) => 'choices' in item)
   const items = source.map((item) => (wrap ? { deltaJson: JSON.stringify(item) } : { chunk: item }))
   const merged = mergeChunks(source)
@@ -214,7 +223,19 @@ function buildScript(options: ResolvedOptions): Script {
     const content = chunkDelta(item).delta?.content
     return typeof content === 'string' && content !== '' ? [content] : []
   })
-  return { items, wrap, finishReason, merged, textPieces }
+  const errorJson = error === undefined ? undefined : JSON.stringify({ error: error.error })
+  const code = (error?.error as Loose | undefined)?.code
+  const errorStatus = typeof code === 'number' && code >= 400 && code <= 599 ? code : 500
+  return { items, wrap, finishReason, merged, textPieces, errorJson, errorStatus }
+}
+
+/** The delay before each event: time to first token before the first, token delay between tokens. */
+function stepsOf(resolved: ResolvedOptions, prelude: string[], tokens: string[], epilogue: string[]): Array<{ text: string; delay: number }> {
+  const steps: Array<{ text: string; delay: number }> = []
+  for (const text of prelude) steps.push({ text, delay: steps.length === 0 ? resolved.ttftMs : 0 })
+  for (const [i, text] of tokens.entries()) steps.push({ text, delay: i === 0 ? (prelude.length === 0 ? resolved.ttftMs : 0) : resolved.tokenDelayMs })
+  for (const text of epilogue) steps.push({ text, delay: steps.length === 0 ? resolved.ttftMs : 0 })
+  return steps
 }
 
 function usageOf(job: Job, completionTokens: number): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
@@ -259,7 +280,26 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   }
 
   /** Hands free slots to waiting jobs in arrival order; a job pinned by `id_slot` waits for its own slot. */
+  let dispatching = false
+  let dispatchAgain = false
   const dispatch = (): void => {
+    // A job can end synchronously inside generate() (a drop at zero delay) and call dispatch()
+    // again; run the loop once more instead of re-entering it.
+    if (dispatching) {
+      dispatchAgain = true
+      return
+    }
+    dispatching = true
+    try {
+      do {
+        dispatchAgain = false
+        dispatchOnce()
+      } while (dispatchAgain)
+    } finally {
+      dispatching = false
+    }
+  }
+  const dispatchOnce = (): void => {
     for (let i = 0; i < queue.length; ) {
       const job = queue[i]!
       const pinned = job.record.idSlot !== undefined && job.record.idSlot >= 0 ? job.record.idSlot : undefined
@@ -339,7 +379,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   }
 
   /** The SSE events of one streamed answer, with the delay before each. */
-  const streamSteps = (job: Job, resolved: ResolvedOptions, current: Script): Array<{ text: string; delay: number }> => {
+  const streamSteps = (job: Job, resolved: ResolvedOptions, prepared: Script): Array<{ text: string; delay: number }> => {
     const body = job.record.body as Loose
     const model = JSON.stringify(typeof body.model === 'string' ? body.model : resolved.models[0])
     const id = `"chatcmpl-fake-${job.record.seq}"`
@@ -352,17 +392,21 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         : `${head}"choices":[{"text":${delta},"index":0,"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}\n\n`
     const tokens: string[] = []
     if (!chat) {
-      for (const piece of current.textPieces) tokens.push(event(JSON.stringify(piece), null))
-    } else if (current.wrap) {
-      for (const item of current.items) if ('deltaJson' in item) tokens.push(event(item.deltaJson, null))
+      for (const piece of prepared.textPieces) tokens.push(event(JSON.stringify(piece), null))
+    } else if (prepared.wrap) {
+      for (const item of prepared.items) if ('deltaJson' in item) tokens.push(event(item.deltaJson, null))
     } else {
       const fill = { id: `chatcmpl-fake-${job.record.seq}`, object: 'chat.completion.chunk', created, model: JSON.parse(model) as string }
-      for (const item of current.items) if ('chunk' in item) tokens.push(`data: ${JSON.stringify({ ...fill, ...item.chunk })}\n\n`)
+      for (const item of prepared.items) if ('chunk' in item) tokens.push(`data: ${JSON.stringify({ ...fill, ...item.chunk })}\n\n`)
     }
-    const prelude = chat && current.wrap ? [event('{"role":"assistant","content":null}', null)] : []
+    const prelude = chat && prepared.wrap ? [event('{"role":"assistant","content":null}', null)] : []
     const epilogue: string[] = []
-    if (current.wrap || !chat) {
-      epilogue.push(event(chat ? '{}' : '""', chat ? current.finishReason : 'stop'))
+    if (prepared.errorJson !== undefined) {
+      epilogue.push(`data: ${prepared.errorJson}\n\n`)
+      return stepsOf(resolved, prelude, tokens, epilogue)
+    }
+    if (prepared.wrap || !chat) {
+      epilogue.push(event(chat ? '{}' : '""', chat ? prepared.finishReason : 'stop'))
       const streamOptions = body.stream_options as Loose | undefined
       if (streamOptions?.include_usage === true) {
         const usage = JSON.stringify(usageOf(job, tokens.length))
@@ -370,15 +414,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       }
     }
     epilogue.push('data: [DONE]\n\n')
-    const steps: Array<{ text: string; delay: number }> = []
-    for (const text of prelude) steps.push({ text, delay: steps.length === 0 ? resolved.ttftMs : 0 })
-    for (const [i, text] of tokens.entries()) steps.push({ text, delay: i === 0 ? (prelude.length === 0 ? resolved.ttftMs : 0) : resolved.tokenDelayMs })
-    for (const text of epilogue) steps.push({ text, delay: steps.length === 0 ? resolved.ttftMs : 0 })
-    return steps
+    return stepsOf(resolved, prelude, tokens, epilogue)
   }
 
   /** The whole JSON body of a non-streamed answer. */
-  const completeBody = (job: Job, resolved: ResolvedOptions, current: Script): string => {
+  const completeBody = (job: Job, resolved: ResolvedOptions, prepared: Script): string => {
     const body = job.record.body as Loose
     const model = typeof body.model === 'string' ? body.model : resolved.models[0]
     const created = Math.floor(Date.now() / 1000)
@@ -396,17 +436,17 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     }
     const id = `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-fake-${job.record.seq}`
     if (job.kind === 'completions') {
-      const choices = [{ text: current.textPieces.join(''), index: 0, logprobs: null, finish_reason: 'stop' }]
-      return JSON.stringify({ id, object: 'text_completion', created, model, choices, usage: usageOf(job, current.textPieces.length) })
+      const choices = [{ text: prepared.textPieces.join(''), index: 0, logprobs: null, finish_reason: 'stop' }]
+      return JSON.stringify({ id, object: 'text_completion', created, model, choices, usage: usageOf(job, prepared.textPieces.length) })
     }
-    const { merged } = current
+    const { merged } = prepared
     const message: Loose = { role: 'assistant', content: merged.toolCalls.length > 0 && merged.content === '' ? null : merged.content }
     if (merged.reasoningContent !== '') message.reasoning_content = merged.reasoningContent
     if (merged.toolCalls.length > 0) {
       message.tool_calls = merged.toolCalls.map((call, i) => ({ ...call, id: call.id === '' ? `call_fake_${job.record.seq}_${i}` : call.id }))
     }
-    const choices = [{ index: 0, message, finish_reason: current.finishReason }]
-    const usage = merged.usage ?? usageOf(job, Math.max(merged.contentChunks, current.items.length))
+    const choices = [{ index: 0, message, finish_reason: prepared.finishReason }]
+    const usage = merged.usage ?? usageOf(job, Math.max(merged.contentChunks, prepared.items.length))
     return JSON.stringify({ id, object: 'chat.completion', created, model, system_fingerprint: 'fake', choices, usage })
   }
 
@@ -422,24 +462,26 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       job.outgoing.flushHeaders()
       return
     }
-    const current = scriptFor(resolved)
+    const prepared = scriptFor(resolved)
     const limit = failure?.kind === 'drop' ? failure.afterChunks : undefined
     if (stream) {
-      play(job, streamSteps(job, resolved, current), limit)
+      play(job, streamSteps(job, resolved, prepared), limit)
       return
     }
-    const text = completeBody(job, resolved, current)
+    const errorJson = job.kind === 'embeddings' ? undefined : prepared.errorJson
+    const failed = errorJson !== undefined
+    const text = errorJson ?? completeBody(job, resolved, prepared)
     const answer = (): void => {
       job.timer = undefined
       if (job.finished) return
       if (limit === 0) return drop(job)
       const length = Buffer.byteLength(text)
-      writeHead(job, 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length, server: 'llama.cpp' })
+      writeHead(job, failed ? prepared.errorStatus : 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length, server: 'llama.cpp' })
       // A string (not a Buffer) goes out in the same write as the headers: one packet, as llama.cpp sends it.
       if (limit === undefined) job.outgoing.end(text, () => finish(job))
       else job.outgoing.write(text.slice(0, text.length >> 1), () => drop(job))
     }
-    const tokenCount = job.kind === 'embeddings' ? 0 : Math.max(0, current.items.length - 1)
+    const tokenCount = job.kind === 'embeddings' ? 0 : Math.max(0, prepared.items.length - 1)
     const delay = resolved.ttftMs + resolved.tokenDelayMs * tokenCount
     if (delay === 0) answer()
     else job.timer = setTimeout(answer, delay)
@@ -508,10 +550,16 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return sendJson(record, outgoing, 400, errorBody(400, `id_slot ${record.idSlot} is out of range (slots: ${current.slots})`, 'invalid_request_error'))
     }
     let resolved = current
-    const override = current.respond?.(record)
-    if (override !== undefined) {
-      validate(override)
-      resolved = resolve(current, override)
+    try {
+      const override = current.respond?.(record)
+      if (override !== undefined) {
+        validate(override)
+        resolved = resolve(current, override)
+      }
+    } catch (error) {
+      // A broken `respond` fails this request loudly instead of crashing the test process.
+      const message = `fake upstream respond() threw: ${error instanceof Error ? error.message : String(error)}`
+      return sendJson(record, outgoing, 500, errorBody(500, message, 'server_error'))
     }
     if (resolved.failure?.kind === 'status') {
       const { status, body: failureBody } = resolved.failure
@@ -521,7 +569,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         : JSON.stringify(failureBody)
       return sendJson(record, outgoing, status, text)
     }
-    const job: Job = { record, incoming, outgoing, options: resolved, kind, selfClosed: false, finished: false, timer: undefined }
+    const job: Job = { record, outgoing, options: resolved, kind, selfClosed: false, finished: false, timer: undefined }
     // The client hung up (while waiting or running): record it, free the slot at once, stop writing.
     outgoing.once('close', () => {
       if (job.finished) return

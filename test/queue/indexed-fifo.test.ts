@@ -5,13 +5,17 @@ import { IndexedFifo } from '../../src/queue/indexed-fifo.js'
 interface Item {
   id: number
   fifoOrdinal: number
+  seq: number
+  enqueuedAt: number
 }
+
+const item = (id: number, enqueuedAt = id): Item => ({ id, fifoOrdinal: -1, seq: id, enqueuedAt })
 
 describe('IndexedFifo', () => {
   it('keeps FIFO order, deletes from the middle and counts ranks', () => {
     const fifo = new IndexedFifo<Item>()
-    const items = Array.from({ length: 40 }, (_, id) => ({ id, fifoOrdinal: -1 }))
-    for (const item of items) fifo.push(item, item.id, item.id * 10)
+    const items = Array.from({ length: 40 }, (_, id) => item(id, id * 10))
+    for (const entry of items) fifo.push(entry)
     expect(fifo.delete(items[5] as Item)).toBe(true)
     expect(fifo.delete(items[5] as Item)).toBe(false)
     expect(fifo.countBefore(items[10] as Item)).toBe(9)
@@ -30,23 +34,23 @@ describe('IndexedFifo', () => {
         let next = 0
         for (const [op, pick] of ops) {
           if (op === 'push') {
-            const item = { id: next++, fifoOrdinal: -1 }
-            fifo.push(item, item.id, item.id)
-            model.push(item)
+            const entry = item(next++)
+            fifo.push(entry)
+            model.push(entry)
           } else if (op === 'shift') {
             expect(fifo.shift()).toBe(model.shift())
           } else if (model.length > 0) {
-            const [item] = model.splice(pick % model.length, 1)
-            expect(fifo.delete(item as Item)).toBe(true)
+            const [entry] = model.splice(pick % model.length, 1)
+            expect(fifo.delete(entry as Item)).toBe(true)
           }
           expect(fifo.size).toBe(model.length)
           expect(fifo.peek()).toBe(model[0])
           if (model.length > 0) {
             const index = pick % model.length
-            const item = model[index] as Item
-            expect(fifo.countBefore(item)).toBe(index)
-            expect(fifo.countBelow(item.id)).toBe(index)
-            expect(fifo.countBelow(item.id + 1, (model[0] as Item).id)).toBe(Math.min(index + 1, 1))
+            const entry = model[index] as Item
+            expect(fifo.countBefore(entry)).toBe(index)
+            expect(fifo.countBelow(entry.id)).toBe(index)
+            expect(fifo.countBelow(entry.id + 1, (model[0] as Item).id)).toBe(Math.min(index + 1, 1))
           }
         }
         expect([...fifo]).toEqual(model)

@@ -106,6 +106,22 @@ describe('QueueScheduler routing', () => {
     expect(scheduler.snapshot().upstreams.map((u) => u.queued)).toEqual([2, 1])
   })
 
+  it('places a new key on the coldest free slot within the imbalance bound, a keyless job on the least-loaded upstream', async () => {
+    const { time, acquire, release, startOf } = setup([{ id: 'x', slots: 2 }, { id: 'y', slots: 2 }])
+    for (const id of ['h1', 'h2', 'h3']) await acquire({ id })
+    const upstreamOf = (id: string) => startOf(id)?.upstream as string
+    const full = ['h1', 'h2', 'h3'].map(upstreamOf).find((upstream, _, all) => all.filter((other) => other === upstream).length === 2) as string
+    const half = full === 'x' ? 'y' : 'x'
+    time.advance(1000)
+    for (const id of ['h1', 'h2', 'h3']) if (upstreamOf(id) === full) await release(id)
+    // `full` is now empty but both its slots were just used; `half` runs one job and has a never-used slot.
+    await acquire({ id: 'keyed', threadKey: 'K' })
+    expect(upstreamOf('keyed')).toBe(half)
+    await release('keyed')
+    await acquire({ id: 'keyless' })
+    expect(upstreamOf('keyless')).toBe(full)
+  })
+
   it('moves a key when its upstream is more than stickyMaxImbalance jobs per slot above the least loaded', async () => {
     const { acquire, release, scheduler, startOf } = setup([{ id: 'x', slots: 1 }, { id: 'y', slots: 1 }], { stickyMaxImbalance: 2 })
     await acquire({ id: 'k1', threadKey: 'A' })
@@ -268,22 +284,29 @@ describe('QueueScheduler sticky memory', () => {
   })
 
   it('keeps at most maxStickyKeys keys, forgetting the least recently used', () => {
-    const state = createInMemorySchedulerState({ stickyTtlMs: 10_000, maxStickyKeys: 2 })
-    state.sticky.set('A', { upstream: 'x', slot: undefined }, 0)
-    state.sticky.set('B', { upstream: 'x', slot: 1 }, 1)
-    state.sticky.set('A', { upstream: 'y', slot: undefined }, 2) // renew A: B is now the oldest
-    state.sticky.set('C', { upstream: 'x', slot: undefined }, 3)
+    let now = 0
+    const state = createInMemorySchedulerState({ stickyTtlMs: 10_000, maxStickyKeys: 2, now: () => now })
+    state.sticky.set('A', { upstream: 'x', slot: undefined })
+    now = 1
+    state.sticky.set('B', { upstream: 'x', slot: 1 })
+    now = 2
+    state.sticky.set('A', { upstream: 'y', slot: undefined }) // renew A: B is now the oldest
+    now = 3
+    state.sticky.set('C', { upstream: 'x', slot: undefined })
     expect(state.sticky.size).toBe(2)
-    expect(state.sticky.get('B', 4)).toBeUndefined()
-    expect(state.sticky.get('A', 4)).toMatchObject({ upstream: 'y' })
-    expect(state.sticky.get('A', 10_002)).toBeUndefined()
-    expect(state.sticky.get('C', 10_002)).toMatchObject({ upstream: 'x' })
+    expect(state.sticky.get('B')).toBeUndefined()
+    expect(state.sticky.get('A')).toMatchObject({ upstream: 'y' })
+    now = 10_002
+    expect(state.sticky.get('A')).toBeUndefined()
+    expect(state.sticky.get('C')).toMatchObject({ upstream: 'x' })
   })
 
   it('sweeps expired keys as new ones arrive, so expired entries do not pile up', () => {
-    const state = createInMemorySchedulerState({ stickyTtlMs: 100, maxStickyKeys: 1000 })
-    for (let index = 0; index < 10; index++) state.sticky.set(`k${index}`, { upstream: 'x', slot: undefined }, index)
-    state.sticky.set('late', { upstream: 'x', slot: undefined }, 500)
+    let now = 0
+    const state = createInMemorySchedulerState({ stickyTtlMs: 100, maxStickyKeys: 1000, now: () => now })
+    for (now = 0; now < 10; now++) state.sticky.set(`k${now}`, { upstream: 'x', slot: undefined })
+    now = 500
+    state.sticky.set('late', { upstream: 'x', slot: undefined })
     expect(state.sticky.size).toBe(1)
   })
 
@@ -291,7 +314,7 @@ describe('QueueScheduler sticky memory', () => {
     const state = createInMemorySchedulerState()
     const { acquire } = setup([{ id: 'x', slots: 1 }], { state })
     await acquire({ id: 'a', threadKey: 'A' })
-    expect(state.sticky.get('A', Number.NEGATIVE_INFINITY)).toMatchObject({ upstream: 'x' })
+    expect(state.sticky.get('A')).toMatchObject({ upstream: 'x' })
     expect(state.slots.running('x')).toBe(1)
   })
 })

@@ -1,0 +1,81 @@
+/**
+ * Starts what the gateway benchmark measures against one upstream: nothing (direct), the pipe
+ * proxy, or queuegate with given options. Used in the proxy worker, or in-process.
+ * @module
+ */
+import http from 'node:http'
+import type { FakeResponseOptions, FakeUpstreamOptions } from '../test/e2e/fake-upstream.js'
+import { listen } from '../test/helpers/listen.js'
+import { createPipeProxy } from './pipe-proxy.js'
+
+/**
+ * The benchmark's fake upstream: zero delay, 20 tokens, enough slots that it never queues. A
+ * request body may carry `bench_upstream` (fake response options, e.g. `{ tokenDelayMs: 2 }`) to
+ * pace that one answer; the gateway and the pipe forward the body unchanged.
+ */
+export function benchUpstreamOptions(): FakeUpstreamOptions {
+  return {
+    slots: 256,
+    tokens: 20,
+    ttftMs: 0,
+    tokenDelayMs: 0,
+    respond: (request) => {
+      const body = request.body as { bench_upstream?: FakeResponseOptions } | undefined
+      return body?.bench_upstream
+    },
+  }
+}
+
+/** What serves a target. */
+export type TargetKind = 'direct' | 'pipe' | 'queuegate'
+
+/** A started target: where to send requests, and how to stop it. */
+export interface StartedTarget {
+  url: string
+  close(): Promise<void>
+}
+
+interface Gateway {
+  fetch(request: Request): Promise<Response>
+  close(): Promise<void>
+}
+type CreateGateway = (options: Record<string, unknown>) => Gateway
+type CreateRequestListener = (fetch: (request: Request) => Promise<Response>) => http.RequestListener
+
+async function loadQueuegate(): Promise<{ createGateway: CreateGateway; createRequestListener: CreateRequestListener } | string> {
+  try {
+    const core: Record<string, unknown> = await import('../src/index.js')
+    const server: Record<string, unknown> = await import('../src/server/index.js')
+    if (typeof core.createGateway !== 'function') return 'createGateway is not exported from src/index.ts yet'
+    if (typeof server.createRequestListener !== 'function') return 'createRequestListener is not exported from src/server/index.ts yet'
+    return { createGateway: core.createGateway as CreateGateway, createRequestListener: server.createRequestListener as CreateRequestListener }
+  } catch (error) {
+    return `queuegate failed to load: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** `undefined` when queuegate can be benchmarked, else why not. */
+export async function probeQueuegate(): Promise<string | undefined> {
+  const loaded = await loadQueuegate()
+  return typeof loaded === 'string' ? loaded : undefined
+}
+
+/**
+ * Starts one target in front of `upstreamUrl` (the fake's base URL). For queuegate, `slots` is
+ * the upstream's slot count and `gateway` extra `createGateway` options.
+ */
+export async function startTarget(kind: TargetKind, upstreamUrl: string, options: { slots: number; gateway?: Record<string, unknown> | undefined }): Promise<StartedTarget> {
+  if (kind === 'direct') return { url: upstreamUrl, close: async () => {} }
+  if (kind === 'pipe') return listen(createPipeProxy(upstreamUrl))
+  const loaded = await loadQueuegate()
+  if (typeof loaded === 'string') throw new Error(loaded)
+  const gateway = loaded.createGateway({ upstreams: [{ url: `${upstreamUrl}/v1`, slots: options.slots }], ...options.gateway })
+  const listening = await listen(loaded.createRequestListener(gateway.fetch))
+  return {
+    url: listening.url,
+    async close() {
+      await listening.close()
+      await gateway.close()
+    },
+  }
+}
