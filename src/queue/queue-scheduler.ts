@@ -188,6 +188,8 @@ interface UpstreamRecord {
 interface Lane {
   readonly upstream: UpstreamRecord
   readonly modelKey: string
+  /** Holds jobs waiting for their warm upstream (see the class doc); other upstreams steal them only past the imbalance bound. */
+  readonly sticky: boolean
   readonly interactive: IndexedFifo<Job>
   readonly batch: IndexedFifo<Job>
 }
@@ -198,6 +200,8 @@ interface Job {
   readonly threadKey: string | undefined
   readonly modelKey: string
   readonly enqueuedAt: number
+  /** Bound to its thread key's remembered (warm) upstream: it waits there rather than start cold elsewhere. */
+  stickyBound: boolean
   seq: number
   fifoOrdinal: number
   state: 'waiting' | 'running' | 'done'
@@ -246,13 +250,16 @@ class JobLease implements Lease {
  * Anything else goes to the least-loaded healthy eligible upstream ((running + waiting) / slots; ties go to the
  * coldest free slot, then round-robin). The job waits in that upstream's lane.
  *
- * **Work conservation.** A healthy upstream with a free slot never idles while an eligible job waits: a job
- * that can start somewhere starts at once (on its bound upstream if free, else on the least-loaded free one),
- * and a slot that frees takes, in order: the best job by class (interactive, or batch aged past
- * `batchMaxWaitMs`, before younger batch), then its own lane's jobs (and those of unhealthy upstreams) before
- * other upstreams' (stealing), then FIFO by arrival. A stolen job's key moves with it. Waiting for a busy warm
- * upstream while another idles would trade a whole generation's wait for a prompt re-read, which is almost
- * always the worse deal.
+ * **Work conservation, within stickiness.** A healthy upstream with a free slot does not idle while a job it
+ * may take waits: a job that can start somewhere starts at once (on its bound upstream if free, else on the
+ * least-loaded free one), and a slot that frees takes, in order: the best job by class (interactive, or batch
+ * aged past `batchMaxWaitMs`, before younger batch), then its own lane's jobs (and those of unhealthy
+ * upstreams) before other upstreams' (stealing), then FIFO by arrival. The one exception is the issue's sticky
+ * rule: a job bound to its key's warm upstream waits there, and is not started or stolen elsewhere, while that
+ * upstream's load is within `stickyMaxImbalance` jobs per slot of the other's. On a home GPU re-reading a long
+ * conversation's prompt costs seconds to tens of seconds and evicts another conversation's cache, so a short
+ * wait for the warm slot is usually the better deal; `stickyMaxImbalance: 0` makes the scheduler fully work
+ * conserving (a busy warm upstream is always more loaded than an idle one). A stolen job's key moves with it.
  *
  * **Slot affinity.** On a `slotAffinity` upstream each key remembers a slot index too. When its slot is taken
  * by another job the job takes the free slot unused the longest and the key moves there: the busy slot is
@@ -270,6 +277,8 @@ export class QueueScheduler {
   readonly #restrictedModels = new Set<string>()
   readonly #state: SchedulerState
   readonly #stickyMaxImbalance: number
+  /** Jobs waiting in sticky lanes (for their warm upstream). */
+  #stickyWaiting = 0
   readonly #batchMaxWaitMs: number
   readonly #maxQueued: number
   readonly #maxWaitMs: number
@@ -380,6 +389,7 @@ export class QueueScheduler {
       threadKey: job.threadKey === '' ? undefined : job.threadKey,
       modelKey,
       enqueuedAt,
+      stickyBound: false,
       seq: 0,
       fifoOrdinal: -1,
       state: 'waiting',
@@ -398,9 +408,12 @@ export class QueueScheduler {
       return Promise.reject(new UnavailableError(job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
     }
     const target = this.#route(record, best)
-    // Work conservation: a free upstream has nothing bound to it, so its load is < 1 while a full one's is >= 1,
-    // and the least-loaded healthy eligible upstream is free whenever any is.
-    const startOn = this.#hasFreeSlot(target) ? target : this.#hasFreeSlot(best) ? this.#coldestFree(record, best) : undefined
+    record.stickyBound = record.threadKey !== undefined && this.#state.sticky.get(record.threadKey)?.upstream === target.id
+    // A job starts at once on its bound upstream if that has a free slot. A job without a warm upstream also
+    // takes the least-loaded free one (a free upstream has nothing bound to it, so its load is < 1 while a full
+    // one's is >= 1: the least-loaded healthy eligible upstream is free whenever any is). A sticky job waits for
+    // its warm upstream instead, as long as that is within stickyMaxImbalance (#route checked): its cache is there.
+    const startOn = this.#hasFreeSlot(target) ? target : !record.stickyBound && this.#hasFreeSlot(best) ? this.#coldestFree(record, best) : undefined
     if (startOn !== undefined) {
       const lease = this.#start(record, startOn)
       if (lease !== undefined) return Promise.resolve(lease)
@@ -412,6 +425,9 @@ export class QueueScheduler {
       record.resolve = resolve
       record.reject = reject
       this.#enqueue(record, target)
+      // A deeper queue on the target may push its sticky jobs past the imbalance bound of an upstream that
+      // has a free slot: let those upstreams look again (a few upstreams; nothing to do in the common case).
+      if (this.#stickyWaiting > 0) for (const upstream of this.#upstreams) if (upstream !== target && upstream.healthy && this.#hasFreeSlot(upstream)) this.#pump(upstream)
     })
   }
 
@@ -570,14 +586,16 @@ export class QueueScheduler {
   }
 
   #enqueue(job: Job, upstream: UpstreamRecord): void {
-    let lane = upstream.lanes.get(job.modelKey)
+    const laneKey = job.stickyBound ? `sticky:${job.modelKey}` : job.modelKey
+    let lane = upstream.lanes.get(laneKey)
     if (lane === undefined) {
-      lane = { upstream, modelKey: job.modelKey, interactive: new IndexedFifo(), batch: new IndexedFifo() }
-      upstream.lanes.set(job.modelKey, lane)
+      lane = { upstream, modelKey: job.modelKey, sticky: job.stickyBound, interactive: new IndexedFifo(), batch: new IndexedFifo() }
+      upstream.lanes.set(laneKey, lane)
     }
     job.seq = ++this.#seq
     this.#lastEnqueuedAt = job.enqueuedAt
     job.lane = lane
+    if (lane.sticky) this.#stickyWaiting++
     ;(job.class === 'interactive' ? lane.interactive : lane.batch).push(job)
     this.#activeLanes.add(lane)
     this.#state.load.addWaiting(upstream.id, 1)
@@ -600,10 +618,11 @@ export class QueueScheduler {
   /** Takes a waiting job out of its lane and the counts. */
   #unlink(job: Job): void {
     const lane = job.lane as Lane
+    if (lane.sticky) this.#stickyWaiting--
     ;(job.class === 'interactive' ? lane.interactive : lane.batch).delete(job)
     if (lane.interactive.size === 0 && lane.batch.size === 0) {
       this.#activeLanes.delete(lane)
-      lane.upstream.lanes.delete(lane.modelKey)
+      lane.upstream.lanes.delete(lane.sticky ? `sticky:${lane.modelKey}` : lane.modelKey)
     }
     job.lane = undefined
     this.#state.load.addWaiting(lane.upstream.id, -1)
@@ -697,6 +716,9 @@ export class QueueScheduler {
       const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1
       const head = interactive !== undefined && (batch === undefined || batchRank === 1 || interactive.seq < batch.seq) ? interactive : batch
       if (head === undefined) continue
+      // A sticky job is stolen only once its warm upstream, not counting the job itself (as when it was routed),
+      // is more than stickyMaxImbalance jobs per slot above this one.
+      if (!own && lane.sticky && this.#load(lane.upstream) - 1 / lane.upstream.slots - this.#load(upstream) <= this.#stickyMaxImbalance) continue
       const rank = head === interactive ? 0 : batchRank
       // One number orders (rank, own-before-stolen, seq); seq stays far below 2^50.
       const key = (rank * 2 + (own ? 0 : 1)) * 2 ** 50 + head.seq

@@ -10,6 +10,7 @@ const UPSTREAMS: SchedulerUpstream[] = [
   { id: 'z', slots: 3, models: ['a', 'b'], slotAffinity: true },
 ]
 const MAX_QUEUED = 5
+const STICKY_MAX_IMBALANCE = 1
 const MODELS = [undefined, 'a', 'b', 'c'] as const
 
 type Op =
@@ -34,6 +35,7 @@ function eligible(model: string | undefined, upstream: SchedulerUpstream): boole
 
 interface Tracked {
   id: string
+  key: string | undefined
   jobClass: JobClass
   model: string | undefined
   seq: number
@@ -48,7 +50,7 @@ interface Tracked {
 
 async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFifo: boolean }): Promise<void> {
   const time = createFakeTime()
-  const scheduler = new QueueScheduler({ upstreams: UPSTREAMS, maxQueued: MAX_QUEUED, batchMaxWaitMs: options.batchMaxWaitMs, stickyMaxImbalance: 1, now: time.now, _internal: { setTimeout: time.setTimeout, clearTimeout: time.clearTimeout } })
+  const scheduler = new QueueScheduler({ upstreams: UPSTREAMS, maxQueued: MAX_QUEUED, batchMaxWaitMs: options.batchMaxWaitMs, stickyMaxImbalance: STICKY_MAX_IMBALANCE, now: time.now, _internal: { setTimeout: time.setTimeout, clearTimeout: time.clearTimeout } })
   const jobs = new Map<string, Tracked>()
   const healthy = new Map(UPSTREAMS.map((upstream) => [upstream.id, true]))
   let starts = 0
@@ -81,8 +83,22 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
       expect(row?.running).toBe(here.length)
       expect(here.length).toBeLessThanOrEqual(upstream.slots)
       if (upstream.slotAffinity) expect(new Set(here.map((job) => job.slot)).size).toBe(here.length)
-      // Work conservation: a healthy upstream with a free slot has no eligible job waiting anywhere.
-      if (healthy.get(upstream.id) && here.length < upstream.slots) expect(waiting.filter((job) => eligible(job.model, upstream))).toEqual([])
+      // Work conservation within stickiness: a healthy upstream with a free slot leaves waiting only jobs it may
+      // take that are keyed and wait for their warm (healthy) upstream within stickyMaxImbalance of this one.
+      if (healthy.get(upstream.id) && here.length < upstream.slots) {
+        const slotsOf = (id: string) => UPSTREAMS.find((candidate) => candidate.id === id)?.slots ?? 1
+        const load = (id: string) => {
+          const row = snapshot.upstreams.find((candidate) => candidate.id === id)
+          const slots = UPSTREAMS.find((candidate) => candidate.id === id)?.slots ?? 1
+          return ((row?.running ?? 0) + (row?.queued ?? 0)) / slots
+        }
+        const unexplained = waiting.filter(
+          (job) =>
+            eligible(job.model, upstream) &&
+            !(job.key !== undefined && job.boundTo !== undefined && job.boundTo !== upstream.id && healthy.get(job.boundTo) && load(job.boundTo) - 1 / slotsOf(job.boundTo) - load(upstream.id) <= STICKY_MAX_IMBALANCE),
+        )
+        expect(unexplained).toEqual([])
+      }
     }
     for (const job of running) expect(scheduler.status(job.id)).toBe('running')
     for (const job of waiting) {
@@ -101,7 +117,7 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
     if (op.op === 'enqueue') {
       const id = `j${seq}`
       const controller = op.abortable ? new AbortController() : undefined
-      const job: Tracked = { id, jobClass: op.jobClass, model: op.model, seq: seq++, promise: undefined as unknown as Promise<Lease>, controller, boundTo: undefined, startedOn: undefined, slot: undefined, startIndex: -1, outcome: 'waiting' }
+      const job: Tracked = { id, key: op.key === undefined ? undefined : `k${op.key}`, jobClass: op.jobClass, model: op.model, seq: seq++, promise: undefined as unknown as Promise<Lease>, controller, boundTo: undefined, startedOn: undefined, slot: undefined, startIndex: -1, outcome: 'waiting' }
       jobs.set(id, job)
       job.promise = scheduler.acquire({ id, class: op.jobClass, threadKey: op.key === undefined ? undefined : `k${op.key}`, model: op.model }, { signal: controller?.signal })
       job.promise.catch(() => {})

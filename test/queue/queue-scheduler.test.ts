@@ -142,8 +142,28 @@ describe('QueueScheduler routing', () => {
     expect(scheduler.position('k6')?.upstream).toBe(other)
   })
 
-  it('lets an idle upstream steal waiting work bound to a busy one', async () => {
+  it('keeps a sticky job waiting for its warm upstream while within stickyMaxImbalance, even with another idle', async () => {
     const { acquire, release, startOf, scheduler } = setup([{ id: 'x', slots: 1 }, { id: 'y', slots: 1 }])
+    await acquire({ id: 'a', threadKey: 'A' })
+    const home = startOf('a')?.upstream as string
+    await acquire({ id: 'b' })
+    const waiting = acquire({ id: 'a2', threadKey: 'A' })
+    await release('b')
+    // The other upstream is idle now, but a2 waits for its warm one (load 2 vs 0: not more than 2).
+    expect(scheduler.status('a2')).toBe('queued')
+    const parallel = acquire({ id: 'a3', threadKey: 'A' })
+    expect(scheduler.position('a3')?.upstream).toBe(home)
+    await release('a')
+    expect((await waiting).upstream).toBe(home)
+    expect(startOf('a2')).toMatchObject({ upstream: home, stickyHit: true })
+    // a3 makes home 1 running + 1 waiting; a keyless job still goes to the idle upstream at once.
+    const keyless = await acquire({ id: 'plain' })
+    expect(keyless.upstream).not.toBe(home)
+    void parallel
+  })
+
+  it('lets an idle upstream steal waiting work bound to a busy one (stickyMaxImbalance 0: fully work conserving)', async () => {
+    const { acquire, release, startOf, scheduler } = setup([{ id: 'x', slots: 1 }, { id: 'y', slots: 1 }], { stickyMaxImbalance: 0 })
     await acquire({ id: 'a', threadKey: 'A' })
     const home = startOf('a')?.upstream as string
     const other = home === 'x' ? 'y' : 'x'
@@ -155,8 +175,8 @@ describe('QueueScheduler routing', () => {
     expect(scheduler.snapshot()).toMatchObject({ queued: 0, running: 2 })
   })
 
-  it('with the warm upstream busy and another idle, a keyed job starts at once on the idle one', async () => {
-    const { acquire, startOf } = setup([{ id: 'x', slots: 1 }, { id: 'y', slots: 1 }])
+  it('with the warm upstream busy and another idle, a keyed job starts at once on the idle one (stickyMaxImbalance 0)', async () => {
+    const { acquire, startOf } = setup([{ id: 'x', slots: 1 }, { id: 'y', slots: 1 }], { stickyMaxImbalance: 0 })
     await acquire({ id: 'a', threadKey: 'A' })
     const home = startOf('a')?.upstream
     const lease = await acquire({ id: 'a-parallel', threadKey: 'A' })
