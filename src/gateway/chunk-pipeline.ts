@@ -3,7 +3,10 @@
  * list of chunk transforms for streams and the same logic for whole completions.
  * @module
  */
-import type { ChatCompletion, ChatCompletionChunk } from '../openai/types.js'
+import type { ChatCompletion, ChatCompletionChunk, ToolDefinition } from '../openai/types.js'
+import { ToolCallDetector } from '../toolcalls/tool-call-detector.js'
+import { detectInCompletion } from '../toolcalls/parse-tool-calls.js'
+import type { ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
 import type { ResolvedGatewayOptions, ToolMode } from './gateway-options.js'
 
 /** The transforms one request's answer goes through. */
@@ -31,11 +34,26 @@ export function toolModeFor(options: Pick<ResolvedGatewayOptions, 'toolMode'>, i
   return options.toolMode
 }
 
-/** Chooses the transforms for one chat request. */
-export function chunkPipelineFor(_options: ResolvedGatewayOptions, _input: ChunkPipelineInput): ChunkPipeline {
+const INACTIVE: ChunkPipeline = {
+  active: false,
+  streamTransforms: () => [],
+  completion: (completion) => completion,
+}
+
+/**
+ * Chooses the transforms for one chat request: the tool-call detector when the request declares
+ * tools and text detection is on (recovering calls written as text, merging native fragments),
+ * or in `suppress` mode (dropping calls). Otherwise nothing, and the answer takes the fast path.
+ */
+export function chunkPipelineFor(options: ResolvedGatewayOptions, input: ChunkPipelineInput): ChunkPipeline {
+  const mode = toolModeFor(options, input)
+  const tools = Array.isArray(input.body.tools) ? (input.body.tools as ToolDefinition[]) : []
+  const detectText = options.textToolCalls && tools.length > 0
+  if (!detectText && mode === 'passthrough') return INACTIVE
+  const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode }
   return {
-    active: false,
-    streamTransforms: () => [],
-    completion: (completion) => completion,
+    active: true,
+    streamTransforms: () => [new ToolCallDetector(detection)],
+    completion: (completion) => detectInCompletion(completion, detection),
   }
 }

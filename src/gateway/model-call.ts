@@ -215,6 +215,15 @@ function validateChatBody(body: Record<string, unknown>): void {
       throw new InvalidRequestError(`\`messages[${index}]\` must be an object with a \`role\`.`, { param: `messages[${index}]`, code: 'invalid_messages' })
     }
   }
+  if (body.tools !== undefined && body.tools !== null) {
+    if (!Array.isArray(body.tools)) throw new InvalidRequestError('`tools` must be a list of tool definitions.', { param: 'tools', code: 'invalid_tools' })
+    for (const [index, tool] of body.tools.entries()) {
+      const fn = isJsonObject(tool) ? tool.function : undefined
+      if (!isJsonObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
+        throw new InvalidRequestError(`\`tools[${index}]\` must be { "type": "function", "function": { "name": … } }.`, { param: `tools[${index}]`, code: 'invalid_tools' })
+      }
+    }
+  }
   if (body.stream !== undefined && typeof body.stream !== 'boolean') {
     throw new InvalidRequestError('`stream` must be true or false.', { param: 'stream', code: 'invalid_stream' })
   }

@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: every benchmark in one run, in the order the README reports them.
+ * Each file also runs alone (`node_modules/.bin/node --import tsx bench/FILE.ts`).
+ * @module
+ */
+import { run as runGateway } from './gateway.js'
+import { run as runScheduler } from './scheduler.js'
+import { run as runRoutingSim } from './routing-sim.js'
+import { run as runDetector } from './detector.js'
+
+const started = performance.now()
+for (const [name, run] of [
+  ['gateway overhead', runGateway],
+  ['scheduler cost', runScheduler],
+  ['routing simulation', runRoutingSim],
+  ['tool-call detector', runDetector],
+] as const) {
+  console.log(`\n=== ${name} ===`)
+  await run()
+}
+console.log(`\nall benchmarks: ${((performance.now() - started) / 1000).toFixed(1)} s`)

@@ -1,0 +1,204 @@
+/**
+ * `matchArgKeyBlock`: the matcher of the arg_key format family (GLM-4.5/4.7, Hy3, Hy4, LongCat XML):
+ * a call element holding NAME then `<arg_key>k</arg_key><arg_value>v</arg_value>` pairs, optionally
+ * inside a wrapper, tags optionally suffixed (`<arg_key:opensource>`). A value ends at its
+ * STRUCTURAL `</arg_value>` only (one followed by another key, a call tag or the end).
+ * @module
+ */
+import { toArguments } from '../call-shape.js'
+import { parseFlexibleJson } from '../flexible-json.js'
+import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
+import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
+import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
+
+/** The tag names of one arg_key dialect (without `<`, `/`, `>`). */
+export interface ArgKeySyntax {
+  /** Outer wrapper holding several calls (Hy3/Hy4 `tool_calls`); none for GLM. */
+  readonly wrapper?: string | undefined
+  /** The call element: `tool_call`. */
+  readonly call: string
+  /** The key element: `arg_key`. */
+  readonly key: string
+  /** The value element: `arg_value`. */
+  readonly value: string
+  /** A separator element required after the name (Hy3 `tool_sep`). */
+  readonly separator?: string | undefined
+  /** Tags may carry a `:SUFFIX` before `>` (`<arg_key:opensource>`, Hy3/Hy4 checkpoints). */
+  readonly suffix: boolean
+  /** A `{…}` JSON call body is accepted instead of NAME + pairs (LongCat). */
+  readonly jsonBody?: boolean | undefined
+  /** Values with no schema type: decoded as JSON when they parse (`json`) or kept (`string`). */
+  readonly untyped: 'json' | 'string'
+}
+
+const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
+const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
+
+/** End of the tag `<name>` / `</name>` (with an optional `:SUFFIX` when allowed) at `pos`, `PARTIAL` or `NO`. */
+export function tagAt(text: string, pos: number, name: string, closing: boolean, suffix: boolean): number {
+  const head = closing ? `</${name}` : `<${name}`
+  const end = literalAt(text, pos, head)
+  if (end === PARTIAL || end === NO) return end
+  if (end >= text.length) return PARTIAL
+  if (text[end] === '>') return end + 1
+  if (!suffix || text[end] !== ':') return NO
+  let i = end + 1
+  while (i < text.length && /[A-Za-z0-9_.-]/.test(text[i]!)) i++
+  if (i >= text.length) return i - end > 64 ? NO : PARTIAL
+  return text[i] === '>' && i > end + 1 ? i + 1 : NO
+}
+
+/** Index of the next tag `</name…>` at or after `from`: `{start, end}`, or `PARTIAL` when none yet. */
+function nextTag(text: string, from: number, name: string, closing: boolean, suffix: boolean): { start: number; end: number } | typeof PARTIAL {
+  const head = closing ? `</${name}` : `<${name}`
+  let cursor = from
+  for (;;) {
+    const start = text.indexOf(head, cursor)
+    if (start < 0) return PARTIAL
+    const end = tagAt(text, start, name, closing, suffix)
+    if (end === PARTIAL) return PARTIAL
+    if (end !== NO) return { start, end }
+    cursor = start + 1
+  }
+}
+
+type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+
+/** True when one of `tags` (as `[name, closing]`) starts at `pos`; `PARTIAL` when it still may. */
+function anyTagAt(text: string, pos: number, tags: readonly (readonly [string, boolean])[], suffix: boolean): number {
+  let partialSeen = false
+  for (const [name, closing] of tags) {
+    const end = tagAt(text, pos, name, closing, suffix)
+    if (end === PARTIAL) partialSeen = true
+    else if (end !== NO) return end
+  }
+  return partialSeen ? PARTIAL : NO
+}
+
+/** One call element at `pos` (its open tag included). */
+function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKeySyntax): Step {
+  const { final } = context
+  const { suffix } = syntax
+  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  const open = tagAt(text, pos, syntax.call, false, suffix)
+  if (open === PARTIAL) return truncated()
+  if (open === NO) return { verdict: reject() }
+  let i = skipWhitespace(text, open)
+  if (i >= text.length) return truncated()
+  if (syntax.jsonBody === true && text[i] === '{') {
+    const end = jsonValueEnd(text, i, context.memo)
+    if (end === NO) return { verdict: reject() }
+    if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(['}']) }
+    const parsed = parseFlexibleJson(text.slice(i, end))
+    const value = parsed.ok ? parsed.value : undefined
+    const name = typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.name === 'string' ? value.name : undefined
+    const args = value !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value) ? toArguments(value.arguments ?? value.parameters) : undefined
+    if (name === undefined || args === undefined) return { verdict: reject(end) }
+    if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+    const j = skipWhitespace(text, end)
+    const close = tagAt(text, j, syntax.call, true, suffix)
+    if (close === PARTIAL || (j >= text.length && !final)) return final ? { end, call: { name, arguments: args } } : { verdict: partial() }
+    return { end: close === NO ? end : close, call: { name, arguments: args } }
+  }
+  const nameEnd = identifierEnd(text, i, '-.:/')
+  if (nameEnd === PARTIAL) return truncated()
+  if (nameEnd === NO) return { verdict: reject() }
+  const name = text.slice(i, nameEnd)
+  if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+  i = nameEnd
+  if (syntax.separator !== undefined) {
+    const sep = tagAt(text, skipSpaces(text, i), syntax.separator, false, suffix)
+    if (sep === PARTIAL) return truncated()
+    if (sep === NO) return { verdict: reject() }
+    i = sep
+  } else {
+    // The name ends at a newline, `<arg_key>` or the close tag; anything else on its line is not this format.
+    const after = skipSpaces(text, i)
+    if (after < text.length && text[after] !== '\n' && text[after] !== '\r' && text[after] !== '<') return { verdict: reject() }
+  }
+  const args: JsonObject = {}
+  const followers: (readonly [string, boolean])[] = [[syntax.key, false], [syntax.call, true], [syntax.call, false]]
+  if (syntax.wrapper !== undefined) followers.push([syntax.wrapper, true])
+  for (;;) {
+    i = skipWhitespace(text, i)
+    // At the end of the message, a body with complete pairs is a call even without its close tag.
+    if (i >= text.length) return final && Object.keys(args).length > 0 ? { end: i, call: { name, arguments: args } } : truncated()
+    const close = tagAt(text, i, syntax.call, true, suffix)
+    if (close === PARTIAL) return truncated()
+    if (close !== NO) return { end: close, call: { name, arguments: args } }
+    const keyOpen = tagAt(text, i, syntax.key, false, suffix)
+    if (keyOpen === PARTIAL) return truncated()
+    if (keyOpen === NO) {
+      // Missing close tag before the next call or the wrapper's closer.
+      const other = anyTagAt(text, i, followers.slice(2), suffix)
+      if (other === PARTIAL) return truncated()
+      if (other !== NO) return { end: i, call: { name, arguments: args } }
+      return { verdict: reject() }
+    }
+    const keyClose = nextTag(text, keyOpen, syntax.key, true, suffix)
+    if (keyClose === PARTIAL) return text.length - keyOpen > 256 ? { verdict: reject() } : truncated()
+    const key = text.slice(keyOpen, keyClose.start).trim()
+    if (key === '' || key.length > 256) return { verdict: reject() }
+    let valueStart = skipWhitespace(text, keyClose.end)
+    const valueOpen = tagAt(text, valueStart, syntax.value, false, suffix)
+    if (valueOpen === PARTIAL || valueStart >= text.length) return truncated()
+    // A dropped `<arg_value>`: the value starts right after the key.
+    valueStart = valueOpen === NO ? keyClose.end : valueOpen
+    const found = structuralValueEnd(text, valueStart, syntax, followers, final)
+    if (found === 'wait-close') return { verdict: final ? reject(text.length) : partial([`</${syntax.value}`]) }
+    if (found === 'wait') return { verdict: partial() }
+    const raw = trimFramingNewlines(text.slice(valueStart, found.valueEnd))
+    args[key] = typeXmlValue(raw, propertySchema(context.tools, name, key), { untyped: syntax.untyped })
+    i = found.next
+  }
+}
+
+/** The first `</arg_value>` followed by a key, a call tag, the wrapper's closer or the end. */
+function structuralValueEnd(text: string, from: number, syntax: ArgKeySyntax, followers: readonly (readonly [string, boolean])[], final: boolean): { valueEnd: number; next: number } | 'wait-close' | 'wait' {
+  let cursor = from
+  for (;;) {
+    const close = nextTag(text, cursor, syntax.value, true, syntax.suffix)
+    if (close === PARTIAL) return 'wait-close'
+    const next = skipWhitespace(text, close.end)
+    if (next >= text.length) return final ? { valueEnd: close.start, next: close.end } : 'wait'
+    const follower = anyTagAt(text, next, followers, syntax.suffix)
+    if (follower === PARTIAL) return final ? { valueEnd: close.start, next: close.end } : 'wait'
+    if (follower !== NO) return { valueEnd: close.start, next: close.end }
+    cursor = close.start + 1
+  }
+}
+
+/**
+ * Matches an arg_key block at the start of `text`: one call element, or with `syntax.wrapper` a
+ * wrapper holding several. Undeclared names reject the whole block; closers are optional at the end.
+ */
+export function matchArgKeyBlock(text: string, context: MatchContext, syntax: ArgKeySyntax): MatchResult {
+  const { final } = context
+  if (syntax.wrapper === undefined) {
+    const step = callAt(text, 0, context, syntax)
+    return 'verdict' in step ? step.verdict : { status: 'match', length: step.end, calls: [step.call] }
+  }
+  const open = tagAt(text, 0, syntax.wrapper, false, syntax.suffix)
+  if (open === PARTIAL) return partial()
+  if (open === NO) return reject()
+  const calls: ParsedCall[] = []
+  let lastEnd = 0
+  let pos = open
+  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
+  for (;;) {
+    const at = skipWhitespace(text, pos)
+    if (at >= text.length) return final ? finish() : partial()
+    const close = tagAt(text, at, syntax.wrapper, true, syntax.suffix)
+    if (close === PARTIAL) return final ? finish() : partial()
+    if (close !== NO) return calls.length > 0 ? { status: 'match', length: close, calls } : reject(close)
+    const step = callAt(text, at, context, syntax)
+    if ('verdict' in step) {
+      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      return step.verdict
+    }
+    calls.push(step.call)
+    lastEnd = step.end
+    pos = step.end
+  }
+}
+

@@ -1,0 +1,158 @@
+/**
+ * DeepSeek-V3 / R1 tool calls:
+ * `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{…}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>`
+ * (bars U+FF5C, separators U+2581). R1 distills misspell the tokens (`_`, space or `\_` instead of
+ * `▁`, `<｜tool▁calls｜>`), and sometimes drop the outer begin token or a closer; all are read.
+ *
+ * This file also holds `matchDeepSeekCalls`, shared with V3.1
+ * (`<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{…}<｜tool▁call▁end｜>`).
+ * @module
+ */
+import { toArguments } from '../call-shape.js'
+import { parseFlexibleJson } from '../flexible-json.js'
+import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
+import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+
+const SEPARATORS = ['▁', '_', ' ', '\\_']
+const token = (...words: string[]): string[] => SEPARATORS.map((separator) => `<｜${words.join(separator)}｜>`)
+
+/** Openers of a DeepSeek tool-call section (and its misspellings). */
+export const DEEPSEEK_CALLS_BEGIN = [...new Set([...token('tool', 'calls', 'begin'), '<｜tool▁calls｜>'])]
+/** Opener of one call (also accepted without the section opener). */
+export const DEEPSEEK_CALL_BEGIN = [...new Set(token('tool', 'call', 'begin'))]
+const CALL_END = [...new Set(token('tool', 'call', 'end'))]
+const CALLS_END = [...new Set(token('tool', 'calls', 'end'))]
+const SEP = [...new Set(token('tool', 'sep'))]
+const FENCE = '```'
+
+const partial = (): MatchResult => ({ status: 'partial' })
+const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
+
+type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+
+/** An optional literal at `pos`: the end after the one present, `PARTIAL`, or `pos` when absent. */
+function optionalLiteral(text: string, pos: number, literals: readonly string[]): number {
+  const which = whichLiteralAt(text, pos, literals)
+  if (which === PARTIAL) return PARTIAL
+  return which === NO ? pos : pos + literals[which]!.length
+}
+
+/** The JSON arguments at `pos` (optionally in a ```json fence), then the optional call closer. */
+function argumentsAt(text: string, pos: number, name: string, context: MatchContext, fenced: boolean): Step {
+  const { final } = context
+  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  let i = skipWhitespace(text, pos)
+  let inFence = false
+  if (fenced) {
+    const fence = literalAt(text, i, FENCE)
+    if (fence === PARTIAL) return truncated()
+    if (fence !== NO) {
+      const lineEnd = text.indexOf('\n', fence)
+      if (lineEnd < 0) return text.length - fence > 20 ? { verdict: reject() } : truncated()
+      if (!/^[A-Za-z]*\s*$/.test(text.slice(fence, lineEnd))) return { verdict: reject() }
+      inFence = true
+      i = skipWhitespace(text, lineEnd)
+    }
+  }
+  if (i >= text.length) return truncated()
+  const end = jsonValueEnd(text, i, context.memo)
+  if (end === NO) return { verdict: reject() }
+  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: [text[i] === '[' ? ']' : '}'] } }
+  const parsed = parseFlexibleJson(text.slice(i, end))
+  const args = parsed.ok ? toArguments(parsed.value) : undefined
+  if (args === undefined) return { verdict: reject(end) }
+  const call = { name, arguments: args }
+  let after = end
+  if (inFence) {
+    const j = skipWhitespace(text, end)
+    const close = literalAt(text, j, FENCE)
+    if (close === PARTIAL || (j >= text.length && !final)) return truncated()
+    if (close !== NO) after = close
+  }
+  // The call closer is optional (dropped closers are a known failure): take it when it is there.
+  const j = skipWhitespace(text, after)
+  if (j >= text.length) return final ? { end: after, call } : { verdict: partial() }
+  const closer = whichLiteralAt(text, j, CALL_END)
+  if (closer === PARTIAL) return final ? { end: after, call } : { verdict: partial() }
+  return { end: closer === NO ? after : j + CALL_END[closer]!.length, call }
+}
+
+/** One call at `pos` in the V3 (`function<｜tool▁sep｜>NAME\n```json …`) or V3.1 (`NAME<｜tool▁sep｜>{…}`) style. */
+function callAt(text: string, pos: number, context: MatchContext, style: 'v3' | 'v31'): Step {
+  const { final } = context
+  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  let i = optionalLiteral(text, skipWhitespace(text, pos), DEEPSEEK_CALL_BEGIN)
+  if (i === PARTIAL) return truncated()
+  i = skipWhitespace(text, i)
+  if (style === 'v3') {
+    const type = literalAt(text, i, 'function')
+    if (type === PARTIAL) return truncated()
+    if (type === NO) return { verdict: reject() }
+    const sep = whichLiteralAt(text, type, SEP)
+    if (sep === PARTIAL) return truncated()
+    if (sep === NO) return { verdict: reject() }
+    const nameStart = skipSpaces(text, type + SEP[sep]!.length)
+    const nameEnd = identifierEnd(text, nameStart, '-.:')
+    if (nameEnd === PARTIAL) return truncated()
+    if (nameEnd === NO) return { verdict: reject() }
+    const name = text.slice(nameStart, nameEnd)
+    if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+    return argumentsAt(text, nameEnd, name, context, true)
+  }
+  const nameEnd = identifierEnd(text, i, '-.:')
+  if (nameEnd === PARTIAL) return truncated()
+  if (nameEnd === NO) return { verdict: reject() }
+  const name = text.slice(i, nameEnd)
+  const sep = whichLiteralAt(text, skipSpaces(text, nameEnd), SEP)
+  if (sep === PARTIAL) return truncated()
+  if (sep === NO) return { verdict: reject() }
+  if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+  return argumentsAt(text, skipSpaces(text, nameEnd) + SEP[sep]!.length, name, context, true)
+}
+
+/**
+ * Matches a DeepSeek tool-call section (or a lone call whose section opener is missing) at the start
+ * of `text`, with calls in the given style. Closers are optional at the end of the message.
+ */
+export function matchDeepSeekCalls(text: string, context: MatchContext, style: 'v3' | 'v31'): MatchResult {
+  const { final } = context
+  const section = whichLiteralAt(text, 0, DEEPSEEK_CALLS_BEGIN)
+  if (section === PARTIAL) return partial()
+  let pos = 0
+  if (section !== NO) pos = DEEPSEEK_CALLS_BEGIN[section]!.length
+  else {
+    const call = whichLiteralAt(text, 0, DEEPSEEK_CALL_BEGIN)
+    if (call === PARTIAL) return partial()
+    if (call === NO) return reject()
+  }
+  const calls: ParsedCall[] = []
+  let lastEnd = 0
+  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
+  for (;;) {
+    const at = skipWhitespace(text, pos)
+    if (at >= text.length) return final ? finish() : partial()
+    const closer = whichLiteralAt(text, at, CALLS_END)
+    if (closer === PARTIAL) return final ? finish() : partial()
+    if (closer !== NO) {
+      const end = at + CALLS_END[closer]!.length
+      return calls.length > 0 ? { status: 'match', length: end, calls } : reject(end)
+    }
+    const step = callAt(text, at, context, style)
+    if ('verdict' in step) {
+      // Text after complete calls that is not another call: the section ended without its closer.
+      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      return step.verdict
+    }
+    calls.push(step.call)
+    lastEnd = step.end
+    pos = step.end
+  }
+}
+
+/** DeepSeek-V3 / R1 `<｜tool▁calls▁begin｜>` sections with `function<｜tool▁sep｜>NAME` + fenced JSON calls. */
+export const deepseekV3: ToolCallFormat = {
+  id: 'deepseek_v3',
+  strength: 'strong',
+  starts: [...DEEPSEEK_CALLS_BEGIN, ...DEEPSEEK_CALL_BEGIN],
+  match: (text, context) => matchDeepSeekCalls(text, context, 'v3'),
+}

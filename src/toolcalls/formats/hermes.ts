@@ -1,0 +1,142 @@
+/**
+ * Hermes / Qwen2.5 / Qwen3 JSON tool calls: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`,
+ * and the wrappers models drift to (`<function_call>`, `<tools>`, `<response>`, `<json>`, `<xml>`,
+ * a fenced body, several objects or a list in one wrapper) plus the function-tag form
+ * `<function=NAME>{json}</function>` / `<function name="NAME">{json}</function>` (Functionary v3.1,
+ * Llama 3.1 custom tools), bare or inside `<tool_call>`. A complete body whose closing tag is
+ * missing is a call (it ends at the end of the JSON).
+ * @module
+ */
+import { callsFromJsonText, toArguments } from '../call-shape.js'
+import { parseFlexibleJson } from '../flexible-json.js'
+import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
+import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+
+const WRAPPERS = ['<tool_call>', '<function_call>', '<tools>', '<response>', '<json>', '<JSON>', '<xml>']
+const CLOSERS = ['</tool_call>', '</function_call>', '</tools>', '</response>', '</json>', '</JSON>', '</xml>']
+const FUNCTION_TAGS = ['<function=', '<function name="', "<function name='"]
+
+const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
+const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
+
+/** What parsing one piece gave: a position reached, or a verdict to return as is. */
+type Step = { end: number; calls: ParsedCall[] } | { verdict: MatchResult }
+
+/**
+ * `<function=NAME>{json}</function>` (or `name="NAME"`) at `pos`. The closing `</function>` is
+ * optional; the arguments object is the JSON itself.
+ */
+function functionTag(text: string, pos: number, context: MatchContext): Step {
+  const which = whichLiteralAt(text, pos, FUNCTION_TAGS)
+  if (which === PARTIAL) return { verdict: partial() }
+  if (which === NO) return { verdict: reject() }
+  const tag = FUNCTION_TAGS[which]!
+  const nameStart = pos + tag.length
+  const nameEnd = identifierEnd(text, nameStart, '-.:')
+  if (nameEnd === PARTIAL) return { verdict: partial() }
+  if (nameEnd === NO) return { verdict: reject() }
+  const name = text.slice(nameStart, nameEnd)
+  // An undeclared name is content: say so now instead of holding the whole body.
+  if (context.tools.resolve(name) === undefined) return { verdict: reject() }
+  let i = nameEnd
+  if (tag !== '<function=') {
+    const quoteEnd = literalAt(text, i, tag.slice(-1))
+    if (quoteEnd === PARTIAL) return { verdict: partial() }
+    if (quoteEnd === NO) return { verdict: reject() }
+    i = skipSpaces(text, quoteEnd)
+  }
+  const close = literalAt(text, i, '>')
+  if (close === PARTIAL) return { verdict: partial() }
+  if (close === NO) return { verdict: reject() }
+  const bodyStart = skipWhitespace(text, close)
+  if (bodyStart === text.length) return { verdict: context.final ? reject(text.length) : partial() }
+  // `<function=NAME><parameter=…>` is Qwen3-Coder XML, another format's business.
+  const end = jsonValueEnd(text, bodyStart, context.memo)
+  if (end === NO) return { verdict: reject() }
+  if (end === PARTIAL) return { verdict: context.final ? reject(text.length) : partial([text[bodyStart] === '{' ? '}' : ']']) }
+  const parsed = parseFlexibleJson(text.slice(bodyStart, end))
+  const args = parsed.ok ? toArguments(parsed.value) : undefined
+  if (args === undefined) return { verdict: reject(end) }
+  const calls = [{ name, arguments: args }]
+  const afterBody = skipWhitespace(text, end)
+  const closer = literalAt(text, afterBody, '</function>')
+  if (closer === PARTIAL) return context.final ? { end, calls } : { verdict: partial() }
+  return { end: closer === NO ? end : closer, calls }
+}
+
+/**
+ * The body of a wrapper: JSON values (object, list, `{"tool_calls": […]}`), optionally fenced or
+ * function-tagged, separated by whitespace, `,` or `;`, then the optional closing tag.
+ */
+function wrapperBody(text: string, start: number, closer: string, context: MatchContext): MatchResult {
+  const calls: ParsedCall[] = []
+  let lastEnd = -1
+  let fenced = false
+  let pos = skipWhitespace(text, start)
+  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(context.final ? text.length : undefined))
+  const fence = literalAt(text, pos, '```')
+  if (fence === PARTIAL) return context.final ? reject(text.length) : partial()
+  if (fence !== NO) {
+    const lineEnd = text.indexOf('\n', fence)
+    if (lineEnd < 0) return context.final ? reject(text.length) : partial()
+    if (!/^[A-Za-z]*\s*$/.test(text.slice(fence, lineEnd))) return reject()
+    fenced = true
+    pos = skipWhitespace(text, lineEnd)
+  }
+  for (;;) {
+    if (pos >= text.length) return context.final ? finish() : partial()
+    const char = text[pos]
+    if (char === '{' || char === '[') {
+      const end = jsonValueEnd(text, pos, context.memo)
+      if (end === NO) return reject(calls.length > 0 ? lastEnd : undefined)
+      if (end === PARTIAL) return context.final ? reject(text.length) : partial([char === '{' ? '}' : ']'])
+      const found = callsFromJsonText(text.slice(pos, end))
+      if (found === undefined) return reject(end)
+      calls.push(...found)
+      lastEnd = end
+      pos = skipWhitespace(text, end)
+      if (text[pos] === ',' || text[pos] === ';') pos = skipWhitespace(text, pos + 1)
+      continue
+    }
+    if (char === '<') {
+      const closed = literalAt(text, pos, closer)
+      if (closed === PARTIAL) return context.final ? finish() : partial()
+      if (closed !== NO) return calls.length > 0 ? { status: 'match', length: closed, calls } : reject(closed)
+      const step = functionTag(text, pos, context)
+      if ('verdict' in step) {
+        if (step.verdict.status === 'reject' && calls.length > 0) return finish()
+        return step.verdict.status === 'match' ? reject() : step.verdict
+      }
+      calls.push(...step.calls)
+      lastEnd = step.end
+      pos = skipWhitespace(text, step.end)
+      continue
+    }
+    if (fenced && char === '`') {
+      const fenceEnd = literalAt(text, pos, '```')
+      if (fenceEnd === PARTIAL) return context.final ? finish() : partial()
+      if (fenceEnd !== NO && calls.length > 0) {
+        fenced = false
+        lastEnd = fenceEnd
+        pos = skipWhitespace(text, fenceEnd)
+        continue
+      }
+    }
+    return finish()
+  }
+}
+
+/** Hermes-style JSON tool calls in `<tool_call>` and friends, and `<function=NAME>{json}</function>`. */
+export const hermes: ToolCallFormat = {
+  id: 'hermes',
+  strength: 'strong',
+  starts: [...WRAPPERS, ...FUNCTION_TAGS],
+  match(text, context) {
+    const which = whichLiteralAt(text, 0, WRAPPERS)
+    if (which === PARTIAL) return partial()
+    if (which !== NO) return wrapperBody(text, WRAPPERS[which]!.length, CLOSERS[which]!, context)
+    const step = functionTag(text, 0, context)
+    if ('verdict' in step) return step.verdict
+    return { status: 'match', length: step.end, calls: step.calls }
+  },
+}

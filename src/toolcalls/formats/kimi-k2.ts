@@ -1,0 +1,104 @@
+/**
+ * Kimi K2 / K2.5 tool calls:
+ * `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{…}<|tool_call_end|><|tool_calls_section_end|>`.
+ * Also read: the singular `<|tool_call_section_begin|>` (llama.cpp PR #17376), a section whose
+ * begin token is missing (the call starts at `<|tool_call_begin|>`), calls whose begin tokens are
+ * both missing (`functions.NAME:0<|tool_call_argument_begin|>{…}`, as leaked by servers that strip
+ * special tokens), and a missing section end (max_tokens).
+ * @module
+ */
+import { toArguments } from '../call-shape.js'
+import { parseFlexibleJson } from '../flexible-json.js'
+import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipWhitespace, whichLiteralAt } from '../scan.js'
+import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+
+const SECTION_BEGIN = ['<|tool_calls_section_begin|>', '<|tool_call_section_begin|>']
+const SECTION_END = ['<|tool_calls_section_end|>', '<|tool_call_section_end|>']
+const CALL_BEGIN = '<|tool_call_begin|>'
+const ARGUMENT_BEGIN = '<|tool_call_argument_begin|>'
+const CALL_END = '<|tool_call_end|>'
+const FUNCTIONS = 'functions.'
+/** `functions.NAME:IDX`, `NAME:IDX` or `functions.NAME`; the name is group 1. */
+const CALL_ID = /^(?:functions\.)?([^:]+?)(?::\d+)?$/
+
+const partial = (): MatchResult => ({ status: 'partial' })
+const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
+
+type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+
+/** One call at `pos`: optional `<|tool_call_begin|>`, the id, the argument token, JSON, optional end token. */
+function callAt(text: string, pos: number, context: MatchContext, bareId: boolean): Step {
+  const { final } = context
+  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  let i = skipWhitespace(text, pos)
+  const begin = literalAt(text, i, CALL_BEGIN)
+  if (begin === PARTIAL) return truncated()
+  if (begin !== NO) i = skipWhitespace(text, begin)
+  else if (!bareId) return { verdict: reject() }
+  const idEnd = identifierEnd(text, i, '-.:')
+  if (idEnd === PARTIAL) return truncated()
+  if (idEnd === NO) return { verdict: reject() }
+  const id = text.slice(i, idEnd)
+  // Without any begin token only `functions.NAME:IDX` / `NAME:IDX` is a call id.
+  if (begin === NO && !/:\d+$/.test(id)) return { verdict: reject() }
+  const name = CALL_ID.exec(id)?.[1]
+  if (name === undefined) return { verdict: reject() }
+  const argument = literalAt(text, skipWhitespace(text, idEnd), ARGUMENT_BEGIN)
+  if (argument === PARTIAL) return truncated()
+  if (argument === NO) return { verdict: reject() }
+  if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+  const bodyStart = skipWhitespace(text, argument)
+  if (bodyStart >= text.length) return truncated()
+  const end = jsonValueEnd(text, bodyStart, context.memo)
+  if (end === NO) return { verdict: reject() }
+  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: [text[bodyStart] === '[' ? ']' : '}'] } }
+  const parsed = parseFlexibleJson(text.slice(bodyStart, end))
+  const args = parsed.ok ? toArguments(parsed.value) : undefined
+  if (args === undefined) return { verdict: reject(end) }
+  const call = { name, arguments: args }
+  const j = skipWhitespace(text, end)
+  const close = literalAt(text, j, CALL_END)
+  if (close === PARTIAL || (j >= text.length && !final)) return final ? { end, call } : { verdict: partial() }
+  return { end: close === NO ? end : close, call }
+}
+
+/** Matches a Kimi K2 tool-call section (or calls missing their begin tokens) at the start of `text`. */
+function matchKimi(text: string, context: MatchContext): MatchResult {
+  const { final } = context
+  const section = whichLiteralAt(text, 0, SECTION_BEGIN)
+  if (section === PARTIAL) return partial()
+  const inSection = section !== NO
+  let pos = inSection ? SECTION_BEGIN[section]!.length : 0
+  const calls: ParsedCall[] = []
+  let lastEnd = 0
+  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
+  for (;;) {
+    const at = skipWhitespace(text, pos)
+    if (at >= text.length) return final ? finish() : partial()
+    const closer = whichLiteralAt(text, at, SECTION_END)
+    if (closer === PARTIAL) return final ? finish() : partial()
+    if (closer !== NO) {
+      const end = at + SECTION_END[closer]!.length
+      return calls.length > 0 ? { status: 'match', length: end, calls } : reject(end)
+    }
+    // Outside a section, later calls still need their begin token; the first may lack both.
+    const step = callAt(text, at, context, calls.length === 0 && !inSection)
+    if ('verdict' in step) {
+      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      return step.verdict
+    }
+    calls.push(step.call)
+    lastEnd = step.end
+    pos = step.end
+  }
+}
+
+/** Kimi K2 `<|tool_calls_section_begin|>` sections, and the partial forms described above. */
+export const kimiK2: ToolCallFormat = {
+  id: 'kimi_k2',
+  strength: 'strong',
+  // Not `NAME:` openers for leaks without `functions.` (typeclaw PR #344): a letter opener per
+  // declared tool cost ~10% of plain-text throughput for a rare shape.
+  starts: [...SECTION_BEGIN, CALL_BEGIN, FUNCTIONS],
+  match: matchKimi,
+}

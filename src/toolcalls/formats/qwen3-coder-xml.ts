@@ -1,0 +1,156 @@
+/**
+ * Qwen3-Coder / Qwen3.5 / Qwen3.6 XML tool calls (also Nemotron-3 Nano, Step-3.5):
+ * `<tool_call>\n<function=NAME>\n<parameter=KEY>\nVALUE\n</parameter>\n</function>\n</tool_call>`,
+ * with or without the outer `<tool_call>`. Values are raw text typed from the tool's schema; the
+ * structural `</parameter>` is the one followed by another parameter or `</function>` (so values may
+ * contain `</parameter>`), and a missing `</parameter>` before the next `<parameter=` is implied.
+ * @module
+ */
+import type { JsonObject, MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
+import { NO, PARTIAL, findLiteral, identifierEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
+
+const WAIT = ['>'] as const
+
+/** One parsed piece: where it ended and the call, or the verdict to return as is. */
+export type FunctionStep = { end: number; call: ParsedCall } | { verdict: MatchResult }
+
+/** After a `</parameter>` at `close`: where parsing resumes if it is structural, else NO (or PARTIAL). */
+function structuralAfterParameter(text: string, close: number, final: boolean): number {
+  const after = skipWhitespace(text, close + '</parameter>'.length)
+  if (after >= text.length) return final ? after : PARTIAL
+  for (const tag of ['<parameter=', '</function>', '</tool_call>', '<function=']) {
+    const hit = literalAt(text, after, tag)
+    if (hit === PARTIAL) return final ? after : PARTIAL
+    if (hit !== NO) return after
+  }
+  return NO
+}
+
+/**
+ * A `</function>` at `at` ends a value whose `</parameter>` was dropped only when `</tool_call>` and
+ * then the end of the text or another call follow it (values may quote whole call blocks).
+ */
+function structuralAfterFunction(text: string, at: number, final: boolean): number {
+  const after = skipWhitespace(text, at + '</function>'.length)
+  if (after >= text.length) return final ? after : PARTIAL
+  const outer = literalAt(text, after, '</tool_call>')
+  if (outer === PARTIAL) return final ? NO : PARTIAL
+  if (outer === NO) return NO
+  const next = skipWhitespace(text, outer)
+  if (next >= text.length) return final ? next : PARTIAL
+  for (const tag of ['<tool_call>', '<function=']) {
+    const hit = literalAt(text, next, tag)
+    if (hit === PARTIAL) return final ? NO : PARTIAL
+    if (hit !== NO) return next
+  }
+  return NO
+}
+
+/**
+ * Where a parameter value ends: `{ valueEnd, next }` (next = where parsing resumes), or PARTIAL.
+ * The earliest structural event wins (stable as text grows): a `</parameter>` followed by another
+ * tag of the call, a `\n<parameter=` (its `</parameter>` was dropped), or a `</function>` followed
+ * by `</tool_call>` or the end.
+ */
+function valueEnd(text: string, from: number, context: MatchContext): { valueEnd: number; next: number } | number {
+  let searchFrom = from
+  for (;;) {
+    const close = findLiteral(text, '</parameter>', searchFrom, context.memo)
+    const nextParameter = findLiteral(text, '\n<parameter=', searchFrom, context.memo)
+    const functionClose = findLiteral(text, '</function>', searchFrom, context.memo)
+    const at = Math.min(close < 0 ? Infinity : close, nextParameter < 0 ? Infinity : nextParameter, functionClose < 0 ? Infinity : functionClose)
+    // Nothing that could end the value yet (at the end: a truncated value).
+    if (at === Infinity) return PARTIAL
+    if (at === nextParameter) return { valueEnd: nextParameter, next: nextParameter + 1 }
+    const found = at === close ? structuralAfterParameter(text, close, context.final) : structuralAfterFunction(text, functionClose, context.final)
+    if (found === PARTIAL) return PARTIAL
+    if (found !== NO) return { valueEnd: at, next: at === close ? found : at }
+    // A closing tag inside the value: keep looking.
+    searchFrom = at + 1
+  }
+}
+
+/**
+ * The block `<function=NAME><parameter=K>V</parameter>…</function>` at `pos` (Qwen3-Coder, Seed-OSS
+ * bodies). `</function>` may be missing before `</tool_call>` or at the end of the text.
+ */
+export function qwen3FunctionAt(text: string, pos: number, context: MatchContext): FunctionStep {
+  const open = literalAt(text, pos, '<function=')
+  if (open === PARTIAL) return { verdict: { status: 'partial' } }
+  if (open === NO) return { verdict: { status: 'reject' } }
+  const nameEnd = identifierEnd(text, open, '-.:')
+  if (nameEnd === PARTIAL) return { verdict: { status: 'partial' } }
+  if (nameEnd === NO) return { verdict: { status: 'reject' } }
+  const name = text.slice(open, nameEnd)
+  if (context.tools.resolve(name) === undefined) return { verdict: { status: 'reject' } }
+  const gt = literalAt(text, skipSpaces(text, nameEnd), '>')
+  if (gt === PARTIAL) return { verdict: { status: 'partial' } }
+  if (gt === NO) return { verdict: { status: 'reject' } }
+  const args: JsonObject = {}
+  let i = gt
+  for (;;) {
+    i = skipWhitespace(text, i)
+    if (i >= text.length) return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial', waitFor: WAIT } }
+    const parameter = literalAt(text, i, '<parameter=')
+    if (parameter !== NO && parameter !== PARTIAL) {
+      const keyEnd = text.indexOf('>', parameter)
+      if (keyEnd < 0) return context.final ? { verdict: { status: 'reject', length: text.length } } : { verdict: { status: 'partial' } }
+      const key = text.slice(parameter, keyEnd).trim()
+      if (key === '' || key.includes('<') || key.includes('\n')) return { verdict: { status: 'reject' } }
+      const end = valueEnd(text, keyEnd + 1, context)
+      if (typeof end === 'number') return { verdict: { status: 'partial', waitFor: WAIT } }
+      const raw = trimFramingNewlines(text.slice(keyEnd + 1, end.valueEnd))
+      args[key] = typeXmlValue(raw, propertySchema(context.tools, name, key))
+      i = end.next
+      continue
+    }
+    const close = literalAt(text, i, '</function>')
+    if (close !== NO && close !== PARTIAL) return { end: close, call: { name, arguments: args } }
+    // `</tool_call>` right after the last parameter: `</function>` was dropped.
+    const outerClose = literalAt(text, i, '</tool_call>')
+    if (outerClose !== NO && outerClose !== PARTIAL) return { end: i, call: { name, arguments: args } }
+    if (parameter === PARTIAL || close === PARTIAL || outerClose === PARTIAL) {
+      return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial' } }
+    }
+    return { verdict: { status: 'reject' } }
+  }
+}
+
+/** Qwen3-Coder XML: `<tool_call><function=NAME><parameter=K>V</parameter></function></tool_call>`. */
+export const qwen3CoderXml: ToolCallFormat = {
+  id: 'qwen3_coder_xml',
+  strength: 'strong',
+  starts: ['<tool_call>', '<function='],
+  match(text, context) {
+    const outer = literalAt(text, 0, '<tool_call>')
+    if (outer === PARTIAL) return { status: 'partial' }
+    if (outer === NO) {
+      const step = qwen3FunctionAt(text, 0, context)
+      return 'verdict' in step ? step.verdict : { status: 'match', length: step.end, calls: [step.call] }
+    }
+    const calls: ParsedCall[] = []
+    let pos = skipWhitespace(text, outer)
+    let lastEnd = outer
+    for (;;) {
+      if (pos >= text.length) {
+        if (!context.final) return { status: 'partial' }
+        return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject', length: text.length }
+      }
+      const close = literalAt(text, pos, '</tool_call>')
+      if (close !== NO && close !== PARTIAL) return calls.length > 0 ? { status: 'match', length: close, calls } : { status: 'reject' }
+      if (close === PARTIAL) {
+        if (!context.final) return { status: 'partial' }
+        return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject', length: text.length }
+      }
+      const step = qwen3FunctionAt(text, pos, context)
+      if ('verdict' in step) {
+        if (step.verdict.status === 'reject' && calls.length > 0) return { status: 'match', length: lastEnd, calls }
+        return step.verdict
+      }
+      calls.push(step.call)
+      lastEnd = step.end
+      pos = skipWhitespace(text, step.end)
+    }
+  },
+}

@@ -1,0 +1,492 @@
+/**
+ * The detection engine for one text channel (content, or one reasoning field): finds tool-call
+ * openers in one pass, holds back only what could still be a call, asks the formats, and reports
+ * released text and recognised calls through callbacks. Pure and incremental; the result does not
+ * depend on how the text was split. See `.coord/toolcalls.md` for the rules.
+ * @module
+ */
+import type { DeclaredTools, MatchResult, ParsedCall, ToolCallFormat } from './formats/types.js'
+
+/** A recognised call, name resolved to a declared tool, arguments serialised. */
+export interface RecognisedCall {
+  name: string
+  /** JSON text of the arguments object. */
+  arguments: string
+  /** The format that recognised it. */
+  format: string
+}
+
+interface MarkerEntry {
+  marker: string
+  format: number
+}
+
+/** Opener tables built once per tool list and format list, shared by every channel of a request. */
+export interface MarkerIndex {
+  readonly formats: readonly ToolCallFormat[]
+  readonly tools: DeclaredTools
+  /** Per char code: 1 = first char of a strong opener, 2 = newline. */
+  readonly interesting: Uint8Array
+  /** Hashed bigram filter: non-zero when some strong opener may start with these two chars. */
+  readonly bigrams: Uint8Array
+  readonly strong: ReadonlyMap<number, readonly MarkerEntry[]>
+  readonly weak: ReadonlyMap<number, readonly MarkerEntry[]>
+}
+
+/** Builds the opener tables for `formats` with `tools` declared. */
+export function createMarkerIndex(formats: readonly ToolCallFormat[], tools: DeclaredTools): MarkerIndex {
+  const interesting = new Uint8Array(65536)
+  const bigrams = new Uint8Array(65536)
+  const strong = new Map<number, MarkerEntry[]>()
+  const weak = new Map<number, MarkerEntry[]>()
+  interesting[10] = 2
+  formats.forEach((format, index) => {
+    const starts = typeof format.starts === 'function' ? format.starts(tools) : format.starts
+    const table = format.strength === 'strong' ? strong : weak
+    for (const marker of new Set(starts)) {
+      if (marker === '') continue
+      const code = marker.charCodeAt(0)
+      if (format.strength === 'strong') {
+        interesting[code] = 1
+        bigrams[bigramHash(code, marker.length > 1 ? marker.charCodeAt(1) : -1)] = 1
+        if (marker.length === 1) for (let c = 0; c < 65536; c++) bigrams[bigramHash(code, c)] = 1
+      }
+      let entries = table.get(code)
+      if (entries === undefined) table.set(code, (entries = []))
+      entries.push({ marker, format: index })
+    }
+  })
+  return { formats, tools, interesting, bigrams, strong, weak }
+}
+
+/** Letters, digits, `_` (ASCII; other scripts count as word characters too). */
+export function isWordCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || (code > 127 && code !== 0xff5c && code !== 0x2581)
+}
+
+function bigramHash(first: number, second: number): number {
+  return (Math.imul(first, 0x9e3779b1) ^ Math.imul(second + 1, 0x85ebca6b)) >>> 16
+}
+
+/**
+ * How much of `text` is plain: `text.length` when nothing in it could open a call or change the line
+ * state; the index where a strong opener could start, when that is only a prefix cut off by the end
+ * (hold from there); `-1` when the full scan is needed (a newline, an opener).
+ */
+function plainUntil(text: string, index: MarkerIndex, previous: number): number {
+  const { interesting, bigrams, strong } = index
+  const last = text.length - 1
+  for (let i = 0; i <= last; i++) {
+    const code = text.charCodeAt(i)
+    const kind = interesting[code]
+    if (kind === 0) continue
+    if (kind === 2) return -1
+    // Openers that start with a word character only count at a word boundary.
+    if (isWordCode(code) && isWordCode(i === 0 ? previous : text.charCodeAt(i - 1))) continue
+    if (i < last && bigrams[bigramHash(code, text.charCodeAt(i + 1))] === 0) continue
+    for (const { marker } of strong.get(code)!) {
+      const n = Math.min(marker.length, text.length - i)
+      let k = 1
+      while (k < n && marker.charCodeAt(k) === text.charCodeAt(i + k)) k++
+      if (k === n) return n === marker.length ? -1 : i
+    }
+  }
+  return text.length
+}
+
+/** Options of `createToolCallScanner`. */
+export interface ToolCallScannerOptions {
+  index: MarkerIndex
+  /** Reasoning mode: every call must end the text (and no content follow) to count. @default false */
+  deferCalls?: boolean | undefined
+  /** Longest text one call block may span before it is given up and released. @default 1048576 */
+  maxCallChars?: number | undefined
+  /** Most text held back at once (a pending group of calls plus the current candidate). @default 2097152 */
+  maxHeldChars?: number | undefined
+  /** Text released to the channel, in order. */
+  onText: (text: string) => void
+  /** Calls recognised, in order. */
+  onCalls: (calls: RecognisedCall[]) => void
+}
+
+/** An incremental scanner for one channel. */
+export interface ToolCallScanner {
+  /** Adds text. */
+  feed(text: string): void
+  /** Ends the channel: decides everything held, releases the rest. */
+  finish(): void
+  /** Content (or a native call) followed: calls held in reasoning are planning, release them as text. */
+  contentFollows(): void
+}
+
+interface FormatState {
+  format: ToolCallFormat
+  index: number
+  weak: boolean
+  memo: Map<string, unknown>
+  lastLength: number
+  waitFor: readonly string[] | undefined
+  verdict: MatchResult | undefined
+}
+
+interface Candidate {
+  /** Offset of the opener in `text` (whitespace before it is held with it). */
+  offset: number
+  states: FormatState[]
+  messageStart: boolean
+  /** A weak match waiting for the end of its line. */
+  eol: { length: number; calls: ParsedCall[]; format: FormatState } | undefined
+}
+
+const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13 || code === 12
+
+function hasNonSpace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return true
+  return false
+}
+
+/** Index after the last non-whitespace character of `text.slice(0, end)`. */
+function trimEndIndex(text: string, end: number): number {
+  let k = end
+  while (k > 0 && isSpace(text.charCodeAt(k - 1))) k--
+  return k
+}
+
+/**
+ * Creates the scanner of one channel.
+ * @example
+ * const scanner = createToolCallScanner({ index, onText: (t) => out.push(t), onCalls: (c) => calls.push(...c) })
+ * scanner.feed('Sure.\n<tool_call>{"name":"get_weather","arguments":{}}</tool_call>')
+ * scanner.finish()
+ */
+export function createToolCallScanner(options: ToolCallScannerOptions): ToolCallScanner {
+  const { index, deferCalls = false, maxCallChars = 1_048_576, maxHeldChars = 2_097_152, onText, onCalls } = options
+  const { interesting, bigrams, strong, weak, formats, tools } = index
+  const hasWeak = weak.size > 0
+
+  /** Text not yet released or consumed. */
+  let text = ''
+  /** Whether `text[0]` is at a line start (only spaces/tabs before it on its line). */
+  let baseAtLine = true
+  /** Positions of `text` before this are scanned and start no candidate. */
+  let scanned = 0
+  /** Whether position `scanned` is at a line start. */
+  let scanAtLine = true
+  let candidate: Candidate | undefined
+  /** Calls that count only if nothing but whitespace and calls follows (weak mid-message, reasoning). */
+  let pending: { text: string; calls: RecognisedCall[] } | undefined
+  let emittedNonSpace = false
+  let dropLeadingSpace = false
+  /** Code of the character just before `text[0]` (released or consumed), -1 at the start. */
+  let previousCode = -1
+  let contentSeen = false
+
+  function emitText(raw: string): void {
+    let piece = raw
+    if (piece === '') return
+    if (dropLeadingSpace) {
+      let k = 0
+      while (k < piece.length && isSpace(piece.charCodeAt(k))) k++
+      if (k === piece.length) return
+      piece = piece.slice(k)
+      dropLeadingSpace = false
+    }
+    if (pending !== undefined) {
+      if (!hasNonSpace(piece)) {
+        pending.text += piece
+        if (pending.text.length > maxHeldChars) releasePendingAsText()
+        return
+      }
+      piece = pending.text + piece
+      pending = undefined
+    }
+    if (!emittedNonSpace && hasNonSpace(piece)) emittedNonSpace = true
+    onText(piece)
+  }
+
+  function releasePendingAsText(): void {
+    if (pending === undefined) return
+    const held = pending.text
+    pending = undefined
+    if (held === '') return
+    if (!emittedNonSpace && hasNonSpace(held)) emittedNonSpace = true
+    onText(held)
+  }
+
+  /** Releases `text.slice(0, end)` except its trailing whitespace, which stays held. */
+  function release(end: number): void {
+    const k = trimEndIndex(text, end)
+    if (k === 0) return
+    emitText(text.slice(0, k))
+    previousCode = text.charCodeAt(k - 1)
+    text = text.slice(k)
+    // text[k - 1] was not whitespace, so the new text[0] is not at a line start.
+    baseAtLine = false
+    scanned = Math.max(0, scanned - k)
+  }
+
+  /** Whether `pos` in `text` is at a line start (only spaces/tabs back to a newline or the base). */
+  function lineStartAt(pos: number): boolean {
+    let k = pos
+    while (k > 0) {
+      const code = text.charCodeAt(k - 1)
+      if (code === 10) return true
+      if (code !== 32 && code !== 9) return false
+      k--
+    }
+    return baseAtLine
+  }
+
+  /** Adds to `into` the formats with an opener that fits at `pos` (fully, or as a prefix at the end). */
+  function compatible(entries: readonly MarkerEntry[] | undefined, pos: number, into: Set<number>): boolean {
+    if (entries === undefined) return false
+    const available = text.length - pos
+    let full = false
+    for (const { marker, format } of entries) {
+      const n = marker.length < available ? marker.length : available
+      let k = 1
+      while (k < n && marker.charCodeAt(k) === text.charCodeAt(pos + k)) k++
+      if (k === n) {
+        into.add(format)
+        if (n === marker.length) full = true
+      }
+    }
+    return full
+  }
+
+  function openCandidate(pos: number, found: Set<number>): void {
+    // Whitespace touching the candidate stays held with it (it goes if the candidate is a call).
+    const before = text.length
+    release(pos)
+    const offset = pos - (before - text.length)
+    const messageStart = !emittedNonSpace && pending === undefined
+    const states = [...found]
+      .sort((a, b) => a - b)
+      .map((i): FormatState => {
+        const format = formats[i]!
+        return { format, index: i, weak: format.strength === 'weak', memo: new Map(), lastLength: -1, waitFor: undefined, verdict: undefined }
+      })
+    candidate = { offset, states, messageStart, eol: undefined }
+  }
+
+  const foundFormats = new Set<number>()
+
+  /** Scans from `scanned` for the next opener; opens a candidate, else releases what is safe. */
+  function scan(): void {
+    const length = text.length
+    let i = scanned
+    let atLine = scanAtLine
+    const found = foundFormats
+    found.clear()
+    while (i < length) {
+      const code = text.charCodeAt(i)
+      if (code === 10) {
+        atLine = true
+        i++
+        continue
+      }
+      if (atLine && (code === 32 || code === 9 || code === 13)) {
+        i++
+        continue
+      }
+      // Weak openers count only at a line start; strong ones anywhere.
+      let full = atLine && hasWeak ? compatible(weak.get(code), i, found) : false
+      if (
+        interesting[code] === 1 &&
+        (i + 1 === length || bigrams[bigramHash(code, text.charCodeAt(i + 1))] !== 0) &&
+        !(isWordCode(code) && isWordCode(i === 0 ? previousCode : text.charCodeAt(i - 1)))
+      ) {
+        full = compatible(strong.get(code), i, found) || full
+      }
+      if (found.size > 0) {
+        if (full) {
+          openCandidate(i, found)
+          return
+        }
+        // Only prefixes of openers, cut off by the end of the text: hold from here and look again
+        // when more arrives (cheaper than a candidate; the tail is shorter than the longest opener).
+        scanned = i
+        scanAtLine = atLine
+        release(i)
+        return
+      }
+      atLine = false
+      i++
+    }
+    scanned = i
+    scanAtLine = atLine
+    release(length)
+  }
+
+  function evaluate(final: boolean): 'wait' | 'done' {
+    const current = candidate!
+    const body = current.offset === 0 ? text : text.slice(current.offset)
+    if (current.eol !== undefined) return finishEol(current, body, final)
+    if (body.length > maxCallChars || text.length + (pending?.text.length ?? 0) > maxHeldChars) {
+      rejectCandidate(current, body.length)
+      return 'done'
+    }
+    let rejectLength = Number.POSITIVE_INFINITY
+    for (const state of current.states) {
+      let verdict = state.verdict
+      if (verdict === undefined) {
+        if (!final && !shouldMatch(state, body)) return 'wait'
+        const result = state.format.match(body, { final, tools, memo: state.memo })
+        state.lastLength = body.length
+        if (result.status === 'partial') {
+          if (!final) {
+            state.waitFor = result.waitFor
+            return 'wait'
+          }
+          // A call cut off by the end of the text is content.
+          verdict = { status: 'reject', length: body.length }
+        } else verdict = result
+        state.verdict = verdict
+      }
+      if (verdict.status === 'reject') {
+        rejectLength = Math.min(rejectLength, Math.max(1, verdict.length ?? 1))
+        continue
+      }
+      if (verdict.status === 'partial') return 'wait'
+      return accept(current, state, verdict.length, verdict.calls, body, final)
+    }
+    rejectCandidate(current, Number.isFinite(rejectLength) ? rejectLength : 1)
+    return 'done'
+  }
+
+  function shouldMatch(state: FormatState, body: string): boolean {
+    if (state.lastLength < 0) return true
+    if (body.length <= state.lastLength) return false
+    const waitFor = state.waitFor
+    if (waitFor !== undefined && waitFor.length > 0) {
+      for (const literal of waitFor) {
+        if (body.indexOf(literal, Math.max(0, state.lastLength - literal.length + 1)) >= 0) return true
+      }
+      return false
+    }
+    // Without a hint, re-match on growth; for long bodies only every quarter, to stay linear.
+    return body.length <= 1024 || body.length >= state.lastLength * 1.25
+  }
+
+  function accept(current: Candidate, state: FormatState, length: number, calls: ParsedCall[], body: string, final: boolean): 'wait' | 'done' {
+    for (const call of calls) {
+      if (tools.resolve(call.name) === undefined) {
+        // A call-shaped text naming an undeclared tool is content, verbatim.
+        rejectCandidate(current, Math.max(1, length))
+        return 'done'
+      }
+    }
+    if (state.weak) {
+      current.eol = { length: Math.max(1, length), calls, format: state }
+      return finishEol(current, body, final)
+    }
+    deliver(current, length, calls, state)
+    return 'done'
+  }
+
+  /** A weak match counts only when the rest of its line is blank. */
+  function finishEol(current: Candidate, body: string, final: boolean): 'wait' | 'done' {
+    const eol = current.eol!
+    let k = eol.length
+    while (k < body.length && (body.charCodeAt(k) === 32 || body.charCodeAt(k) === 9 || body.charCodeAt(k) === 13)) k++
+    if (k === body.length && !final) return 'wait'
+    if (k < body.length && body.charCodeAt(k) !== 10) {
+      rejectCandidate(current, eol.length)
+      return 'done'
+    }
+    deliver(current, eol.length, eol.calls, eol.format)
+    return 'done'
+  }
+
+  function rejectCandidate(current: Candidate, length: number): void {
+    candidate = undefined
+    const end = Math.min(text.length, current.offset + length)
+    const atLine = lineStartAt(end)
+    const before = text.length
+    release(end)
+    scanned = end - (before - text.length)
+    scanAtLine = atLine
+  }
+
+  function deliver(current: Candidate, length: number, calls: ParsedCall[], state: FormatState): void {
+    candidate = undefined
+    const recognised: RecognisedCall[] = calls.map((call) => ({ name: tools.resolve(call.name)!, arguments: JSON.stringify(call.arguments), format: state.format.id }))
+    const end = current.offset + length
+    const raw = text.slice(0, end)
+    previousCode = end > 0 ? text.charCodeAt(end - 1) : previousCode
+    text = text.slice(end)
+    // Right after a removed call counts as a line start (stripped calls come back to back).
+    baseAtLine = true
+    scanned = 0
+    scanAtLine = true
+    const defer = deferCalls || (state.weak && (state.format.position === 'end' || !current.messageStart))
+    if (defer) {
+      if (pending === undefined) pending = { text: '', calls: [] }
+      pending.text += raw
+      pending.calls.push(...recognised)
+      return
+    }
+    dropLeadingSpace = true
+    onCalls(recognised)
+  }
+
+  function process(final: boolean): void {
+    for (;;) {
+      if (candidate !== undefined) {
+        if (evaluate(final) === 'wait') return
+        continue
+      }
+      if (scanned >= text.length) return
+      scan()
+      if (candidate === undefined) return
+    }
+  }
+
+  return {
+    feed(chunk) {
+      if (chunk === '') return
+      // Fast path (most chunks): no candidate, no line start, nothing that could open a call.
+      if (candidate === undefined && pending === undefined && !dropLeadingSpace && !scanAtLine) {
+        const whole = text === '' ? chunk : text + chunk
+        const hold = plainUntil(whole, index, previousCode)
+        if (hold >= 0) {
+          const k = trimEndIndex(whole, hold)
+          if (k > 0) {
+            onText(k === whole.length ? whole : whole.slice(0, k))
+            previousCode = whole.charCodeAt(k - 1)
+            emittedNonSpace = true
+            baseAtLine = false
+          }
+          text = k === 0 ? whole : whole.slice(k)
+          scanned = hold - k
+          return
+        }
+        text = whole
+        process(false)
+        return
+      }
+      text += chunk
+      process(false)
+    },
+    finish() {
+      process(true)
+      if (text !== '') {
+        emitText(text)
+        text = ''
+        scanned = 0
+      }
+      if (pending !== undefined) {
+        if (contentSeen) releasePendingAsText()
+        else {
+          const calls = pending.calls
+          pending = undefined
+          onCalls(calls)
+        }
+      }
+    },
+    contentFollows() {
+      contentSeen = true
+      releasePendingAsText()
+    },
+  }
+}
