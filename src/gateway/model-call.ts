@@ -174,7 +174,8 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     }
     // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
     // that starts soon still gets a real HTTP status when the upstream fails.
-    const early = await raceTimeout(acquired, options.notifyAfterMs)
+    // (No timer at all when the slot was free: the common case on an idle gateway.)
+    const early = scheduler.status(jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
     const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
       const upstream = onLease(granted)
       const response = await send(upstream, granted)

@@ -64,6 +64,8 @@ export function createQueueNotifier(options: QueueNotifierOptions): WaitingNotif
   return {
     start(emit) {
       let last: string | undefined
+      // Something goes out at once, so the client (and any proxy) sees the response start.
+      if (mode === 'never') emit(encodeSseComment('queued'))
       const check = (): void => {
         if (mode === 'never') return
         const now = position()

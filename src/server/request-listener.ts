@@ -103,9 +103,7 @@ async function writeResponse(response: Response, outgoing: ServerResponse, signa
     outgoing.end()
     return
   }
-  const streaming = (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
-  // Let an SSE client see the headers at once, even while its job still waits for a slot.
-  if (streaming) outgoing.flushHeaders()
+  // Headers go out with the first body bytes (a waiting SSE job sends a notice or comment at once).
   const reader = response.body.getReader()
   const onAbort = (): void => {
     void reader.cancel(signal.reason).catch(() => {})

@@ -344,7 +344,8 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         state.verdict = verdict
       }
       if (verdict.status === 'reject') {
-        rejectLength = Math.min(rejectLength, Math.max(1, verdict.length ?? 1))
+        // A weak candidate (bare JSON, `[`, a name) may have swallowed a real envelope: always rescan.
+        rejectLength = Math.min(rejectLength, state.weak ? 1 : Math.max(1, verdict.length ?? 1))
         continue
       }
       if (verdict.status === 'partial') return 'wait'

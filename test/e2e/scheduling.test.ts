@@ -207,6 +207,19 @@ describe('scheduling end to end', () => {
     await blocker
   })
 
+  it('with queueNotify never, a waiting stream gets keep-alive comments only', async () => {
+    const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 3, tokenDelayMs: 100 } : { tokens: 2 }) })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], notifyAfterMs: 30, queueNotify: 'never' })
+    const blocker = post('/v1/chat/completions', chat('blocker'))
+    await upstream.waitFor((u) => u.active === 1)
+    const { chunks, comments, done } = await collectChunks(await post('/v1/chat/completions', chat('waiting', { stream: true })))
+    expect(done).toBe(true)
+    expect(comments.map((comment) => comment.trim())).toContain('queued')
+    expect(JSON.stringify(chunks)).not.toContain('Queued')
+    expect(JSON.stringify(chunks)).not.toContain('reasoning_content')
+    await blocker
+  })
+
   it('shows a waiting job\'s position on /v1/jobs/{id} and the queue on /healthz', async () => {
     const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 4, tokenDelayMs: 60 } : { tokens: 1 }) })
     // notifyAfterMs 0: a streaming response (and its job id header) starts at once, while the job waits.

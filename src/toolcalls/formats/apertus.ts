@@ -24,7 +24,13 @@ function shortFormCalls(value: JsonValue): ParsedCall[] | undefined {
   return calls
 }
 
-const SYNTAX: JsonTagSyntax = { openers: ['<|tools_prefix|>'], closers: ['<|tools_suffix|>'], several: true, toCalls: shortFormCalls }
+const SYNTAX: JsonTagSyntax = {
+  openers: ['<|tools_prefix|>'],
+  closers: ['<|tools_suffix|>'],
+  several: true,
+  toCalls: shortFormCalls,
+  leadingName: /\s*\[?\s*\{\s*"([^"\\]*)"\s*:\s*\{/y,
+}
 
 /** Apertus `<|tools_prefix|>[{"NAME": {…}}]<|tools_suffix|>`. */
 export const apertus: ToolCallFormat = {

@@ -126,6 +126,21 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
     const close = tagAt(text, i, syntax.call, true, suffix)
     if (close === PARTIAL) return truncated()
     if (close !== NO) return { end: close, call: { name, arguments: args } }
+    // `NAME{json}` / `NAME\n{json}` inside the call element (Ollama accepts it for GLM-style models).
+    if (text[i] === '{' && Object.keys(args).length === 0) {
+      const end = jsonValueEnd(text, i, context.memo)
+      if (end === NO) return { verdict: reject() }
+      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(['}']) }
+      const parsed = parseFlexibleJson(text.slice(i, end))
+      const value = parsed.ok ? toArguments(parsed.value) : undefined
+      if (value === undefined) return { verdict: reject(end) }
+      const j = skipWhitespace(text, end)
+      if (j >= text.length) return final ? { end, call: { name, arguments: value } } : { verdict: partial() }
+      const after = tagAt(text, j, syntax.call, true, suffix)
+      if (after === PARTIAL) return final ? { end, call: { name, arguments: value } } : { verdict: partial() }
+      if (after === NO) return { verdict: reject() }
+      return { end: after, call: { name, arguments: value } }
+    }
     const keyOpen = tagAt(text, i, syntax.key, false, suffix)
     if (keyOpen === PARTIAL) return truncated()
     if (keyOpen === NO) {

@@ -27,7 +27,14 @@ export interface JsonTagSyntax {
   readonly several: boolean
   /** The calls a decoded value holds, or `undefined` when it is not calls. @default callsFromJson */
   readonly toCalls?: ((value: JsonValue) => ParsedCall[] | undefined) | undefined
+  /**
+   * Sticky pattern for the tool name written first in a value (group 1), so an undeclared name is
+   * rejected before the whole value arrives. @default a leading `"name"` / `"tool_name"` key
+   */
+  readonly leadingName?: RegExp | undefined
 }
+
+const LEADING_NAME = /\s*\[?\s*\{\s*"(?:name|tool_name)"\s*:\s*"([^"\\]*)"/y
 
 const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
 const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
@@ -60,6 +67,11 @@ export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTa
     }
     const char = text[i]
     if ((calls.length > 0 && !syntax.several) || (char !== '{' && char !== '[')) return finish()
+    // Checked before completeness, so the verdict is the same however the text was split.
+    const pattern = syntax.leadingName ?? LEADING_NAME
+    pattern.lastIndex = i
+    const written = pattern.exec(text)?.[1]
+    if (written !== undefined && context.tools.resolve(written.trim()) === undefined) return reject()
     const end = jsonValueEnd(text, i, context.memo)
     if (end === NO) return calls.length > 0 ? finish() : reject()
     if (end === PARTIAL) return final ? reject(text.length) : partial([char === '{' ? '}' : ']'])

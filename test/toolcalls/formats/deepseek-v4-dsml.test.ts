@@ -18,6 +18,8 @@ const cases: FormatCase[] = [
   { name: 'DSML closers inside a string value', text: block(invoke('write_file', param('path', 'notes.md') + param('content', `see </${D}parameter> and </${D}tool_calls>`))), calls: [{ name: 'write_file', arguments: { path: 'notes.md', content: `see </${D}parameter> and </${D}tool_calls>` } }] },
   { name: 'wrapper closer missing', text: `<${D}tool_calls>\n${invoke('get_time', '')}`, calls: [{ name: 'get_time', arguments: {} }] },
   { name: 'text after the block', text: `${block(invoke('get_time', ''))}\nWaiting for the result.`, content: 'Waiting for the result.', calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'block ending the reasoning is a real call', channel: 'reasoning', text: `The user wants the time.${block(invoke('get_time', ''))}`, content: 'The user wants the time.', calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'block drafted mid-reasoning is planning', channel: 'reasoning', text: `Maybe ${block(invoke('get_time', ''))} but first check the date.` },
   // Negative.
   { name: 'truncated', text: `<${D}tool_calls>\n<${D}invoke name="get_weather">\n<${D}parameter name="city" string="true">Par` },
   { name: 'undeclared', text: block(invoke('shutdown', '')) },

@@ -15,6 +15,7 @@ const cases: FormatCase[] = [
   { name: 'values JSON-decoded unless the schema says string', text: `<tool_call>calculate${pair('expression', '1+1')}${pair('values', '[1, "a"]')}${pair('options', '{"x": true}')}${pair('precision', '0.5')}</tool_call>`, calls: [{ name: 'calculate', arguments: { expression: '1+1', values: [1, 'a'], options: { x: true }, precision: 0.5 } }] },
   { name: 'string schema keeps digits', text: `<tool_call>search${pair('query', '123')}${pair('exact', 'true')}</tool_call>`, calls: [{ name: 'search', arguments: { query: '123', exact: true } }] },
   { name: 'multi-line string value', text: `<tool_call>write_file${pair('path', 'a.py', '\n')}\n<arg_key>content</arg_key>\n<arg_value>\nprint(1)\nprint(2)\n</arg_value>\n</tool_call>`, calls: [{ name: 'write_file', arguments: { path: 'a.py', content: 'print(1)\nprint(2)' } }] },
+  { name: 'JSON arguments after the name (Laguna / Ollama tolerance)', text: '<tool_call>get_weather\n{"city": "Beijing", "days": 2}\n</tool_call>', calls: [weather] },
   // Hard cases.
   { name: 'closing tags inside a value', text: `<tool_call>write_file${pair('path', 'x.md')}${pair('content', 'ends with </arg_value> and </tool_call> tags')}</tool_call>`, calls: [{ name: 'write_file', arguments: { path: 'x.md', content: 'ends with </arg_value> and </tool_call> tags' } }] },
   { name: 'close tag missing at the end', text: `Ok.\n<tool_call>get_weather${pair('city', 'Beijing')}${pair('days', '2')}`, content: 'Ok.', calls: [weather] },

@@ -17,6 +17,7 @@ const cases: FormatCase[] = [
   { name: 'end token inside an argument string', text: call('write_file', '{"path": "t.txt", "content": "<|call|><|end|>"}'), calls: [{ name: 'write_file', arguments: { path: 't.txt', content: '<|call|><|end|>' } }] },
   { name: '<|call|> missing at the end', text: '<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Tokyo"}', calls: [tokyo] },
   { name: 'final message after the call stays', text: `${call('get_time', '{}')}<|start|>assistant<|channel|>final<|message|>Done.<|return|>`, content: '<|start|>assistant<|channel|>final<|message|>Done.<|return|>', calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'call ending the reasoning is real', channel: 'reasoning', text: `Need the weather.${call('get_weather', '{"city": "Tokyo"}')}`, content: 'Need the weather.', calls: [tokyo] },
   // Negative.
   { name: 'analysis and final only', text: `${analysis}<|start|>assistant<|channel|>final<|message|>It is sunny.<|return|>` },
   { name: 'commentary to the user is not a call', text: '<|channel|>commentary<|message|>Working on it.<|end|>' },

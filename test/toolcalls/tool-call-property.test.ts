@@ -1,0 +1,116 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
+import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
+import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
+import { TEST_TOOLS } from './format-cases.js'
+
+const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS))
+
+interface Run {
+  content: string
+  calls: Array<{ name: string; arguments: unknown }>
+  /** Content released after each piece, to check it only ever grows towards the final content. */
+  snapshots: string[]
+}
+
+function run(pieces: string[], deferCalls = false): Run {
+  let content = ''
+  const calls: RecognisedCall[] = []
+  const snapshots: string[] = []
+  const scanner = createToolCallScanner({ index, deferCalls, onText: (text) => (content += text), onCalls: (found) => calls.push(...found) })
+  for (const piece of pieces) {
+    scanner.feed(piece)
+    snapshots.push(content)
+  }
+  scanner.finish()
+  return { content, calls: calls.map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments) as unknown })), snapshots }
+}
+
+function splitAt(text: string, cuts: number[]): string[] {
+  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
+  const pieces: string[] = []
+  let last = 0
+  for (const point of points) {
+    if (point > last) pieces.push(text.slice(last, point))
+    last = Math.max(last, point)
+  }
+  if (last < text.length) pieces.push(text.slice(last))
+  return pieces
+}
+
+const WORDS = ['Sure', 'the', 'weather', 'is', 'fine.', 'get_weather', 'search', 'call', '<b>', 'x<y', 'a>b', '[1]', '(see)', '{', '}', '<tool', 'TOOL_CALLS', '<function', '<|', '|>', '`', '``', 'tool_call', 'name:', 'ok!', '"quoted"', 'é東🌧️']
+const VALUES = ['Paris', 'New York', 'a "quote"', 'braces } ] {', 'tag </tool_call> inside', 'line\nbreak', 'back\\slash', '東京', '']
+
+type Call = { name: string; arguments: Record<string, string> }
+const callArbitrary: fc.Arbitrary<Call> = fc.record({
+  name: fc.constantFrom('get_weather', 'search', 'write_file'),
+  value: fc.constantFrom(...VALUES),
+}).map(({ name, value }) => ({ name, arguments: name === 'search' ? { query: value } : name === 'write_file' ? { path: 'a.txt', content: value } : { city: value } }))
+
+/** Renders a call in one of the strong formats (each keeps the arguments intact). */
+function render(call: Call, format: number): string {
+  const json = JSON.stringify(call.arguments)
+  switch (format) {
+    case 0:
+      return `<tool_call>\n${JSON.stringify({ name: call.name, arguments: call.arguments })}\n</tool_call>`
+    case 1:
+      return `<tool_call>\n<function=${call.name}>\n${Object.entries(call.arguments).map(([k, v]) => `<parameter=${k}>\n${v}\n</parameter>\n`).join('')}</function>\n</tool_call>`
+    case 2:
+      return `[TOOL_CALLS]${call.name}[ARGS]${json}`
+    case 3:
+      return `[TOOL_CALLS] [${JSON.stringify({ name: call.name, arguments: call.arguments })}]`
+    case 4:
+      return `<|tool_call>call:${call.name}{${Object.entries(call.arguments).map(([k, v]) => `${k}:<|"|>${v}<|"|>`).join(',')}}<tool_call|>`
+    default:
+      return `<|tool_call_start|>[${call.name}(${Object.entries(call.arguments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})]<|tool_call_end|>`
+  }
+}
+
+const textArbitrary = fc.array(fc.constantFrom(...WORDS), { maxLength: 6 }).map((words) => words.join(' '))
+
+describe('tool-call engine properties', () => {
+  it('random text + random calls in random formats + random splits: calls recovered, text kept, split-independent', () => {
+    fc.assert(
+      fc.property(
+        textArbitrary,
+        fc.array(fc.tuple(callArbitrary, fc.integer({ min: 0, max: 5 }), textArbitrary, fc.constantFrom(' ', '\n', '\n\n', '')), { maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (first, items, cuts) => {
+          let text = first
+          let expected = first.trim()
+          for (const [call, format, after, gap] of items) {
+            // Calls are separated from text by whitespace (or glued when `gap` is empty and the text ends in a non-word char).
+            text += `${gap === '' ? ' ' : gap}${render(call, format)}\n${after}`
+            expected = expected.trimEnd() + after.trim()
+          }
+          const whole = run([text])
+          expect(whole.calls).toEqual(items.map(([call]) => call))
+          expect(whole.content.replace(/\s+/g, ' ').trim()).toBe(expected.replace(/\s+/g, ' ').trim())
+          const split = run(splitAt(text, cuts))
+          expect({ content: split.content, calls: split.calls }).toEqual({ content: whole.content, calls: whole.calls })
+          for (const snapshot of split.snapshots) expect(whole.content.startsWith(snapshot)).toBe(true)
+        },
+      ),
+      { numRuns: 300, seed: 20261122 },
+    )
+  })
+
+  it('random marker soup: output never depends on how the text is split, and nothing released is taken back', () => {
+    const fragments = ['<tool_call>', '</tool_call>', '{"name": "get_weather", "arguments": {"city": "P"}}', '{"name": "nope", "arguments": {}}', '"', '}', '{', '[', ']', '\n', ' ', 'x', '[TOOL_CALLS]', 'get_weather', '[ARGS]', '{}', '```json\n', '```', '<function=get_weather>', '<parameter=city>', '</parameter>', '</function>', '<|tool_call>', 'call:get_weather{city:A}', '<tool_call|>', '[get_weather(city="B")]', '<function_calls>', '</function_calls>', 'search(query="q")', '<|python_tag|>', '<', '<|', '|>', '\\']
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), (parts, cuts, reasoning) => {
+        const text = parts.join('')
+        const whole = run([text], reasoning)
+        const chars = run([...text], reasoning)
+        const split = run(splitAt(text, cuts), reasoning)
+        expect({ content: chars.content, calls: chars.calls }).toEqual({ content: whole.content, calls: whole.calls })
+        expect({ content: split.content, calls: split.calls }).toEqual({ content: whole.content, calls: whole.calls })
+        for (const snapshot of [...chars.snapshots, ...split.snapshots]) expect(whole.content.startsWith(snapshot)).toBe(true)
+        // Nothing is invented or lost: without calls, the text comes back exactly.
+        if (whole.calls.length === 0) expect(whole.content).toBe(text)
+      }),
+      { numRuns: 400, seed: 7 },
+    )
+  })
+})
