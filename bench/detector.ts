@@ -81,13 +81,18 @@ function timeScanner(pieces: string[]): { ms: number; calls: number; out: number
   return { ms: performance.now() - start, calls, out }
 }
 
+/**
+ * Feeds `pieces` as chunk objects. The objects are built from at most ~1 MB of text and reused in a
+ * cycle, so the live heap (and the GC cost) does not grow with the input size, as in a real stream.
+ */
 function timeParser(pieces: string[]): { ms: number; chunks: number } {
   const base = { id: 'x', object: 'chat.completion.chunk' as const, created: 1, model: 'm' }
-  const input: ChatCompletionChunk[] = pieces.map((content) => ({ ...base, choices: [{ index: 0, delta: { content }, finish_reason: null }] }))
+  const poolSize = Math.min(pieces.length, 262_144)
+  const pool: ChatCompletionChunk[] = pieces.slice(0, poolSize).map((content) => ({ ...base, choices: [{ index: 0, delta: { content }, finish_reason: null }] }))
   let chunks = 0
   const parser = createToolCallParser({ tools, onChunk: () => chunks++ })
   const start = performance.now()
-  for (const chunk of input) parser.feed(chunk)
+  for (let i = 0; i < pieces.length; i++) parser.feed(pool[i % poolSize]!)
   parser.flush()
   return { ms: performance.now() - start, chunks }
 }
@@ -138,6 +143,15 @@ export async function run(): Promise<void> {
   const heavyResult = best(3, () => timeScanner(split(heavy, 4)))
   report('engine, tool-call-heavy 1 MB, 4-char chunks', heavy.length, heavyResult.ms, `  (${heavyResult.calls} calls)`)
   report('parser, tool-call-heavy 1 MB, 4-char chunks', heavy.length, best(3, () => timeParser(split(heavy, 4))).ms)
+  // One big call (an agent writing a file): code with braces and quotes inside a JSON string / XML value.
+  const code = 'function f(a) { if (a) { print("x", \'y\'); return [a, {b: "1"}] } else { return {} } }\n'.repeat(9000)
+  const bigHermes = `Writing it.\n<tool_call>\n${JSON.stringify({ name: 'write_file', arguments: { path: 'a.js', query: code } })}\n</tool_call>\nDone.`
+  const bigXml = `<tool_call>\n<function=write_file>\n<parameter=path>\na.js\n</parameter>\n<parameter=query>\n${code}</parameter>\n</function>\n</tool_call>`
+  for (const [label, text] of [['hermes JSON', bigHermes], ['qwen3 XML', bigXml]] as const) {
+    const result = best(3, () => timeScanner(split(text, 4)))
+    if (result.calls !== 1) throw new Error(`big ${label} call not recovered`)
+    report(`engine, one ${(text.length / 1e6).toFixed(2)} MB ${label} call, 4-char`, text.length, result.ms)
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run()

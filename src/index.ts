@@ -32,6 +32,24 @@ export type { JobClassInput, ThreadKeyInput } from './queue/thread-key.js'
 export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './queue/in-memory-scheduler-state.js'
 export type { InMemorySchedulerStateOptions } from './queue/in-memory-scheduler-state.js'
 export type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './queue/scheduler-state.js'
+export { createToolCallParser, detectInCompletion, generateCallId, parseFlexibleJson, parseToolCalls, REASONING_FIELDS, ToolCallDetector, toolCallFormats } from './toolcalls/index.js'
+export type {
+  DeclaredTools,
+  FlexibleJsonResult,
+  JsonObject,
+  MatchContext,
+  MatchResult,
+  ParsedCall,
+  ParsedToolCalls,
+  ParseToolCallsOptions,
+  ToolCallDetectionOptions,
+  ToolCallDetectorOptions,
+  ToolCallFormat,
+  ToolCallMode,
+  ToolCallParser,
+  ToolCallParserOptions,
+  ToolSpec,
+} from './toolcalls/index.js'
 export {
   AbortError,
   InvalidRequestError,

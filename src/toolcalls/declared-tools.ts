@@ -5,8 +5,11 @@
 import type { ToolDefinition } from '../openai/types.js'
 import type { DeclaredTools } from './formats/types.js'
 
-/** A declared tool: an OpenAI tool definition or just its name. */
-export type ToolSpec = ToolDefinition | string
+/**
+ * A declared tool: an OpenAI tool definition, a bare function definition (`{ name, parameters }`, as
+ * some clients and the Responses API write it), or just its name.
+ */
+export type ToolSpec = ToolDefinition | { name: string; description?: string | undefined; parameters?: Record<string, unknown> | undefined } | string
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
@@ -24,7 +27,8 @@ export function createDeclaredTools(tools: readonly ToolSpec[]): DeclaredTools {
       if (tool !== '' && !schemas.has(tool)) schemas.set(tool, undefined)
       continue
     }
-    const fn: unknown = isRecord(tool) ? tool.function : undefined
+    const record: unknown = tool
+    const fn: unknown = isRecord(record) ? (isRecord(record.function) ? record.function : record) : undefined
     if (!isRecord(fn) || typeof fn.name !== 'string' || fn.name === '') continue
     schemas.set(fn.name, isRecord(fn.parameters) ? fn.parameters : undefined)
   }

@@ -5,7 +5,7 @@
  */
 import { callsFromJsonText, type CallShapeOptions } from './call-shape.js'
 import type { MatchContext, ParsedCall } from './formats/types.js'
-import { NO, PARTIAL, jsonValueEnd } from './scan.js'
+import { NO, PARTIAL, jsonScanQuote, jsonValueEnd } from './scan.js'
 
 /** `{ calls, end }`; `{ invalid: end }` for a complete value that is not calls; or `PARTIAL` / `NO`. */
 export type JsonCallsStep = { calls: ParsedCall[]; end: number } | { invalid: number } | number
@@ -21,7 +21,17 @@ export function jsonCallsAt(text: string, pos: number, context: MatchContext, op
   return calls === undefined ? { invalid: end } : { calls, end }
 }
 
-/** The `waitFor` hint while the JSON value at `pos` is incomplete. */
-export function jsonWaitFor(text: string, pos: number): readonly string[] {
-  return text[pos] === '[' ? [']'] : ['}']
+const CLOSERS = ['}', ']'] as const
+const DOUBLE_QUOTE = ['"'] as const
+const SINGLE_QUOTE = ["'"] as const
+
+/**
+ * The `waitFor` hint while the JSON value at `pos` is incomplete: inside a string only its closing
+ * quote can change anything; outside, only a closing bracket (the end, or a mismatch). Pass the
+ * candidate's memo (after `jsonValueEnd`/`jsonCallsAt` ran on the same text) to get the in-string
+ * hint; without it the answer is the two closers (always safe).
+ */
+export function jsonWaitFor(_text: string, pos: number, memo?: Map<string, unknown>): readonly string[] {
+  const quote = jsonScanQuote(pos, memo)
+  return quote === 34 ? DOUBLE_QUOTE : quote === 39 ? SINGLE_QUOTE : CLOSERS
 }

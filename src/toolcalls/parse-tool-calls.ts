@@ -100,6 +100,9 @@ export function detectInCompletion(completion: ChatCompletion, options: ToolCall
     } else if (all.length > 0) {
       message.tool_calls = all
       finishReason = 'tool_calls'
+    } else {
+      if (message.tool_calls !== undefined) delete message.tool_calls
+      if (finishReason === 'tool_calls') finishReason = 'stop'
     }
     return { ...choice, message, finish_reason: finishReason }
   })

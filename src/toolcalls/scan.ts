@@ -142,6 +142,15 @@ export function jsonValueEnd(text: string, pos: number, memo?: Map<string, unkno
 }
 
 /**
+ * The quote char code the resumable scan of the JSON value at `pos` stopped inside (0 when outside a
+ * string, or when there is no saved scan).
+ */
+export function jsonScanQuote(pos: number, memo?: Map<string, unknown>): number {
+  const saved = memo?.get(`json@${pos}`) as JsonScanState | undefined
+  return saved === undefined || saved.escape ? 0 : saved.quote
+}
+
+/**
  * Index of the first `literal` at or after `from`, or `PARTIAL` when it has not arrived yet.
  * With `memo` a repeated search on the grown text starts where the previous one left off.
  */

@@ -186,10 +186,16 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
         maxCallChars: setup.maxCallChars,
         maxHeldChars: setup.maxHeldChars,
         onText: (text) => {
-          pushText(created, 'content', text)
+          // Fast path: plain content goes straight to the chunk being built (no event objects).
+          if (direct !== undefined) direct.text = direct.text === '' ? text : direct.text + text
+          else pushText(created, 'content', text)
           if (created.reasoning.size > 0 && hasNonSpace(text)) for (const scanner of created.reasoning.values()) scanner.contentFollows()
         },
         onCalls: (calls) => {
+          if (direct !== undefined && direct.text !== '') {
+            pushText(created, 'content', direct.text)
+            direct.text = ''
+          }
           pushCalls(created, calls)
           for (const scanner of created.reasoning.values()) scanner.contentFollows()
         },
@@ -260,7 +266,8 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
       const rawArguments = fn.arguments
       const args = typeof rawArguments === 'string' ? rawArguments : isRecord(rawArguments) ? JSON.stringify(rawArguments) : ''
       if (call.outIndex < 0) {
-        call.buffered += args
+        // Arguments of a call whose name has not come yet wait (capped: a nameless call is dropped anyway).
+        if (call.buffered.length + args.length <= setup.maxHeldChars) call.buffered += args
         if (call.name === undefined) return
         call.outIndex = state.nextCallIndex++
         state.callCount++
@@ -291,8 +298,9 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
   }
 
   function finishReason(state: ChoiceState, upstream: string | null | undefined): string | null | undefined {
-    if (mode === 'suppress') return upstream === 'tool_calls' ? 'stop' : upstream
-    return state.callCount > 0 ? 'tool_calls' : upstream
+    if (state.callCount > 0 && mode === 'passthrough') return 'tool_calls'
+    // No call reached the client (suppressed, or only nameless fragments): do not promise one.
+    return upstream === 'tool_calls' ? 'stop' : upstream
   }
 
   function emit(base: ChunkBase, state: ChoiceState, extra: { delta: ChatCompletionDelta; choice: Record<string, unknown> } | undefined): boolean {
@@ -380,6 +388,9 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
     }
   }
 
+  /** Where content text goes while `fastFeed` runs (`undefined` otherwise). */
+  let direct: { text: string } | undefined
+
   /**
    * The common case, kept cheap: one choice, a delta with only `content`, no finish, no usage.
    * Released text equal to the input is forwarded as the same chunk object.
@@ -396,15 +407,20 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
     const state = choices.get(choice.index)
     if (state === undefined || state.finished || state.content === undefined || state.events.length > 0) return false
     template = chunk
-    state.content.feed(content)
+    const sink = { text: '' }
+    direct = state.reasoning.size === 0 ? sink : undefined
+    try {
+      state.content.feed(content)
+    } finally {
+      direct = undefined
+    }
     const events = state.events
-    if (events.length === 0) return true
-    const only = events[0]!
-    if (events.length === 1 && only.kind === 'text' && only.field === 'content') {
-      state.events = []
-      onChunk(only.text === content ? chunk : { ...chunk, choices: [{ ...choice, delta: { content: only.text } }] })
+    if (events.length === 0) {
+      if (sink.text !== '') onChunk(sink.text === content ? chunk : { ...chunk, choices: [{ index: choice.index, delta: { content: sink.text }, logprobs: choice.logprobs ?? null, finish_reason: null }] })
       return true
     }
+    // Calls came out too (text before them was moved to the events in order); add the text after them.
+    if (sink.text !== '') pushText(state, 'content', sink.text)
     const { choices: _unused, ...base } = chunk
     void _unused
     emit(base, state, undefined)

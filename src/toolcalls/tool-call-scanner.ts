@@ -126,6 +126,8 @@ interface FormatState {
   memo: Map<string, unknown>
   lastLength: number
   waitFor: readonly string[] | undefined
+  /** One of `waitFor` arrived since the last match. */
+  triggered: boolean
   verdict: MatchResult | undefined
 }
 
@@ -137,6 +139,9 @@ interface Candidate {
   /** A weak match waiting for the end of its line. */
   eol: { length: number; calls: ParsedCall[]; format: FormatState } | undefined
 }
+
+/** How many trailing chars `noteArrival` keeps to find a `waitFor` literal split across chunks. */
+const RECENT = 64
 
 const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13 || code === 12
 
@@ -177,9 +182,17 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
   let pending: { text: string; calls: RecognisedCall[] } | undefined
   let emittedNonSpace = false
   let dropLeadingSpace = false
+  /**
+   * Whitespace removed around calls since the last text, when text came before them: if text follows
+   * too, ONE separator takes the calls' place (a newline if the removed whitespace had one, else a
+   * space; nothing if none was removed), so sentences on both sides are not glued together.
+   */
+  let gap: { newline: boolean; any: boolean } | undefined
   /** Code of the character just before `text[0]` (released or consumed), -1 at the start. */
   let previousCode = -1
   let contentSeen = false
+  /** The last `RECENT` chars of the text, while a candidate is open (for `waitFor` literals split across chunks). */
+  let recent = ''
 
   function emitText(raw: string): void {
     let piece = raw
@@ -187,9 +200,18 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     if (dropLeadingSpace) {
       let k = 0
       while (k < piece.length && isSpace(piece.charCodeAt(k))) k++
+      if (gap !== undefined && k > 0) noteGap(piece.slice(0, k))
       if (k === piece.length) return
       piece = piece.slice(k)
       dropLeadingSpace = false
+      if (gap !== undefined) {
+        const separator = gap.newline ? '\n' : gap.any ? ' ' : ''
+        gap = undefined
+        if (separator !== '') {
+          if (pending !== undefined) pending.text = separator + pending.text
+          else piece = separator + piece
+        }
+      }
     }
     if (pending !== undefined) {
       if (!hasNonSpace(piece)) {
@@ -202,6 +224,12 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     }
     if (!emittedNonSpace && hasNonSpace(piece)) emittedNonSpace = true
     onText(piece)
+  }
+
+  function noteGap(whitespace: string): void {
+    if (gap === undefined) return
+    if (whitespace.length > 0) gap.any = true
+    if (whitespace.includes('\n')) gap.newline = true
   }
 
   function releasePendingAsText(): void {
@@ -264,9 +292,11 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       .sort((a, b) => a - b)
       .map((i): FormatState => {
         const format = formats[i]!
-        return { format, index: i, weak: format.strength === 'weak', memo: new Map(), lastLength: -1, waitFor: undefined, verdict: undefined }
+        return { format, index: i, weak: format.strength === 'weak', memo: new Map(), lastLength: -1, waitFor: undefined, triggered: false, verdict: undefined }
       })
     candidate = { offset, states, messageStart, eol: undefined }
+    // The text was just scanned (flat): its tail seeds the window `noteArrival` searches.
+    recent = text.length > RECENT ? text.slice(-RECENT) : text
   }
 
   const foundFormats = new Set<number>()
@@ -320,26 +350,35 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
 
   function evaluate(final: boolean): 'wait' | 'done' {
     const current = candidate!
-    const body = current.offset === 0 ? text : text.slice(current.offset)
-    if (current.eol !== undefined) return finishEol(current, body, final)
-    if (body.length > maxCallChars || text.length + (pending?.text.length ?? 0) > maxHeldChars) {
-      rejectCandidate(current, body.length)
+    // The body is sliced (and the held text flattened) only when a format is asked: long bodies are
+    // not copied per chunk.
+    const bodyLength = text.length - current.offset
+    let body: string | undefined
+    const bodyText = (): string => (body ??= current.offset === 0 ? text : text.slice(current.offset))
+    if (current.eol !== undefined) return finishEol(current, bodyText(), final)
+    if (bodyLength > maxCallChars || text.length + (pending?.text.length ?? 0) > maxHeldChars) {
+      rejectCandidate(current, bodyLength)
       return 'done'
     }
     let rejectLength = Number.POSITIVE_INFINITY
     for (const state of current.states) {
       let verdict = state.verdict
       if (verdict === undefined) {
-        if (!final && !shouldMatch(state, body)) return 'wait'
-        const result = state.format.match(body, { final, tools, memo: state.memo })
-        state.lastLength = body.length
+        if (!final && !shouldMatch(state, bodyLength)) return 'wait'
+        const result = state.format.match(bodyText(), { final, tools, memo: state.memo })
+        state.lastLength = bodyLength
+        state.triggered = false
         if (result.status === 'partial') {
           if (!final) {
             state.waitFor = result.waitFor
             return 'wait'
           }
           // A call cut off by the end of the text is content.
-          verdict = { status: 'reject', length: body.length }
+          verdict = { status: 'reject' }
+        } else if (result.status === 'reject' && final) {
+          // Lengths given at the end could differ from those given earlier for the same text (a
+          // truncated block): rescan from the next char, so the result never depends on chunking.
+          verdict = { status: 'reject' }
         } else verdict = result
         state.verdict = verdict
       }
@@ -349,24 +388,36 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         continue
       }
       if (verdict.status === 'partial') return 'wait'
-      return accept(current, state, verdict.length, verdict.calls, body, final)
+      return accept(current, state, verdict.length, verdict.calls, bodyText(), final)
     }
     rejectCandidate(current, Number.isFinite(rejectLength) ? rejectLength : 1)
     return 'done'
   }
 
-  function shouldMatch(state: FormatState, body: string): boolean {
+  function shouldMatch(state: FormatState, bodyLength: number): boolean {
     if (state.lastLength < 0) return true
-    if (body.length <= state.lastLength) return false
-    const waitFor = state.waitFor
-    if (waitFor !== undefined && waitFor.length > 0) {
-      for (const literal of waitFor) {
-        if (body.indexOf(literal, Math.max(0, state.lastLength - literal.length + 1)) >= 0) return true
+    if (bodyLength <= state.lastLength) return false
+    // Each match re-reads (and flattens) the body, so for long bodies re-match only after geometric
+    // growth: the total cost stays linear. Verdicts are stable, so this delays, never changes, them.
+    if (state.waitFor !== undefined && state.waitFor.length > 0) return state.triggered && (bodyLength <= 32_768 || bodyLength >= state.lastLength * 1.125)
+    return bodyLength <= 1024 || bodyLength >= state.lastLength * 1.25
+  }
+
+  /** Marks the candidate's formats whose `waitFor` literal arrived with `chunk` (seen with the recent tail). */
+  function noteArrival(chunk: string): void {
+    const before = recent.length
+    const window = recent + chunk
+    recent = window.length > RECENT ? window.slice(-RECENT) : window
+    for (const state of candidate!.states) {
+      if (state.verdict !== undefined || state.triggered || state.waitFor === undefined) continue
+      for (const literal of state.waitFor) {
+        // Only occurrences that end in the new chunk count (older ones were seen before).
+        if (literal.length > RECENT || window.indexOf(literal, Math.max(0, before - literal.length + 1)) >= 0) {
+          state.triggered = true
+          break
+        }
       }
-      return false
     }
-    // Without a hint, re-match on growth; for long bodies only every quarter, to stay linear.
-    return body.length <= 1024 || body.length >= state.lastLength * 1.25
   }
 
   function accept(current: Candidate, state: FormatState, length: number, calls: ParsedCall[], body: string, final: boolean): 'wait' | 'done' {
@@ -427,8 +478,21 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       pending.calls.push(...recognised)
       return
     }
+    // Text before the call: remember the whitespace removed, for a separator if text follows.
+    if (emittedNonSpace) {
+      gap ??= { newline: false, any: false }
+      noteGap(raw.slice(0, current.offset))
+    }
     dropLeadingSpace = true
     onCalls(recognised)
+  }
+
+  /** Held trailing whitespace beyond the cap goes out as text (a model can emit megabytes of it). */
+  function flushHeldSpace(): void {
+    const held = text
+    text = ''
+    scanned = 0
+    emitText(held)
   }
 
   function process(final: boolean): void {
@@ -437,10 +501,11 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         if (evaluate(final) === 'wait') return
         continue
       }
-      if (scanned >= text.length) return
+      if (scanned >= text.length) break
       scan()
-      if (candidate === undefined) return
+      if (candidate === undefined) break
     }
+    if (candidate === undefined && scanned >= text.length && text.length > maxHeldChars) flushHeldSpace()
   }
 
   return {
@@ -460,12 +525,14 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
           }
           text = k === 0 ? whole : whole.slice(k)
           scanned = hold - k
+          if (text.length > maxHeldChars && scanned === text.length) flushHeldSpace()
           return
         }
         text = whole
         process(false)
         return
       }
+      if (candidate !== undefined) noteArrival(chunk)
       text += chunk
       process(false)
     },

@@ -39,14 +39,14 @@ function splitAt(text: string, cuts: number[]): string[] {
   return pieces
 }
 
-const WORDS = ['Sure', 'the', 'weather', 'is', 'fine.', 'get_weather', 'search', 'call', '<b>', 'x<y', 'a>b', '[1]', '(see)', '{', '}', '<tool', 'TOOL_CALLS', '<function', '<|', '|>', '`', '``', 'tool_call', 'name:', 'ok!', '"quoted"', 'é東🌧️']
+const WORDS = ['Sure', 'the', 'weather', 'is', 'fine.', 'get_weather', 'search', 'call', '<b>', 'x<y', 'a>b', '[1]', '(see)', '{x', 'y}', '<tool', 'TOOL_CALLS', '<function', '<|', '|>', '`', '``', 'tool_call', 'name:', 'ok!', '"quoted"', 'é東🌧️']
 const VALUES = ['Paris', 'New York', 'a "quote"', 'braces } ] {', 'tag </tool_call> inside', 'line\nbreak', 'back\\slash', '東京', '']
 
 type Call = { name: string; arguments: Record<string, string> }
 const callArbitrary: fc.Arbitrary<Call> = fc.record({
   name: fc.constantFrom('get_weather', 'search', 'write_file'),
   value: fc.constantFrom(...VALUES),
-}).map(({ name, value }) => ({ name, arguments: name === 'search' ? { query: value } : name === 'write_file' ? { path: 'a.txt', content: value } : { city: value } }))
+}).map(({ name, value }): Call => ({ name, arguments: name === 'search' ? { query: value } : name === 'write_file' ? { path: 'a.txt', content: value } : { city: value } }))
 
 /** Renders a call in one of the strong formats (each keeps the arguments intact). */
 function render(call: Call, format: number): string {
@@ -78,15 +78,13 @@ describe('tool-call engine properties', () => {
         fc.array(fc.nat(), { maxLength: 40 }),
         (first, items, cuts) => {
           let text = first
-          let expected = first.trim()
-          for (const [call, format, after, gap] of items) {
-            // Calls are separated from text by whitespace (or glued when `gap` is empty and the text ends in a non-word char).
-            text += `${gap === '' ? ' ' : gap}${render(call, format)}\n${after}`
-            expected = expected.trimEnd() + after.trim()
-          }
+          for (const [call, format, after, gap] of items) text += `${gap === '' ? ' ' : gap}${render(call, format)}\n${after}`
+          // Whitespace touching a removed call goes with it; with text on both sides one separator stays
+          // (a newline here: one always follows each call).
+          const expected = [first, ...items.map(([, , after]) => after)].map((piece) => piece.trim()).filter((piece) => piece !== '').join('\n')
           const whole = run([text])
           expect(whole.calls).toEqual(items.map(([call]) => call))
-          expect(whole.content.replace(/\s+/g, ' ').trim()).toBe(expected.replace(/\s+/g, ' ').trim())
+          expect(whole.content).toBe(expected)
           const split = run(splitAt(text, cuts))
           expect({ content: split.content, calls: split.calls }).toEqual({ content: whole.content, calls: whole.calls })
           for (const snapshot of split.snapshots) expect(whole.content.startsWith(snapshot)).toBe(true)
@@ -97,7 +95,13 @@ describe('tool-call engine properties', () => {
   })
 
   it('random marker soup: output never depends on how the text is split, and nothing released is taken back', () => {
-    const fragments = ['<tool_call>', '</tool_call>', '{"name": "get_weather", "arguments": {"city": "P"}}', '{"name": "nope", "arguments": {}}', '"', '}', '{', '[', ']', '\n', ' ', 'x', '[TOOL_CALLS]', 'get_weather', '[ARGS]', '{}', '```json\n', '```', '<function=get_weather>', '<parameter=city>', '</parameter>', '</function>', '<|tool_call>', 'call:get_weather{city:A}', '<tool_call|>', '[get_weather(city="B")]', '<function_calls>', '</function_calls>', 'search(query="q")', '<|python_tag|>', '<', '<|', '|>', '\\']
+    const fragments = ['<tool_call>', '</tool_call>', '{"name": "get_weather", "arguments": {"city": "P"}}', '{"name": "nope", "arguments": {}}', '"', '}', '{', '[', ']', '\n', ' ', 'x', '[TOOL_CALLS]', 'get_weather', '[ARGS]', '{}', '```json\n', '```', '<function=get_weather>', '<parameter=city>', '</parameter>', '</function>', '<|tool_call>', 'call:get_weather{city:A}', '<tool_call|>', '[get_weather(city="B")]', '<function_calls>', '</function_calls>', 'search(query="q")', '<|python_tag|>', '<', '<|', '|>', '\\',
+      // Other formats' markers, fuzzed too.
+      '<｜tool▁calls▁begin｜>', '<｜tool▁call▁begin｜>', 'function<｜tool▁sep｜>get_weather\n```json\n{}\n```', '<｜tool▁call▁end｜>', '<｜tool▁calls▁end｜>',
+      '<|tool_calls_section_begin|>', '<|tool_call_begin|>functions.get_weather:0', '<|tool_call_argument_begin|>', '<|tool_call_end|>', '<|tool_calls_section_end|>',
+      '<tool_call>get_weather', '<arg_key>city</arg_key>', '<arg_value>Paris</arg_value>', '<｜DSML｜function_calls>', '<｜DSML｜invoke name="get_weather">', '</｜DSML｜invoke>', '</｜DSML｜function_calls>',
+      '<invoke name="get_weather">', '<parameter name="city">X</parameter>', '</invoke>', '<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>', '<|call|>', 'commentary to=functions.get_weather json',
+      '<minimax:tool_call>', '</minimax:tool_call>', '<tool_calls>', '</tool_calls>', '<TOOLCALL>', '</TOOLCALL>', '[TOOL_REQUEST]', '[END_TOOL_REQUEST]', 'functools[', '>>>get_weather\n', '[Calling tool: get_weather(', ')]', '<function name="get_weather">', '<param name="city">Y</param>']
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), (parts, cuts, reasoning) => {
         const text = parts.join('')

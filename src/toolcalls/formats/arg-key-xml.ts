@@ -9,6 +9,7 @@ import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** The tag names of one arg_key dialect (without `<`, `/`, `>`). */
@@ -88,7 +89,7 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
   if (syntax.jsonBody === true && text[i] === '{') {
     const end = jsonValueEnd(text, i, context.memo)
     if (end === NO) return { verdict: reject() }
-    if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(['}']) }
+    if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(jsonWaitFor(text, i)) }
     const parsed = parseFlexibleJson(text.slice(i, end))
     const value = parsed.ok ? parsed.value : undefined
     const name = typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.name === 'string' ? value.name : undefined
@@ -112,9 +113,9 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
     if (sep === NO) return { verdict: reject() }
     i = sep
   } else {
-    // The name ends at a newline, `<arg_key>` or the close tag; anything else on its line is not this format.
+    // The name ends at a newline, `<arg_key>`, the close tag or a JSON body; anything else on its line is not this format.
     const after = skipSpaces(text, i)
-    if (after < text.length && text[after] !== '\n' && text[after] !== '\r' && text[after] !== '<') return { verdict: reject() }
+    if (after < text.length && text[after] !== '\n' && text[after] !== '\r' && text[after] !== '<' && text[after] !== '{') return { verdict: reject() }
   }
   const args: JsonObject = {}
   const followers: (readonly [string, boolean])[] = [[syntax.key, false], [syntax.call, true], [syntax.call, false]]
@@ -130,7 +131,7 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
     if (text[i] === '{' && Object.keys(args).length === 0) {
       const end = jsonValueEnd(text, i, context.memo)
       if (end === NO) return { verdict: reject() }
-      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(['}']) }
+      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(jsonWaitFor(text, i)) }
       const parsed = parseFlexibleJson(text.slice(i, end))
       const value = parsed.ok ? toArguments(parsed.value) : undefined
       if (value === undefined) return { verdict: reject(end) }

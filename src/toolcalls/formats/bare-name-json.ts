@@ -7,6 +7,7 @@
  */
 import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import { pythonCallAt } from '../python-call.js'
 import { NO, PARTIAL, isNameChar, jsonValueEnd, literalAt, skipSpaces, whichLiteralAt } from '../scan.js'
 import type { MatchResult, ParsedCall, ToolCallFormat } from './types.js'
@@ -41,7 +42,7 @@ export const bareNameJson: ToolCallFormat = {
       if (text[j] === '{') {
         end = jsonValueEnd(text, j, context.memo)
         if (end === NO) return done()
-        if (end === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: ['}'] }
+        if (end === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: jsonWaitFor(text, j, context.memo) }
         const parsed = parseFlexibleJson(text.slice(j, end))
         value = parsed.ok ? toArguments(parsed.value) : undefined
         if (value === undefined) return calls.length > 0 ? done() : { status: 'reject', length: end }

@@ -6,6 +6,7 @@
 import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { MatchContext, MatchResult, ToolCallFormat } from './types.js'
 
 const OPEN = '[Calling tool: '
@@ -31,7 +32,7 @@ function matchBracket(text: string, context: MatchContext): MatchResult {
   if (text[i] !== ')') {
     const end = jsonValueEnd(text, i, context.memo)
     if (end === NO) return { status: 'reject' }
-    if (end === PARTIAL) return final ? { status: 'reject', length: text.length } : { status: 'partial', waitFor: [text[i] === '[' ? ']' : '}'] }
+    if (end === PARTIAL) return final ? { status: 'reject', length: text.length } : { status: 'partial', waitFor: jsonWaitFor(text, i) }
     const parsed = parseFlexibleJson(text.slice(i, end))
     const value = parsed.ok ? toArguments(parsed.value) : undefined
     if (value === undefined) return { status: 'reject', length: end }

@@ -11,6 +11,7 @@
 import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const SEPARATORS = ['▁', '_', ' ', '\\_']
@@ -57,7 +58,7 @@ function argumentsAt(text: string, pos: number, name: string, context: MatchCont
   if (i >= text.length) return truncated()
   const end = jsonValueEnd(text, i, context.memo)
   if (end === NO) return { verdict: reject() }
-  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: [text[i] === '[' ? ']' : '}'] } }
+  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: jsonWaitFor(text, i) } }
   const parsed = parseFlexibleJson(text.slice(i, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
   if (args === undefined) return { verdict: reject(end) }

@@ -38,7 +38,7 @@ export const fencedCalls: ToolCallFormat = {
       const char = text[pos]!
       if (char === '{' || (char === '[' && /^\[\s*(?:\{|$)/.test(text.slice(pos, pos + 32)))) {
         const step = jsonCallsAt(text, pos, context, { requireArguments: true })
-        if (typeof step === 'number') return step === PARTIAL ? (context.final ? truncated() : { status: 'partial', waitFor: jsonWaitFor(text, pos) }) : { status: 'reject' }
+        if (typeof step === 'number') return step === PARTIAL ? (context.final ? truncated() : { status: 'partial', waitFor: jsonWaitFor(text, pos, context.memo) }) : { status: 'reject' }
         if ('invalid' in step) return { status: 'reject' }
         calls.push(...step.calls)
         lastEnd = step.end

@@ -6,6 +6,7 @@
 import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { MatchContext, MatchResult, ToolCallFormat } from './types.js'
 
 const OPEN = '>>>'
@@ -30,7 +31,7 @@ function matchFunctionary(text: string, context: MatchContext): MatchResult {
   if (body >= text.length) return truncated()
   const end = jsonValueEnd(text, body, context.memo)
   if (end === NO) return { status: 'reject' }
-  if (end === PARTIAL) return final ? { status: 'reject', length: text.length } : { status: 'partial', waitFor: [text[body] === '[' ? ']' : '}'] }
+  if (end === PARTIAL) return final ? { status: 'reject', length: text.length } : { status: 'partial', waitFor: jsonWaitFor(text, body) }
   const parsed = parseFlexibleJson(text.slice(body, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
   if (args === undefined) return { status: 'reject', length: end }

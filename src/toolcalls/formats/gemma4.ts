@@ -116,7 +116,7 @@ function gemmaCalls(text: string, start: number, close: string | undefined, deli
     if (brace >= text.length) return context.final ? done() : { status: 'partial' }
     if (text[brace] !== '{') return done()
     const object = gemmaObjectAt(text, brace, delimiter)
-    if (object === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: ['}'] }
+    if (object === PARTIAL) return context.final ? done() : { status: 'partial' }
     if (typeof object === 'number') return calls.length > 0 ? done() : { status: 'reject' }
     calls.push({ name, arguments: object.value })
     lastEnd = object.end

@@ -8,7 +8,7 @@ import { matchJsonTag, type JsonTagSyntax } from './json-tag.js'
 import type { ToolCallFormat } from './types.js'
 
 /** `<|tool_call|>` + JSON array or object(s), optional `<|/tool_call|>` (shared with Phi-4). */
-export const TOOL_CALL_TOKEN: JsonTagSyntax = { openers: ['<|tool_call|>'], closers: ['<|/tool_call|>'], several: true }
+export const TOOL_CALL_TOKEN: JsonTagSyntax = { openers: ['<|tool_call|>'], closers: ['<|/tool_call|>'], several: false }
 
 /** Granite 3.0 `<|tool_call|>[…]`. */
 export const granite: ToolCallFormat = {

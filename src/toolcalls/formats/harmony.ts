@@ -12,6 +12,7 @@
 import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { MatchContext, MatchResult, ToolCallFormat } from './types.js'
 
 const START = '<|start|>'
@@ -41,7 +42,7 @@ export function harmonyArguments(text: string, pos: number, name: string, contex
   if (empty !== NO) return { status: 'match', length: start + HARMONY_ENDS[empty]!.length, calls: [{ name, arguments: {} }] }
   const end = jsonValueEnd(text, start, context.memo)
   if (end === NO) return reject()
-  if (end === PARTIAL) return final ? reject(text.length) : { status: 'partial', waitFor: [text[start] === '[' ? ']' : '}'] }
+  if (end === PARTIAL) return final ? reject(text.length) : { status: 'partial', waitFor: jsonWaitFor(text, start) }
   const parsed = parseFlexibleJson(text.slice(start, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
   if (args === undefined) return reject(end)

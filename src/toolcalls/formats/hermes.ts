@@ -3,12 +3,13 @@
  * and the wrappers models drift to (`<function_call>`, `<tools>`, `<response>`, `<json>`, `<xml>`,
  * a fenced body, several objects or a list in one wrapper) plus the function-tag form
  * `<function=NAME>{json}</function>` / `<function name="NAME">{json}</function>` (Functionary v3.1,
- * Llama 3.1 custom tools), bare or inside `<tool_call>`. A complete body whose closing tag is
- * missing is a call (it ends at the end of the JSON).
+ * Llama 3.1 custom tools), bare or inside `<tool_call>`, and any of these inside a Markdown fence. A
+ * complete body whose closing tag is missing is a call (it ends at the end of the JSON).
  * @module
  */
 import { callsFromJsonText, toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
@@ -53,7 +54,7 @@ function functionTag(text: string, pos: number, context: MatchContext): Step {
   // `<function=NAME><parameter=…>` is Qwen3-Coder XML, another format's business.
   const end = jsonValueEnd(text, bodyStart, context.memo)
   if (end === NO) return { verdict: reject() }
-  if (end === PARTIAL) return { verdict: context.final ? reject(text.length) : partial([text[bodyStart] === '{' ? '}' : ']']) }
+  if (end === PARTIAL) return { verdict: context.final ? reject(text.length) : partial(jsonWaitFor(text, bodyStart, context.memo)) }
   const parsed = parseFlexibleJson(text.slice(bodyStart, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
   if (args === undefined) return { verdict: reject(end) }
@@ -89,7 +90,7 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     if (char === '{' || char === '[') {
       const end = jsonValueEnd(text, pos, context.memo)
       if (end === NO) return reject(calls.length > 0 ? lastEnd : undefined)
-      if (end === PARTIAL) return context.final ? reject(text.length) : partial([char === '{' ? '}' : ']'])
+      if (end === PARTIAL) return context.final ? reject(text.length) : partial(jsonWaitFor(text, pos, context.memo))
       const found = callsFromJsonText(text.slice(pos, end))
       if (found === undefined) return reject(end)
       calls.push(...found)
@@ -126,17 +127,44 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
   }
 }
 
+/** The call block right at `start` (a wrapper or a function tag). */
+function block(text: string, start: number, context: MatchContext): MatchResult {
+  const which = whichLiteralAt(text, start, WRAPPERS)
+  if (which === PARTIAL) return partial()
+  if (which !== NO) return wrapperBody(text, start + WRAPPERS[which]!.length, CLOSERS[which]!, context)
+  const step = functionTag(text, start, context)
+  if ('verdict' in step) return step.verdict
+  return { status: 'match', length: step.end, calls: step.calls }
+}
+
+/**
+ * A block inside a Markdown fence (```` ```json ````/```` ```xml ```` + `<tool_call>…</tool_call>` +
+ * ```` ``` ````), which llama.cpp also accepts: the fence goes with the call.
+ */
+function fencedBlock(text: string, fenceEnd: number, context: MatchContext): MatchResult {
+  const lineEnd = text.indexOf('\n', fenceEnd)
+  if (lineEnd < 0) return text.length - fenceEnd > 16 || context.final ? reject() : partial()
+  if (!/^[A-Za-z]*[ \t\r]*$/.test(text.slice(fenceEnd, lineEnd))) return reject()
+  const start = skipWhitespace(text, lineEnd + 1)
+  if (start >= text.length) return context.final ? reject() : partial()
+  if (text[start] !== '<') return reject()
+  const inner = block(text, start, context)
+  if (inner.status !== 'match') return inner.status === 'reject' ? reject() : inner
+  const after = skipWhitespace(text, inner.length)
+  const close = literalAt(text, after, '```')
+  if (close === PARTIAL) return context.final ? inner : partial()
+  return close === NO ? inner : { status: 'match', length: close, calls: inner.calls }
+}
+
 /** Hermes-style JSON tool calls in `<tool_call>` and friends, and `<function=NAME>{json}</function>`. */
 export const hermes: ToolCallFormat = {
   id: 'hermes',
   strength: 'strong',
-  starts: [...WRAPPERS, ...FUNCTION_TAGS],
+  starts: [...WRAPPERS, ...FUNCTION_TAGS, '```'],
   match(text, context) {
-    const which = whichLiteralAt(text, 0, WRAPPERS)
-    if (which === PARTIAL) return partial()
-    if (which !== NO) return wrapperBody(text, WRAPPERS[which]!.length, CLOSERS[which]!, context)
-    const step = functionTag(text, 0, context)
-    if ('verdict' in step) return step.verdict
-    return { status: 'match', length: step.end, calls: step.calls }
+    const fence = literalAt(text, 0, '```')
+    if (fence === PARTIAL) return partial()
+    if (fence !== NO) return fencedBlock(text, fence, context)
+    return block(text, 0, context)
   },
 }

@@ -11,6 +11,7 @@ import { isJsonObject, toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** How raw parameter text becomes a JSON value. */
@@ -228,7 +229,7 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
     if (!sawParam && text[at] === '{') {
       const end = jsonValueEnd(text, at, context.memo)
       if (end === NO) return { verdict: reject() }
-      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(['}']) }
+      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(jsonWaitFor(text, at)) }
       const parsed = parseFlexibleJson(text.slice(at, end))
       const value = parsed.ok ? toArguments(parsed.value) : undefined
       if (value === undefined) return { verdict: reject(end) }

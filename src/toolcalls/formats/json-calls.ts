@@ -1,13 +1,16 @@
 /**
  * Bare JSON calls (weak): `{"name": …, "arguments"|"parameters": {…}}` (Llama 3 JSON, xLAM, stripped
  * Mistral v0.3), lists of them, `{"tool_calls": […]}` and `{"tool_call": {…}}` (OpenAI imitations,
- * llama.cpp generic), several objects separated by `;`. Only at message/line start, only as whole
+ * llama.cpp generic), several objects separated by `;`; a closer whose opener was lost
+ * (`</tool_call>`) or a Llama end token right after is removed with it. Only at message/line start, only as whole
  * lines, and an object with keys beyond the call shape is data.
  * @module
  */
 import { jsonCallsAt, jsonWaitFor } from '../json-calls-at.js'
-import { NO, PARTIAL, skipSpaces, skipWhitespace } from '../scan.js'
+import { NO, PARTIAL, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+
+const ORPHAN_CLOSERS = ['</tool_call>', '</tool_calls>', '</function_call>', '[/TOOL_CALLS]', '<|eom_id|>', '<|eot_id|>']
 
 const FIRST_KEYS = new Set(['name', 'arguments', 'parameters', 'id', 'type', 'function', 'tool_calls', 'tool_call', 'call_id'])
 
@@ -53,7 +56,7 @@ export const jsonCalls: ToolCallFormat = {
       if (head === PARTIAL) return context.final ? finish(calls, lastEnd, text) : { status: 'partial' }
       const step = jsonCallsAt(text, pos, context, { requireArguments: true })
       if (typeof step === 'number') {
-        if (step === PARTIAL) return context.final ? finish(calls, lastEnd, text) : { status: 'partial', waitFor: jsonWaitFor(text, pos) }
+        if (step === PARTIAL) return context.final ? finish(calls, lastEnd, text) : { status: 'partial', waitFor: jsonWaitFor(text, pos, context.memo) }
         return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject' }
       }
       if ('invalid' in step) return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject', length: step.invalid }
@@ -62,7 +65,14 @@ export const jsonCalls: ToolCallFormat = {
       // Llama 3 (SGLang) separates parallel calls with `;`.
       const next = skipSpaces(text, step.end)
       if (next >= text.length) return context.final ? { status: 'match', length: lastEnd, calls } : { status: 'partial' }
-      if (text[next] !== ';') return { status: 'match', length: lastEnd, calls }
+      if (text[next] !== ';') {
+        // A closer whose opener was lost (`{…}\n</tool_call>`) or an end token goes with the call.
+        const closerAt = skipWhitespace(text, step.end)
+        const closer = whichLiteralAt(text, closerAt, ORPHAN_CLOSERS)
+        if (closer === PARTIAL) return context.final ? { status: 'match', length: lastEnd, calls } : { status: 'partial' }
+        if (closer !== NO) return { status: 'match', length: closerAt + ORPHAN_CLOSERS[closer]!.length, calls }
+        return { status: 'match', length: lastEnd, calls }
+      }
       pos = skipSpaces(text, next + 1)
       if (pos >= text.length) return context.final ? { status: 'match', length: lastEnd, calls } : { status: 'partial' }
     }

@@ -11,6 +11,7 @@ import type { JsonValue } from '../../openai/types.js'
 import { callsFromJson } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
+import { jsonWaitFor } from '../json-calls-at.js'
 import type { MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** One JSON-in-a-tag dialect. */
@@ -74,7 +75,8 @@ export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTa
     if (written !== undefined && context.tools.resolve(written.trim()) === undefined) return reject()
     const end = jsonValueEnd(text, i, context.memo)
     if (end === NO) return calls.length > 0 ? finish() : reject()
-    if (end === PARTIAL) return final ? reject(text.length) : partial([char === '{' ? '}' : ']'])
+    // Until the leading name is known its arrival may change the verdict: no `waitFor` then.
+    if (end === PARTIAL) return final ? reject(text.length) : partial(written === undefined ? undefined : jsonWaitFor(text, i))
     const parsed = parseFlexibleJson(text.slice(i, end))
     const found = parsed.ok ? toCalls(parsed.value) : undefined
     if (found === undefined || found.length === 0) return calls.length > 0 ? finish() : reject(end)

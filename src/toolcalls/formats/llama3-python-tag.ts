@@ -30,7 +30,7 @@ export const llama3PythonTag: ToolCallFormat = {
       const char = text[pos]!
       if (char === '{' || char === '[') {
         const step = jsonCallsAt(text, pos, context)
-        if (typeof step === 'number') return step === PARTIAL && !context.final ? { status: 'partial', waitFor: jsonWaitFor(text, pos) } : done()
+        if (typeof step === 'number') return step === PARTIAL && !context.final ? { status: 'partial', waitFor: jsonWaitFor(text, pos, context.memo) } : done()
         if ('invalid' in step) return calls.length > 0 ? done() : { status: 'reject', length: step.invalid }
         calls.push(...step.calls)
         lastEnd = step.end

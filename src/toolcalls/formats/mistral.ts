@@ -1,6 +1,7 @@
 /**
  * Mistral `[TOOL_CALLS]`: the v0.3 array `[TOOL_CALLS] [{"name": …, "arguments": {…}}]`, the v11+
- * form `[TOOL_CALLS]NAME[ARGS]{…}` (repeated per call), and `[TOOL_CALLS]NAME{…}` when `[ARGS]`
+ * form `[TOOL_CALLS]NAME[ARGS]{…}` (repeated per call; `[CALL_ID]id` may precede `[ARGS]`), and
+ * `[TOOL_CALLS]NAME{…}` when `[ARGS]`
  * was decoded away. The optional `[/TOOL_CALLS]` closer is consumed.
  * @module
  */
@@ -33,7 +34,7 @@ export const mistral: ToolCallFormat = {
       if (char === '[' || char === '{') {
         const step = jsonCallsAt(text, i, context)
         if (typeof step === 'number') {
-          if (step === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: jsonWaitFor(text, i) }
+          if (step === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: jsonWaitFor(text, i, context.memo) }
           return done()
         }
         if ('invalid' in step) return calls.length > 0 ? done() : { status: 'reject', length: step.invalid }
@@ -46,13 +47,22 @@ export const mistral: ToolCallFormat = {
         const name = text.slice(i, nameEnd)
         if (context.tools.resolve(name) === undefined) return done()
         let j = skipSpaces(text, nameEnd)
+        // Newer tokenizers put `[CALL_ID]abc123xyz` between the name and `[ARGS]`.
+        const callId = literalAt(text, j, '[CALL_ID]')
+        if (callId === PARTIAL) return context.final ? done() : { status: 'partial' }
+        if (callId !== NO) {
+          const idEnd = identifierEnd(text, callId, '-')
+          if (idEnd === PARTIAL) return context.final ? done() : { status: 'partial' }
+          if (idEnd === NO) return done()
+          j = skipSpaces(text, idEnd)
+        }
         const args = literalAt(text, j, '[ARGS]')
         if (args === PARTIAL) return context.final ? done() : { status: 'partial' }
         if (args !== NO) j = skipSpaces(text, args)
         if (j >= text.length) return context.final ? done() : { status: 'partial' }
         const end = jsonValueEnd(text, j, context.memo)
         if (end === NO) return done()
-        if (end === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: ['}'] }
+        if (end === PARTIAL) return context.final ? done() : { status: 'partial', waitFor: jsonWaitFor(text, j, context.memo) }
         const parsed = parseFlexibleJson(text.slice(j, end))
         const value = parsed.ok ? toArguments(parsed.value) : undefined
         if (value === undefined) return calls.length > 0 ? done() : { status: 'reject', length: end }

@@ -10,14 +10,28 @@ import type { JsonObject, MatchContext, MatchResult, ParsedCall, ToolCallFormat 
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { NO, PARTIAL, findLiteral, identifierEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
 
-const WAIT = ['>'] as const
+/** Inside a value nothing can change until one of these arrives. */
+const VALUE_WAIT = ['</parameter', '\n<parameter=', '</function>'] as const
+/** `valueEnd`: no closer of any kind has arrived yet. */
+const NO_CLOSER_YET = -3
 
 /** One parsed piece: where it ended and the call, or the verdict to return as is. */
 export type FunctionStep = { end: number; call: ParsedCall } | { verdict: MatchResult }
 
+/**
+ * End of the parameter closer at `pos` (`</parameter` seen): `</parameter>`, and the malformed
+ * `</parameter/>`, `</parameter1>` models write (SGLang PR #27337). `NO` for `</parameters>` etc.
+ */
+function parameterCloserEnd(text: string, pos: number): number {
+  let i = pos + '</parameter'.length
+  while (i < text.length && i - pos < 16 && /[/\d ]/.test(text[i]!)) i++
+  if (i >= text.length) return PARTIAL
+  return text[i] === '>' ? i + 1 : NO
+}
+
 /** After a `</parameter>` at `close`: where parsing resumes if it is structural, else NO (or PARTIAL). */
-function structuralAfterParameter(text: string, close: number, final: boolean): number {
-  const after = skipWhitespace(text, close + '</parameter>'.length)
+function structuralAfterParameter(text: string, closeEnd: number, final: boolean): number {
+  const after = skipWhitespace(text, closeEnd)
   if (after >= text.length) return final ? after : PARTIAL
   for (const tag of ['<parameter=', '</function>', '</tool_call>', '<function=']) {
     const hit = literalAt(text, after, tag)
@@ -56,14 +70,18 @@ function structuralAfterFunction(text: string, at: number, final: boolean): numb
 function valueEnd(text: string, from: number, context: MatchContext): { valueEnd: number; next: number } | number {
   let searchFrom = from
   for (;;) {
-    const close = findLiteral(text, '</parameter>', searchFrom, context.memo)
+    const close = findLiteral(text, '</parameter', searchFrom, context.memo)
     const nextParameter = findLiteral(text, '\n<parameter=', searchFrom, context.memo)
     const functionClose = findLiteral(text, '</function>', searchFrom, context.memo)
     const at = Math.min(close < 0 ? Infinity : close, nextParameter < 0 ? Infinity : nextParameter, functionClose < 0 ? Infinity : functionClose)
     // Nothing that could end the value yet (at the end: a truncated value).
-    if (at === Infinity) return PARTIAL
+    if (at === Infinity) return NO_CLOSER_YET
     if (at === nextParameter) return { valueEnd: nextParameter, next: nextParameter + 1 }
-    const found = at === close ? structuralAfterParameter(text, close, context.final) : structuralAfterFunction(text, functionClose, context.final)
+    let found: number
+    if (at === close) {
+      const closeEnd = parameterCloserEnd(text, close)
+      found = closeEnd === PARTIAL || closeEnd === NO ? closeEnd : structuralAfterParameter(text, closeEnd, context.final)
+    } else found = structuralAfterFunction(text, functionClose, context.final)
     if (found === PARTIAL) return PARTIAL
     if (found !== NO) return { valueEnd: at, next: at === close ? found : at }
     // A closing tag inside the value: keep looking.
@@ -91,7 +109,7 @@ export function qwen3FunctionAt(text: string, pos: number, context: MatchContext
   let i = gt
   for (;;) {
     i = skipWhitespace(text, i)
-    if (i >= text.length) return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial', waitFor: WAIT } }
+    if (i >= text.length) return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial' } }
     const parameter = literalAt(text, i, '<parameter=')
     if (parameter !== NO && parameter !== PARTIAL) {
       const keyEnd = text.indexOf('>', parameter)
@@ -99,7 +117,7 @@ export function qwen3FunctionAt(text: string, pos: number, context: MatchContext
       const key = text.slice(parameter, keyEnd).trim()
       if (key === '' || key.includes('<') || key.includes('\n')) return { verdict: { status: 'reject' } }
       const end = valueEnd(text, keyEnd + 1, context)
-      if (typeof end === 'number') return { verdict: { status: 'partial', waitFor: WAIT } }
+      if (typeof end === 'number') return { verdict: end === NO_CLOSER_YET ? { status: 'partial', waitFor: VALUE_WAIT } : { status: 'partial' } }
       const raw = trimFramingNewlines(text.slice(keyEnd + 1, end.valueEnd))
       args[key] = typeXmlValue(raw, propertySchema(context.tools, name, key))
       i = end.next

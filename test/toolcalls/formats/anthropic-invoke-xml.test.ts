@@ -8,7 +8,7 @@ const weather = { name: 'get_weather', arguments: { city: 'Paris', days: 3 } }
 const cases: FormatCase[] = [
   // Positive.
   { name: 'canonical block, values typed from the schema', text: block(invoke('get_weather', param('city', 'Paris') + param('days', '3'))), calls: [weather] },
-  { name: 'text before and after', text: `I'll look it up.\n\n${block(invoke('get_weather', param('city', 'Paris') + param('days', '3')))}\nBack soon.`, content: "I'll look it up.Back soon.", calls: [weather] },
+  { name: 'text before and after', text: `I'll look it up.\n\n${block(invoke('get_weather', param('city', 'Paris') + param('days', '3')))}\nBack soon.`, content: "I'll look it up.\nBack soon.", calls: [weather] },
   { name: 'parallel invokes', text: block(invoke('get_weather', param('city', 'Paris') + param('days', '3')) + invoke('search', param('query', 'rain') + param('exact', 'false'))), calls: [weather, { name: 'search', arguments: { query: 'rain', exact: false } }] },
   { name: 'object and array values', text: block(invoke('calculate', param('options', '{"mode": "fast"}') + param('values', '[1, 2]') + param('precision', '0.1'))), calls: [{ name: 'calculate', arguments: { options: { mode: 'fast' }, values: [1, 2], precision: 0.1 } }] },
   { name: 'string schema keeps digits as text', text: block(invoke('search', param('query', '2024'))), calls: [{ name: 'search', arguments: { query: '2024' } }] },

@@ -11,7 +11,7 @@ const weather = { name: 'get_weather', arguments: { city: 'Paris' } }
 const cases: FormatCase[] = [
   // Positive.
   { name: 'single call', text: `${B}${call('get_weather', '{"city": "Paris"}')}${E}`, calls: [weather] },
-  { name: 'text before and after', text: `Let me look.\n\n${B}${call('get_weather', '{"city": "Paris"}')}${E}\nDone.`, content: 'Let me look.Done.', calls: [weather] },
+  { name: 'text before and after', text: `Let me look.\n\n${B}${call('get_weather', '{"city": "Paris"}')}${E}\nDone.`, content: 'Let me look.\nDone.', calls: [weather] },
   { name: 'parallel calls', text: `${B}${call('get_weather', '{"city": "Paris"}')}${call('get_time', '{}')}${E}`, calls: [weather, { name: 'get_time', arguments: {} }] },
   { name: 'multiline JSON', text: `${B}${call('search', '{\n  "query": "x",\n  "limit": 2\n}')}${E}`, calls: [{ name: 'search', arguments: { query: 'x', limit: 2 } }] },
   { name: 'restricted to deepseek_v31', formats: ['deepseek_v31'], text: `${B}${call('get_weather', '{"city": "Paris"}')}${E}`, calls: [weather] },

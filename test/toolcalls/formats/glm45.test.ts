@@ -16,6 +16,7 @@ const cases: FormatCase[] = [
   { name: 'string schema keeps digits', text: `<tool_call>search${pair('query', '123')}${pair('exact', 'true')}</tool_call>`, calls: [{ name: 'search', arguments: { query: '123', exact: true } }] },
   { name: 'multi-line string value', text: `<tool_call>write_file${pair('path', 'a.py', '\n')}\n<arg_key>content</arg_key>\n<arg_value>\nprint(1)\nprint(2)\n</arg_value>\n</tool_call>`, calls: [{ name: 'write_file', arguments: { path: 'a.py', content: 'print(1)\nprint(2)' } }] },
   { name: 'JSON arguments after the name (Laguna / Ollama tolerance)', text: '<tool_call>get_weather\n{"city": "Beijing", "days": 2}\n</tool_call>', calls: [weather] },
+  { name: 'NAME{json} inside the call element', text: '<tool_call>get_weather{"city": "Beijing", "days": 2}</tool_call>', calls: [weather] },
   // Hard cases.
   { name: 'closing tags inside a value', text: `<tool_call>write_file${pair('path', 'x.md')}${pair('content', 'ends with </arg_value> and </tool_call> tags')}</tool_call>`, calls: [{ name: 'write_file', arguments: { path: 'x.md', content: 'ends with </arg_value> and </tool_call> tags' } }] },
   { name: 'close tag missing at the end', text: `Ok.\n<tool_call>get_weather${pair('city', 'Beijing')}${pair('days', '2')}`, content: 'Ok.', calls: [weather] },

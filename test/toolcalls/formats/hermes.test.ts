@@ -30,6 +30,8 @@ const cases: FormatCase[] = [
   { name: 'function tag inside tool_call', text: '<tool_call>\n<function=get_weather>{"city": "Paris"}</function>\n</tool_call>', calls: [weather] },
   { name: 'case-insensitive name resolves to the declared one', text: '<tool_call>{"name": "Get_Weather", "arguments": {"city": "Paris"}}</tool_call>', calls: [weather] },
   { name: 'nested arguments', text: '<tool_call>{"name": "calculate", "arguments": {"expression": "a+b", "options": {"round": {"mode": "up"}}, "values": [[1, 2], {"x": []}]}}</tool_call>', calls: [{ name: 'calculate', arguments: { expression: 'a+b', options: { round: { mode: 'up' } }, values: [[1, 2], { x: [] }] } }] },
+  { name: 'fence around the block goes with it', text: 'Calling:\n```xml\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n```\nDone.', content: 'Calling:\nDone.', calls: [weather] },
+  { name: 'fenced block without closing fence', text: '```json\n<tool_call>{"name": "get_time", "arguments": {}}</tool_call>', calls: [{ name: 'get_time', arguments: {} }] },
   // Hard cases.
   { name: 'closing tag inside an argument string does not end the call', text: '<tool_call>{"name": "write_file", "arguments": {"path": "a.md", "content": "use </tool_call> and } and ]"}}</tool_call>', calls: [{ name: 'write_file', arguments: { path: 'a.md', content: 'use </tool_call> and } and ]' } }] },
   { name: 'complete body missing only the final close tag', text: 'Ok.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', content: 'Ok.', calls: [weather] },
@@ -51,6 +53,8 @@ const cases: FormatCase[] = [
   { name: 'invalid JSON body is verbatim', text: '<tool_call>{"name": "get_weather", "arguments": {city: Paris here}}</tool_call>' },
   { name: 'empty block', text: 'a<tool_call></tool_call>b' },
   { name: 'text ending in a marker prefix', text: 'see <tool_ca' },
+  { name: 'ordinary code fence', text: 'Code:\n```python\nprint("<tool_call>")\n```\n' },
+  { name: 'fence with other xml', text: '```xml\n<note>hi</note>\n```' },
   { name: 'xml parameters are not hermes', formats: ['hermes'], text: '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>\n</tool_call>' },
 ]
 

@@ -11,7 +11,7 @@ const cases: FormatCase[] = [
   { name: 'canonical', text: wrap(call('get_weather', pair('city', 'Paris') + pair('days', '2'))), calls: [weather] },
   { name: 'zero-argument call', text: wrap(call('get_time', '')), calls: [{ name: 'get_time', arguments: {} }] },
   { name: 'parallel calls', text: wrap(call('get_weather', pair('city', 'Paris') + pair('days', '2')) + call('search', pair('query', 'x') + pair('exact', 'true'))), calls: [weather, { name: 'search', arguments: { query: 'x', exact: true } }] },
-  { name: 'text before and after', text: `Sure.\n${wrap(call('get_time', ''))}\nDone.`, content: 'Sure.Done.', calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'text before and after', text: `Sure.\n${wrap(call('get_time', ''))}\nDone.`, content: 'Sure.\nDone.', calls: [{ name: 'get_time', arguments: {} }] },
   { name: 'unsuffixed tags', text: '<tool_calls><tool_call>get_time</tool_call></tool_calls>', calls: [{ name: 'get_time', arguments: {} }] },
   // Hard cases.
   { name: 'closing tag inside a value', text: wrap(call('write_file', pair('path', 'p') + pair('content', `a </arg_value${S}> b`))), calls: [{ name: 'write_file', arguments: { path: 'p', content: `a </arg_value${S}> b` } }] },

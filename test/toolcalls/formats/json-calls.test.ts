@@ -14,6 +14,8 @@ const cases: FormatCase[] = [
   { name: 'explanation first, call ends the message', text: 'I will check.\n{"name": "get_weather", "arguments": {"city": "Paris"}}', content: 'I will check.', calls: [weather] },
   { name: 'Python literals and trailing comma', text: "{'name': 'search', 'arguments': {'query': 'x', 'exact': False,}}", calls: [{ name: 'search', arguments: { query: 'x', exact: false } }] },
   { name: 'two calls on two lines mid-message end', text: 'Doing both.\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n{"name": "get_time", "arguments": {}}\n', content: 'Doing both.', calls: [weather, { name: 'get_time', arguments: {} }] },
+  { name: 'orphan closer after the object', text: '{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\nok', content: 'ok', calls: [weather] },
+  { name: 'Llama end token', text: '{"name": "get_weather", "parameters": {"city": "Paris"}}<|eom_id|>', calls: [weather] },
   // Negative.
   { name: 'call in the middle of prose is content', text: 'Example:\n{"name": "get_weather", "arguments": {"city": "Paris"}}\nThat is how it looks.' },
   { name: 'extra keys are data', text: '{"name": "get_weather", "arguments": {"city": "Paris"}, "description": "x"}' },

@@ -21,6 +21,7 @@ const cases: FormatCase[] = [
   { name: 'singular section tag (llama.cpp PR #17376)', text: `<|tool_call_section_begin|>${call('functions.get_time:0', '{}')}<|tool_call_section_end|>`, calls: [{ name: 'get_time', arguments: {} }] },
   // Partial / missing begin tokens.
   { name: 'section begin missing', text: `Ok.${call('functions.get_weather:0', '{"city": "Paris"}')}${SE}`, content: 'Ok.', calls: [weather('Paris')] },
+  { name: 'call begin missing inside the section', text: `${SB}functions.get_weather:0${AB}{"city": "Paris"}${SE}`, calls: [weather('Paris')] },
   { name: 'both begin tokens missing', text: `functions.get_weather:0${AB}{"city": "Paris"}${CE}${SE}`, calls: [weather('Paris')] },
   { name: 'begin tokens missing after text', text: `Sending. functions.get_weather:0${AB}{"city": "Paris"}${SE}`, content: 'Sending.', calls: [weather('Paris')] },
   { name: 'section end missing (max_tokens)', text: SB + call('functions.get_time:0', '{}'), calls: [{ name: 'get_time', arguments: {} }] },

@@ -9,7 +9,7 @@ const cases: FormatCase[] = [
   // Positive (vLLM tests/tool_parsers/test_longcat_tool_parser.py shapes).
   { name: 'JSON body', text: json('{"name": "get_weather", "arguments": {"city": "Tokyo"}}'), calls: [weather] },
   { name: 'parallel JSON calls', text: `${json('{"name": "get_weather", "arguments": {"city": "Tokyo"}}')}\n${json('{"name": "get_time", "arguments": {}}')}`, calls: [weather, { name: 'get_time', arguments: {} }] },
-  { name: 'surrounding text', text: `Let me check the weather for you.\n${json('{"name": "get_weather", "arguments": {"city": "Tokyo"}}')}\nHere is the result.`, content: 'Let me check the weather for you.Here is the result.', calls: [weather] },
+  { name: 'surrounding text', text: `Let me check the weather for you.\n${json('{"name": "get_weather", "arguments": {"city": "Tokyo"}}')}\nHere is the result.`, content: 'Let me check the weather for you.\nHere is the result.', calls: [weather] },
   { name: 'XML body', text: xml('get_weather', [['city', 'Tokyo']]), calls: [weather] },
   { name: 'XML body typed from the schema', text: xml('search', [['query', 'x'], ['limit', '5'], ['exact', 'false']]), calls: [{ name: 'search', arguments: { query: 'x', limit: 5, exact: false } }] },
   { name: 'XML zero-argument call', text: '<longcat_tool_call>get_time</longcat_tool_call>', calls: [{ name: 'get_time', arguments: {} }] },

@@ -12,7 +12,7 @@ const cases: FormatCase[] = [
   { name: 'single call', text: `${B}${CB}${invoke('get_weather', [['city', 'Tokyo']])}${CE}${E}`, calls: [tokyo] },
   { name: 'parallel calls with a separator', text: `${B}${CB}${invoke('get_weather', [['city', 'Tokyo']])}${CE}<｜tool_sep｜>${CB}${invoke('get_time', [])}${CE}${E}`, calls: [tokyo, { name: 'get_time', arguments: {} }] },
   { name: 'typed values', text: `${B}${CB}${invoke('calculate', [['expression', 'x'], ['precision', '3.14'], ['values', '["a", "b"]'], ['options', '{"nested": "value"}']])}${CE}${E}`, calls: [{ name: 'calculate', arguments: { expression: 'x', precision: 3.14, values: ['a', 'b'], options: { nested: 'value' } } }] },
-  { name: 'surrounding text', text: `Let me check the weather for you.\n\n${B}${CB}${invoke('get_weather', [['city', 'Tokyo']])}${CE}${E}\n\nI'll get that information.`, content: "Let me check the weather for you.I'll get that information.", calls: [tokyo] },
+  { name: 'surrounding text', text: `Let me check the weather for you.\n\n${B}${CB}${invoke('get_weather', [['city', 'Tokyo']])}${CE}${E}\n\nI'll get that information.`, content: "Let me check the weather for you.\nI'll get that information.", calls: [tokyo] },
   { name: 'function<｜tool_sep｜>NAME prefix', text: `${B}${CB}function<｜tool_sep｜>get_weather\n${invoke('get_weather', [['city', 'Tokyo']])}${CE}${E}`, calls: [tokyo] },
   { name: 'string values keep their whitespace', text: `${B}${CB}${invoke('write_file', [['path', 'a.py'], ['content', '    if x:\n        return 1\n']])}${CE}${E}`, calls: [{ name: 'write_file', arguments: { path: 'a.py', content: '    if x:\n        return 1' } }] },
   // Hard cases.
