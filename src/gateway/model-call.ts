@@ -47,6 +47,8 @@ export interface ModelCall {
   threadKey: string
 }
 
+const textEncoder = new TextEncoder()
+
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
@@ -170,7 +172,8 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       })
       const answer = transformCompletion(text, pipeline)
       finish(response.status)
-      return new Response(answer, { status: response.status, headers: { 'content-type': 'application/json' } })
+      const bytes = textEncoder.encode(answer)
+      return new Response(bytes, { status: response.status, headers: { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) } })
     }
     // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
     // that starts soon still gets a real HTTP status when the upstream fails.

@@ -99,6 +99,11 @@ class SseBatchReader {
     return undefined
   }
 
+  /** True once `[DONE]` was seen: the next call returns undefined without reading. */
+  get finished(): boolean {
+    return this.#done && this.#pending.length === 0 && this.#failure === undefined
+  }
+
   /** Stops reading and lets the body go. */
   async cancel(): Promise<void> {
     await this.#iterator.return?.()
@@ -120,14 +125,20 @@ export function sseDataStream(body: AsyncIterable<Uint8Array>, options: SseDataS
  * a single stream.
  */
 export function sseEventStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<Uint8Array> {
-  return batchStream(body, { ...options, errorEvent: true }, (batch) => {
+  return batchStream(body, { ...options, errorEvent: true }, (batch, last) => {
     let text = ''
     for (const data of batch) text += `data: ${data}\n\n`
+    // The batch that held [DONE] carries it too: one write instead of two.
+    if (last) text += 'data: [DONE]\n\n'
     return encoder.encode(text)
   })
 }
 
-function batchStream<T>(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions & { errorEvent?: boolean }, map: (batch: string[]) => T): ReadableStream<T> {
+function batchStream<T>(
+  body: AsyncIterable<Uint8Array>,
+  options: SseDataStreamOptions & { errorEvent?: boolean },
+  map: (batch: string[], last: boolean) => T,
+): ReadableStream<T> {
   const { maxEventChars = 8 * 1024 * 1024, onEnd, onCancel, mapError = toStreamError, errorEvent = false } = options
   const reader = new SseBatchReader(body, maxEventChars, mapError)
   let ended = false
@@ -154,7 +165,13 @@ function batchStream<T>(body: AsyncIterable<Uint8Array>, options: SseDataStreamO
           return
         }
         if (batch !== undefined) {
-          controller.enqueue(map(batch))
+          // `last`: [DONE] came in the same read; the map that wants it (SSE out) adds it itself.
+          const last = errorEvent && reader.finished
+          controller.enqueue(map(batch, last))
+          if (!last) return
+          end('done')
+          void reader.next() // reads what follows [DONE], so the connection returns to the pool
+          controller.close()
           return
         }
         end('done')

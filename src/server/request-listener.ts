@@ -111,16 +111,29 @@ async function writeResponse(response: Response, outgoing: ServerResponse, signa
   if (signal.aborted) onAbort()
   signal.addEventListener('abort', onAbort, { once: true })
   try {
+    let next = reader.read()
     for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
+      const { done, value } = await next
+      if (done) {
+        outgoing.end()
+        return
+      }
       if (outgoing.destroyed) {
         await reader.cancel().catch(() => {})
         return
       }
+      // Look one read ahead without waiting: when the body is already over (a JSON answer, or a
+      // stream whose last event came with [DONE]), the last bytes and the end of the response
+      // leave in one write. (Corking would do the same, but Node 24 loses bytes written while
+      // an http response is corked and end() follows.)
+      next = reader.read()
+      const peek = await Promise.race([next, NOT_YET])
+      if (peek !== NOT_YET_VALUE && peek.done) {
+        outgoing.end(value)
+        return
+      }
       if (!outgoing.write(value)) await drained(outgoing)
     }
-    outgoing.end()
   } catch (error) {
     // The client went away or the body failed mid-way: nothing more can be said on this socket.
     outgoing.destroy(signal.aborted ? undefined : (error as Error))
@@ -128,6 +141,9 @@ async function writeResponse(response: Response, outgoing: ServerResponse, signa
     signal.removeEventListener('abort', onAbort)
   }
 }
+
+const NOT_YET_VALUE = Symbol('not yet')
+const NOT_YET: Promise<typeof NOT_YET_VALUE> = Promise.resolve(NOT_YET_VALUE)
 
 function drained(outgoing: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
