@@ -29,7 +29,7 @@ import type { Pool } from 'undici'
 import { cpus, loadavg } from 'node:os'
 import { startFakeUpstream } from '../test/e2e/fake-upstream.js'
 import type { FakeResponseOptions } from '../test/e2e/fake-upstream.js'
-import { benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
+import { QUEUEGATE_BUILD, benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
 import type { StartedTarget, TargetKind } from './bench-targets.js'
 import type { WorkerRequest } from './bench-worker.js'
 import { createLoadPool, measure, summarize } from './load.js'
@@ -232,7 +232,7 @@ export async function run(options: BenchOptions = {}): Promise<void> {
     if (reason !== undefined) chosen = chosen.filter((t) => t.kind !== 'queuegate')
     print(
       `gateway bench: node ${process.version}, ${cpus().length} cpus (load avg ${loadavg()[0]!.toFixed(2)}), layout ${layout}${quick ? ', quick' : ''}; ` +
-        `upstream: fake llama.cpp, 256 slots; ${ROUNDS} interleaved rounds per cell`,
+        `upstream: fake llama.cpp, 256 slots; ${ROUNDS} interleaved rounds per cell; queuegate from ${QUEUEGATE_BUILD}/`,
     )
     if (reason !== undefined) print(`queuegate rows skipped: ${reason}`)
     const urls = new Map<string, string>()

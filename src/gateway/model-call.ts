@@ -14,7 +14,7 @@ import type { JobRegistry } from './job-registry.js'
 import type { RunningJobs } from './running-jobs.js'
 import { callUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
-import { readUpstreamText } from './request-body.js'
+import { readUpstreamBytes, readUpstreamText } from './request-body.js'
 import { chunkDecoder, chunkEncoder, createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { iterableStream } from './iterable-stream.js'
@@ -167,13 +167,13 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       const granted = await acquired
       const upstream = onLease(granted)
       const response = await send(upstream, granted)
-      const text = await readUpstreamText(response.body, options.maxResponseBytes).catch((error: unknown) => {
+      const raw = await readUpstreamBytes(response.body, options.maxResponseBytes).catch((error: unknown) => {
         throw upstreamFailure(upstream, error)
       })
-      const answer = transformCompletion(text, pipeline)
+      // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
+      const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
       finish(response.status)
-      const bytes = textEncoder.encode(answer)
-      return new Response(bytes, { status: response.status, headers: { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) } })
+      return new Response(bytes as Uint8Array<ArrayBuffer>, { status: response.status, headers: { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) } })
     }
     // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
     // that starts soon still gets a real HTTP status when the upstream fails.
@@ -268,8 +268,7 @@ function answerStream(
 }
 
 /** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */
-function transformCompletion(text: string, pipeline: ChunkPipeline | undefined): string {
-  if (pipeline === undefined || !pipeline.active) return text
+function transformCompletion(text: string, pipeline: ChunkPipeline): string {
   const parsed = safeParseJson(text)
   if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) return text
   return JSON.stringify(pipeline.completion(parsed.value as ChatCompletion))

@@ -41,8 +41,8 @@ export async function readRequestJson(request: Request, maxBytes: number): Promi
   return { text, body: parsed.value }
 }
 
-/** Reads an upstream body to text, failing with 502 past `maxBytes`. */
-export async function readUpstreamText(body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<string> {
+/** Reads an upstream body to bytes, failing with 502 past `maxBytes`. */
+export async function readUpstreamBytes(body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   let size = 0
   for await (const chunk of body) {
@@ -53,16 +53,25 @@ export async function readUpstreamText(body: AsyncIterable<Uint8Array> & { destr
     }
     parts.push(chunk)
   }
-  return decodeParts(parts, size)
+  return concat(parts, size)
 }
 
-function decodeParts(parts: Uint8Array[], size: number): string {
-  if (parts.length === 1) return new TextDecoder().decode(parts[0])
+/** Reads an upstream body to text, failing with 502 past `maxBytes`. */
+export async function readUpstreamText(body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readUpstreamBytes(body, maxBytes))
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
   const all = new Uint8Array(size)
   let offset = 0
   for (const part of parts) {
     all.set(part, offset)
     offset += part.byteLength
   }
-  return new TextDecoder().decode(all)
+  return all
+}
+
+function decodeParts(parts: Uint8Array[], size: number): string {
+  return new TextDecoder().decode(concat(parts, size))
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createNodeRequest } from './node-request.js'
 
 /** A web-standard request handler, such as `gateway.fetch`. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response
@@ -53,42 +54,12 @@ async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: 
   await writeResponse(response, outgoing, controller.signal)
 }
 
-/** Builds a web Request from a node request; its body streams (never buffered here). */
+/** The web Request for a node request; its body streams (never buffered here). */
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   // Express strips its mount path from `url`; `originalUrl` keeps the full path.
   const path = (incoming as IncomingMessage & { originalUrl?: string }).originalUrl ?? incoming.url ?? '/'
   const host = incoming.headers.host ?? 'localhost'
-  const headers = new Headers()
-  const raw = incoming.rawHeaders
-  for (let index = 0; index + 1 < raw.length; index += 2) {
-    const name = raw[index] as string
-    if (name.startsWith(':')) continue
-    headers.append(name, raw[index + 1] as string)
-  }
-  const method = incoming.method ?? 'GET'
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal }
-  if (method !== 'GET' && method !== 'HEAD') {
-    init.body = nodeBody(incoming)
-    init.duplex = 'half'
-  }
-  return new Request(`http://${host}${path}`, init)
-}
-
-function nodeBody(incoming: IncomingMessage): ReadableStream<Uint8Array> {
-  const iterator = incoming[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = await iterator.next()
-        if (next.done) controller.close()
-        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength))
-      },
-      async cancel() {
-        await iterator.return?.()
-      },
-    },
-    { highWaterMark: 0 },
-  )
+  return createNodeRequest(incoming, `http://${host}${path}`, signal)
 }
 
 async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,109 @@
+import http from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createRequestListener } from 'queuegate/server'
+import type { FetchHandler } from 'queuegate/server'
+import { listen } from '../helpers/listen.js'
+import type { Listening } from '../helpers/listen.js'
+import { withTimeout } from '../helpers/with-timeout.js'
+
+describe('createRequestListener (node:http ⇄ fetch)', () => {
+  let server: Listening | undefined
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+  })
+
+  async function serve(handler: FetchHandler, onError?: (error: unknown) => void): Promise<string> {
+    server = await listen(createRequestListener(handler, { onError }))
+    return server.url
+  }
+
+  it('hands the handler a real Request: method, url, case-insensitive headers, and the body by any reader', async () => {
+    const seen: Array<Record<string, unknown>> = []
+    const url = await serve(async (request) => {
+      const record: Record<string, unknown> = {
+        isRequest: request instanceof Request,
+        method: request.method,
+        url: request.url,
+        chatId: request.headers.get('x-openwebui-chat-id'),
+        mode: request.mode,
+      }
+      record.body = request.method === 'POST' ? (new URL(request.url).searchParams.has('json') ? await request.json() : await request.text()) : null
+      seen.push(record)
+      return new Response('ok')
+    })
+    await fetch(`${url}/v1/x?json=1`, { method: 'POST', headers: { 'X-OpenWebUI-Chat-Id': 'c1' }, body: JSON.stringify({ a: 1 }) })
+    await fetch(`${url}/plain`, { method: 'POST', body: 'hello' })
+    await fetch(`${url}/get`)
+    expect(seen).toEqual([
+      { isRequest: true, method: 'POST', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1\/x\?json=1$/), chatId: 'c1', mode: 'cors', body: { a: 1 } },
+      { isRequest: true, method: 'POST', url: expect.stringMatching(/\/plain$/), chatId: null, mode: 'cors', body: 'hello' },
+      { isRequest: true, method: 'GET', url: expect.stringMatching(/\/get$/), chatId: null, mode: 'cors', body: null },
+    ])
+  })
+
+  it('writes status, headers (several set-cookie too) and a streamed body', async () => {
+    const url = await serve(() => {
+      const headers = new Headers({ 'content-type': 'text/plain', 'x-test': 'yes' })
+      headers.append('set-cookie', 'a=1')
+      headers.append('set-cookie', 'b=2')
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of ['one ', 'two ', 'three']) controller.enqueue(new TextEncoder().encode(part))
+          controller.close()
+        },
+      })
+      return new Response(body, { status: 201, headers })
+    })
+    const response = await fetch(url)
+    expect(response.status).toBe(201)
+    expect(response.headers.get('x-test')).toBe('yes')
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+    expect(await response.text()).toBe('one two three')
+  })
+
+  it('aborts the Request signal and cancels the body when the client disconnects mid-response', async () => {
+    let aborted: (() => void) | undefined
+    const abortedSeen = new Promise<void>((resolve) => {
+      aborted = resolve
+    })
+    let cancelled: (() => void) | undefined
+    const cancelSeen = new Promise<void>((resolve) => {
+      cancelled = resolve
+    })
+    const url = await serve((request) => {
+      request.signal.addEventListener('abort', () => aborted?.())
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('first'))
+        },
+        cancel() {
+          cancelled?.()
+        },
+      })
+      return new Response(body)
+    })
+    await new Promise<void>((resolve, reject) => {
+      const request = http.get(url, (response) => {
+        response.once('data', () => {
+          request.destroy()
+          resolve()
+        })
+      })
+      request.on('error', () => {})
+      request.setTimeout(5000, () => reject(new Error('no data')))
+    })
+    await withTimeout(Promise.all([abortedSeen, cancelSeen]), 5000, 'abort and cancel')
+  })
+
+  it('answers 500 with an OpenAI-shaped body when the handler throws, and reports the error', async () => {
+    const errors: unknown[] = []
+    const url = await serve(() => {
+      throw new Error('boom')
+    }, (error) => errors.push(error))
+    const response = await fetch(url)
+    expect(response.status).toBe(500)
+    expect(await response.json()).toEqual({ error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } })
+    expect(errors).toHaveLength(1)
+  })
+})
