@@ -1,22 +1,55 @@
 /**
  * The place where chat answers are transformed on their way to the client: per request, a
- * list of chunk transforms for streams and the same logic for whole completions.
+ * chain of chunk transforms for streams and the same logic for whole completions.
+ *
+ * Stream transforms are parser-style (`feed`/`flush` with an `onChunk` callback, as STYLE.md's
+ * parser ⟂ stream), so the gateway runs a whole chain inside one TransformStream, a batch of
+ * upstream events at a time: a web-stream hop per chunk and per transform costs more than the
+ * transforms themselves.
  * @module
  */
 import type { ChatCompletion, ChatCompletionChunk, ToolDefinition } from '../openai/types.js'
-import { ToolCallDetector } from '../toolcalls/tool-call-detector.js'
 import { detectInCompletion } from '../toolcalls/parse-tool-calls.js'
+import { createToolCallParser } from '../toolcalls/tool-call-parser.js'
 import type { ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
 import type { ResolvedGatewayOptions, ToolMode } from './gateway-options.js'
+
+/** One stream transform: chunks in through `feed`, out through the `onChunk` it was made with. */
+export interface ChunkTransform {
+  feed(chunk: ChatCompletionChunk): void
+  /** The stream ended: emit whatever is held. */
+  flush(): void
+}
+
+/** Makes a transform that sends its output to `onChunk`. */
+export type ChunkTransformFactory = (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform
 
 /** The transforms one request's answer goes through. */
 export interface ChunkPipeline {
   /** True when any transform applies (otherwise the raw fast path is used). */
   readonly active: boolean
-  /** Fresh transforms for a streamed answer, in order. */
-  streamTransforms(): Array<TransformStream<ChatCompletionChunk, ChatCompletionChunk>>
+  /** The stream transforms, in order (fresh ones are made per answer). */
+  readonly streamTransforms: readonly ChunkTransformFactory[]
   /** The same transforms over a non-streamed completion. */
   completion(completion: ChatCompletion): ChatCompletion
+}
+
+/** Chains transforms: the first one's output feeds the second, and so on, the last one's goes to `onChunk`. */
+export function chainTransforms(factories: readonly ChunkTransformFactory[], onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform {
+  let next: ChunkTransform = { feed: onChunk, flush: () => {} }
+  const chain: ChunkTransform[] = []
+  for (let index = factories.length - 1; index >= 0; index -= 1) {
+    const downstream = next
+    next = (factories[index] as ChunkTransformFactory)((chunk) => downstream.feed(chunk))
+    chain.unshift(next)
+  }
+  return {
+    feed: (chunk) => next.feed(chunk),
+    // Flush in order, so what a transform releases at the end still goes through the ones after it.
+    flush: () => {
+      for (const transform of chain) transform.flush()
+    },
+  }
 }
 
 /** What the pipeline is chosen from. */
@@ -36,7 +69,7 @@ export function toolModeFor(options: Pick<ResolvedGatewayOptions, 'toolMode'>, i
 
 const INACTIVE: ChunkPipeline = {
   active: false,
-  streamTransforms: () => [],
+  streamTransforms: [],
   completion: (completion) => completion,
 }
 
@@ -53,7 +86,7 @@ export function chunkPipelineFor(options: ResolvedGatewayOptions, input: ChunkPi
   const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode }
   return {
     active: true,
-    streamTransforms: () => [new ToolCallDetector(detection)],
+    streamTransforms: [(onChunk) => createToolCallParser({ ...detection, onChunk })],
     completion: (completion) => detectInCompletion(completion, detection),
   }
 }

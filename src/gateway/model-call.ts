@@ -15,10 +15,10 @@ import type { RunningJobs } from './running-jobs.js'
 import { callUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { readUpstreamBytes, readUpstreamText } from './request-body.js'
-import { chunkDecoder, chunkEncoder, createEventStream } from './event-stream.js'
+import { chunkPipelineStream, createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { iterableStream } from './iterable-stream.js'
-import { chunkPipelineFor } from './chunk-pipeline.js'
+import { chainTransforms, chunkPipelineFor } from './chunk-pipeline.js'
 import type { ChunkPipeline } from './chunk-pipeline.js'
 
 /** What the gateway shares with every model call. */
@@ -259,11 +259,9 @@ function answerStream(
     onCancel: job.disconnect,
     mapError: (error: unknown) => upstreamFailure(upstream, error),
   }
-  const transforms = pipeline?.streamTransforms() ?? []
+  const transforms = pipeline?.streamTransforms ?? []
   if (transforms.length === 0) return sseEventStream(response.body, options)
-  let chunks = sseDataStream(response.body, options).pipeThrough(chunkDecoder())
-  for (const transform of transforms) chunks = chunks.pipeThrough(transform)
-  const encoded = chunks.pipeThrough(chunkEncoder())
+  const encoded = sseDataStream(response.body, options).pipeThrough(chunkPipelineStream((onChunk) => chainTransforms(transforms, onChunk)))
   return createEventStream({ open: async () => encoded, onCancel: job.disconnect, onError: (error) => job.finish(200, error) })
 }
 

@@ -35,6 +35,35 @@ export interface MarkerIndex {
 
 /** Builds the opener tables for `formats` with `tools` declared. */
 export function createMarkerIndex(formats: readonly ToolCallFormat[], tools: DeclaredTools): MarkerIndex {
+  // The tables depend only on the formats and the declared names, and cost two 64 KiB arrays to
+  // build: a gateway sees the same tool list on request after request, so they are cached.
+  const key = `${formats.map(formatKey).join(',')}\u0000${tools.names.join('\u0000')}`
+  let tables = tableCache.get(key)
+  if (tables === undefined) {
+    tables = buildTables(formats, tools)
+    if (tableCache.size >= TABLE_CACHE_SIZE) tableCache.delete(tableCache.keys().next().value as string)
+  } else {
+    tableCache.delete(key)
+  }
+  tableCache.set(key, tables)
+  return { formats, tools, ...tables }
+}
+
+type MarkerTables = Pick<MarkerIndex, 'interesting' | 'bigrams' | 'strong' | 'weak'>
+
+const TABLE_CACHE_SIZE = 64
+/** Most recently used last. */
+const tableCache = new Map<string, MarkerTables>()
+const formatKeys = new WeakMap<ToolCallFormat, number>()
+let nextFormatKey = 0
+
+function formatKey(format: ToolCallFormat): number {
+  let key = formatKeys.get(format)
+  if (key === undefined) formatKeys.set(format, (key = nextFormatKey++))
+  return key
+}
+
+function buildTables(formats: readonly ToolCallFormat[], tools: DeclaredTools): MarkerTables {
   const interesting = new Uint8Array(65536)
   const bigrams = new Uint8Array(65536)
   const strong = new Map<number, MarkerEntry[]>()
@@ -56,7 +85,7 @@ export function createMarkerIndex(formats: readonly ToolCallFormat[], tools: Dec
       entries.push({ marker, format: index })
     }
   })
-  return { formats, tools, interesting, bigrams, strong, weak }
+  return { interesting, bigrams, strong, weak }
 }
 
 /** Letters, digits, `_` (ASCII; other scripts count as word characters too). */
