@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { serve } from '../server/serve.js'
 import type { RunningServer } from '../server/serve.js'
+import { createGateway } from '../gateway/create-gateway.js'
+import type { Gateway } from '../gateway/create-gateway.js'
 import type { GatewayEvent } from '../gateway/gateway-options.js'
 import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
 import type { LogLevel } from './load-config.js'
@@ -32,8 +34,16 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
     }
     for (const warning of config.warnings) logAt('warn', warning)
+    let gateway: Gateway
+    try {
+      gateway = createGateway({ ...config.gateway, onEvent: (event) => logEvent(logAt, event) })
+    } catch (error) {
+      // Option validation names the setting: report it like any other bad setting.
+      if (error instanceof TypeError) throw new ConfigError(error.message)
+      throw error
+    }
     const server = await serve({
-      gateway: { ...config.gateway, onEvent: (event) => logEvent(logAt, event) },
+      gateway,
       port: config.port,
       host: config.host,
       onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),

@@ -207,14 +207,15 @@ describe('scheduling end to end', () => {
     await blocker
   })
 
-  it('with queueNotify never, a waiting stream gets keep-alive comments only', async () => {
-    const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 3, tokenDelayMs: 100 } : { tokens: 2 }) })
-    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], notifyAfterMs: 30, queueNotify: 'never' })
+  it('with queueNotify never, a waiting stream gets keep-alive comments only, every keepAliveMs', async () => {
+    const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 4, tokenDelayMs: 100 } : { tokens: 2 }) })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], notifyAfterMs: 30, queueNotify: 'never', keepAliveMs: 60 })
     const blocker = post('/v1/chat/completions', chat('blocker'))
     await upstream.waitFor((u) => u.active === 1)
     const { chunks, comments, done } = await collectChunks(await post('/v1/chat/completions', chat('waiting', { stream: true })))
     expect(done).toBe(true)
-    expect(comments.map((comment) => comment.trim())).toContain('queued')
+    // One at once, then one per keepAliveMs while the ~400 ms blocker runs.
+    expect(comments.filter((comment) => comment.trim() === 'queued').length).toBeGreaterThanOrEqual(3)
     expect(JSON.stringify(chunks)).not.toContain('Queued')
     expect(JSON.stringify(chunks)).not.toContain('reasoning_content')
     await blocker
