@@ -10,6 +10,7 @@ import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { jsonWaitFor } from '../json-calls-at.js'
+import { matchCallSection } from './call-section.js'
 import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** The tag names of one arg_key dialect (without `<`, `/`, `>`). */
@@ -189,7 +190,6 @@ function structuralValueEnd(text: string, from: number, syntax: ArgKeySyntax, fo
  * wrapper holding several. Undeclared names reject the whole block; closers are optional at the end.
  */
 export function matchArgKeyBlock(text: string, context: MatchContext, syntax: ArgKeySyntax): MatchResult {
-  const { final } = context
   if (syntax.wrapper === undefined) {
     const step = callAt(text, 0, context, syntax)
     return 'verdict' in step ? step.verdict : { status: 'match', length: step.end, calls: [step.call] }
@@ -197,24 +197,10 @@ export function matchArgKeyBlock(text: string, context: MatchContext, syntax: Ar
   const open = tagAt(text, 0, syntax.wrapper, false, syntax.suffix)
   if (open === PARTIAL) return partial()
   if (open === NO) return reject()
-  const calls: ParsedCall[] = []
-  let lastEnd = 0
-  let pos = open
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
-  for (;;) {
-    const at = skipWhitespace(text, pos)
-    if (at >= text.length) return final ? finish() : partial()
-    const close = tagAt(text, at, syntax.wrapper, true, syntax.suffix)
-    if (close === PARTIAL) return final ? finish() : partial()
-    if (close !== NO) return calls.length > 0 ? { status: 'match', length: close, calls } : reject(close)
-    const step = callAt(text, at, context, syntax)
-    if ('verdict' in step) {
-      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
-      return step.verdict
-    }
-    calls.push(step.call)
-    lastEnd = step.end
-    pos = step.end
-  }
+  const wrapper = syntax.wrapper
+  return matchCallSection(text, open, context, {
+    closerAt: (source, at) => tagAt(source, at, wrapper, true, syntax.suffix),
+    callAt: (source, at) => callAt(source, at, context, syntax),
+  })
 }
 

@@ -12,6 +12,7 @@ import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { jsonWaitFor } from '../json-calls-at.js'
+import { matchCallSection } from './call-section.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const SEPARATORS = ['▁', '_', ' ', '\\_']
@@ -116,7 +117,6 @@ function callAt(text: string, pos: number, context: MatchContext, style: 'v3' | 
  * of `text`, with calls in the given style. Closers are optional at the end of the message.
  */
 export function matchDeepSeekCalls(text: string, context: MatchContext, style: 'v3' | 'v31'): MatchResult {
-  const { final } = context
   const section = whichLiteralAt(text, 0, DEEPSEEK_CALLS_BEGIN)
   if (section === PARTIAL) return partial()
   let pos = 0
@@ -126,28 +126,13 @@ export function matchDeepSeekCalls(text: string, context: MatchContext, style: '
     if (call === PARTIAL) return partial()
     if (call === NO) return reject()
   }
-  const calls: ParsedCall[] = []
-  let lastEnd = 0
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
-  for (;;) {
-    const at = skipWhitespace(text, pos)
-    if (at >= text.length) return final ? finish() : partial()
-    const closer = whichLiteralAt(text, at, CALLS_END)
-    if (closer === PARTIAL) return final ? finish() : partial()
-    if (closer !== NO) {
-      const end = at + CALLS_END[closer]!.length
-      return calls.length > 0 ? { status: 'match', length: end, calls } : reject(end)
-    }
-    const step = callAt(text, at, context, style)
-    if ('verdict' in step) {
-      // Text after complete calls that is not another call: the section ended without its closer.
-      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
-      return step.verdict
-    }
-    calls.push(step.call)
-    lastEnd = step.end
-    pos = step.end
-  }
+  return matchCallSection(text, pos, context, {
+    closerAt: (source, at) => {
+      const closer = whichLiteralAt(source, at, CALLS_END)
+      return closer < 0 ? closer : at + CALLS_END[closer]!.length
+    },
+    callAt: (source, at) => callAt(source, at, context, style),
+  })
 }
 
 /** DeepSeek-V3 / R1 `<｜tool▁calls▁begin｜>` sections with `function<｜tool▁sep｜>NAME` + fenced JSON calls. */

@@ -11,6 +11,7 @@ import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { jsonWaitFor } from '../json-calls-at.js'
+import { matchCallSection } from './call-section.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const SECTION_BEGIN = ['<|tool_calls_section_begin|>', '<|tool_call_section_begin|>']
@@ -65,33 +66,18 @@ function callAt(text: string, pos: number, context: MatchContext, bareId: boolea
 
 /** Matches a Kimi K2 tool-call section (or calls missing their begin tokens) at the start of `text`. */
 function matchKimi(text: string, context: MatchContext): MatchResult {
-  const { final } = context
   const section = whichLiteralAt(text, 0, SECTION_BEGIN)
   if (section === PARTIAL) return partial()
   const inSection = section !== NO
   let pos = inSection ? SECTION_BEGIN[section]!.length : 0
-  const calls: ParsedCall[] = []
-  let lastEnd = 0
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
-  for (;;) {
-    const at = skipWhitespace(text, pos)
-    if (at >= text.length) return final ? finish() : partial()
-    const closer = whichLiteralAt(text, at, SECTION_END)
-    if (closer === PARTIAL) return final ? finish() : partial()
-    if (closer !== NO) {
-      const end = at + SECTION_END[closer]!.length
-      return calls.length > 0 ? { status: 'match', length: end, calls } : reject(end)
-    }
+  return matchCallSection(text, pos, context, {
+    closerAt: (source, at) => {
+      const closer = whichLiteralAt(source, at, SECTION_END)
+      return closer < 0 ? closer : at + SECTION_END[closer]!.length
+    },
     // Later calls need their begin token; the first may lack it (and the section opener too).
-    const step = callAt(text, at, context, calls.length === 0)
-    if ('verdict' in step) {
-      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
-      return step.verdict
-    }
-    calls.push(step.call)
-    lastEnd = step.end
-    pos = step.end
-  }
+    callAt: (source, at, index) => callAt(source, at, context, index === 0),
+  })
 }
 
 /** Kimi K2 `<|tool_calls_section_begin|>` sections, and the partial forms described above. */
