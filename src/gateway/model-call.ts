@@ -182,7 +182,16 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
       const upstream = onLease(granted)
       const response = await send(upstream, granted)
-      return answerStream(response, upstream, pipeline, { finish, disconnect })
+      const contentType = headerValue(response.headers['content-type']) ?? ''
+      if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
+        // The upstream ignored `stream: true` and answered with one JSON body: stream that.
+        const text = await readUpstreamText(response.body, options.maxResponseBytes).catch((error: unknown) => {
+          throw upstreamFailure(upstream, error)
+        })
+        const replay = completionAsEvents(text, upstream)
+        return answerStream(replay, upstream, pipeline, { finish, disconnect })
+      }
+      return answerStream(response.body, upstream, pipeline, { finish, disconnect })
     }
     if (early !== undefined) return new Response(await open(early), { status: 200, headers: SSE_HEADERS })
     const created = Math.floor(createdAt / 1000)
@@ -245,7 +254,7 @@ function upstreamPath(path: string): string {
  * upstream SSE → payloads → chunk objects → transforms → SSE bytes.
  */
 function answerStream(
-  response: UpstreamResponse,
+  body: AsyncIterable<Uint8Array>,
   upstream: Upstream,
   pipeline: ChunkPipeline | undefined,
   job: { finish: (status: number, error?: unknown) => void; disconnect: () => void },
@@ -260,8 +269,8 @@ function answerStream(
     mapError: (error: unknown) => upstreamFailure(upstream, error),
   }
   const transforms = pipeline?.streamTransforms ?? []
-  if (transforms.length === 0) return sseEventStream(response.body, options)
-  const encoded = sseDataStream(response.body, options).pipeThrough(chunkPipelineStream((onChunk) => chainTransforms(transforms, onChunk)))
+  if (transforms.length === 0) return sseEventStream(body, options)
+  const encoded = sseDataStream(body, options).pipeThrough(chunkPipelineStream((onChunk) => chainTransforms(transforms, onChunk)))
   return createEventStream({ open: async () => encoded, onCancel: job.disconnect, onError: (error) => job.finish(200, error) })
 }
 
@@ -293,6 +302,35 @@ function upstreamStatusError(upstream: Upstream, status: number, text: string): 
   if (message === '') message = `HTTP ${status}`
   if (status >= 500) return new UpstreamError(`Upstream ${upstream.id} failed with ${status}: ${message}`, { code: 'upstream_error' })
   return new QueuegateError(message, { status, type: type ?? 'invalid_request_error', code: code ?? 'upstream_rejected' })
+}
+
+/**
+ * A whole `chat.completion` as the SSE body a streaming client expects: one chunk with the role
+ * and the message's content, reasoning and tool calls, then the finish. An error body becomes
+ * the error it reports.
+ */
+function completionAsEvents(text: string, upstream: Upstream): AsyncIterable<Uint8Array> {
+  const parsed = safeParseJson(text)
+  if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_event' })
+  const completion = parsed.value
+  if (completion.error !== undefined || !Array.isArray(completion.choices)) {
+    const error = isJsonObject(completion.error) && typeof completion.error.message === 'string' ? completion.error.message : text.slice(0, 500)
+    throw new UpstreamError(`Upstream ${upstream.id} failed: ${error}`, { code: 'upstream_error' })
+  }
+  const base = { id: completion.id ?? 'chatcmpl-queuegate', object: 'chat.completion.chunk', created: completion.created ?? Math.floor(Date.now() / 1000), model: completion.model ?? 'unknown' }
+  let events = ''
+  for (const choice of completion.choices as Array<Record<string, unknown>>) {
+    const message = isJsonObject(choice.message) ? choice.message : {}
+    const delta: Record<string, unknown> = { ...message, role: message.role ?? 'assistant' }
+    if (Array.isArray(message.tool_calls)) delta.tool_calls = message.tool_calls.map((call, index) => ({ index, ...(isJsonObject(call) ? call : {}) }))
+    events += `data: ${JSON.stringify({ ...base, choices: [{ index: choice.index ?? 0, delta, finish_reason: null }] })}\n\n`
+    events += `data: ${JSON.stringify({ ...base, choices: [{ index: choice.index ?? 0, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }], ...(completion.usage === undefined ? {} : { usage: completion.usage }) })}\n\n`
+  }
+  events += 'data: [DONE]\n\n'
+  const bytes = textEncoder.encode(events)
+  return (async function* () {
+    yield bytes
+  })()
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

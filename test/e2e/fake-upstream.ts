@@ -43,6 +43,8 @@ export interface FakeResponseOptions {
   chunks?: Array<Record<string, unknown>> | undefined
   /** Make generation requests fail. @default undefined */
   failure?: FakeFailure | undefined
+  /** Answer `stream: true` with one JSON body, as servers that do not stream do. @default false */
+  ignoreStream?: boolean | undefined
 }
 
 /** Options of {@link startFakeUpstream}. */
@@ -136,6 +138,7 @@ interface ResolvedOptions {
   models: string[]
   apiKey: string | undefined
   failure: FakeFailure | undefined
+  ignoreStream: boolean
   respond: FakeUpstreamOptions['respond']
 }
 
@@ -164,6 +167,7 @@ const DEFAULTS: ResolvedOptions = {
   models: ['fake-model'],
   apiKey: undefined,
   failure: undefined,
+  ignoreStream: false,
   respond: undefined,
 }
 
@@ -456,7 +460,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const failure = resolved.failure
     notify()
     if (failure?.kind === 'hang') return
-    const stream = job.record.stream && job.kind !== 'embeddings'
+    const stream = job.record.stream && job.kind !== 'embeddings' && !resolved.ignoreStream
     if (failure?.kind === 'hang-after-headers') {
       writeHead(job, 200, stream ? SSE_HEADERS : { 'content-type': 'application/json; charset=utf-8', server: 'llama.cpp' })
       job.outgoing.flushHeaders()

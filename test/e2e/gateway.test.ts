@@ -57,6 +57,19 @@ describe('gateway end to end (openai client → queuegate → fake llama.cpp)', 
     expect(events.at(0)).toMatchObject({ object: 'chat.completion.chunk' })
   })
 
+  it('streams an answer from an upstream that ignored stream: true and sent one JSON body', async () => {
+    const upstream = await fake({ tokens: 4, ignoreStream: true })
+    gateway = await startQueuegate({ upstreams: [upstream.url] })
+    let text = ''
+    let finish: string | null | undefined
+    for await (const chunk of await gateway.client.chat.completions.create({ ...hello, stream: true })) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      finish ??= chunk.choices[0]?.finish_reason
+    }
+    expect(text).toBe(expectedText(4))
+    expect(finish).toBe('stop')
+  })
+
   it('accepts the old full …/v1/chat/completions upstream URL form', async () => {
     const upstream = await fake({ tokens: 2 })
     gateway = await startQueuegate({ upstreams: [`${upstream.url}/v1/chat/completions`] })
