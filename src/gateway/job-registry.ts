@@ -22,14 +22,20 @@ export interface JobRecord {
   error: string | undefined
 }
 
-/** Keeps job records; finished ones beyond `maxFinished` are forgotten oldest first. */
+/**
+ * Keeps job records. Finished ones live in two generations: when the current one holds
+ * `maxFinished / 2` records it becomes the previous one and the old previous one is dropped, so
+ * between `maxFinished / 2` and `maxFinished` recent finished jobs are kept at no per-request
+ * eviction cost (deleting from one large Map on every request showed in profiles).
+ */
 export class JobRegistry {
   readonly #active = new Map<string, JobRecord>()
-  readonly #finished = new Map<string, JobRecord>()
-  readonly #maxFinished: number
+  #finished = new Map<string, JobRecord>()
+  #previous = new Map<string, JobRecord>()
+  readonly #generationSize: number
 
   constructor(options: { maxFinished: number }) {
-    this.#maxFinished = options.maxFinished
+    this.#generationSize = Math.max(1, Math.floor(options.maxFinished / 2))
   }
 
   /** Records a new job. */
@@ -39,7 +45,7 @@ export class JobRegistry {
 
   /** The job's record, active or recently finished. */
   get(id: string): JobRecord | undefined {
-    return this.#active.get(id) ?? this.#finished.get(id)
+    return this.#active.get(id) ?? this.#finished.get(id) ?? this.#previous.get(id)
   }
 
   /** Marks a job running on an upstream. */
@@ -60,11 +66,11 @@ export class JobRegistry {
     record.status = update.error === undefined ? 'done' : 'error'
     record.error = update.error
     record.endedAt = update.at
-    this.#finished.set(id, record)
-    if (this.#finished.size > this.#maxFinished) {
-      const oldest = this.#finished.keys().next()
-      if (!oldest.done) this.#finished.delete(oldest.value)
+    if (this.#finished.size >= this.#generationSize) {
+      this.#previous = this.#finished
+      this.#finished = new Map()
     }
+    this.#finished.set(id, record)
   }
 
   /** Number of jobs not yet finished. */
