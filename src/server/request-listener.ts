@@ -64,11 +64,13 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
 
 async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal): Promise<void> {
   const headers: Record<string, string | string[]> = {}
+  let cookies: string[] | undefined
   response.headers.forEach((value, name) => {
-    headers[name] = value
+    // Iteration yields each Set-Cookie on its own (the one header that is never combined).
+    if (name === 'set-cookie') (cookies ??= []).push(value)
+    else headers[name] = value
   })
-  const cookies = response.headers.getSetCookie()
-  if (cookies.length > 0) headers['set-cookie'] = cookies
+  if (cookies !== undefined) headers['set-cookie'] = cookies
   outgoing.writeHead(response.status, response.statusText || undefined, headers)
   if (response.body === null) {
     outgoing.end()
