@@ -180,6 +180,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxBodyBytes: fromString(integer(1)),
   maxResponseBytes: fromString(integer(1)),
   connectTimeoutMs: fromString(integer(1)),
+  unhealthyCooldownMs: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
 }
 
@@ -304,6 +305,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     maxBodyBytes: pick<number>('maxBodyBytes'),
     maxResponseBytes: file.maxResponseBytes as number | undefined,
     connectTimeoutMs: file.connectTimeoutMs as number | undefined,
+    unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

@@ -82,6 +82,11 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
 }
 
 function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {
+  if (event.type === 'upstream-health') {
+    if (event.healthy) logAt('info', `upstream=${event.upstream} back in rotation`)
+    else logAt('warn', `upstream=${event.upstream} unreachable: out of rotation for ${event.cooldownMs} ms`)
+    return
+  }
   if (event.type === 'upstream-error') {
     logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
     return

@@ -10,6 +10,7 @@ import { resolveGatewayOptions } from './gateway-options.js'
 import type { GatewayOptions, ResolvedGatewayOptions } from './gateway-options.js'
 import { JobRegistry } from './job-registry.js'
 import { RunningJobs } from './running-jobs.js'
+import { UpstreamHealth } from './upstream-health.js'
 import { callUpstream, createUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream } from './upstream.js'
 import { readRequestJson, readUpstreamText } from './request-body.js'
@@ -67,7 +68,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const modelIds = configuredModels(resolved, upstreams)
   let closing = false
   let closed: Promise<void> | undefined
+  const upstreamHealth = new UpstreamHealth(scheduler, {
+    cooldownMs: resolved.unhealthyCooldownMs,
+    onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
+  })
   const context: GatewayContext = {
+    health: upstreamHealth,
     options: resolved,
     upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
     scheduler,
@@ -173,6 +179,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     closed ??= (async () => {
       closing = true
       scheduler.close()
+      upstreamHealth.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))

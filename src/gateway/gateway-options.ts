@@ -27,6 +27,7 @@ export type GatewayEvent =
       error: string | undefined
     }
   | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
+  | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -45,6 +46,11 @@ export interface GatewayOptions {
   readTimeoutMs?: number | undefined
   /** Upstream connect timeout (502). @default 10 000 */
   connectTimeoutMs?: number | undefined
+  /**
+   * An upstream that cannot be reached sits out this long while another is healthy, and the job
+   * runs elsewhere. @default 10 000
+   */
+  unhealthyCooldownMs?: number | undefined
   /** Header that carries a conversation id for sticky routing. @default 'X-Chat-Id' */
   stickyHeader?: string | undefined
   /** How long a conversation stays with its upstream after its last turn. @default 600 000 (10 min) */
@@ -109,6 +115,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     maxResponseBytes = 64 * 1024 * 1024,
     readTimeoutMs = 3_600_000,
     connectTimeoutMs = 10_000,
+    unhealthyCooldownMs = 10_000,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -142,6 +149,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('maxResponseBytes', maxResponseBytes)
   positiveInteger('readTimeoutMs', readTimeoutMs)
   positiveInteger('connectTimeoutMs', connectTimeoutMs)
+  positiveInteger('unhealthyCooldownMs', unhealthyCooldownMs)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -170,6 +178,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     maxResponseBytes,
     readTimeoutMs,
     connectTimeoutMs,
+    unhealthyCooldownMs,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,

@@ -12,6 +12,7 @@ import type { JobClass, Lease, QueueScheduler } from '../queue/queue-scheduler.j
 import type { ResolvedGatewayOptions } from './gateway-options.js'
 import type { JobRegistry } from './job-registry.js'
 import type { RunningJobs } from './running-jobs.js'
+import type { UpstreamHealth } from './upstream-health.js'
 import { callUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { readUpstreamBytes, readUpstreamText } from './request-body.js'
@@ -30,6 +31,7 @@ export interface GatewayContext {
   /** Configured model ids; empty means any model is accepted. */
   modelIds: string[]
   running: RunningJobs
+  health: UpstreamHealth
 }
 
 /** One request that needs an upstream. */
@@ -151,11 +153,34 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     finish(499, 'client disconnected')
   }
 
-  const acquired = scheduler.acquire({ id: jobId, class: call.jobClass, threadKey: call.threadKey, model }, { signal })
+  const jobRequest = { id: jobId, class: call.jobClass, threadKey: call.threadKey, model }
+  /**
+   * Runs the job on its lease. When the upstream cannot be reached (nothing was sent) and another
+   * one is healthy, the unreachable one sits out a cooldown and the job runs again elsewhere.
+   */
+  const startOn = async (first: Lease): Promise<{ upstream: Upstream; response: UpstreamResponse }> => {
+    let granted = first
+    for (let attempt = 1; ; attempt += 1) {
+      const upstream = onLease(granted)
+      try {
+        return { upstream, response: await send(upstream, granted) }
+      } catch (error) {
+        const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
+        if (!unreachable || attempt >= context.upstreams.size || signal.aborted || !context.health.markDown(upstream.id)) throw error
+        lease?.release()
+        unregister?.()
+        lease = undefined
+        unregister = undefined
+        granted = await scheduler.acquire(jobRequest, { signal })
+      }
+    }
+  }
+
+  const acquired = scheduler.acquire(jobRequest, { signal })
   try {
     if (!call.chat) {
       const granted = await acquired
-      const response = await send(onLease(granted), granted)
+      const { response } = await startOn(granted)
       const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
       const out = iterableStream(response.body, {
         onEnd: (reason, error) => finish(response.status, reason === 'done' ? undefined : (error ?? 'client disconnected')),
@@ -164,9 +189,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       return new Response(out, { status: response.status, headers: contentType.startsWith('text/event-stream') ? SSE_HEADERS : { 'content-type': contentType } })
     }
     if (!stream) {
-      const granted = await acquired
-      const upstream = onLease(granted)
-      const response = await send(upstream, granted)
+      const { upstream, response } = await startOn(await acquired)
       const raw = await readUpstreamBytes(response.body, options.maxResponseBytes).catch((error: unknown) => {
         throw upstreamFailure(upstream, error)
       })
@@ -180,8 +203,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     // (No timer at all when the slot was free: the common case on an idle gateway.)
     const early = scheduler.status(jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
     const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
-      const upstream = onLease(granted)
-      const response = await send(upstream, granted)
+      const { upstream, response } = await startOn(granted)
       const contentType = headerValue(response.headers['content-type']) ?? ''
       if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
         // The upstream ignored `stream: true` and answered with one JSON body: stream that.

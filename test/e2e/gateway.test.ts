@@ -273,6 +273,31 @@ describe('gateway errors (OpenAI-shaped, and the gateway keeps serving)', () => 
     expect(error).toMatchObject({ status: 502, code: 'upstream_unreachable' })
     expect(String((error as Error).message)).toContain('could not be reached')
     expect(gateway.gateway.scheduler.snapshot().running).toBe(0)
+    // The only upstream is never benched: the next request tries again and fails fast too.
+    await expect(gateway.client.chat.completions.create(hello)).rejects.toMatchObject({ status: 502 })
+    expect(gateway.gateway.scheduler.snapshot().upstreams[0]?.healthy).toBe(true)
+  })
+
+  it('runs a job on another upstream when its own cannot be reached, and benches the dead one for a cooldown', async () => {
+    const dead = await startFakeUpstream()
+    const deadUrl = dead.url
+    await dead.close()
+    const live = await startFakeUpstream({ tokens: 2, slots: 4 })
+    upstreams.push(live)
+    gateway = await startQueuegate({ upstreams: [deadUrl, { url: live.url, slots: 2 }], unhealthyCooldownMs: 300 })
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => gateway!.client.chat.completions.create({ ...hello, messages: [{ role: 'user', content: `chat ${index}` }] })),
+    )
+    expect(answers.map((answer) => answer.choices[0]?.message.content)).toEqual(Array.from({ length: 6 }, () => 'tok0 tok1'))
+    expect(live.requests.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(6)
+    const down = await gateway.waitForEvent((event) => event.type === 'upstream-health' && !event.healthy)
+    expect(down).toMatchObject({ upstream: `${deadUrl}/v1` })
+    expect(((await (await fetch(`${gateway.url}/healthz`)).json()) as { workers: Array<{ healthy: boolean }> }).workers.map((worker) => worker.healthy)).toEqual([false, true])
+    await gateway.waitForEvent((event) => event.type === 'upstream-health' && event.healthy, 5000)
+    const streamed = await gateway.client.chat.completions.create({ ...hello, stream: true, messages: [{ role: 'user', content: 'after' }] })
+    let text = ''
+    for await (const chunk of streamed) text += chunk.choices[0]?.delta.content ?? ''
+    expect(text).toBe('tok0 tok1')
   })
 
   it('502 with the upstream\'s message when it answers 500 before any byte, stream or not', async () => {

@@ -1,0 +1,57 @@
+/**
+ * Passive health: an upstream that cannot be reached is taken out of rotation for a cooldown,
+ * as long as another upstream is healthy (the gateway never benches every upstream on its own;
+ * with all of them down, requests keep trying and get 502). After the cooldown the next job
+ * tries it again.
+ * @module
+ */
+import type { QueueScheduler } from '../queue/queue-scheduler.js'
+
+/** Options of {@link UpstreamHealth}. */
+export interface UpstreamHealthOptions {
+  /** How long an unreachable upstream stays out of rotation. */
+  cooldownMs: number
+  /** Called when an upstream goes down or comes back. */
+  onChange?: ((upstream: string, healthy: boolean) => void) | undefined
+}
+
+/** Marks unreachable upstreams unhealthy in the scheduler for a while. */
+export class UpstreamHealth {
+  readonly #scheduler: QueueScheduler
+  readonly #cooldownMs: number
+  readonly #onChange: ((upstream: string, healthy: boolean) => void) | undefined
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+
+  constructor(scheduler: QueueScheduler, options: UpstreamHealthOptions) {
+    this.#scheduler = scheduler
+    this.#cooldownMs = options.cooldownMs
+    this.#onChange = options.onChange
+  }
+
+  /**
+   * Takes `upstream` out of rotation for the cooldown, unless no other upstream is healthy.
+   * True when it did (the caller may then run the job elsewhere).
+   */
+  markDown(upstream: string): boolean {
+    const states = this.#scheduler.snapshot().upstreams
+    if (!states.some((state) => state.id !== upstream && state.healthy)) return false
+    if (this.#timers.has(upstream)) return true
+    this.#scheduler.setHealthy(upstream, false)
+    this.#onChange?.(upstream, false)
+    const timer = setTimeout(() => {
+      this.#timers.delete(upstream)
+      this.#scheduler.setHealthy(upstream, true)
+      this.#onChange?.(upstream, true)
+    }, this.#cooldownMs)
+    // A pending cooldown must not keep the process alive.
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#timers.set(upstream, timer)
+    return true
+  }
+
+  /** Cancels every cooldown. */
+  close(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+  }
+}
