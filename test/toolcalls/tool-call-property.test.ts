@@ -1,42 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
-import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
-import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
-import { TEST_TOOLS } from './format-cases.js'
-
-const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS))
+import { runScanner, splitAt } from './scanner-run.js'
 
 interface Run {
   content: string
   calls: Array<{ name: string; arguments: unknown }>
-  /** Content released after each piece, to check it only ever grows towards the final content. */
   snapshots: string[]
 }
 
 function run(pieces: string[], deferCalls = false): Run {
-  let content = ''
-  const calls: RecognisedCall[] = []
-  const snapshots: string[] = []
-  const scanner = createToolCallScanner({ index, deferCalls, onText: (text) => (content += text), onCalls: (found) => calls.push(...found) })
-  for (const piece of pieces) {
-    scanner.feed(piece)
-    snapshots.push(content)
-  }
-  scanner.finish()
-  return { content, calls: calls.map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments) as unknown })), snapshots }
-}
-
-function splitAt(text: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
-  const pieces: string[] = []
-  let last = 0
-  for (const point of points) {
-    if (point > last) pieces.push(text.slice(last, point))
-    last = Math.max(last, point)
-  }
-  if (last < text.length) pieces.push(text.slice(last))
-  return pieces
+  const result = runScanner(pieces, deferCalls)
+  return { ...result, calls: result.calls.map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments) as unknown })) }
 }
 
 const WORDS = ['Sure', 'the', 'weather', 'is', 'fine.', 'get_weather', 'search', 'call', '<b>', 'x<y', 'a>b', '[1]', '(see)', '{x', 'y}', '<tool', 'TOOL_CALLS', '<function', '<|', '|>', '`', '``', 'tool_call', 'name:', 'ok!', '"quoted"', 'é東🌧️']

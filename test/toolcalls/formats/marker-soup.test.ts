@@ -6,37 +6,9 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createDeclaredTools } from '../../../src/toolcalls/declared-tools.js'
-import { toolCallFormats } from '../../../src/toolcalls/formats/index.js'
-import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../../src/toolcalls/tool-call-scanner.js'
-import { TEST_TOOLS } from '../format-cases.js'
+import { runScanner, splitAt } from '../scanner-run.js'
 
-const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS))
-
-function run(pieces: string[], deferCalls: boolean): { content: string; calls: RecognisedCall[]; snapshots: string[] } {
-  let content = ''
-  const calls: RecognisedCall[] = []
-  const snapshots: string[] = []
-  const scanner = createToolCallScanner({ index, deferCalls, onText: (text) => (content += text), onCalls: (found) => calls.push(...found) })
-  for (const piece of pieces) {
-    scanner.feed(piece)
-    snapshots.push(content)
-  }
-  scanner.finish()
-  return { content, calls, snapshots }
-}
-
-function splitAt(text: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
-  const pieces: string[] = []
-  let last = 0
-  for (const point of points) {
-    if (point > last) pieces.push(text.slice(last, point))
-    last = point
-  }
-  if (last < text.length) pieces.push(text.slice(last))
-  return pieces
-}
+const run = runScanner
 
 const D = '｜DSML｜'
 const FRAGMENTS = [

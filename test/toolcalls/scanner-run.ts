@@ -1,0 +1,46 @@
+/**
+ * Shared by the detector's property tests: run the scanner over pieces of a text (with the
+ * built-in formats and the test tools), and cut a text at arbitrary points.
+ * @module
+ */
+import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
+import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
+import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
+import { TEST_TOOLS } from './format-cases.js'
+
+const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS))
+
+/** What one scanner run released. */
+export interface ScannerRun {
+  content: string
+  calls: RecognisedCall[]
+  /** Content released after each piece, to check it only ever grows towards the final content. */
+  snapshots: string[]
+}
+
+/** Feeds `pieces` to a fresh scanner (every built-in format, the test tools) and finishes it. */
+export function runScanner(pieces: string[], deferCalls = false): ScannerRun {
+  let content = ''
+  const calls: RecognisedCall[] = []
+  const snapshots: string[] = []
+  const scanner = createToolCallScanner({ index, deferCalls, onText: (text) => (content += text), onCalls: (found) => calls.push(...found) })
+  for (const piece of pieces) {
+    scanner.feed(piece)
+    snapshots.push(content)
+  }
+  scanner.finish()
+  return { content, calls, snapshots }
+}
+
+/** Cuts `text` at the given points (taken modulo its length + 1; duplicates and order do not matter). */
+export function splitAt(text: string, cuts: number[]): string[] {
+  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
+  const pieces: string[] = []
+  let last = 0
+  for (const point of points) {
+    if (point > last) pieces.push(text.slice(last, point))
+    last = Math.max(last, point)
+  }
+  if (last < text.length) pieces.push(text.slice(last))
+  return pieces
+}
