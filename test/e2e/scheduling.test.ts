@@ -160,6 +160,37 @@ describe('scheduling end to end', () => {
     expect(upstream.requests.map(label)).toEqual(['blocker', 'after'])
   })
 
+  it('a streaming client that leaves while its notices flow leaves the queue and never reaches the upstream', async () => {
+    const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 6, tokenDelayMs: 50 } : { tokens: 1 }) })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], notifyAfterMs: 0 })
+    const blocker = post('/v1/chat/completions', chat('blocker'))
+    await upstream.waitFor((u) => u.active === 1)
+    const controller = new AbortController()
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: chat('leaves', { stream: true }), signal: controller.signal })
+    const reader = response.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    expect(first).toContain('Queued: position 1 of 1')
+    controller.abort()
+    await gateway.waitForEvent((event) => event.type === 'request-end' && event.status === 499)
+    expect(gateway.gateway.scheduler.snapshot().queued).toBe(0)
+    expect((await blocker).status).toBe(200)
+    expect(upstream.requests.map(label)).toEqual(['blocker'])
+  })
+
+  it('close() ends a waiting stream with a shutting_down error event', async () => {
+    const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 4, tokenDelayMs: 50 } : { tokens: 1 }) })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], notifyAfterMs: 0 })
+    const blocker = post('/v1/chat/completions', chat('blocker'))
+    await upstream.waitFor((u) => u.active === 1)
+    const waiting = await post('/v1/chat/completions', chat('waiting', { stream: true }))
+    await queued(1)
+    const closing = gateway.gateway.close({ graceMs: 5000 })
+    const { chunks } = await collectChunks(waiting)
+    expect(chunks.at(-1)).toMatchObject({ error: { code: 'shutting_down' } })
+    expect((await blocker).status).toBe(200)
+    await closing
+  })
+
   it('429 queue_full with Retry-After when maxQueued jobs wait, 503 queue_timeout past maxWaitMs', async () => {
     const upstream = await fake({ respond: (request) => (label(request) === 'blocker' ? { tokens: 6, tokenDelayMs: 50 } : { tokens: 1 }) })
     gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }], maxQueued: 1, maxWaitMs: 150 })

@@ -118,6 +118,25 @@ describe('tool calls through the gateway (leaked text → OpenAI tool_calls)', (
     expect(off.content).toContain('<tool_call>\n{"name": "get_weather"')
   })
 
+  it('frees the slot when a client leaves mid-stream on the detector path, and reports an upstream failure as an error event', async () => {
+    upstream = await startFakeUpstream({ tokens: 200, tokenDelayMs: 10, slots: 4 })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }] })
+    const controller = new AbortController()
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...ask, stream: true }), signal: controller.signal })
+    const reader = response.body!.getReader()
+    await reader.read()
+    controller.abort()
+    await upstream.waitFor((u) => u.requests[0]?.closedByClient === true)
+    await gateway.waitForEvent((event) => event.type === 'request-end' && event.status === 499)
+    expect(gateway.gateway.scheduler.snapshot().running).toBe(0)
+    upstream.setOptions({ tokens: 10, tokenDelayMs: 0, failure: { kind: 'drop', afterChunks: 4 } })
+    const failed = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...ask, stream: true }) })
+    const text = await failed.text()
+    expect(text).toContain('"error"')
+    expect(text).not.toContain('[DONE]')
+    expect(gateway.gateway.scheduler.snapshot().running).toBe(0)
+  })
+
   it('rejects malformed tools with 400', async () => {
     await setup('hermes-tool-call')
     const response = await fetch(`${gateway!.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...ask, tools: [{ type: 'function' }] }) })
