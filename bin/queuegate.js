@@ -1,5 +1,12 @@
 #!/usr/bin/env node
 // The queuegate command: runs the built CLI (dist/ comes from `npm run build`, which `npm install` runs).
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 22 || (major === 22 && minor < 19)) {
+  process.stderr.write(
+    `queuegate: needs Node >= 22.19, this is ${process.version}. In the checkout, \`npx queuegate\` runs on the pinned Node 24 (node_modules/.bin/node).\n`,
+  )
+  process.exit(1)
+}
 try {
   await import('../dist/cli/index.js')
 } catch (error) {
