@@ -137,6 +137,14 @@ export async function run(): Promise<void> {
     const result = best(size > 5e6 ? 2 : 5, () => timeParser(pieces))
     report(`parser (chunk objects), plain ${size / 1e6} MB, 4-char`, size, result.ms)
   }
+  // What a model streams: tokens with their leading space (" the", " quick"), ~5 chars each. Nothing
+  // is held at a token's end, so most chunks go out as the same object.
+  for (const size of [1_000_000, 10_000_000]) {
+    const text = plainText(size)
+    const tokens = text.match(/ ?[^ \n]+|\s+/g) ?? []
+    const result = best(size > 5e6 ? 2 : 5, () => timeParser(tokens))
+    report(`parser (chunk objects), plain ${size / 1e6} MB, word tokens`, size, result.ms)
+  }
   const dense = nearMarkers(1_000_000)
   report('engine, near-marker-dense 1 MB, 4-char chunks', dense.length, best(5, () => timeScanner(split(dense, 4))).ms)
   const heavy = callHeavy(1_000_000)
