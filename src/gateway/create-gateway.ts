@@ -71,6 +71,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const upstreamHealth = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,
     onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
+    serves: (id, model) => {
+      const models = upstreams.find((upstream) => upstream.id === id)?.models
+      return model === undefined || models === undefined || models.includes(model)
+    },
   })
   const context: GatewayContext = {
     health: upstreamHealth,

@@ -166,7 +166,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
         return { upstream, response: await send(upstream, granted) }
       } catch (error) {
         const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
-        if (!unreachable || attempt >= context.upstreams.size || signal.aborted || !context.health.markDown(upstream.id)) throw error
+        if (!unreachable || attempt >= context.upstreams.size || signal.aborted || !context.health.markDown(upstream.id, model)) throw error
         lease?.release()
         unregister?.()
         lease = undefined

@@ -13,6 +13,8 @@ export interface UpstreamHealthOptions {
   cooldownMs: number
   /** Called when an upstream goes down or comes back. */
   onChange?: ((upstream: string, healthy: boolean) => void) | undefined
+  /** Whether an upstream serves a model (undefined model: any upstream does). @default every upstream serves every model */
+  serves?: ((upstream: string, model: string | undefined) => boolean) | undefined
 }
 
 /** Marks unreachable upstreams unhealthy in the scheduler for a while. */
@@ -21,20 +23,23 @@ export class UpstreamHealth {
   readonly #cooldownMs: number
   readonly #onChange: ((upstream: string, healthy: boolean) => void) | undefined
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #serves: (upstream: string, model: string | undefined) => boolean
 
   constructor(scheduler: QueueScheduler, options: UpstreamHealthOptions) {
     this.#scheduler = scheduler
     this.#cooldownMs = options.cooldownMs
     this.#onChange = options.onChange
+    this.#serves = options.serves ?? (() => true)
   }
 
   /**
-   * Takes `upstream` out of rotation for the cooldown, unless no other upstream is healthy.
+   * Takes `upstream` out of rotation for the cooldown, unless no other healthy upstream serves
+   * `model` (then the job's client gets the 502 at once rather than wait for the cooldown).
    * True when it did (the caller may then run the job elsewhere).
    */
-  markDown(upstream: string): boolean {
+  markDown(upstream: string, model?: string | undefined): boolean {
     const states = this.#scheduler.snapshot().upstreams
-    if (!states.some((state) => state.id !== upstream && state.healthy)) return false
+    if (!states.some((state) => state.id !== upstream && state.healthy && this.#serves(state.id, model))) return false
     if (this.#timers.has(upstream)) return true
     this.#scheduler.setHealthy(upstream, false)
     this.#onChange?.(upstream, false)

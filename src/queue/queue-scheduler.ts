@@ -709,8 +709,9 @@ export class QueueScheduler {
     let best: Job | undefined
     let bestKey = Number.POSITIVE_INFINITY
     for (const lane of this.#activeLanes) {
+      // An unhealthy upstream's jobs count as anyone's own (they go first), but only where their model is served.
+      if (lane.upstream !== upstream && !this.#eligible(lane.modelKey, upstream)) continue
       const own = lane.upstream === upstream || !lane.upstream.healthy
-      if (!own && !this.#eligible(lane.modelKey, upstream)) continue
       const interactive = lane.interactive.peek()
       const batch = lane.batch.peek()
       const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1

@@ -300,6 +300,19 @@ describe('gateway errors (OpenAI-shaped, and the gateway keeps serving)', () => 
     expect(text).toBe('tok0 tok1')
   })
 
+  it('fails fast with 502 when the only upstream serving the model cannot be reached, even if another upstream is up', async () => {
+    const dead = await startFakeUpstream()
+    const deadUrl = dead.url
+    await dead.close()
+    const live = await startFakeUpstream({ tokens: 1 })
+    upstreams.push(live)
+    gateway = await startQueuegate({ upstreams: [{ url: deadUrl, models: ['big'] }, { url: live.url, models: ['small'] }], unhealthyCooldownMs: 60_000 })
+    await expect(gateway.client.chat.completions.create({ ...hello, model: 'big' })).rejects.toMatchObject({ status: 502, code: 'upstream_unreachable' })
+    expect(gateway.gateway.scheduler.snapshot().upstreams.map((upstream) => upstream.healthy)).toEqual([true, true])
+    const small = await gateway.client.chat.completions.create({ ...hello, model: 'small' })
+    expect(small.choices[0]?.message.content).toBe('tok0')
+  })
+
   it('502 with the upstream\'s message when it answers 500 before any byte, stream or not', async () => {
     const { upstream } = await setup({ respond: (request) => (request.seq < 2 ? { failure: { kind: 'status', status: 500, body: { error: { message: 'CUDA out of memory' } } } } : undefined) })
     const error = await gateway!.client.chat.completions.create(hello).catch((caught: unknown) => caught)

@@ -79,6 +79,8 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
     expect(snapshot.queued).toBe(waiting.length)
     for (const upstream of UPSTREAMS) {
       const here = running.filter((job) => job.startedOn === upstream.id)
+      // A job only ever runs where its model is served (also when its own upstream went unhealthy).
+      for (const job of here) expect(eligible(job.model, upstream)).toBe(true)
       const row = snapshot.upstreams.find((candidate) => candidate.id === upstream.id)
       expect(row?.running).toBe(here.length)
       expect(here.length).toBeLessThanOrEqual(upstream.slots)
