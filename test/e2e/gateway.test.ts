@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { APIError } from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeUpstream } from './fake-upstream.js'
@@ -251,6 +252,35 @@ describe('gateway errors (OpenAI-shaped, and the gateway keeps serving)', () => 
     const response = await post(big)
     expect(response.status).toBe(413)
     expect(response.body.error.code).toBe('payload_too_large')
+    await stillServes()
+  })
+
+  it('413 also for a chunked body with no content-length, as soon as it passes the limit', async () => {
+    await setup({}, { maxBodyBytes: 1024 })
+    const { port } = new URL(gateway!.url)
+    const answer = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (text: string) => (body += text))
+        response.on('end', () => resolve({ status: response.statusCode, body }))
+      })
+      request.on('error', reject)
+      let sent = 0
+      const pump = (): void => {
+        while (sent < 100_000) {
+          sent += 1000
+          if (!request.write('x'.repeat(1000))) {
+            request.once('drain', pump)
+            return
+          }
+        }
+        request.end()
+      }
+      pump()
+    })
+    expect(answer.status).toBe(413)
+    expect(JSON.parse(answer.body).error.code).toBe('payload_too_large')
     await stillServes()
   })
 
