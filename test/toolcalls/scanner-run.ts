@@ -3,6 +3,7 @@
  * built-in formats and the test tools), and cut a text at arbitrary points.
  * @module
  */
+import { expect } from 'vitest'
 import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
 import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
 import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
@@ -43,4 +44,19 @@ export function splitAt(text: string, cuts: number[]): string[] {
   }
   if (last < text.length) pieces.push(text.slice(last))
   return pieces
+}
+
+/**
+ * Runs `text` whole, one character at a time and cut at `cuts`, and asserts the same content and
+ * calls come out every way and that no released text is ever taken back. Returns the whole run.
+ */
+export function expectSplitIndependent(text: string, cuts: number[], deferCalls: boolean): ScannerRun {
+  const whole = runScanner([text], deferCalls)
+  const chars = runScanner([...text], deferCalls)
+  const split = runScanner(splitAt(text, cuts), deferCalls)
+  const view = ({ content, calls }: ScannerRun): unknown => ({ content, calls })
+  expect(view(chars)).toEqual(view(whole))
+  expect(view(split)).toEqual(view(whole))
+  for (const snapshot of [...chars.snapshots, ...split.snapshots]) expect(whole.content.startsWith(snapshot)).toBe(true)
+  return whole
 }
