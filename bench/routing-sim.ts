@@ -24,6 +24,7 @@
 import { pathToFileURL } from 'node:url'
 import { QueueScheduler } from '../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../src/queue/queue-scheduler.js'
+import { seededRandom as random } from '../test/helpers/seeded-random.js'
 
 const UPSTREAMS = 4
 const SLOTS = 2
@@ -43,17 +44,6 @@ const WORKLOADS: Workload[] = [
   { name: 'busy', meanArrivalGapMs: 120_000, serviceMs: [30_000, 90_000] },
 ]
 
-/** mulberry32: a small deterministic PRNG. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Conversation {
   start: number

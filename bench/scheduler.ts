@@ -16,23 +16,13 @@ import { runInNewContext } from 'node:vm'
 import { AbortError } from '../src/errors.js'
 import { QueueScheduler } from '../src/queue/queue-scheduler.js'
 import type { JobClass, JobRequest, Lease } from '../src/queue/queue-scheduler.js'
+import { seededRandom as random } from '../test/helpers/seeded-random.js'
 
 const WAITING = 100_000
 const CANCELS = 20_000
 const DISPATCHES = 40_000
 const POSITIONS = 20_000
 
-/** A small deterministic PRNG (mulberry32) so runs are comparable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** `global.gc` when node runs with --expose-gc, else one obtained by setting the flag at run time. */
 function findGc(): { gc: (() => void) | undefined; source: string } {

@@ -12,6 +12,7 @@ import { createToolCallParser } from '../../src/toolcalls/tool-call-parser.js'
 import { ToolCallDetector } from '../../src/toolcalls/tool-call-detector.js'
 import { mergeChunks } from '../helpers/merge-chunks.js'
 import { arrayToStream, collectStream } from '../helpers/streams.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 const tool = (name: string, properties: Record<string, unknown>): ToolDefinition => ({
   type: 'function',
@@ -54,17 +55,6 @@ export interface FormatCase {
   skip?: boolean
 }
 
-/** A seeded PRNG (mulberry32), so random splits are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Splits `text` at random places (pieces of 1..max chars). */
 export function randomSplit(text: string, random: () => number, max = 12): string[] {

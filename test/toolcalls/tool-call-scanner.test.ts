@@ -5,7 +5,8 @@ import { NO, PARTIAL, literalAt } from '../../src/toolcalls/scan.js'
 import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
 import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
 import { createMarkerIndex, createToolCallScanner } from '../../src/toolcalls/tool-call-scanner.js'
-import { randomSplit, runFormatCases, seededRandom, TEST_TOOLS } from './format-cases.js'
+import { seededRandom } from '../helpers/seeded-random.js'
+import { randomSplit, runFormatCases, TEST_TOOLS } from './format-cases.js'
 
 const names = (text: string, options: Parameters<typeof parseToolCalls>[1] = {}) => {
   const result = parseToolCalls(text, { tools: TEST_TOOLS, ...options })
