@@ -13,8 +13,9 @@ import { RunningJobs } from './running-jobs.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { callUpstream, createUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream } from './upstream.js'
-import { readRequestJson, readUpstreamText } from './request-body.js'
+import { readRequestJson } from './request-body.js'
 import { handleModelCall } from './model-call.js'
+import { lightResponse, setResponseHeader } from './light-response.js'
 import type { GatewayContext } from './model-call.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 
@@ -175,7 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     } catch (error) {
       response = errorResponse(error)
     }
-    response.headers.set('x-queuegate-job-id', requestId)
+    setResponseHeader(response, 'x-queuegate-job-id', requestId)
     return response
   }
 
@@ -205,7 +206,7 @@ function isKnownPath(path: string): boolean {
 }
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  return lightResponse(JSON.stringify(body), status, { 'content-type': 'application/json' })
 }
 
 /** Any thrown value as an OpenAI-shaped error response. */
@@ -225,7 +226,7 @@ function createUpstreamModelCache(upstreams: Upstream[]): { list: () => Promise<
       upstreams.map(async (upstream) => {
         try {
           const response = await callUpstream(upstream, { path: '/models', method: 'GET', timeoutMs: 10_000 })
-          const text = await readUpstreamText(response.body, 4 * 1024 * 1024)
+          const text = await response.body.text(4 * 1024 * 1024)
           if (response.status >= 400) throw new UpstreamError(`Upstream ${upstream.id} answered ${response.status} to /models.`)
           const parsed = safeParseJson(text)
           const data = parsed.success && isJsonObject(parsed.value) && Array.isArray(parsed.value.data) ? parsed.value.data : []

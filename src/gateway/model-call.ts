@@ -7,7 +7,7 @@
 import { AbortError, InvalidRequestError, NotFoundError, QueuegateError, UpstreamError } from '../errors.js'
 import type { ChatCompletion } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
-import { sseDataStream, sseEventStream } from '../openai/sse.js'
+import { sseDataStream } from '../openai/sse.js'
 import type { JobClass, Lease, QueueScheduler } from '../queue/queue-scheduler.js'
 import type { ResolvedGatewayOptions } from './gateway-options.js'
 import type { JobRegistry } from './job-registry.js'
@@ -15,10 +15,13 @@ import type { RunningJobs } from './running-jobs.js'
 import type { UpstreamHealth } from './upstream-health.js'
 import { callUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
-import { readUpstreamBytes, readUpstreamText } from './request-body.js'
 import { chunkPipelineStream, createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
-import { iterableStream } from './iterable-stream.js'
+import { byteSourceStream, isByteSource } from './byte-source.js'
+import type { ByteSource } from './byte-source.js'
+import { relayBytes, relayEvents } from './upstream-relay.js'
+import { UpstreamBody } from './upstream-body.js'
+import { lightResponse } from './light-response.js'
 import { chainTransforms, chunkPipelineFor } from './chunk-pipeline.js'
 import type { ChunkPipeline } from './chunk-pipeline.js'
 
@@ -139,7 +142,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       throw failure
     }
     if (response.status >= 400) {
-      const text = await readUpstreamText(response.body, 256 * 1024).catch(() => '')
+      const text = await response.body.text(256 * 1024).catch(() => '')
       const failure = upstreamStatusError(upstream, response.status, text)
       options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
       throw failure
@@ -182,32 +185,32 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       const granted = await acquired
       const { response } = await startOn(granted)
       const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
-      const out = iterableStream(response.body, {
+      const out = relayBytes(response.body, {
         onEnd: (reason, error) => finish(response.status, reason === 'done' ? undefined : (error ?? 'client disconnected')),
         mapError: (error) => upstreamFailure({ id: granted.upstream }, error),
       })
-      return new Response(out, { status: response.status, headers: contentType.startsWith('text/event-stream') ? SSE_HEADERS : { 'content-type': contentType } })
+      return lightResponse(out, response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
     }
     if (!stream) {
       const { upstream, response } = await startOn(await acquired)
-      const raw = await readUpstreamBytes(response.body, options.maxResponseBytes).catch((error: unknown) => {
+      const raw = await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
         throw upstreamFailure(upstream, error)
       })
       // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
       const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
       finish(response.status)
-      return new Response(bytes as Uint8Array<ArrayBuffer>, { status: response.status, headers: { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) } })
+      return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
     }
     // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
     // that starts soon still gets a real HTTP status when the upstream fails.
     // (No timer at all when the slot was free: the common case on an idle gateway.)
     const early = scheduler.status(jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
-    const open = async (granted: Lease): Promise<ReadableStream<Uint8Array>> => {
+    const open = async (granted: Lease): Promise<ByteSource | ReadableStream<Uint8Array>> => {
       const { upstream, response } = await startOn(granted)
       const contentType = headerValue(response.headers['content-type']) ?? ''
       if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
         // The upstream ignored `stream: true` and answered with one JSON body: stream that.
-        const text = await readUpstreamText(response.body, options.maxResponseBytes).catch((error: unknown) => {
+        const text = await response.body.text(options.maxResponseBytes).catch((error: unknown) => {
           throw upstreamFailure(upstream, error)
         })
         const replay = completionAsEvents(text, upstream)
@@ -215,7 +218,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       }
       return answerStream(response.body, upstream, pipeline, { finish, disconnect })
     }
-    if (early !== undefined) return new Response(await open(early), { status: 200, headers: SSE_HEADERS })
+    if (early !== undefined) return lightResponse(await open(early), 200, { ...SSE_HEADERS })
     const created = Math.floor(createdAt / 1000)
     const notifier = createQueueNotifier({
       mode: options.queueNotify,
@@ -225,12 +228,15 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       chunk: { id: `chatcmpl-${jobId}`, model: model ?? 'unknown', created },
     })
     const body = createEventStream({
-      open: async () => open(await acquired),
+      open: async () => {
+        const answer = await open(await acquired)
+        return isByteSource(answer) ? byteSourceStream(answer) : answer
+      },
       waiting: notifier,
       onCancel: disconnect,
       onError: (error) => finish(200, error),
     })
-    return new Response(body, { status: 200, headers: SSE_HEADERS })
+    return lightResponse(body, 200, { ...SSE_HEADERS })
   } catch (error) {
     const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: lease?.upstream ?? 'unknown' }, error)
     finish(failure.status, failure)
@@ -276,11 +282,11 @@ function upstreamPath(path: string): string {
  * upstream SSE → payloads → chunk objects → transforms → SSE bytes.
  */
 function answerStream(
-  body: AsyncIterable<Uint8Array>,
+  body: UpstreamBody,
   upstream: Upstream,
   pipeline: ChunkPipeline | undefined,
   job: { finish: (status: number, error?: unknown) => void; disconnect: () => void },
-): ReadableStream<Uint8Array> {
+): ByteSource | ReadableStream<Uint8Array> {
   const options = {
     // The upstream is done: free its slot now, even while the last events are still on their way.
     onEnd: (reason: 'done' | 'error' | 'cancel', error?: Error) => {
@@ -291,7 +297,7 @@ function answerStream(
     mapError: (error: unknown) => upstreamFailure(upstream, error),
   }
   const transforms = pipeline?.streamTransforms ?? []
-  if (transforms.length === 0) return sseEventStream(body, options)
+  if (transforms.length === 0) return relayEvents(body, options)
   const encoded = sseDataStream(body, options).pipeThrough(chunkPipelineStream((onChunk) => chainTransforms(transforms, onChunk)))
   return createEventStream({ open: async () => encoded, onCancel: job.disconnect, onError: (error) => job.finish(200, error) })
 }
@@ -331,7 +337,7 @@ function upstreamStatusError(upstream: Upstream, status: number, text: string): 
  * and the message's content, reasoning and tool calls, then the finish. An error body becomes
  * the error it reports.
  */
-function completionAsEvents(text: string, upstream: Upstream): AsyncIterable<Uint8Array> {
+function completionAsEvents(text: string, upstream: Upstream): UpstreamBody {
   const parsed = safeParseJson(text)
   if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_event' })
   const completion = parsed.value
@@ -349,10 +355,10 @@ function completionAsEvents(text: string, upstream: Upstream): AsyncIterable<Uin
     events += `data: ${JSON.stringify({ ...base, choices: [{ index: choice.index ?? 0, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }], ...(completion.usage === undefined ? {} : { usage: completion.usage }) })}\n\n`
   }
   events += 'data: [DONE]\n\n'
-  const bytes = textEncoder.encode(events)
-  return (async function* () {
-    yield bytes
-  })()
+  const body = new UpstreamBody()
+  body.push(textEncoder.encode(events))
+  body.finish()
+  return body
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

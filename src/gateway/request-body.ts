@@ -1,9 +1,8 @@
 /**
- * Reading bodies with a cap: the client's request (413 beyond `maxBodyBytes`) and an
- * upstream's non-streamed answer.
+ * Reading the client's request body with a cap (413 beyond `maxBodyBytes`).
  * @module
  */
-import { InvalidRequestError, PayloadTooLargeError, UpstreamError } from '../errors.js'
+import { InvalidRequestError, PayloadTooLargeError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 
 /** Reads the request body as text, failing with 413 as soon as it passes `maxBytes`. */
@@ -39,26 +38,6 @@ export async function readRequestJson(request: Request, maxBytes: number): Promi
     throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_body' })
   }
   return { text, body: parsed.value }
-}
-
-/** Reads an upstream body to bytes, failing with 502 past `maxBytes`. */
-export async function readUpstreamBytes(body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += chunk.byteLength
-    if (size > maxBytes) {
-      body.destroy?.()
-      throw new UpstreamError(`The upstream answer is larger than ${maxBytes} bytes.`, { code: 'upstream_response_too_large' })
-    }
-    parts.push(chunk)
-  }
-  return concat(parts, size)
-}
-
-/** Reads an upstream body to text, failing with 502 past `maxBytes`. */
-export async function readUpstreamText(body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<string> {
-  return new TextDecoder().decode(await readUpstreamBytes(body, maxBytes))
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {

@@ -6,6 +6,8 @@
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Dispatcher } from 'undici'
 import { AbortError, QueuegateError, UpstreamError, UpstreamTimeoutError } from '../errors.js'
+import { UpstreamBody } from './upstream-body.js'
+import type { BodyController } from './upstream-body.js'
 
 /** How one upstream server is configured. */
 export interface UpstreamOptions {
@@ -119,31 +121,109 @@ export interface UpstreamCall {
   timeoutMs?: number | undefined
 }
 
-/** The upstream's answer; `body` must be consumed or dumped. */
+/** The upstream's answer; `body` must be consumed or destroyed. */
 export interface UpstreamResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
-  body: Dispatcher.ResponseData['body']
+  body: UpstreamBody
 }
 
-/** Sends one request to an upstream. Network failures reject with a {@link QueuegateError}. */
-export async function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<UpstreamResponse> {
+/**
+ * Sends one request to an upstream (an undici dispatch with its own handler: the body is pushed
+ * to one consumer, see {@link UpstreamBody}). Resolves on the response headers; network failures
+ * reject with a {@link QueuegateError}. An abort of `signal` before the headers rejects with an
+ * abort error, and after them destroys the body.
+ */
+export function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<UpstreamResponse> {
   const headers: Record<string, string> = { accept: call.accept ?? 'application/json' }
   if (call.body !== undefined) headers['content-type'] = 'application/json'
   if (upstream.apiKey !== undefined) headers.authorization = `Bearer ${upstream.apiKey}`
-  try {
-    const response = await upstream.dispatcher.request({
-      origin: upstream.origin,
-      path: `${upstream.apiRoot}${call.path}`,
-      method: call.method ?? 'POST',
-      headers,
-      body: call.body,
-      signal: call.signal,
-      ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
-    })
-    return { status: response.statusCode, headers: response.headers, body: response.body }
-  } catch (error) {
-    throw upstreamFailure(upstream, error)
+  return new Promise((resolve, reject) => {
+    const handler = new CallHandler(upstream, resolve, reject, call.signal)
+    try {
+      upstream.dispatcher.dispatch(
+        {
+          origin: upstream.origin,
+          path: `${upstream.apiRoot}${call.path}`,
+          method: call.method ?? 'POST',
+          headers,
+          body: call.body,
+          ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
+        },
+        handler,
+      )
+    } catch (error) {
+      handler.onResponseError(undefined, error as Error)
+    }
+  })
+}
+
+/** undici's dispatch controller, as the handler sees it. */
+type DispatchController = BodyController & { readonly aborted?: boolean }
+
+/** The dispatch handler of one upstream call (undici's controller-based handler API). */
+class CallHandler {
+  readonly #upstream: Upstream
+  readonly #resolve: (response: UpstreamResponse) => void
+  readonly #reject: (error: QueuegateError) => void
+  readonly #signal: AbortSignal | undefined
+  readonly #body = new UpstreamBody()
+  #controller: DispatchController | undefined
+  #started = false
+  #onAbort: (() => void) | undefined
+
+  constructor(upstream: Upstream, resolve: (response: UpstreamResponse) => void, reject: (error: QueuegateError) => void, signal: AbortSignal | undefined) {
+    this.#upstream = upstream
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#signal = signal
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort(signal.reason)
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+  }
+
+  onRequestStart(controller: DispatchController): void {
+    this.#controller = controller
+    this.#body.attach(controller)
+    if (this.#signal?.aborted === true) this.#abort(this.#signal.reason)
+  }
+
+  onResponseStart(_controller: DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200 || this.#started) return
+    this.#started = true
+    this.#resolve({ status: statusCode, headers, body: this.#body })
+  }
+
+  onResponseData(controller: DispatchController, chunk: Uint8Array): void {
+    if (!this.#body.push(chunk)) controller.pause()
+  }
+
+  onResponseEnd(): void {
+    this.#done()
+    this.#body.finish()
+  }
+
+  onResponseError(_controller: DispatchController | undefined, error: Error): void {
+    this.#done()
+    const failure = upstreamFailure(this.#upstream, error)
+    if (this.#started) this.#body.fail(failure)
+    else this.#reject(failure)
+  }
+
+  #abort(reason: unknown): void {
+    const error = reason instanceof Error ? reason : new AbortError()
+    if (this.#started) this.#body.destroy(error)
+    else if (this.#controller !== undefined) this.#controller.abort(error)
+    else {
+      // Not on a connection yet: undici aborts it as soon as it gets one (onRequestStart).
+      this.#body.destroy(error)
+    }
+  }
+
+  #done(): void {
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#onAbort = undefined
   }
 }
 

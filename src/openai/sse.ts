@@ -1,15 +1,13 @@
 /**
  * Server-sent events in and out: the upstream's `text/event-stream` becomes a stream of `data`
- * payloads (eventsource-parser), and payloads become `data: …` frames again on the way out.
+ * payloads (eventsource-parser) for the chunk transforms, and payloads become `data: …` frames
+ * again on the way out. (The answer's fast path re-frames bytes instead: sse-reframer.ts.)
  * @module
  */
 import { createParser } from 'eventsource-parser'
 import { QueuegateError, UpstreamError } from '../errors.js'
 
 const encoder = new TextEncoder()
-
-/** The frame that ends every OpenAI stream. */
-export const SSE_DONE: Uint8Array = encoder.encode('data: [DONE]\n\n')
 
 /** Encodes one `data:` frame. A payload holds no newline (JSON.stringify output never does). */
 export function encodeSseData(data: string): Uint8Array {
@@ -29,7 +27,7 @@ export function encodeSseError(error: unknown): Uint8Array {
   return encodeSseData(JSON.stringify(body))
 }
 
-/** Options of {@link sseDataStream} and {@link sseEventStream}. */
+/** Options of {@link sseDataStream}. */
 export interface SseDataStreamOptions {
   /** Largest event the upstream may send, in characters; a larger one fails the stream. @default 8 MiB */
   maxEventChars?: number | undefined
@@ -99,11 +97,6 @@ class SseBatchReader {
     return undefined
   }
 
-  /** True once `[DONE]` was seen: the next call returns undefined without reading. */
-  get finished(): boolean {
-    return this.#done && this.#pending.length === 0 && this.#failure === undefined
-  }
-
   /** Stops reading and lets the body go. */
   async cancel(): Promise<void> {
     await this.#iterator.return?.()
@@ -112,34 +105,11 @@ class SseBatchReader {
 
 /**
  * Turns an upstream SSE body into a pull-based stream of `data` payload batches (see
- * {@link SseBatchReader}). Ends at `[DONE]` (not emitted) or at the end of the body; the
- * upstream is read only as fast as the client reads.
+ * {@link SseBatchReader}), for the chunk transforms. Ends at `[DONE]` (not emitted) or at the
+ * end of the body; the upstream is read only as fast as the client reads.
  */
 export function sseDataStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<string[]> {
-  return batchStream(body, options, (batch) => batch)
-}
-
-/**
- * The fast path when nothing transforms the answer: upstream SSE in, re-framed SSE bytes out
- * (one buffer per network read), `[DONE]` at the end, and a failure as one error event, all in
- * a single stream.
- */
-export function sseEventStream(body: AsyncIterable<Uint8Array>, options: SseDataStreamOptions = {}): ReadableStream<Uint8Array> {
-  return batchStream(body, { ...options, errorEvent: true }, (batch, last) => {
-    let text = ''
-    for (const data of batch) text += `data: ${data}\n\n`
-    // The batch that held [DONE] carries it too: one write instead of two.
-    if (last) text += 'data: [DONE]\n\n'
-    return encoder.encode(text)
-  })
-}
-
-function batchStream<T>(
-  body: AsyncIterable<Uint8Array>,
-  options: SseDataStreamOptions & { errorEvent?: boolean },
-  map: (batch: string[], last: boolean) => T,
-): ReadableStream<T> {
-  const { maxEventChars = 8 * 1024 * 1024, onEnd, onCancel, mapError = toStreamError, errorEvent = false } = options
+  const { maxEventChars = 8 * 1024 * 1024, onEnd, onCancel, mapError = toStreamError } = options
   const reader = new SseBatchReader(body, maxEventChars, mapError)
   let ended = false
   const end = (reason: 'done' | 'error' | 'cancel', error?: Error): void => {
@@ -147,7 +117,7 @@ function batchStream<T>(
     ended = true
     onEnd?.(reason, error)
   }
-  return new ReadableStream<T>(
+  return new ReadableStream<string[]>(
     {
       async pull(controller) {
         let batch: string[] | undefined
@@ -156,26 +126,14 @@ function batchStream<T>(
         } catch (error) {
           const failure = error instanceof Error ? error : new Error(String(error))
           end('error', failure)
-          if (!errorEvent) {
-            controller.error(failure)
-            return
-          }
-          controller.enqueue(encodeSseError(failure) as T)
-          controller.close()
+          controller.error(failure)
           return
         }
         if (batch !== undefined) {
-          // `last`: [DONE] came in the same read; the map that wants it (SSE out) adds it itself.
-          const last = errorEvent && reader.finished
-          controller.enqueue(map(batch, last))
-          if (!last) return
-          end('done')
-          void reader.next() // reads what follows [DONE], so the connection returns to the pool
-          controller.close()
+          controller.enqueue(batch)
           return
         }
         end('done')
-        if (errorEvent) controller.enqueue(SSE_DONE as T)
         controller.close()
       },
       async cancel(reason) {

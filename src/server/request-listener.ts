@@ -7,6 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createNodeRequest } from './node-request.js'
+import { isByteSource } from '../gateway/byte-source.js'
+import type { ByteSource } from '../gateway/byte-source.js'
+import { responseParts } from '../gateway/light-response.js'
 
 /** A web-standard request handler, such as `gateway.fetch`. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response
@@ -45,13 +48,32 @@ export function createRequestListener(fetch: FetchHandler, options: RequestListe
 
 async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
   const controller = new AbortController()
-  const onClose = (): void => {
-    if (!outgoing.writableFinished) controller.abort(new Error('The client disconnected.'))
-  }
-  outgoing.once('close', onClose)
+  // Set once the response body is known: stops it when the client goes away.
+  let cancelBody: ((reason: unknown) => void) | undefined
+  outgoing.once('close', () => {
+    if (outgoing.writableFinished) return
+    const reason = new Error('The client disconnected.')
+    controller.abort(reason)
+    cancelBody?.(reason)
+  })
   const request = toRequest(incoming, controller.signal)
   const response = await fetch(request)
-  await writeResponse(response, outgoing, controller.signal)
+  const parts = responseParts(response)
+  if (parts === undefined) {
+    await writeResponse(response, outgoing, controller.signal, (cancel) => (cancelBody = cancel))
+    return
+  }
+  // A light response from the gateway: its parts go out as they are.
+  outgoing.writeHead(parts.status, parts.headers)
+  const body = parts.body
+  if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
+    outgoing.end(body ?? undefined)
+  } else if (isByteSource(body)) {
+    if (controller.signal.aborted) body.cancel(controller.signal.reason)
+    else pushBody(body, outgoing, (cancel) => (cancelBody = cancel))
+  } else {
+    await writeBody(body, outgoing, controller.signal, (cancel) => (cancelBody = cancel))
+  }
 }
 
 /** The web Request for a node request; its body streams (never buffered here). */
@@ -62,7 +84,7 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   return createNodeRequest(incoming, `http://${host}${path}`, signal)
 }
 
-async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal): Promise<void> {
+async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal, onCancel: (cancel: (reason: unknown) => void) => void): Promise<void> {
   const headers: Record<string, string | string[]> = {}
   let cookies: string[] | undefined
   response.headers.forEach((value, name) => {
@@ -76,13 +98,15 @@ async function writeResponse(response: Response, outgoing: ServerResponse, signa
     outgoing.end()
     return
   }
+  await writeBody(response.body, outgoing, signal, onCancel)
+}
+
+/** Pumps a web stream into the response, waiting for `drain`. */
+async function writeBody(body: ReadableStream<Uint8Array>, outgoing: ServerResponse, signal: AbortSignal, onCancel: (cancel: (reason: unknown) => void) => void): Promise<void> {
   // Headers go out with the first body bytes (a waiting SSE job sends a notice or comment at once).
-  const reader = response.body.getReader()
-  const onAbort = (): void => {
-    void reader.cancel(signal.reason).catch(() => {})
-  }
-  if (signal.aborted) onAbort()
-  signal.addEventListener('abort', onAbort, { once: true })
+  const reader = body.getReader()
+  if (signal.aborted) void reader.cancel(signal.reason).catch(() => {})
+  onCancel((reason) => void reader.cancel(reason).catch(() => {}))
   try {
     let next = reader.read()
     for (;;) {
@@ -110,9 +134,42 @@ async function writeResponse(response: Response, outgoing: ServerResponse, signa
   } catch (error) {
     // The client went away or the body failed mid-way: nothing more can be said on this socket.
     outgoing.destroy(signal.aborted ? undefined : (error as Error))
-  } finally {
-    signal.removeEventListener('abort', onAbort)
   }
+}
+
+/**
+ * Lets a push source write into the response: `write` returning false waits for `'drain'`, the
+ * source's `end` carries its last bytes with the end of the response, and a failure mid-way
+ * ends the socket (the headers are out; nothing more can be said).
+ */
+function pushBody(source: ByteSource, outgoing: ServerResponse, onCancel: (cancel: (reason: unknown) => void) => void): void {
+  let open = true
+  const resume = (): void => {
+    if (open) source.resume()
+  }
+  onCancel((reason) => {
+    if (!open) return
+    open = false
+    source.cancel(reason)
+  })
+  source.start({
+    write(chunk) {
+      if (!open) return false
+      if (outgoing.write(chunk)) return true
+      outgoing.once('drain', resume)
+      return false
+    },
+    end(chunk) {
+      if (!open) return
+      open = false
+      outgoing.end(chunk)
+    },
+    error(error) {
+      if (!open) return
+      open = false
+      outgoing.destroy(error)
+    },
+  })
 }
 
 const NOT_YET_VALUE = Symbol('not yet')

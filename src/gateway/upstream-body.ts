@@ -1,0 +1,221 @@
+/**
+ * The body of an upstream answer, fed by an undici dispatch handler. One consumer takes it: a
+ * push consumer (the SSE relay and the byte relay: each chunk as it arrives, with pause and
+ * resume reaching the socket), a whole-body read with a cap, or async iteration (the chunk
+ * transform path). What arrives before the consumer does is buffered, up to a bound past which
+ * the socket is paused. Compared with undici's `request()` body (a node `Readable` read through
+ * an async iterator), this costs no stream machinery and no promise per chunk.
+ * @module
+ */
+import { UpstreamError } from '../errors.js'
+
+/** A push consumer of an {@link UpstreamBody}. */
+export interface BodyConsumer {
+  /** One chunk; false pauses the upstream until {@link UpstreamBody.resume}. */
+  data(chunk: Uint8Array): boolean
+  end(): void
+  error(error: Error): void
+}
+
+/** The part of undici's dispatch controller the body drives. */
+export interface BodyController {
+  pause(): void
+  resume(): void
+  abort(reason: Error): void
+}
+
+/** Bytes buffered before a consumer attaches, past which the upstream socket is paused. */
+const BUFFER_BYTES = 64 * 1024
+
+/** See the module doc. */
+export class UpstreamBody implements AsyncIterable<Uint8Array> {
+  #controller: BodyController | undefined
+  #buffered: Uint8Array[] = []
+  #bufferedBytes = 0
+  #ended = false
+  #failure: Error | undefined
+  #consumer: BodyConsumer | undefined
+  #paused = false
+  #destroyed = false
+  /** The consumer has been told of the end or the failure. */
+  #told = false
+
+  /** @internal The dispatch handler hands over its controller. */
+  attach(controller: BodyController): void {
+    this.#controller = controller
+    if (this.#destroyed) controller.abort(new UpstreamError('The upstream request was cancelled.'))
+  }
+
+  /** @internal A chunk from the upstream; false pauses the socket. */
+  push(chunk: Uint8Array): boolean {
+    if (this.#destroyed) return true
+    const consumer = this.#consumer
+    if (consumer !== undefined && this.#buffered.length === 0 && !this.#paused) {
+      const more = consumer.data(chunk)
+      if (!more) this.#paused = true
+      return more
+    }
+    this.#buffered.push(chunk)
+    this.#bufferedBytes += chunk.byteLength
+    if (this.#bufferedBytes < BUFFER_BYTES) return true
+    this.#paused = true
+    return false
+  }
+
+  /** @internal The upstream finished the body. */
+  finish(): void {
+    if (this.#destroyed) return
+    this.#ended = true
+    if (this.#consumer !== undefined && this.#buffered.length === 0) this.#tell(this.#consumer)
+  }
+
+  /** @internal The upstream failed mid-body. */
+  fail(error: Error): void {
+    if (this.#destroyed || this.#ended) return
+    this.#failure = error
+    if (this.#consumer !== undefined && this.#buffered.length === 0) this.#tell(this.#consumer)
+  }
+
+  /** True once nothing more can arrive (ended, failed or destroyed). */
+  get settled(): boolean {
+    return this.#ended || this.#failure !== undefined || this.#destroyed
+  }
+
+  /** Attaches the one push consumer: buffered chunks first, then live ones, then the end or the failure. */
+  consume(consumer: BodyConsumer): void {
+    if (this.#consumer !== undefined) throw new TypeError('The upstream body already has a consumer.')
+    this.#consumer = consumer
+    this.#flush()
+  }
+
+  /** The consumer can take more after `data` returned false. */
+  resume(): void {
+    if (this.#destroyed) return
+    this.#flush()
+  }
+
+  /** Stops the body: aborts the upstream request (or its socket read) and drops what is buffered. */
+  destroy(reason?: Error): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#buffered = []
+    this.#bufferedBytes = 0
+    this.#consumer = undefined
+    if (!this.#ended && this.#failure === undefined) this.#controller?.abort(reason ?? new UpstreamError('The upstream request was cancelled.'))
+  }
+
+  /** Reads the whole body; past `maxBytes` the request is aborted and this rejects with 502. */
+  bytes(maxBytes: number): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const parts: Uint8Array[] = []
+      let size = 0
+      this.consume({
+        data: (chunk) => {
+          size += chunk.byteLength
+          if (size > maxBytes) {
+            this.destroy()
+            reject(new UpstreamError(`The upstream answer is larger than ${maxBytes} bytes.`, { code: 'upstream_response_too_large' }))
+            return false
+          }
+          parts.push(chunk)
+          return true
+        },
+        end: () => resolve(concat(parts, size)),
+        error: reject,
+      })
+    })
+  }
+
+  /** Reads the whole body as UTF-8 text (see {@link bytes}). */
+  async text(maxBytes: number): Promise<string> {
+    return new TextDecoder().decode(await this.bytes(maxBytes))
+  }
+
+  /** Reads the body chunk by chunk; leaving the loop early destroys it. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    const queue: Uint8Array[] = []
+    let done = false
+    let failure: Error | undefined
+    let wake: (() => void) | undefined
+    const signal = (): void => {
+      const waiter = wake
+      wake = undefined
+      waiter?.()
+    }
+    this.consume({
+      data: (chunk) => {
+        queue.push(chunk)
+        signal()
+        return false
+      },
+      end: () => {
+        done = true
+        signal()
+      },
+      error: (error) => {
+        failure = error
+        signal()
+      },
+    })
+    return {
+      next: async () => {
+        for (;;) {
+          const chunk = queue.shift()
+          if (chunk !== undefined) {
+            if (queue.length === 0) this.resume()
+            return { done: false, value: chunk }
+          }
+          if (failure !== undefined) throw failure
+          if (done || this.#destroyed) return { done: true, value: undefined }
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+        }
+      },
+      return: async () => {
+        if (!done && failure === undefined) this.destroy()
+        return { done: true, value: undefined }
+      },
+    }
+  }
+
+  #tell(consumer: BodyConsumer): void {
+    if (this.#told) return
+    this.#told = true
+    if (this.#failure !== undefined) consumer.error(this.#failure)
+    else consumer.end()
+  }
+
+  #flush(): void {
+    const consumer = this.#consumer
+    if (consumer === undefined) return
+    while (this.#buffered.length > 0) {
+      const chunk = this.#buffered.shift() as Uint8Array
+      this.#bufferedBytes -= chunk.byteLength
+      if (!consumer.data(chunk)) {
+        this.#paused = true
+        return
+      }
+      if (this.#destroyed || this.#consumer !== consumer) return
+    }
+    if (this.#ended || this.#failure !== undefined) {
+      this.#tell(consumer)
+      return
+    }
+    if (this.#paused) {
+      this.#paused = false
+      this.#controller?.resume()
+    }
+  }
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
+  const all = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    all.set(part, offset)
+    offset += part.byteLength
+  }
+  return all
+}

@@ -1,0 +1,195 @@
+/**
+ * Re-frames an upstream's `text/event-stream` body as the stream an OpenAI client gets: `data:`
+ * events only, stopped at `[DONE]`, always ending with `data: [DONE]`. Incremental over bytes.
+ *
+ * Two paths give the same output. llama.cpp, vLLM, Ollama and LM Studio write every event as
+ * one `data: <payload>\n\n` line; while the body keeps to that form, the events' bytes are
+ * already the output and pass through untouched (one scan for line ends, no decoding or
+ * re-encoding). From the first byte that leaves it (a comment, `event:`/`id:` fields, a
+ * multi-line event, CR line ends, a BOM, `data:` without its space), the rest of the body goes
+ * through eventsource-parser and each event is re-encoded, exactly as before. A property test
+ * holds the two paths equal over any chunking.
+ * @module
+ */
+import { createParser } from 'eventsource-parser'
+import { UpstreamError } from '../errors.js'
+
+/** Options of {@link createSseReframer}. */
+export interface SseReframerOptions {
+  /** Largest event the upstream may send, in characters (bytes on the byte path). @default 8 MiB */
+  maxEventChars?: number | undefined
+}
+
+/** An incremental re-framer; see the module doc. */
+export interface SseReframer {
+  /**
+   * Takes the next bytes of the body; returns the re-framed bytes of the events they complete
+   * (possibly empty). Once `[DONE]` is seen, the output ends with its frame and later input is
+   * ignored. Throws an {@link UpstreamError} on an event over the limit.
+   */
+  feed(chunk: Uint8Array): Uint8Array
+  /** The body ended: the last unterminated event if any, then `data: [DONE]` unless it was seen. */
+  end(): Uint8Array
+  /** True once `[DONE]` was seen (the output so far ended with it). */
+  readonly done: boolean
+}
+
+const encoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
+const DONE_FRAME = encoder.encode('data: [DONE]\n\n')
+const LF = 10
+const CR = 13
+// 'data: ' and '[DONE]'
+const DATA_PREFIX = [100, 97, 116, 97, 58, 32]
+const DONE_PAYLOAD = [91, 68, 79, 78, 69, 93]
+
+/** Creates a re-framer for one body. */
+export function createSseReframer(options: SseReframerOptions = {}): SseReframer {
+  const { maxEventChars = 8 * 1024 * 1024 } = options
+  let done = false
+  /** Bytes of an event not complete yet (byte path only). */
+  let pending: Uint8Array = EMPTY
+  let parser: ReturnType<typeof createParser> | undefined
+  let decoder: TextDecoder | undefined
+  let out = ''
+  let failure: Error | undefined
+
+  const tooLarge = (): UpstreamError => new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
+
+  /** Switches to eventsource-parser for the rest of the body. */
+  const startParser = (): void => {
+    decoder = new TextDecoder()
+    parser = createParser({
+      onEvent(event) {
+        if (done) return
+        if (event.data === '[DONE]') {
+          done = true
+          out += 'data: [DONE]\n\n'
+        } else {
+          out += `data: ${event.data}\n\n`
+        }
+      },
+      onError(error) {
+        failure ??= new UpstreamError(`The upstream sent an invalid event stream: ${error.message}`, { cause: error, code: 'upstream_bad_event' })
+      },
+      maxBufferSize: maxEventChars,
+    })
+  }
+
+  const parse = (text: string, last: boolean): Uint8Array => {
+    const active = parser as ReturnType<typeof createParser>
+    active.feed(text)
+    if (last && !done) {
+      // eventsource-parser dispatches an unterminated last event on a consuming reset.
+      active.reset({ consume: true })
+    }
+    const result = out
+    out = ''
+    // Events before a failure still go out; the failure is thrown by the next call.
+    if (failure !== undefined && !done && result === '') throw failure
+    return result === '' ? EMPTY : encoder.encode(result)
+  }
+
+  /** The byte path over `buffer`; returns the output, or hands the rest to the parser. */
+  const scan = (buffer: Uint8Array): Uint8Array => {
+    let position = 0
+    const length = buffer.length
+    // A CR anywhere ends the byte path at the event that holds it (one search per buffer).
+    const firstCr = buffer.indexOf(CR)
+    while (position < length) {
+      // An event is `data: <payload>\n\n`, payload non-empty with no CR or LF.
+      if (!startsWithDataPrefix(buffer, position)) {
+        if (length - position < DATA_PREFIX.length && isPrefixOfData(buffer, position)) break
+        return handOver(buffer, position)
+      }
+      const lineEnd = buffer.indexOf(LF, position + DATA_PREFIX.length)
+      if (lineEnd === -1) {
+        if (length - position > maxEventChars) throw tooLarge()
+        break
+      }
+      if (lineEnd + 1 >= length) break
+      const payloadStart = position + DATA_PREFIX.length
+      if (buffer[lineEnd + 1] !== LF || lineEnd === payloadStart || (firstCr !== -1 && firstCr <= lineEnd + 1)) {
+        return handOver(buffer, position)
+      }
+      if (lineEnd - position > maxEventChars) throw tooLarge()
+      position = lineEnd + 2
+      if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
+        done = true
+        pending = EMPTY
+        return buffer.subarray(0, position)
+      }
+    }
+    pending = position === length ? EMPTY : buffer.slice(position)
+    return position === 0 ? EMPTY : buffer.subarray(0, position)
+  }
+
+  /** The body left the simple form at `position`: what came before passes, the rest is parsed. */
+  const handOver = (buffer: Uint8Array, position: number): Uint8Array => {
+    pending = EMPTY
+    startParser()
+    const head = buffer.subarray(0, position)
+    const tail = parse((decoder as TextDecoder).decode(buffer.subarray(position), { stream: true }), false)
+    return concat(head, tail)
+  }
+
+  return {
+    feed(chunk) {
+      if (done) return EMPTY
+      if (failure !== undefined) throw failure
+      if (parser !== undefined) return parse((decoder as TextDecoder).decode(chunk, { stream: true }), false)
+      return scan(pending.length === 0 ? chunk : concat(pending, chunk))
+    },
+    end() {
+      if (done) return EMPTY
+      if (failure !== undefined) throw failure
+      let last: Uint8Array = EMPTY
+      if (parser !== undefined) {
+        last = parse((decoder as TextDecoder).decode(), true)
+      } else if (pending.length > 0) {
+        // An unterminated last event: let the parser decide what it holds.
+        const rest = pending
+        pending = EMPTY
+        startParser()
+        last = parse((decoder as TextDecoder).decode(rest), true)
+      }
+      if (done) return last
+      done = true
+      return concat(last, DONE_FRAME)
+    },
+    get done() {
+      return done
+    },
+  }
+}
+
+function startsWithDataPrefix(buffer: Uint8Array, position: number): boolean {
+  return (
+    buffer[position] === 100 &&
+    buffer[position + 1] === 97 &&
+    buffer[position + 2] === 116 &&
+    buffer[position + 3] === 97 &&
+    buffer[position + 4] === 58 &&
+    buffer[position + 5] === 32
+  )
+}
+
+/** The bytes from `position` to the end are the start of `data: `. */
+function isPrefixOfData(buffer: Uint8Array, position: number): boolean {
+  for (let index = position; index < buffer.length; index++) if (buffer[index] !== DATA_PREFIX[index - position]) return false
+  return true
+}
+
+function matches(buffer: Uint8Array, position: number, expected: number[]): boolean {
+  for (let index = 0; index < expected.length; index++) if (buffer[position + index] !== expected[index]) return false
+  return true
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b
+  if (b.length === 0) return a
+  const all = new Uint8Array(a.length + b.length)
+  all.set(a, 0)
+  all.set(b, a.length)
+  return all
+}
