@@ -56,7 +56,7 @@ export function chainTransforms(factories: readonly ChunkTransformFactory[], onC
 export interface ChunkPipelineInput {
   body: Record<string, unknown>
   path: string
-  headers: Headers
+  headers: Pick<Headers, 'get'>
 }
 
 /** The tool mode of one request: the passthrough endpoint forces passthrough, else `X-Tool-Mode`, else the default. */

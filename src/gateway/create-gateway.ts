@@ -14,6 +14,7 @@ import { UpstreamHealth } from './upstream-health.js'
 import { callUpstream, createUpstream, upstreamFailure } from './upstream.js'
 import type { Upstream } from './upstream.js'
 import { readRequestJson } from './request-body.js'
+import { headerLookup, requestPath } from './request-access.js'
 import { handleModelCall } from './model-call.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import type { GatewayContext } from './model-call.js'
@@ -89,8 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const upstreamModels = createUpstreamModelCache(upstreams)
 
   async function route(request: Request, requestId: string): Promise<Response> {
-    const url = new URL(request.url)
-    const path = url.pathname.replace(/\/+$/, '') || '/'
+    const path = requestPath(request)
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
       if (path === '/v1/models' || path === '/models') return json(await listModels())
@@ -99,6 +99,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (request.method === 'POST' && path.startsWith('/v1/')) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
       const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
+      const headers = headerLookup(request)
       return handleModelCall(context, {
         request,
         path,
@@ -106,8 +107,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         text,
         body,
         chat: CHAT_PATHS.has(path),
-        jobClass: jobClassFor({ headers: request.headers, path }),
-        threadKey: threadKeyFor({ headers: request.headers, body, stickyHeader: resolved.stickyHeader }),
+        jobClass: jobClassFor({ headers, path }),
+        threadKey: threadKeyFor({ headers, body, stickyHeader: resolved.stickyHeader }),
       })
     }
     if (isKnownPath(path)) {

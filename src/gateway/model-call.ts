@@ -22,6 +22,7 @@ import type { ByteSource } from './byte-source.js'
 import { relayBytes, relayEvents } from './upstream-relay.js'
 import { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
+import { headerLookup } from './request-access.js'
 import { chainTransforms, chunkPipelineFor } from './chunk-pipeline.js'
 import type { ChunkPipeline } from './chunk-pipeline.js'
 
@@ -79,7 +80,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     throw new NotFoundError(`The model ${JSON.stringify(model)} does not exist here. Available: ${context.modelIds.join(', ')}.`, 'model_not_found', 'model')
   }
   const stream = body.stream === true
-  const pipeline = call.chat ? chunkPipelineFor(options, { body, path: call.path, headers: call.request.headers }) : undefined
+  const pipeline = call.chat ? chunkPipelineFor(options, { body, path: call.path, headers: headerLookup(call.request) }) : undefined
   const createdAt = options.now()
   jobs.add({ id: jobId, status: 'queued', kind: call.jobClass, model, stream, upstream: undefined, slot: undefined, createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
 

@@ -4,11 +4,21 @@
  */
 import { InvalidRequestError, PayloadTooLargeError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
+import { headerLookup, READ_BODY } from './request-access.js'
+import type { FastRequest } from './request-access.js'
+
+const textDecoder = new TextDecoder()
 
 /** Reads the request body as text, failing with 413 as soon as it passes `maxBytes`. */
 export async function readRequestText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  const declared = Number(headerLookup(request).get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > maxBytes) throw new PayloadTooLargeError(maxBytes)
+  const readBody = (request as Partial<FastRequest>)[READ_BODY]
+  if (readBody !== undefined) {
+    const bytes = await readBody.call(request, maxBytes)
+    if (bytes === undefined) throw new PayloadTooLargeError(maxBytes)
+    return textDecoder.decode(bytes)
+  }
   if (request.body === null) return ''
   const reader = request.body.getReader()
   const parts: Uint8Array[] = []
@@ -52,5 +62,5 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 }
 
 function decodeParts(parts: Uint8Array[], size: number): string {
-  return new TextDecoder().decode(concat(parts, size))
+  return textDecoder.decode(concat(parts, size))
 }

@@ -26,7 +26,7 @@ const BATCH_KINDS = new Set(['agent', 'agent_call', 'repo_agent', 'batch'])
 /** Input of {@link threadKeyFor}. */
 export interface ThreadKeyInput {
   /** Request headers (lookup is case-insensitive). */
-  headers: Headers
+  headers: Pick<Headers, 'get'>
   /** Parsed JSON body of the chat request. */
   body: Record<string, unknown>
   /** Header checked first. @default 'X-Chat-Id' */
@@ -67,7 +67,7 @@ export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: Thre
 
 /** Input of {@link jobClassFor}. */
 export interface JobClassInput {
-  headers: Headers
+  headers: Pick<Headers, 'get'>
   /** URL path of the request, e.g. `/v1/agent/chat/completions`. */
   path: string
 }

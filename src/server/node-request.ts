@@ -4,16 +4,21 @@
  * undici `Request` (and its `Headers`) costs several microseconds per request, a visible part
  * of the gateway's overhead; the gateway itself reads only those five. The object is an
  * `instanceof Request`, and every other member works through the lazily built real one. As in
- * `honojs/node-server/src/request.ts`.
+ * `honojs/node-server/src/request.ts`. It also answers the gateway's fast accessors
+ * (`gateway/request-access.ts`): header lookups on node's own header object, the body read
+ * straight off the node stream, and the raw path.
  * @module
  */
 import type { IncomingMessage } from 'node:http'
+import { HEADER_LOOKUP, RAW_PATH, READ_BODY } from '../gateway/request-access.js'
+import type { HeaderLookup } from '../gateway/request-access.js'
 
 const real = Symbol('real request')
 const state = Symbol('node request state')
 
 interface NodeRequestState {
   incoming: IncomingMessage
+  path: string
   url: string
   signal: AbortSignal
   headers: Headers | undefined
@@ -44,6 +49,32 @@ class NodeRequest {
 
   get signal(): AbortSignal {
     return this[state].signal
+  }
+
+  get [HEADER_LOOKUP](): HeaderLookup {
+    const current = this[state]
+    if (current.headers !== undefined) return current.headers
+    const headers = current.incoming.headers
+    return {
+      get(name: string): string | null {
+        const value = headers[name.toLowerCase()]
+        if (value === undefined) return null
+        return Array.isArray(value) ? value.join(', ') : value
+      },
+    }
+  }
+
+  get [RAW_PATH](): string {
+    return this[state].path
+  }
+
+  /** The whole body off the node stream, or undefined past `maxBytes` (the rest is discarded). */
+  [READ_BODY](maxBytes: number): Promise<Uint8Array | undefined> {
+    const current = this[state]
+    // Someone took the body as a stream already: read it that way.
+    if (current.body !== undefined || current.request !== undefined) return readStream(this.body, maxBytes)
+    current.body = null
+    return readIncoming(current.incoming, maxBytes)
   }
 
   get body(): ReadableStream<Uint8Array> | null {
@@ -87,8 +118,62 @@ for (const key of ['arrayBuffer', 'blob', 'bytes', 'clone', 'formData', 'json', 
 Object.setPrototypeOf(NodeRequest.prototype, Request.prototype)
 
 /** Wraps an incoming node request as a `Request` (see the module doc). */
-export function createNodeRequest(incoming: IncomingMessage, url: string, signal: AbortSignal): Request {
-  return new NodeRequest({ incoming, url, signal, headers: undefined, body: undefined, request: undefined }) as unknown as Request
+export function createNodeRequest(incoming: IncomingMessage, path: string, url: string, signal: AbortSignal): Request {
+  return new NodeRequest({ incoming, path, url, signal, headers: undefined, body: undefined, request: undefined }) as unknown as Request
+}
+
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | undefined> {
+  if (incoming.readableEnded || !hasBody(incoming)) return Promise.resolve(new Uint8Array(0))
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    const cleanup = (): void => {
+      incoming.off('data', onData)
+      incoming.off('end', onEnd)
+      incoming.off('error', onError)
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength
+      if (size <= maxBytes) {
+        parts.push(chunk)
+        return
+      }
+      // Too large: answer now, and let the rest of the upload drain unread (as node does for
+      // any body a handler leaves), so the client still gets its 413 on a live connection.
+      cleanup()
+      incoming.resume()
+      resolve(undefined)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size))
+    }
+    const onError = (error: Error): void => {
+      cleanup()
+      reject(error)
+    }
+    incoming.on('data', onData)
+    incoming.on('end', onEnd)
+    incoming.on('error', onError)
+  })
+}
+
+async function readStream(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
+  if (body === null) return new Uint8Array(0)
+  const reader = body.getReader()
+  const parts: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    parts.push(value)
+  }
+  return Buffer.concat(parts, size)
 }
 
 function hasBody(incoming: IncomingMessage): boolean {

@@ -81,7 +81,7 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   // Express strips its mount path from `url`; `originalUrl` keeps the full path.
   const path = (incoming as IncomingMessage & { originalUrl?: string }).originalUrl ?? incoming.url ?? '/'
   const host = incoming.headers.host ?? 'localhost'
-  return createNodeRequest(incoming, `http://${host}${path}`, signal)
+  return createNodeRequest(incoming, path, `http://${host}${path}`, signal)
 }
 
 async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal, onCancel: (cancel: (reason: unknown) => void) => void): Promise<void> {
