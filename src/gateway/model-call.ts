@@ -13,7 +13,7 @@ import type { ResolvedGatewayOptions } from './gateway-options.js'
 import type { JobRegistry } from './job-registry.js'
 import type { RunningJobs } from './running-jobs.js'
 import type { UpstreamHealth } from './upstream-health.js'
-import { callUpstream, upstreamFailure } from './upstream.js'
+import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { chunkPipelineStream, createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
@@ -84,14 +84,22 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
   const createdAt = options.now()
   jobs.add({ id: jobId, status: 'queued', kind: call.jobClass, model, stream, upstream: undefined, slot: undefined, createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
 
-  // One signal for the job: the client's disconnect or the gateway's own abort (shutdown).
-  // (A listener is cheaper than AbortSignal.any on this per-request path.)
-  const controller = new AbortController()
-  const signal = controller.signal
+  // The job is aborted by the client's disconnect or by the gateway's shutdown. A waiting job
+  // leaves the queue through the client's signal (or the scheduler's close); a running one
+  // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
   const clientSignal = call.request.signal
-  const onClientAbort = (): void => controller.abort(new AbortError('The client disconnected.'))
-  if (clientSignal.aborted) onClientAbort()
-  else clientSignal.addEventListener('abort', onClientAbort, { once: true })
+  let abortReason: Error | undefined
+  let abortUpstream: ((reason: Error) => void) | undefined
+  const abort = (reason: Error): void => {
+    if (abortReason !== undefined) return
+    abortReason = reason
+    abortUpstream?.(reason)
+  }
+  /** The client went away: abort the upstream request and free the slot (499 in the log). */
+  const disconnect = (): void => {
+    finish(499, 'client disconnected')
+    abort(new AbortError('The client disconnected.'))
+  }
   let lease: Lease | undefined
   let unregister: (() => void) | undefined
   let startedAt: number | undefined
@@ -100,7 +108,7 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
   const finish = (status: number, error?: unknown): void => {
     if (finished) return
     finished = true
-    clientSignal.removeEventListener('abort', onClientAbort)
+    clientSignal.removeEventListener('abort', disconnect)
     lease?.release()
     unregister?.()
     const endedAt = options.now()
@@ -120,10 +128,17 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
       error: message,
     })
   }
+  if (clientSignal.aborted) disconnect()
+  else clientSignal.addEventListener('abort', disconnect, { once: true })
   const onLease = (granted: Lease): Upstream => {
+    if (finished) {
+      // The client left between the grant and now: the slot goes back at once.
+      granted.release()
+      throw abortReason ?? new AbortError('The client disconnected.')
+    }
     lease = granted
     startedAt = options.now()
-    unregister = context.running.add(controller)
+    unregister = context.running.add({ abort })
     jobs.start(jobId, { upstream: granted.upstream, slot: granted.slot, at: startedAt })
     const upstream = context.upstreams.get(granted.upstream)
     if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
@@ -136,9 +151,12 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     else if (bodyChanged) payload = JSON.stringify(body)
     let response: UpstreamResponse
     try {
-      response = await callUpstream(upstream, { path: upstreamPath(call.path), body: payload, accept: stream ? 'text/event-stream' : 'application/json', signal })
+      const handle = startUpstreamCall(upstream, { path: upstreamPath(call.path), body: payload, accept: stream ? 'text/event-stream' : 'application/json' })
+      abortUpstream = handle.abort
+      if (abortReason !== undefined) handle.abort(abortReason)
+      response = await handle.response
     } catch (error) {
-      const failure = signal.aborted && !QueuegateError.isInstance(signal.reason) ? new AbortError() : upstreamFailure(upstream, error)
+      const failure = upstreamFailure(upstream, error)
       if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
       throw failure
     }
@@ -151,11 +169,6 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
     return response
   }
 
-  /** The client went away mid-answer: abort the upstream request and free the slot. */
-  const disconnect = (): void => {
-    controller.abort(new AbortError('The client disconnected.'))
-    finish(499, 'client disconnected')
-  }
 
   const jobRequest = { id: jobId, class: call.jobClass, threadKey: call.threadKey, model }
   /**
@@ -170,17 +183,18 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
         return { upstream, response: await send(upstream, granted) }
       } catch (error) {
         const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
-        if (!unreachable || attempt >= context.upstreams.size || signal.aborted || !context.health.markDown(upstream.id, model)) throw error
+        if (!unreachable || attempt >= context.upstreams.size || abortReason !== undefined || !context.health.markDown(upstream.id, model)) throw error
         lease?.release()
         unregister?.()
         lease = undefined
         unregister = undefined
-        granted = await scheduler.acquire(jobRequest, { signal })
+        abortUpstream = undefined
+        granted = await scheduler.acquire(jobRequest, { signal: clientSignal })
       }
     }
   }
 
-  const acquired = scheduler.acquire(jobRequest, { signal })
+  const acquired = scheduler.acquire(jobRequest, { signal: clientSignal })
   try {
     if (!call.chat) {
       const granted = await acquired

@@ -4,16 +4,21 @@
  * @module
  */
 
-/** Tracks running jobs by their abort controllers. */
+/** A running job as shutdown sees it. */
+export interface AbortableJob {
+  abort(reason: Error): void
+}
+
+/** Tracks running jobs. */
 export class RunningJobs {
-  readonly #jobs = new Set<AbortController>()
+  readonly #jobs = new Set<AbortableJob>()
   #idle: Array<() => void> = []
 
   /** Registers a running job; the returned function unregisters it (idempotent). */
-  add(controller: AbortController): () => void {
-    this.#jobs.add(controller)
+  add(job: AbortableJob): () => void {
+    this.#jobs.add(job)
     return () => {
-      if (!this.#jobs.delete(controller)) return
+      if (!this.#jobs.delete(job)) return
       if (this.#jobs.size === 0) {
         const waiters = this.#idle
         this.#idle = []
@@ -40,7 +45,7 @@ export class RunningJobs {
   }
 
   /** Aborts every running job with `reason`. */
-  abortAll(reason: unknown): void {
-    for (const controller of this.#jobs) controller.abort(reason)
+  abortAll(reason: Error): void {
+    for (const job of this.#jobs) job.abort(reason)
   }
 }

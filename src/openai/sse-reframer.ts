@@ -28,7 +28,10 @@ export interface SseReframer {
    * ignored. Throws an {@link UpstreamError} on an event over the limit.
    */
   feed(chunk: Uint8Array): Uint8Array
-  /** The body ended: the last unterminated event if any, then `data: [DONE]` unless it was seen. */
+  /**
+   * The body ended: `data: [DONE]` unless it was seen. An event the body left unterminated (no
+   * blank line after it) is dropped, as the SSE spec says and eventsource-parser does.
+   */
   end(): Uint8Array
   /** True once `[DONE]` was seen (the output so far ended with it). */
   readonly done: boolean
@@ -53,11 +56,16 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
   let decoder: TextDecoder | undefined
   let out = ''
   let failure: Error | undefined
+  /** Bytes of the body went out on the byte path already. */
+  let started = false
 
   const tooLarge = (): UpstreamError => new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
 
-  /** Switches to eventsource-parser for the rest of the body. */
-  const startParser = (): void => {
+  /**
+   * Switches to eventsource-parser for the rest of the body. `midway`: the body started before
+   * (so a U+FEFF here is a character, not the byte-order mark the parser drops at its start).
+   */
+  const startParser = (midway: boolean): void => {
     decoder = new TextDecoder()
     parser = createParser({
       onEvent(event) {
@@ -66,14 +74,19 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
           done = true
           out += 'data: [DONE]\n\n'
         } else {
-          out += `data: ${event.data}\n\n`
+          out += encodeData(event.data)
         }
       },
       onError(error) {
-        failure ??= new UpstreamError(`The upstream sent an invalid event stream: ${error.message}`, { cause: error, code: 'upstream_bad_event' })
+        // Unknown fields and bad `retry` values are ignored, as the SSE spec says; only an event
+        // past the size limit fails the stream.
+        if (error.type !== 'max-buffer-size-exceeded') return
+        failure ??= tooLarge()
       },
       maxBufferSize: maxEventChars,
     })
+    // A blank line dispatches nothing; it only moves the parser past its start.
+    if (midway) parser.feed('\n')
   }
 
   const parse = (text: string, last: boolean): Uint8Array => {
@@ -116,18 +129,21 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
       position = lineEnd + 2
       if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
         done = true
+        started = true
         pending = EMPTY
         return buffer.subarray(0, position)
       }
     }
     pending = position === length ? EMPTY : buffer.slice(position)
-    return position === 0 ? EMPTY : buffer.subarray(0, position)
+    if (position === 0) return EMPTY
+    started = true
+    return buffer.subarray(0, position)
   }
 
   /** The body left the simple form at `position`: what came before passes, the rest is parsed. */
   const handOver = (buffer: Uint8Array, position: number): Uint8Array => {
     pending = EMPTY
-    startParser()
+    startParser(started || position > 0)
     const head = buffer.subarray(0, position)
     const tail = parse((decoder as TextDecoder).decode(buffer.subarray(position), { stream: true }), false)
     return concat(head, tail)
@@ -147,10 +163,10 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
       if (parser !== undefined) {
         last = parse((decoder as TextDecoder).decode(), true)
       } else if (pending.length > 0) {
-        // An unterminated last event: let the parser decide what it holds.
+        // An unterminated last event: the parser has the final word on what it holds.
         const rest = pending
         pending = EMPTY
-        startParser()
+        startParser(started)
         last = parse((decoder as TextDecoder).decode(rest), true)
       }
       if (done) return last
@@ -161,6 +177,11 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
       return done
     },
   }
+}
+
+/** One `data:` event; a payload with line breaks takes one `data:` line per line, as SSE requires. */
+function encodeData(data: string): string {
+  return data.includes('\n') ? `data: ${data.replaceAll('\n', '\ndata: ')}\n\n` : `data: ${data}\n\n`
 }
 
 function startsWithDataPrefix(buffer: Uint8Array, position: number): boolean {

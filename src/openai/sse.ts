@@ -63,7 +63,9 @@ class SseBatchReader {
         else this.#pending.push(event.data)
       },
       onError: (error) => {
-        this.#failure ??= new UpstreamError(`The upstream sent an invalid event stream: ${error.message}`, { cause: error })
+        // Unknown fields and bad `retry` values are ignored, as the SSE spec says.
+        if (error.type !== 'max-buffer-size-exceeded') return
+        this.#failure ??= new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { cause: error, code: 'upstream_bad_event' })
       },
       maxBufferSize: maxEventChars,
     })

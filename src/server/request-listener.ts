@@ -53,8 +53,9 @@ async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: 
   outgoing.once('close', () => {
     if (outgoing.writableFinished) return
     const reason = new Error('The client disconnected.')
-    controller.abort(reason)
+    // The body first: a source that learns of the abort from the signal must find it cancelled.
     cancelBody?.(reason)
+    controller.abort(reason)
   })
   const request = toRequest(incoming, controller.signal)
   const response = await fetch(request)
