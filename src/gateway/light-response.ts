@@ -25,6 +25,7 @@ export interface ResponseParts {
 // Symbol.for: the core and the bridge are separate entry points and must agree on the key.
 const PARTS = Symbol.for('queuegate.response-parts')
 const REAL = Symbol.for('queuegate.real-response')
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 
 class LightResponse {
   [PARTS]: ResponseParts | undefined
@@ -47,9 +48,15 @@ class LightResponse {
   [REAL](): Response {
     if (this.#real === undefined) {
       const parts = this[PARTS] as ResponseParts
+      let body = parts.body
+      if (NULL_BODY_STATUS.has(parts.status) && body !== null) {
+        // A Response with this status may not have a body (an upstream's 204 relayed as is).
+        if (isByteSource(body)) body.cancel()
+        else if (body instanceof ReadableStream) void body.cancel().catch(() => {})
+        body = null
+      }
+      this.#real = new Response((isByteSource(body) ? byteSourceStream(body) : body) as BodyInit | null, { status: parts.status, headers: parts.headers })
       this[PARTS] = undefined
-      const body = isByteSource(parts.body) ? byteSourceStream(parts.body) : parts.body
-      this.#real = new Response(body as BodyInit | null, { status: parts.status, headers: parts.headers })
     }
     return this.#real
   }

@@ -84,6 +84,10 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
   /** Attaches the one push consumer: buffered chunks first, then live ones, then the end or the failure. */
   consume(consumer: BodyConsumer): void {
     if (this.#consumer !== undefined) throw new TypeError('The upstream body already has a consumer.')
+    if (this.#destroyed) {
+      this.#tell(consumer)
+      return
+    }
     this.#consumer = consumer
     this.#flush()
   }
@@ -94,14 +98,22 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     this.#flush()
   }
 
-  /** Stops the body: aborts the upstream request (or its socket read) and drops what is buffered. */
+  /**
+   * Stops the body: aborts the upstream request (or its socket read), drops what is buffered,
+   * and fails a consumer that still waits (a reader in `for await`, `bytes()`) with `reason`.
+   */
   destroy(reason?: Error): void {
     if (this.#destroyed) return
+    const cause = reason ?? new UpstreamError('The upstream body was cancelled.')
     this.#destroyed = true
     this.#buffered = []
     this.#bufferedBytes = 0
+    const consumer = this.#consumer
     this.#consumer = undefined
-    if (!this.#ended && this.#failure === undefined) this.#controller?.abort(reason ?? new UpstreamError('The upstream request was cancelled.'))
+    const open = !this.#ended && this.#failure === undefined
+    if (open) this.#failure = cause
+    if (consumer !== undefined) this.#tell(consumer)
+    if (open) this.#controller?.abort(cause)
   }
 
   /** Reads the whole body; past `maxBytes` the request is aborted and this rejects with 502. */
@@ -113,8 +125,8 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
         data: (chunk) => {
           size += chunk.byteLength
           if (size > maxBytes) {
-            this.destroy()
             reject(new UpstreamError(`The upstream answer is larger than ${maxBytes} bytes.`, { code: 'upstream_response_too_large' }))
+            this.destroy()
             return false
           }
           parts.push(chunk)

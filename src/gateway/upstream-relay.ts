@@ -56,8 +56,8 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
           try {
             out = reframer.feed(chunk)
           } catch (error) {
-            body.destroy()
             fail(error)
+            body.destroy()
             return true
           }
           if (reframer.done) {

@@ -59,14 +59,15 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
   /** Bytes of the body went out on the byte path already. */
   let started = false
 
-  const tooLarge = (): UpstreamError => new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
+  const tooLarge = (): UpstreamError => (failure = new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' }))
 
   /**
    * Switches to eventsource-parser for the rest of the body. `midway`: the body started before
    * (so a U+FEFF here is a character, not the byte-order mark the parser drops at its start).
    */
   const startParser = (midway: boolean): void => {
-    decoder = new TextDecoder()
+    // ignoreBOM: past the start, EF BB BF is a character the parser must see, not a mark to drop.
+    decoder = new TextDecoder('utf-8', { ignoreBOM: midway })
     parser = createParser({
       onEvent(event) {
         if (done) return
@@ -93,7 +94,8 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
     const active = parser as ReturnType<typeof createParser>
     active.feed(text)
     if (last && !done) {
-      // eventsource-parser dispatches an unterminated last event on a consuming reset.
+      // A consuming reset parses a last line that had no line break (an event it completes is
+      // still not dispatched without its blank line: the SSE spec drops it).
       active.reset({ consume: true })
     }
     const result = out

@@ -74,10 +74,19 @@ export class InMemoryStickyStore implements StickyStore {
 interface SlotRow {
   readonly busy: Uint8Array
   readonly lastUsed: Float64Array
+  /** The free slots as a binary min-heap on (lastUsed, index): the coldest free slot on top. */
+  readonly heap: Int32Array
+  /** Each slot's place in `heap`, -1 when busy. */
+  readonly place: Int32Array
+  free: number
   running: number
 }
 
-/** Slot occupancy in arrays; `claim` and `coldestFree` scan the upstream's slots (O(slots), a small number). */
+/**
+ * Slot occupancy in arrays. The free slots sit in a heap ordered by when each was last used
+ * (ties to the lower index), so `claim` and `coldestFree` cost O(log slots), not a scan: at 256
+ * slots a scan per request was a tenth of the gateway's per-request work.
+ */
 export class InMemorySlotTable implements SlotTable {
   readonly #rows = new Map<string, SlotRow>()
   readonly #now: () => number
@@ -87,15 +96,21 @@ export class InMemorySlotTable implements SlotTable {
   }
 
   define(upstream: string, slots: number): void {
-    // -Infinity: a slot never used is colder than any used one.
-    this.#rows.set(upstream, { busy: new Uint8Array(slots), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), running: 0 })
+    // -Infinity: a slot never used is colder than any used one. In index order the heap holds.
+    const heap = new Int32Array(slots)
+    const place = new Int32Array(slots)
+    for (let slot = 0; slot < slots; slot++) {
+      heap[slot] = slot
+      place[slot] = slot
+    }
+    this.#rows.set(upstream, { busy: new Uint8Array(slots), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), heap, place, free: slots, running: 0 })
   }
 
   claim(upstream: string, preferred: number | undefined): number | undefined {
     const row = this.#row(upstream)
-    if (row.running >= row.busy.length) return undefined
-    const slot = preferred !== undefined && preferred >= 0 && preferred < row.busy.length && row.busy[preferred] === 0 ? preferred : coldest(row)
-    if (slot === undefined) return undefined
+    if (row.free === 0) return undefined
+    const slot = preferred !== undefined && preferred >= 0 && preferred < row.busy.length && row.busy[preferred] === 0 ? preferred : (row.heap[0] as number)
+    removeFree(row, slot)
     row.busy[slot] = 1
     row.lastUsed[slot] = this.#now()
     row.running++
@@ -108,6 +123,7 @@ export class InMemorySlotTable implements SlotTable {
     row.busy[slot] = 0
     row.lastUsed[slot] = this.#now()
     row.running--
+    addFree(row, slot)
   }
 
   running(upstream: string): number {
@@ -116,8 +132,7 @@ export class InMemorySlotTable implements SlotTable {
 
   coldestFree(upstream: string): number | undefined {
     const row = this.#row(upstream)
-    const slot = coldest(row)
-    return slot === undefined ? undefined : row.lastUsed[slot]
+    return row.free === 0 ? undefined : row.lastUsed[row.heap[0] as number]
   }
 
   #row(upstream: string): SlotRow {
@@ -127,12 +142,62 @@ export class InMemorySlotTable implements SlotTable {
   }
 }
 
-function coldest(row: SlotRow): number | undefined {
-  let best: number | undefined
-  for (let slot = 0; slot < row.busy.length; slot++) {
-    if (row.busy[slot] === 0 && (best === undefined || (row.lastUsed[slot] as number) < (row.lastUsed[best] as number))) best = slot
+/** Slot `a` is colder than slot `b`: used longer ago, or as long ago with a lower index. */
+function colder(row: SlotRow, a: number, b: number): boolean {
+  const lastA = row.lastUsed[a] as number
+  const lastB = row.lastUsed[b] as number
+  return lastA < lastB || (lastA === lastB && a < b)
+}
+
+function addFree(row: SlotRow, slot: number): void {
+  const at = row.free++
+  row.heap[at] = slot
+  row.place[slot] = at
+  siftUp(row, at)
+}
+
+function removeFree(row: SlotRow, slot: number): void {
+  const at = row.place[slot] as number
+  const last = row.heap[--row.free] as number
+  row.place[slot] = -1
+  if (last === slot) return
+  row.heap[at] = last
+  row.place[last] = at
+  siftUp(row, at)
+  siftDown(row, row.place[last] as number)
+}
+
+function siftUp(row: SlotRow, at: number): void {
+  const { heap, place } = row
+  const slot = heap[at] as number
+  while (at > 0) {
+    const parentAt = (at - 1) >> 1
+    const parent = heap[parentAt] as number
+    if (!colder(row, slot, parent)) break
+    heap[at] = parent
+    place[parent] = at
+    at = parentAt
   }
-  return best
+  heap[at] = slot
+  place[slot] = at
+}
+
+function siftDown(row: SlotRow, at: number): void {
+  const { heap, place } = row
+  const slot = heap[at] as number
+  for (;;) {
+    const left = 2 * at + 1
+    if (left >= row.free) break
+    const right = left + 1
+    const child = right < row.free && colder(row, heap[right] as number, heap[left] as number) ? right : left
+    const childSlot = heap[child] as number
+    if (!colder(row, childSlot, slot)) break
+    heap[at] = childSlot
+    place[childSlot] = at
+    at = child
+  }
+  heap[at] = slot
+  place[slot] = at
 }
 
 /** Waiting counts in a Map. */

@@ -5,15 +5,15 @@
 import { fnv1a64 } from './fnv1a-64.js'
 import type { JobClass } from './queue-scheduler.js'
 
-/** Headers searched after the configured one, in order (Open WebUI uses both spellings). */
+/** Headers searched after the configured one, in order (Open WebUI uses both spellings). Lower-case: lookups are. */
 const THREAD_HEADERS = [
-  'X-OpenWebUI-Chat-Id',
-  'X-Open-WebUI-Chat-Id',
-  'X-OpenWebUI-Conversation-Id',
-  'X-Open-WebUI-Conversation-Id',
-  'X-OpenWebUI-Thread-Id',
-  'X-Open-WebUI-Thread-Id',
-  'X-Conversation-Id',
+  'x-openwebui-chat-id',
+  'x-open-webui-chat-id',
+  'x-openwebui-conversation-id',
+  'x-open-webui-conversation-id',
+  'x-openwebui-thread-id',
+  'x-open-webui-thread-id',
+  'x-conversation-id',
 ] as const
 
 const BODY_FIELDS = ['chat_id', 'conversation_id', 'thread_id'] as const
@@ -44,7 +44,9 @@ export interface ThreadKeyInput {
  * @example threadKeyFor({ headers: new Headers({ 'x-openwebui-chat-id': 'c1' }), body: {} }) // 'c1'
  */
 export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: ThreadKeyInput): string {
-  for (const name of [stickyHeader, ...THREAD_HEADERS]) {
+  const first = headers.get(stickyHeader)?.trim()
+  if (first) return bounded(first)
+  for (const name of THREAD_HEADERS) {
     const value = headers.get(name)?.trim()
     if (value) return bounded(value)
   }
@@ -102,10 +104,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return '[' + value.map((item) => canonicalJson(item === undefined ? null : item)).join(',') + ']'
-  if (isRecord(value)) {
-    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort()
-    return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(value[key])).join(',') + '}'
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null'
+  let text: string
+  if (Array.isArray(value)) {
+    text = '['
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) text += ','
+      const item: unknown = value[index]
+      text += canonicalJson(item === undefined ? null : item)
+    }
+    return text + ']'
   }
-  return JSON.stringify(value) ?? 'null'
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  text = '{'
+  for (const key of keys) {
+    const item = record[key]
+    if (item === undefined) continue
+    if (text.length > 1) text += ','
+    text += JSON.stringify(key) + ':' + canonicalJson(item)
+  }
+  return text + '}'
 }

@@ -22,6 +22,7 @@ interface NodeRequestState {
   url: string
   signal: AbortSignal
   headers: Headers | undefined
+  lookup: HeaderLookup | undefined
   body: ReadableStream<Uint8Array> | null | undefined
   request: Request | undefined
 }
@@ -53,15 +54,7 @@ class NodeRequest {
 
   get [HEADER_LOOKUP](): HeaderLookup {
     const current = this[state]
-    if (current.headers !== undefined) return current.headers
-    const headers = current.incoming.headers
-    return {
-      get(name: string): string | null {
-        const value = headers[name.toLowerCase()]
-        if (value === undefined) return null
-        return Array.isArray(value) ? value.join(', ') : value
-      },
-    }
+    return current.headers ?? (current.lookup ??= nodeHeaderLookup(current.incoming))
   }
 
   get [RAW_PATH](): string {
@@ -119,7 +112,19 @@ Object.setPrototypeOf(NodeRequest.prototype, Request.prototype)
 
 /** Wraps an incoming node request as a `Request` (see the module doc). */
 export function createNodeRequest(incoming: IncomingMessage, path: string, url: string, signal: AbortSignal): Request {
-  return new NodeRequest({ incoming, path, url, signal, headers: undefined, body: undefined, request: undefined }) as unknown as Request
+  return new NodeRequest({ incoming, path, url, signal, headers: undefined, lookup: undefined, body: undefined, request: undefined }) as unknown as Request
+}
+
+/** `Headers.get` over node's own header object (names lower-case, repeats joined with `, `). */
+function nodeHeaderLookup(incoming: IncomingMessage): HeaderLookup {
+  const headers = incoming.headers
+  return {
+    get(name: string): string | null {
+      const value = headers[name.toLowerCase()]
+      if (value === undefined) return null
+      return Array.isArray(value) ? value.join(', ') : value
+    },
+  }
 }
 
 function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | undefined> {
