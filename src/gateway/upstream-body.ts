@@ -109,11 +109,13 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     this.#buffered = []
     this.#bufferedBytes = 0
     const consumer = this.#consumer
+    const controller = this.#controller
     this.#consumer = undefined
+    this.#controller = undefined
     const open = !this.#ended && this.#failure === undefined
     if (open) this.#failure = cause
     if (consumer !== undefined) this.#tell(consumer)
-    if (open) this.#controller?.abort(cause)
+    if (open) controller?.abort(cause)
   }
 
   /** Reads the whole body; past `maxBytes` the request is aborted and this rejects with 502. */
@@ -194,6 +196,10 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
   #tell(consumer: BodyConsumer): void {
     if (this.#told) return
     this.#told = true
+    // Nothing more will flow: let go of the consumer (the client's response) and the request,
+    // which undici may keep referenced for a while after the end.
+    this.#consumer = undefined
+    this.#controller = undefined
     if (this.#failure !== undefined) consumer.error(this.#failure)
     else consumer.end()
   }

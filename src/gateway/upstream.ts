@@ -179,15 +179,20 @@ export function callUpstream(upstream: Upstream, call: UpstreamCall): Promise<Up
 /** undici's dispatch controller, as the handler sees it. */
 type DispatchController = BodyController & { readonly aborted?: boolean }
 
-/** The dispatch handler of one upstream call (undici's controller-based handler API). */
+/**
+ * The dispatch handler of one upstream call (undici's controller-based handler API). undici
+ * keeps finished requests, and with them their handlers, in each connection's queue for a
+ * while (up to 256 per connection), so a settled handler lets go of everything it held: the
+ * body, its consumer (the relay, the client's response) and the promise callbacks. Without
+ * that, every answer survived several garbage collections.
+ */
 class CallHandler {
   readonly #upstream: Upstream
-  readonly #resolve: (response: UpstreamResponse) => void
-  readonly #reject: (error: QueuegateError) => void
-  readonly #body = new UpstreamBody()
+  #resolve: ((response: UpstreamResponse) => void) | undefined
+  #reject: ((error: QueuegateError) => void) | undefined
+  #body: UpstreamBody | undefined = new UpstreamBody()
   #controller: DispatchController | undefined
   #started = false
-  #settled = false
   #abortReason: Error | undefined
 
   constructor(upstream: Upstream, resolve: (response: UpstreamResponse) => void, reject: (error: QueuegateError) => void) {
@@ -198,37 +203,48 @@ class CallHandler {
 
   onRequestStart(controller: DispatchController): void {
     this.#controller = controller
-    this.#body.attach(controller)
+    this.#body?.attach(controller)
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason)
   }
 
   onResponseStart(_controller: DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200 || this.#started) return
+    if (statusCode < 200 || this.#started || this.#body === undefined) return
     this.#started = true
-    this.#resolve({ status: statusCode, headers, body: this.#body })
+    this.#resolve?.({ status: statusCode, headers, body: this.#body })
   }
 
   onResponseData(controller: DispatchController, chunk: Uint8Array): void {
-    if (!this.#body.push(chunk)) controller.pause()
+    if (this.#body !== undefined && !this.#body.push(chunk)) controller.pause()
   }
 
   onResponseEnd(): void {
-    this.#settled = true
-    this.#body.finish()
+    const body = this.#body
+    this.#settle()
+    body?.finish()
   }
 
   onResponseError(_controller: DispatchController | undefined, error: Error): void {
-    this.#settled = true
+    const body = this.#body
+    const reject = this.#reject
+    const started = this.#started
+    this.#settle()
     const failure = upstreamFailure(this.#upstream, error)
-    if (this.#started) this.#body.fail(failure)
-    else this.#reject(failure)
+    if (started) body?.fail(failure)
+    else reject?.(failure)
   }
 
   abort(reason: Error): void {
-    if (this.#settled || this.#abortReason !== undefined) return
+    if (this.#body === undefined || this.#abortReason !== undefined) return
     this.#abortReason = reason
     // Not on a connection yet: onRequestStart aborts it as soon as undici hands it one.
     this.#controller?.abort(reason)
+  }
+
+  #settle(): void {
+    this.#body = undefined
+    this.#resolve = undefined
+    this.#reject = undefined
+    this.#controller = undefined
   }
 }
 
