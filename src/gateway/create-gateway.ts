@@ -48,7 +48,7 @@ const CHAT_PATHS = new Set(['/v1/chat/completions', '/v1/chat/completions_passth
 export function createGateway(options: GatewayOptions): Gateway {
   const resolved = resolveGatewayOptions(options)
   const upstreams: Upstream[] = resolved.upstreams.map((upstream) =>
-    createUpstream(upstream, { readTimeoutMs: resolved.readTimeoutMs, connectTimeoutMs: resolved.connectTimeoutMs }),
+    createUpstream(upstream, { readTimeoutMs: resolved.readTimeoutMs, connectTimeoutMs: resolved.connectTimeoutMs, dispatcherFactory: resolved.dispatcherFactory }),
   )
   const ids = new Set<string>()
   for (const upstream of upstreams) {

@@ -3,7 +3,7 @@
  * same object from flags, environment and the config file.
  * @module
  */
-import type { UpstreamOptions } from './upstream.js'
+import type { UpstreamOptions, UpstreamPoolOptions } from './upstream.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
@@ -89,6 +89,8 @@ export interface GatewayOptions {
     | {
         now?: (() => number) | undefined
         generateId?: (() => string) | undefined
+        /** Builds each upstream's dispatcher instead of an undici Pool (the core bench, fault tests). */
+        dispatcherFactory?: UpstreamPoolOptions['dispatcherFactory']
       }
     | undefined
 }
@@ -100,6 +102,7 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
   onEvent: ((event: GatewayEvent) => void) | undefined
   now: () => number
   generateId: () => string
+  dispatcherFactory: UpstreamPoolOptions['dispatcherFactory']
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
@@ -196,6 +199,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     onEvent,
     now: _internal.now ?? Date.now,
     generateId: _internal.generateId ?? (() => crypto.randomUUID().replaceAll('-', '')),
+    dispatcherFactory: _internal.dispatcherFactory,
   }
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fnv1a64 } from '../../src/queue/fnv1a-64.js'
 
@@ -17,5 +18,14 @@ describe('fnv1a64', () => {
 
   it('matches a BigInt reference on assorted text', () => {
     for (const text of ['héllo wörld', '🎉'.repeat(7), '{"a":[1,2,3]}', 'x'.repeat(4096)]) expect(fnv1a64(text)).toBe(reference(text))
+  })
+
+  it('matches the reference on any text, ASCII or not (the ASCII path skips the encoder)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), (text) => {
+        expect(fnv1a64(text)).toBe(reference(text))
+      }),
+      { numRuns: 300 },
+    )
   })
 })

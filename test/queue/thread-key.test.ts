@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jobClassFor, threadKeyFor } from '../../src/queue/thread-key.js'
+import { fnv1a64 } from '../../src/queue/fnv1a-64.js'
 
 const key = (headers: Record<string, string>, body: Record<string, unknown> = {}, stickyHeader?: string) =>
   threadKeyFor({ headers: new Headers(headers), body, stickyHeader })
@@ -93,5 +94,29 @@ describe('jobClassFor', () => {
     [{ 'X-Job-Kind': 'chat' }, '/v1/chat/completions', 'interactive'],
   ] as const)('%j %s → %s', (headers, path, expected) => {
     expect(jobClassFor({ headers: new Headers(headers), path })).toBe(expected)
+  })
+})
+
+describe('threadKeyFor: the content hash', () => {
+  /** The documented input: canonical JSON (sorted keys, undefined dropped) of [model, opening messages, user]. */
+  function canonical(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map((item) => canonical(item === undefined ? null : item)).join(',')}]`
+    if (typeof value === 'object' && value !== null) {
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record).filter((name) => record[name] !== undefined).sort()
+      return `{${keys.map((name) => `${JSON.stringify(name)}:${canonical(record[name])}`).join(',')}}`
+    }
+    return JSON.stringify(value) ?? 'null'
+  }
+
+  it('is the FNV-1a 64 of the canonical JSON of [model, opening messages, user], whatever the key order or text', () => {
+    const messages = [
+      { role: 'system', content: 'Tu es un assistant — réponds en français. 🎉', name: undefined },
+      { content: [{ type: 'text', text: 'line\nbreak "quoted" \u2028' }, { type: 'image_url', image_url: { url: 'data:x', detail: 'low' } }], role: 'user' },
+      { role: 'assistant', content: 'not part of the key' },
+    ]
+    const body = { user: 'u-1', model: 'm', messages, temperature: 0.2 }
+    expect(key({}, body)).toBe(`h:${fnv1a64(canonical(['m', messages.slice(0, 2), 'u-1']))}`)
+    expect(key({}, { messages: [{ role: 'user', content: 'hi' }] })).toBe(`h:${fnv1a64(canonical([null, [{ role: 'user', content: 'hi' }], null]))}`)
   })
 })
