@@ -134,6 +134,30 @@ describe('gateway end to end (openai client → queuegate → fake llama.cpp)', 
     expect(upstream.maxConcurrency).toBe(1)
   })
 
+  it('a shutdown that outlasts its grace ends a running stream with an error event, and the upstream request is closed', async () => {
+    const upstream = await fake({ slots: 4, tokens: 200, tokenDelayMs: 20 })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }] })
+    const stream = await gateway.client.chat.completions.create({ ...hello, stream: true })
+    let received = 0
+    let closing: Promise<void> | undefined
+    const failure = await (async () => {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) received += 1
+        if (received === 2) closing ??= gateway!.gateway.close({ graceMs: 30 })
+      }
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    await withTimeout(closing ?? Promise.resolve(), 5000, 'gateway.close()')
+    expect(failure).toBeInstanceOf(APIError)
+    expect((failure as APIError).message).toMatch(/shutting down/)
+    expect(received).toBeLessThan(200)
+    await upstream.waitFor((u) => u.requests[0]?.closedByClient === true)
+    const ended = await gateway.waitForEvent((event) => event.type === 'request-end')
+    expect(ended).toMatchObject({ status: 200, error: expect.stringMatching(/shutting down/) })
+  })
+
   it('frees the slot when a non-streaming client aborts', async () => {
     const upstream = await fake({ slots: 4, tokens: 100, tokenDelayMs: 20 })
     gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 1 }] })

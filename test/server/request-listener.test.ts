@@ -5,6 +5,8 @@ import type { FetchHandler } from 'queuegate/server'
 import { listen } from '../helpers/listen.js'
 import type { Listening } from '../helpers/listen.js'
 import { withTimeout } from '../helpers/with-timeout.js'
+import { lightResponse } from '../../src/gateway/light-response.js'
+import type { ByteSink, ByteSource } from '../../src/gateway/byte-source.js'
 
 describe('createRequestListener (node:http ⇄ fetch)', () => {
   let server: Listening | undefined
@@ -105,5 +107,98 @@ describe('createRequestListener (node:http ⇄ fetch)', () => {
     expect(response.status).toBe(500)
     expect(await response.json()).toEqual({ error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } })
     expect(errors).toHaveLength(1)
+  })
+
+  describe('light responses (what the gateway answers with)', () => {
+    /** Writes `total` chunks of 64 KiB (chunk i filled with i % 251) as fast as the sink takes them. */
+    function pushingSource(total: number): ByteSource & { refusals: number; resumes: number; cancelled: unknown[]; cancelSeen: Promise<void> } {
+      let sink: ByteSink | undefined
+      let next = 0
+      let onCancel: (() => void) | undefined
+      const source = {
+        refusals: 0,
+        resumes: 0,
+        cancelled: [] as unknown[],
+        cancelSeen: new Promise<void>((resolve) => (onCancel = resolve)),
+        start(target: ByteSink) {
+          sink = target
+          pump()
+        },
+        resume() {
+          source.resumes += 1
+          pump()
+        },
+        cancel(reason?: unknown) {
+          source.cancelled.push(reason)
+          next = total
+          onCancel?.()
+        },
+      }
+      const pump = (): void => {
+        while (next < total) {
+          const chunk = new Uint8Array(64 * 1024).fill(next % 251)
+          next += 1
+          if (next === total) {
+            sink?.end(chunk)
+            return
+          }
+          if (sink?.write(chunk) === false) {
+            source.refusals += 1
+            return
+          }
+        }
+      }
+      return source
+    }
+
+    it('writes status, plain headers and a string body as they are', async () => {
+      const url = await serve(() => lightResponse('{"ok":true}', 201, { 'content-type': 'application/json', 'x-a': '1' }))
+      const response = await fetch(url)
+      expect(response.status).toBe(201)
+      expect(response.headers.get('x-a')).toBe('1')
+      expect(await response.json()).toEqual({ ok: true })
+    })
+
+    it('drives a push body with backpressure: a slow reader pauses the source, drain resumes it, every byte arrives in order', async () => {
+      const total = 128 // 8 MiB, far past the socket's buffers
+      const source = pushingSource(total)
+      const url = await serve(() => lightResponse(source, 200, { 'content-type': 'application/octet-stream' }))
+      const received = await new Promise<Buffer[]>((resolve, reject) => {
+        http.get(url, (response) => {
+          const parts: Buffer[] = []
+          response.on('data', (part: Buffer) => {
+            parts.push(part)
+            // A slow reader: pause after each piece, go on a little later.
+            response.pause()
+            setTimeout(() => response.resume(), 1)
+          })
+          response.on('end', () => resolve(parts))
+          response.on('error', reject)
+        }).on('error', reject)
+      })
+      const body = Buffer.concat(received)
+      expect(body.byteLength).toBe(total * 64 * 1024)
+      for (let index = 0; index < total; index++) expect(body[index * 64 * 1024 + 100]).toBe(index % 251)
+      expect(source.refusals).toBeGreaterThan(0)
+      expect(source.resumes).toBe(source.refusals)
+      expect(source.cancelled).toEqual([])
+    }, 20_000)
+
+    it('cancels a push body when the client disconnects mid-way', async () => {
+      const source = pushingSource(1_000_000)
+      const url = await serve(() => lightResponse(source, 200, {}))
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(url, (response) => {
+          response.once('data', () => {
+            request.destroy()
+            resolve()
+          })
+        })
+        request.on('error', () => {})
+        setTimeout(() => reject(new Error('no data')), 5000)
+      })
+      await withTimeout(source.cancelSeen, 5000, 'cancel')
+      expect(source.cancelled).toHaveLength(1)
+    })
   })
 })
