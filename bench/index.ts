@@ -4,6 +4,7 @@
  * @module
  */
 import { run as runGateway } from './gateway.js'
+import { run as runCore } from './core.js'
 import { run as runScheduler } from './scheduler.js'
 import { run as runRoutingSim } from './routing-sim.js'
 import { run as runDetector } from './detector.js'
@@ -11,6 +12,7 @@ import { run as runDetector } from './detector.js'
 const started = performance.now()
 for (const [name, run] of [
   ['gateway overhead', runGateway],
+  ['gateway core', runCore],
   ['scheduler cost', runScheduler],
   ['routing simulation', runRoutingSim],
   ['tool-call detector', runDetector],
