@@ -3,11 +3,7 @@
  * events, then `[DONE]`; a failure at any point becomes one `data: {"error": …}` event.
  * @module
  */
-import { safeParseJson, isJsonObject } from '../openai/parse-json.js'
 import { encodeSseError } from '../openai/sse.js'
-import type { ChatCompletionChunk } from '../openai/types.js'
-import { UpstreamError } from '../errors.js'
-import type { ChunkTransform } from './chunk-pipeline.js'
 
 /** Something that talks to a waiting client until the job starts. */
 export interface WaitingNotifier {
@@ -84,54 +80,4 @@ export function createEventStream(options: EventStreamOptions): ReadableStream<U
     },
     { highWaterMark: 0 },
   )
-}
-
-/**
- * Runs a batch of upstream `data` payloads through a chain of chunk transforms and re-frames the
- * result as SSE, one buffer per batch, with `[DONE]` at the end. An `{"error": …}` payload fails
- * the stream with the upstream's message; a payload that is not a JSON object fails it too (never
- * echoed).
- */
-export function chunkPipelineStream(createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform): TransformStream<string[], Uint8Array> {
-  let out = ''
-  const chain = createChain((chunk) => {
-    out += `data: ${JSON.stringify(chunk)}\n\n`
-  })
-  return new TransformStream<string[], Uint8Array>({
-    transform(batch, controller) {
-      for (const data of batch) {
-        const chunk = decodeChunk(data)
-        if (chunk instanceof Error) {
-          controller.error(chunk)
-          return
-        }
-        chain.feed(chunk)
-      }
-      if (out !== '') controller.enqueue(textEncoder.encode(out))
-      out = ''
-    },
-    flush(controller) {
-      chain.flush()
-      controller.enqueue(textEncoder.encode(`${out}data: [DONE]\n\n`))
-      out = ''
-    },
-  })
-}
-
-const textEncoder = new TextEncoder()
-
-/** Decodes one payload into a chunk, or the error that fails the stream. */
-function decodeChunk(data: string): ChatCompletionChunk | Error {
-  const parsed = safeParseJson(data)
-  if (!parsed.success || !isJsonObject(parsed.value)) {
-    return new UpstreamError('The upstream sent an event that is not a JSON object.', { code: 'upstream_bad_event' })
-  }
-  const value = parsed.value
-  if (value.error !== undefined && value.choices === undefined) {
-    const error = isJsonObject(value.error) ? value.error : { message: String(value.error) }
-    const message = typeof error.message === 'string' ? error.message : JSON.stringify(error)
-    return new UpstreamError(`Upstream error: ${message}`, { code: 'upstream_error' })
-  }
-  if (!Array.isArray(value.choices)) value.choices = []
-  return value as ChatCompletionChunk
 }

@@ -7,7 +7,6 @@
 import { AbortError, InvalidRequestError, NotFoundError, QueuegateError, UpstreamError } from '../errors.js'
 import type { ChatCompletion } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
-import { sseDataStream } from '../openai/sse.js'
 import type { JobClass, Lease, QueueScheduler } from '../queue/queue-scheduler.js'
 import type { ResolvedGatewayOptions } from './gateway-options.js'
 import type { JobRegistry } from './job-registry.js'
@@ -15,11 +14,11 @@ import type { RunningJobs } from './running-jobs.js'
 import type { UpstreamHealth } from './upstream-health.js'
 import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
-import { chunkPipelineStream, createEventStream } from './event-stream.js'
+import { createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream, isByteSource } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
-import { relayBytes, relayEvents } from './upstream-relay.js'
+import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { headerLookup } from './request-access.js'
@@ -292,8 +291,8 @@ function upstreamPath(path: string): string {
 }
 
 /**
- * The streamed answer as SSE bytes, ending in `[DONE]` or one error event. With no chunk
- * transform it is one stream that re-frames the upstream's events (the fast path); otherwise
+ * The streamed answer as a push source of SSE bytes, ending in `[DONE]` or one error event. With
+ * no chunk transform the upstream's events are re-framed as bytes (the fast path); otherwise
  * upstream SSE → payloads → chunk objects → transforms → SSE bytes.
  */
 function answerStream(
@@ -313,8 +312,7 @@ function answerStream(
   }
   const transforms = pipeline?.streamTransforms ?? []
   if (transforms.length === 0) return relayEvents(body, options)
-  const encoded = sseDataStream(body, options).pipeThrough(chunkPipelineStream((onChunk) => chainTransforms(transforms, onChunk)))
-  return createEventStream({ open: async () => encoded, onCancel: job.disconnect, onError: (error) => job.finish(200, error) })
+  return relayChunks(body, (onChunk) => chainTransforms(transforms, onChunk), options)
 }
 
 /** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */

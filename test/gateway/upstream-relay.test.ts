@@ -5,7 +5,9 @@ import { byteSourceStream } from '../../src/gateway/byte-source.js'
 import type { ByteSink, ByteSource } from '../../src/gateway/byte-source.js'
 import { UpstreamBody } from '../../src/gateway/upstream-body.js'
 import type { BodyController } from '../../src/gateway/upstream-body.js'
-import { relayBytes, relayEvents } from '../../src/gateway/upstream-relay.js'
+import { decodeChunk, relayBytes, relayChunks, relayEvents } from '../../src/gateway/upstream-relay.js'
+import type { ChunkTransform } from '../../src/gateway/chunk-pipeline.js'
+import type { ChatCompletionChunk } from '../../src/openai/types.js'
 import type { RelayEnd, RelayOptions } from '../../src/gateway/upstream-relay.js'
 import { withTimeout } from '../helpers/with-timeout.js'
 
@@ -337,5 +339,100 @@ describe('relayBytes', () => {
     source.resume()
     expect(sink.log).toEqual(['write:a', 'write:b', 'end:'])
     expect(controller.calls).toEqual(['pause'])
+  })
+})
+
+describe('relayChunks (the answer through chunk transforms)', () => {
+  const chunk = (content: string): string => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
+  /** A transform that upper-cases content and holds the last chunk back until flush (as a detector holds a tail). */
+  const upperHoldingLast = (onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform => {
+    let held: ChatCompletionChunk | undefined
+    return {
+      feed(next) {
+        if (held !== undefined) onChunk(held)
+        const delta = next.choices[0]?.delta
+        if (typeof delta?.content === 'string') delta.content = delta.content.toUpperCase()
+        held = next
+      },
+      flush() {
+        if (held !== undefined) onChunk(held)
+        held = undefined
+      },
+    }
+  }
+  const contents = (text: string): string[] =>
+    events(text).map((data) => (data === '[DONE]' ? data : ((JSON.parse(data) as ChatCompletionChunk).choices[0]?.delta.content ?? '')))
+
+  it('feeds every chunk to the chain, writes what it emits once per network read, and flushes it at [DONE]', () => {
+    const { sink, push, onEnd } = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    push(chunk('a') + chunk('b'))
+    push(chunk('c'))
+    expect(sink.log.filter((entry) => entry.startsWith('write:'))).toHaveLength(2)
+    push(`${chunk('d')}data: [DONE]\n\n${chunk('after')}`)
+    expect(contents(sink.text)).toEqual(['A', 'B', 'C', 'D', '[DONE]'])
+    expect(sink.log.at(-1)).toMatch(/^end:/)
+    expect(onEnd.mock.calls).toEqual([['done', undefined]])
+  })
+
+  it('flushes the chain and adds [DONE] when the upstream ends without it', () => {
+    const { sink, push, body, onEnd } = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    push(chunk('x'))
+    body.finish()
+    expect(contents(sink.text)).toEqual(['X', '[DONE]'])
+    expect(onEnd).toHaveBeenCalledWith('done', undefined)
+  })
+
+  it('ends with one error event after what was emitted when the upstream sends an error payload, and aborts the upstream', () => {
+    const { sink, push, controller, onEnd } = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    push(chunk('a') + chunk('b') + 'data: {"error":{"message":"model crashed"}}\n\n')
+    const found = events(sink.text)
+    expect(found.slice(0, 1).map((data) => (JSON.parse(data) as ChatCompletionChunk).choices[0]?.delta.content)).toEqual(['A'])
+    expect(JSON.parse(found.at(-1) as string)).toMatchObject({ error: { message: 'Upstream error: model crashed', code: 'upstream_error' } })
+    expect(found).not.toContain('[DONE]')
+    expect(onEnd.mock.calls[0]?.[0]).toBe('error')
+    expect(controller.calls).toContain('abort')
+  })
+
+  it('never echoes a payload that is not a JSON object', () => {
+    const { sink, push } = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    push('data: <html>secret</html>\n\n')
+    expect(sink.text).not.toContain('secret')
+    expect(JSON.parse(events(sink.text).at(-1) as string)).toMatchObject({ error: { code: 'upstream_bad_event' } })
+  })
+
+  it('turns an upstream failure mid-stream into the error event, and a cancel into onCancel and an abort', () => {
+    const failed = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    failed.push(chunk('a'))
+    failed.body.fail(new UpstreamError('connection reset'))
+    expect(JSON.parse(events(failed.sink.text).at(-1) as string)).toMatchObject({ error: { message: 'connection reset' } })
+    expect(failed.onEnd.mock.calls[0]?.[0]).toBe('error')
+
+    const cancelled = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    cancelled.push(chunk('a'))
+    cancelled.source.cancel('gone')
+    expect(cancelled.onEnd.mock.calls).toEqual([['cancel', undefined]])
+    expect(cancelled.onCancel).toHaveBeenCalledWith('gone')
+    expect(cancelled.controller.calls).toContain('abort')
+    cancelled.push(chunk('late'))
+    expect(cancelled.sink.text).not.toContain('LATE')
+  })
+
+  it('pauses the upstream while the sink is full', () => {
+    const { sink, push, controller, source } = setup((body, options) => relayChunks(body, upperHoldingLast, options))
+    sink.answer = false
+    push(chunk('a') + chunk('b'))
+    expect(controller.calls).toEqual(['pause'])
+    sink.answer = true
+    source.resume()
+    expect(controller.calls).toEqual(['pause', 'resume'])
+  })
+})
+
+describe('decodeChunk', () => {
+  it('gives a chunk with choices (an empty list when missing), or the error an error payload or a non-object carries', () => {
+    expect(decodeChunk('{"id":"x"}')).toEqual({ id: 'x', choices: [] })
+    expect(decodeChunk('{"error":"boom"}')).toMatchObject({ message: 'Upstream error: boom' })
+    expect(decodeChunk('[1]')).toBeInstanceOf(QueuegateError)
+    expect(decodeChunk('nope')).toBeInstanceOf(UpstreamError)
   })
 })
