@@ -19,6 +19,7 @@ import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream, isByteSource } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
+import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { headerLookup } from './request-access.js'
@@ -62,8 +63,7 @@ const SSE_HEADERS = {
 
 /** Answers one model call; failures before the first byte become error responses (thrown). */
 export async function handleModelCall(context: GatewayContext, call: ModelCall): Promise<Response> {
-  const { options, scheduler, jobs } = context
-  const { body, jobId } = call
+  const { body } = call
   let bodyChanged = false
   if (call.chat) validateChatBody(body)
   if (body.model !== undefined && typeof body.model !== 'string') {
@@ -78,183 +78,251 @@ export async function handleModelCall(context: GatewayContext, call: ModelCall):
   if (model !== undefined && context.modelIds.length > 0 && !context.modelIds.includes(model)) {
     throw new NotFoundError(`The model ${JSON.stringify(model)} does not exist here. Available: ${context.modelIds.join(', ')}.`, 'model_not_found', 'model')
   }
-  const stream = body.stream === true
-  const pipeline = call.chat ? chunkPipelineFor(options, { body, path: call.path, headers: headerLookup(call.request) }) : undefined
-  const createdAt = options.now()
-  jobs.add({ id: jobId, status: 'queued', kind: call.jobClass, model, stream, upstream: undefined, slot: undefined, createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
+  const pipeline = call.chat ? chunkPipelineFor(context.options, { body, path: call.path, headers: headerLookup(call.request) }) : undefined
+  return new ModelCallJob(context, call, model, bodyChanged, pipeline).run()
+}
 
-  // The job is aborted by the client's disconnect or by the gateway's shutdown. A waiting job
-  // leaves the queue through the client's signal (or the scheduler's close); a running one
-  // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
-  const clientSignal = call.request.signal
-  let abortReason: Error | undefined
-  let abortUpstream: ((reason: Error) => void) | undefined
-  const abort = (reason: Error): void => {
-    if (abortReason !== undefined) return
-    abortReason = reason
-    abortUpstream?.(reason)
+/**
+ * One model call as a job, from the queue to the end of its answer. One object per request
+ * whose methods are its callbacks: the client's abort listener (`handleEvent`), the running
+ * job shutdown aborts (`abort`), and the relay's end, cancel and error mapping. (Closures for
+ * each would be a dozen allocations per request on the hot path.)
+ */
+class ModelCallJob implements RelayOptions, EventListenerObject {
+  readonly #context: GatewayContext
+  readonly #call: ModelCall
+  readonly #model: string | undefined
+  readonly #bodyChanged: boolean
+  readonly #pipeline: ChunkPipeline | undefined
+  readonly #stream: boolean
+  readonly #createdAt: number
+  readonly #job: { id: string; class: JobClass; threadKey: string; model: string | undefined }
+  #lease: Lease | undefined
+  #unregister: (() => void) | undefined
+  #startedAt: number | undefined
+  #finished = false
+  /** The upstream the job runs on (for error messages). */
+  #upstream: Upstream | undefined
+  /** The HTTP status the log records when the relayed answer ends. */
+  #status = 200
+  #abortReason: Error | undefined
+  #abortUpstream: ((reason: Error) => void) | undefined
+
+  constructor(context: GatewayContext, call: ModelCall, model: string | undefined, bodyChanged: boolean, pipeline: ChunkPipeline | undefined) {
+    this.#context = context
+    this.#call = call
+    this.#model = model
+    this.#bodyChanged = bodyChanged
+    this.#pipeline = pipeline
+    this.#stream = call.body.stream === true
+    this.#createdAt = context.options.now()
+    this.#job = { id: call.jobId, class: call.jobClass, threadKey: call.threadKey, model }
+    context.jobs.add({ id: call.jobId, status: 'queued', kind: call.jobClass, model, stream: this.#stream, upstream: undefined, slot: undefined, createdAt: this.#createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
   }
-  /** The client went away: abort the upstream request and free the slot (499 in the log). */
-  const disconnect = (): void => {
-    finish(499, 'client disconnected')
-    abort(new AbortError('The client disconnected.'))
+
+  /** Queues the job and answers: the whole body, or a stream once a slot is near (with notices while it waits). */
+  async run(): Promise<Response> {
+    const { scheduler, options } = this.#context
+    const call = this.#call
+    const clientSignal = call.request.signal
+    // The job is aborted by the client's disconnect or by the gateway's shutdown. A waiting job
+    // leaves the queue through the client's signal (or the scheduler's close); a running one
+    // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
+    if (clientSignal.aborted) this.disconnect()
+    else clientSignal.addEventListener('abort', this, { once: true })
+    const acquired = scheduler.acquire(this.#job, { signal: clientSignal })
+    try {
+      if (!call.chat) {
+        const response = await this.#startOn(await acquired)
+        const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
+        this.#status = response.status
+        return lightResponse(relayBytes(response.body, this), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
+      }
+      if (!this.#stream) {
+        const response = await this.#startOn(await acquired)
+        const raw = await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
+          throw this.mapError(error)
+        })
+        // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
+        const pipeline = this.#pipeline
+        const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
+        this.finish(response.status)
+        return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
+      }
+      // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
+      // that starts soon still gets a real HTTP status when the upstream fails.
+      // (No timer at all when the slot was free: the common case on an idle gateway.)
+      const early = scheduler.status(call.jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
+      if (early !== undefined) return lightResponse(await this.#open(early), 200, { ...SSE_HEADERS })
+      const notifier = createQueueNotifier({
+        mode: options.queueNotify,
+        message: options.queueMessage,
+        keepAliveMs: options.keepAliveMs,
+        position: () => scheduler.position(call.jobId),
+        chunk: { id: `chatcmpl-${call.jobId}`, model: this.#model ?? 'unknown', created: Math.floor(this.#createdAt / 1000) },
+      })
+      const body = createEventStream({
+        open: async () => {
+          const answer = await this.#open(await acquired)
+          return isByteSource(answer) ? byteSourceStream(answer) : answer
+        },
+        waiting: notifier,
+        onCancel: () => this.disconnect(),
+        onError: (error) => this.finish(200, error),
+      })
+      return lightResponse(body, 200, { ...SSE_HEADERS })
+    } catch (error) {
+      const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: this.#lease?.upstream ?? 'unknown' }, error)
+      this.finish(failure.status, failure)
+      throw failure
+    }
   }
-  let lease: Lease | undefined
-  let unregister: (() => void) | undefined
-  let startedAt: number | undefined
-  let finished = false
+
+  /** The client's request signal aborted (an `abort` event listener). */
+  handleEvent(): void {
+    this.disconnect()
+  }
+
+  /** The client went away: free the slot (499 in the log) and abort the upstream request. */
+  disconnect(): void {
+    this.finish(499, 'client disconnected')
+    this.abort(new AbortError('The client disconnected.'))
+  }
+
+  /** Aborts the job's upstream call, now or as soon as it starts (client disconnect, shutdown). */
+  abort(reason: Error): void {
+    if (this.#abortReason !== undefined) return
+    this.#abortReason = reason
+    this.#abortUpstream?.(reason)
+  }
+
   /** Ends the job exactly once: releases the slot, records the outcome, reports it. */
-  const finish = (status: number, error?: unknown): void => {
-    if (finished) return
-    finished = true
-    clientSignal.removeEventListener('abort', disconnect)
-    lease?.release()
-    unregister?.()
+  finish(status: number, error?: unknown): void {
+    if (this.#finished) return
+    this.#finished = true
+    const { options, jobs } = this.#context
+    const call = this.#call
+    call.request.signal.removeEventListener('abort', this)
+    this.#lease?.release()
+    this.#unregister?.()
     const endedAt = options.now()
     const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error)
-    jobs.finish(jobId, { at: endedAt, error: message })
+    jobs.finish(call.jobId, { at: endedAt, error: message })
     options.onEvent?.({
       type: 'request-end',
-      jobId,
+      jobId: call.jobId,
       method: call.request.method,
       path: call.path,
       status,
-      upstream: lease?.upstream,
-      model,
-      stream,
-      waitMs: (startedAt ?? endedAt) - createdAt,
-      totalMs: endedAt - createdAt,
+      upstream: this.#lease?.upstream,
+      model: this.#model,
+      stream: this.#stream,
+      waitMs: (this.#startedAt ?? endedAt) - this.#createdAt,
+      totalMs: endedAt - this.#createdAt,
       error: message,
     })
   }
-  if (clientSignal.aborted) disconnect()
-  else clientSignal.addEventListener('abort', disconnect, { once: true })
-  const onLease = (granted: Lease): Upstream => {
-    if (finished) {
+
+  /** The relayed answer ended. The upstream is done: free its slot now, even while the last bytes are on their way. */
+  onEnd(reason: RelayEnd, error?: Error): void {
+    if (reason !== 'cancel') this.finish(this.#status, error)
+  }
+
+  /** The client went away before the answer's end. */
+  onCancel(): void {
+    this.disconnect()
+  }
+
+  /** What a failure of the upstream call or its body becomes for the client. */
+  mapError(error: unknown): Error {
+    return upstreamFailure(this.#upstream ?? { id: this.#lease?.upstream ?? 'unknown' }, error)
+  }
+
+  /** Opens the streamed answer on a lease: a push source of SSE bytes. */
+  async #open(granted: Lease): Promise<ByteSource | ReadableStream<Uint8Array>> {
+    const response = await this.#startOn(granted)
+    let body = response.body
+    const contentType = headerValue(response.headers['content-type']) ?? ''
+    if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
+      // The upstream ignored `stream: true` and answered with one JSON body: stream that.
+      const text = await body.text(this.#context.options.maxResponseBytes).catch((error: unknown) => {
+        throw this.mapError(error)
+      })
+      body = completionAsEvents(text, this.#upstream as Upstream)
+    }
+    // With no chunk transform the upstream's events are re-framed as bytes (the fast path);
+    // otherwise upstream SSE → payloads → chunk objects → transforms → SSE bytes.
+    const transforms = this.#pipeline?.streamTransforms ?? []
+    if (transforms.length === 0) return relayEvents(body, this)
+    return relayChunks(body, (onChunk) => chainTransforms(transforms, onChunk), this)
+  }
+
+  /**
+   * Runs the job on its lease. When the upstream cannot be reached (nothing was sent) and another
+   * one is healthy, the unreachable one sits out a cooldown and the job runs again elsewhere.
+   */
+  async #startOn(first: Lease): Promise<UpstreamResponse> {
+    const context = this.#context
+    let granted = first
+    for (let attempt = 1; ; attempt += 1) {
+      const upstream = this.#onLease(granted)
+      try {
+        return await this.#send(upstream, granted)
+      } catch (error) {
+        const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
+        if (!unreachable || attempt >= context.upstreams.size || this.#abortReason !== undefined || !context.health.markDown(upstream.id, this.#model)) throw error
+        this.#lease?.release()
+        this.#unregister?.()
+        this.#lease = undefined
+        this.#unregister = undefined
+        this.#abortUpstream = undefined
+        granted = await context.scheduler.acquire(this.#job, { signal: this.#call.request.signal })
+      }
+    }
+  }
+
+  #onLease(granted: Lease): Upstream {
+    if (this.#finished) {
       // The client left between the grant and now: the slot goes back at once.
       granted.release()
-      throw abortReason ?? new AbortError('The client disconnected.')
+      throw this.#abortReason ?? new AbortError('The client disconnected.')
     }
-    lease = granted
-    startedAt = options.now()
-    unregister = context.running.add({ abort })
-    jobs.start(jobId, { upstream: granted.upstream, slot: granted.slot, at: startedAt })
+    const context = this.#context
+    this.#lease = granted
+    this.#startedAt = context.options.now()
+    this.#unregister = context.running.add(this)
+    context.jobs.start(this.#call.jobId, { upstream: granted.upstream, slot: granted.slot, at: this.#startedAt })
     const upstream = context.upstreams.get(granted.upstream)
     if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
+    this.#upstream = upstream
     return upstream
   }
+
   /** Sends the job's request upstream; a non-2xx answer becomes an error carrying the upstream's message. */
-  const send = async (upstream: Upstream, granted: Lease): Promise<UpstreamResponse> => {
+  async #send(upstream: Upstream, granted: Lease): Promise<UpstreamResponse> {
+    const call = this.#call
+    const { options } = this.#context
     let payload = call.text
-    if (granted.slot !== undefined) payload = JSON.stringify({ ...body, id_slot: granted.slot })
-    else if (bodyChanged) payload = JSON.stringify(body)
+    if (granted.slot !== undefined) payload = JSON.stringify({ ...call.body, id_slot: granted.slot })
+    else if (this.#bodyChanged) payload = JSON.stringify(call.body)
     let response: UpstreamResponse
     try {
-      const handle = startUpstreamCall(upstream, { path: upstreamPath(call.path), body: payload, accept: stream ? 'text/event-stream' : 'application/json' })
-      abortUpstream = handle.abort
-      if (abortReason !== undefined) handle.abort(abortReason)
+      const handle = startUpstreamCall(upstream, { path: upstreamPath(call.path), body: payload, accept: this.#stream ? 'text/event-stream' : 'application/json' })
+      this.#abortUpstream = handle.abort
+      if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
       response = await handle.response
     } catch (error) {
       const failure = upstreamFailure(upstream, error)
-      if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
+      if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
       throw failure
     }
     if (response.status >= 400) {
       const text = await response.body.text(256 * 1024).catch(() => '')
       const failure = upstreamStatusError(upstream, response.status, text)
-      options.onEvent?.({ type: 'upstream-error', jobId, upstream: upstream.id, message: failure.message })
+      options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
       throw failure
     }
     return response
-  }
-
-
-  const jobRequest = { id: jobId, class: call.jobClass, threadKey: call.threadKey, model }
-  /**
-   * Runs the job on its lease. When the upstream cannot be reached (nothing was sent) and another
-   * one is healthy, the unreachable one sits out a cooldown and the job runs again elsewhere.
-   */
-  const startOn = async (first: Lease): Promise<{ upstream: Upstream; response: UpstreamResponse }> => {
-    let granted = first
-    for (let attempt = 1; ; attempt += 1) {
-      const upstream = onLease(granted)
-      try {
-        return { upstream, response: await send(upstream, granted) }
-      } catch (error) {
-        const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
-        if (!unreachable || attempt >= context.upstreams.size || abortReason !== undefined || !context.health.markDown(upstream.id, model)) throw error
-        lease?.release()
-        unregister?.()
-        lease = undefined
-        unregister = undefined
-        abortUpstream = undefined
-        granted = await scheduler.acquire(jobRequest, { signal: clientSignal })
-      }
-    }
-  }
-
-  const acquired = scheduler.acquire(jobRequest, { signal: clientSignal })
-  try {
-    if (!call.chat) {
-      const granted = await acquired
-      const { response } = await startOn(granted)
-      const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
-      const out = relayBytes(response.body, {
-        onEnd: (reason, error) => finish(response.status, reason === 'done' ? undefined : (error ?? 'client disconnected')),
-        mapError: (error) => upstreamFailure({ id: granted.upstream }, error),
-      })
-      return lightResponse(out, response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
-    }
-    if (!stream) {
-      const { upstream, response } = await startOn(await acquired)
-      const raw = await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
-        throw upstreamFailure(upstream, error)
-      })
-      // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
-      const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
-      finish(response.status)
-      return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
-    }
-    // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
-    // that starts soon still gets a real HTTP status when the upstream fails.
-    // (No timer at all when the slot was free: the common case on an idle gateway.)
-    const early = scheduler.status(jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
-    const open = async (granted: Lease): Promise<ByteSource | ReadableStream<Uint8Array>> => {
-      const { upstream, response } = await startOn(granted)
-      const contentType = headerValue(response.headers['content-type']) ?? ''
-      if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
-        // The upstream ignored `stream: true` and answered with one JSON body: stream that.
-        const text = await response.body.text(options.maxResponseBytes).catch((error: unknown) => {
-          throw upstreamFailure(upstream, error)
-        })
-        const replay = completionAsEvents(text, upstream)
-        return answerStream(replay, upstream, pipeline, { finish, disconnect })
-      }
-      return answerStream(response.body, upstream, pipeline, { finish, disconnect })
-    }
-    if (early !== undefined) return lightResponse(await open(early), 200, { ...SSE_HEADERS })
-    const created = Math.floor(createdAt / 1000)
-    const notifier = createQueueNotifier({
-      mode: options.queueNotify,
-      message: options.queueMessage,
-      keepAliveMs: options.keepAliveMs,
-      position: () => scheduler.position(jobId),
-      chunk: { id: `chatcmpl-${jobId}`, model: model ?? 'unknown', created },
-    })
-    const body = createEventStream({
-      open: async () => {
-        const answer = await open(await acquired)
-        return isByteSource(answer) ? byteSourceStream(answer) : answer
-      },
-      waiting: notifier,
-      onCancel: disconnect,
-      onError: (error) => finish(200, error),
-    })
-    return lightResponse(body, 200, { ...SSE_HEADERS })
-  } catch (error) {
-    const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: lease?.upstream ?? 'unknown' }, error)
-    finish(failure.status, failure)
-    throw failure
   }
 }
 
@@ -288,31 +356,6 @@ function validateChatBody(body: Record<string, unknown>): void {
 function upstreamPath(path: string): string {
   if (path === '/v1/chat/completions_passthrough' || path === '/v1/agent/chat/completions') return '/chat/completions'
   return path.slice('/v1'.length)
-}
-
-/**
- * The streamed answer as a push source of SSE bytes, ending in `[DONE]` or one error event. With
- * no chunk transform the upstream's events are re-framed as bytes (the fast path); otherwise
- * upstream SSE → payloads → chunk objects → transforms → SSE bytes.
- */
-function answerStream(
-  body: UpstreamBody,
-  upstream: Upstream,
-  pipeline: ChunkPipeline | undefined,
-  job: { finish: (status: number, error?: unknown) => void; disconnect: () => void },
-): ByteSource | ReadableStream<Uint8Array> {
-  const options = {
-    // The upstream is done: free its slot now, even while the last events are still on their way.
-    onEnd: (reason: 'done' | 'error' | 'cancel', error?: Error) => {
-      if (reason === 'done') job.finish(200)
-      else if (reason === 'error') job.finish(200, error)
-    },
-    onCancel: job.disconnect,
-    mapError: (error: unknown) => upstreamFailure(upstream, error),
-  }
-  const transforms = pipeline?.streamTransforms ?? []
-  if (transforms.length === 0) return relayEvents(body, options)
-  return relayChunks(body, (onChunk) => chainTransforms(transforms, onChunk), options)
 }
 
 /** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */

@@ -19,7 +19,7 @@ import type { UpstreamBody } from './upstream-body.js'
 /** Why a relayed body ended. */
 export type RelayEnd = 'done' | 'error' | 'cancel'
 
-/** Options of {@link relayEvents} and {@link relayBytes}. */
+/** Options of the relays; an object with these as methods works too (they are called on it). */
 export interface RelayOptions {
   /** Called once: the upstream finished (`done`), failed (`error`), or the client left first (`cancel`). */
   onEnd?: ((reason: RelayEnd, error?: Error) => void) | undefined
@@ -37,18 +37,18 @@ export interface RelayOptions {
  * goes back to the pool.
  */
 export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource {
-  const { onEnd, onCancel, mapError = toRelayError, maxEventChars } = options
+  const { maxEventChars } = options
   const reframer = createSseReframer({ maxEventChars })
   let sink: ByteSink | undefined
   let ended = false
   const end = (reason: RelayEnd, error?: Error): boolean => {
     if (ended) return false
     ended = true
-    onEnd?.(reason, error)
+    options.onEnd?.(reason, error)
     return true
   }
   const fail = (error: unknown): void => {
-    const failure = mapError(error)
+    const failure = mapRelayError(options, error)
     if (end('error', failure)) sink?.end(encodeSseError(failure))
   }
   return {
@@ -90,7 +90,7 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
     },
     cancel(reason) {
       if (!end('cancel')) return
-      onCancel?.(reason)
+      options.onCancel?.(reason)
       body.destroy()
     },
   }
@@ -98,12 +98,11 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
 
 /** The upstream's body as it is; a failure mid-way cuts the response (its headers are out). */
 export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): ByteSource {
-  const { onEnd, onCancel, mapError = toRelayError } = options
   let ended = false
   const end = (reason: RelayEnd, error?: Error): boolean => {
     if (ended) return false
     ended = true
-    onEnd?.(reason, error)
+    options.onEnd?.(reason, error)
     return true
   }
   return {
@@ -114,7 +113,7 @@ export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): Byte
           if (end('done')) sink.end()
         },
         error(error) {
-          const failure = mapError(error)
+          const failure = mapRelayError(options, error)
           if (end('error', failure)) sink.error(failure)
         },
       })
@@ -124,7 +123,7 @@ export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): Byte
     },
     cancel(reason) {
       if (!end('cancel')) return
-      onCancel?.(reason)
+      options.onCancel?.(reason)
       body.destroy()
     },
   }
@@ -142,7 +141,7 @@ export function relayChunks(
   createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform,
   options: RelayOptions & { maxEventChars?: number | undefined } = {},
 ): ByteSource {
-  const { onEnd, onCancel, mapError = toRelayError, maxEventChars = 8 * 1024 * 1024 } = options
+  const { maxEventChars = 8 * 1024 * 1024 } = options
   const decoder = new TextDecoder()
   let out = ''
   const chain = createChain((chunk) => {
@@ -172,11 +171,11 @@ export function relayChunks(
   const end = (reason: RelayEnd, error?: Error): boolean => {
     if (ended) return false
     ended = true
-    onEnd?.(reason, error)
+    options.onEnd?.(reason, error)
     return true
   }
   const fail = (error: unknown): void => {
-    const mapped = mapError(error)
+    const mapped = mapRelayError(options, error)
     const before = out
     out = ''
     if (!end('error', mapped)) return
@@ -239,7 +238,7 @@ export function relayChunks(
     },
     cancel(reason) {
       if (!end('cancel')) return
-      onCancel?.(reason)
+      options.onCancel?.(reason)
       body.destroy()
     },
   }
@@ -261,6 +260,10 @@ export function decodeChunk(data: string): ChatCompletionChunk | Error {
   }
   if (!Array.isArray(value.choices)) value.choices = []
   return value as ChatCompletionChunk
+}
+
+function mapRelayError(options: RelayOptions, error: unknown): Error {
+  return options.mapError !== undefined ? options.mapError(error) : toRelayError(error)
 }
 
 function toRelayError(error: unknown): Error {

@@ -146,29 +146,50 @@ export interface UpstreamCallHandle {
  * per-request cost under load.
  */
 export function startUpstreamCall(upstream: Upstream, call: UpstreamCall): UpstreamCallHandle {
-  const headers: Record<string, string> = { accept: call.accept ?? 'application/json' }
-  if (call.body !== undefined) headers['content-type'] = 'application/json'
-  if (upstream.apiKey !== undefined) headers.authorization = `Bearer ${upstream.apiKey}`
   let handler!: CallHandler
   const response = new Promise<UpstreamResponse>((resolve, reject) => {
     handler = new CallHandler(upstream, resolve, reject)
   })
+  const options: Dispatcher.DispatchOptions = {
+    origin: upstream.origin,
+    path: `${upstream.apiRoot}${call.path}`,
+    method: call.method ?? 'POST',
+    headers: requestHeaders(upstream, call.accept ?? 'application/json', call.body !== undefined),
+    body: call.body,
+  }
+  if (call.timeoutMs !== undefined) {
+    options.headersTimeout = call.timeoutMs
+    options.bodyTimeout = call.timeoutMs
+  }
   try {
-    upstream.dispatcher.dispatch(
-      {
-        origin: upstream.origin,
-        path: `${upstream.apiRoot}${call.path}`,
-        method: call.method ?? 'POST',
-        headers,
-        body: call.body,
-        ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
-      },
-      handler,
-    )
+    upstream.dispatcher.dispatch(options, handler)
   } catch (error) {
     handler.onResponseError(undefined, error as Error)
   }
   return { response, abort: (reason) => handler.abort(reason) }
+}
+
+/** Frozen header objects per upstream and `accept`, without and with a body: undici only reads them. */
+const headerCache = new WeakMap<Upstream, Map<string, [Readonly<Record<string, string>>, Readonly<Record<string, string>>]>>()
+
+function requestHeaders(upstream: Upstream, accept: string, hasBody: boolean): Readonly<Record<string, string>> {
+  let byAccept = headerCache.get(upstream)
+  if (byAccept === undefined) {
+    byAccept = new Map()
+    headerCache.set(upstream, byAccept)
+  }
+  let pair = byAccept.get(accept)
+  if (pair === undefined) {
+    const build = (body: boolean): Readonly<Record<string, string>> => {
+      const built: Record<string, string> = { accept }
+      if (body) built['content-type'] = 'application/json'
+      if (upstream.apiKey !== undefined) built.authorization = `Bearer ${upstream.apiKey}`
+      return Object.freeze(built)
+    }
+    pair = [build(false), build(true)]
+    byAccept.set(accept, pair)
+  }
+  return pair[hasBody ? 1 : 0]
 }
 
 /** Sends one request to an upstream and resolves on its response headers (see {@link startUpstreamCall}). */

@@ -48,65 +48,108 @@ const DONE_PAYLOAD = [91, 68, 79, 78, 69, 93]
 
 /** Creates a re-framer for one body. */
 export function createSseReframer(options: SseReframerOptions = {}): SseReframer {
-  const { maxEventChars = 8 * 1024 * 1024 } = options
-  let done = false
-  /** Bytes of an event not complete yet (byte path only). */
-  let pending: Uint8Array = EMPTY
-  let parser: ReturnType<typeof createParser> | undefined
-  let decoder: TextDecoder | undefined
-  let out = ''
-  let failure: Error | undefined
-  /** Bytes of the body went out on the byte path already. */
-  let started = false
+  return new Reframer(options.maxEventChars ?? 8 * 1024 * 1024)
+}
 
-  const tooLarge = (): UpstreamError => (failure = new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' }))
+/** The re-framer (a class: one object per body, where closures would be a dozen). */
+class Reframer implements SseReframer {
+  readonly #maxEventChars: number
+  #done = false
+  /** Bytes of an event not complete yet (byte path only). */
+  #pending: Uint8Array = EMPTY
+  #parser: ReturnType<typeof createParser> | undefined
+  #decoder: TextDecoder | undefined
+  #out = ''
+  #failure: Error | undefined
+  /** Bytes of the body went out on the byte path already. */
+  #started = false
+
+  constructor(maxEventChars: number) {
+    this.#maxEventChars = maxEventChars
+  }
+
+  get done(): boolean {
+    return this.#done
+  }
+
+  feed(chunk: Uint8Array): Uint8Array {
+    if (this.#done) return EMPTY
+    if (this.#failure !== undefined) throw this.#failure
+    if (this.#decoder !== undefined) return this.#parse(this.#decoder.decode(chunk, { stream: true }), false)
+    return this.#scan(this.#pending.length === 0 ? chunk : concat(this.#pending, chunk))
+  }
+
+  end(): Uint8Array {
+    if (this.#done) return EMPTY
+    if (this.#failure !== undefined) throw this.#failure
+    let last: Uint8Array = EMPTY
+    if (this.#decoder !== undefined) {
+      last = this.#parse(this.#decoder.decode(), true)
+    } else if (this.#pending.length > 0) {
+      // An unterminated last event: the parser has the final word on what it holds.
+      const rest = this.#pending
+      this.#pending = EMPTY
+      last = this.#parse(this.#startParser(this.#started).decode(rest), true)
+    }
+    if (this.#done) return last
+    this.#done = true
+    return concat(last, DONE_FRAME)
+  }
+
+  #tooLarge(): UpstreamError {
+    const failure = new UpstreamError(`The upstream sent an event larger than ${this.#maxEventChars} characters.`, { code: 'upstream_bad_event' })
+    this.#failure = failure
+    return failure
+  }
 
   /**
    * Switches to eventsource-parser for the rest of the body. `midway`: the body started before
    * (so a U+FEFF here is a character, not the byte-order mark the parser drops at its start).
    */
-  const startParser = (midway: boolean): void => {
+  #startParser(midway: boolean): TextDecoder {
     // ignoreBOM: past the start, EF BB BF is a character the parser must see, not a mark to drop.
-    decoder = new TextDecoder('utf-8', { ignoreBOM: midway })
-    parser = createParser({
-      onEvent(event) {
-        if (done) return
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: midway })
+    this.#decoder = decoder
+    this.#parser = createParser({
+      onEvent: (event) => {
+        if (this.#done) return
         if (event.data === '[DONE]') {
-          done = true
-          out += 'data: [DONE]\n\n'
+          this.#done = true
+          this.#out += 'data: [DONE]\n\n'
         } else {
-          out += encodeData(event.data)
+          this.#out += encodeData(event.data)
         }
       },
-      onError(error) {
+      onError: (error) => {
         // Unknown fields and bad `retry` values are ignored, as the SSE spec says; only an event
         // past the size limit fails the stream.
-        if (error.type !== 'max-buffer-size-exceeded') return
-        failure ??= tooLarge()
+        if (error.type === 'max-buffer-size-exceeded' && this.#failure === undefined) this.#tooLarge()
       },
-      maxBufferSize: maxEventChars,
+      maxBufferSize: this.#maxEventChars,
     })
     // A blank line dispatches nothing; it only moves the parser past its start.
-    if (midway) parser.feed('\n')
+    if (midway) this.#parser.feed('\n')
+    return decoder
   }
 
-  const parse = (text: string, last: boolean): Uint8Array => {
-    const active = parser as ReturnType<typeof createParser>
-    active.feed(text)
-    if (last && !done) {
+  #parse(text: string, last: boolean): Uint8Array {
+    const parser = this.#parser as ReturnType<typeof createParser>
+    parser.feed(text)
+    if (last && !this.#done) {
       // A consuming reset parses a last line that had no line break (an event it completes is
       // still not dispatched without its blank line: the SSE spec drops it).
-      active.reset({ consume: true })
+      parser.reset({ consume: true })
     }
-    const result = out
-    out = ''
+    const result = this.#out
+    this.#out = ''
     // Events before a failure still go out; the failure is thrown by the next call.
-    if (failure !== undefined && !done && result === '') throw failure
+    if (this.#failure !== undefined && !this.#done && result === '') throw this.#failure
     return result === '' ? EMPTY : encoder.encode(result)
   }
 
   /** The byte path over `buffer`; returns the output, or hands the rest to the parser. */
-  const scan = (buffer: Uint8Array): Uint8Array => {
+  #scan(buffer: Uint8Array): Uint8Array {
+    const maxEventChars = this.#maxEventChars
     let position = 0
     const length = buffer.length
     // A CR anywhere ends the byte path at the event that holds it (one search per buffer).
@@ -115,69 +158,40 @@ export function createSseReframer(options: SseReframerOptions = {}): SseReframer
       // An event is `data: <payload>\n\n`, payload non-empty with no CR or LF.
       if (!startsWithDataPrefix(buffer, position)) {
         if (length - position < DATA_PREFIX.length && isPrefixOfData(buffer, position)) break
-        return handOver(buffer, position)
+        return this.#handOver(buffer, position)
       }
       const lineEnd = buffer.indexOf(LF, position + DATA_PREFIX.length)
       if (lineEnd === -1) {
-        if (length - position > maxEventChars) throw tooLarge()
+        if (length - position > maxEventChars) throw this.#tooLarge()
         break
       }
       if (lineEnd + 1 >= length) break
       const payloadStart = position + DATA_PREFIX.length
       if (buffer[lineEnd + 1] !== LF || lineEnd === payloadStart || (firstCr !== -1 && firstCr <= lineEnd + 1)) {
-        return handOver(buffer, position)
+        return this.#handOver(buffer, position)
       }
-      if (lineEnd - position > maxEventChars) throw tooLarge()
+      if (lineEnd - position > maxEventChars) throw this.#tooLarge()
       position = lineEnd + 2
       if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
-        done = true
-        started = true
-        pending = EMPTY
+        this.#done = true
+        this.#started = true
+        this.#pending = EMPTY
         return buffer.subarray(0, position)
       }
     }
-    pending = position === length ? EMPTY : buffer.slice(position)
+    this.#pending = position === length ? EMPTY : buffer.slice(position)
     if (position === 0) return EMPTY
-    started = true
+    this.#started = true
     return buffer.subarray(0, position)
   }
 
   /** The body left the simple form at `position`: what came before passes, the rest is parsed. */
-  const handOver = (buffer: Uint8Array, position: number): Uint8Array => {
-    pending = EMPTY
-    startParser(started || position > 0)
+  #handOver(buffer: Uint8Array, position: number): Uint8Array {
+    this.#pending = EMPTY
+    const decoder = this.#startParser(this.#started || position > 0)
     const head = buffer.subarray(0, position)
-    const tail = parse((decoder as TextDecoder).decode(buffer.subarray(position), { stream: true }), false)
+    const tail = this.#parse(decoder.decode(buffer.subarray(position), { stream: true }), false)
     return concat(head, tail)
-  }
-
-  return {
-    feed(chunk) {
-      if (done) return EMPTY
-      if (failure !== undefined) throw failure
-      if (parser !== undefined) return parse((decoder as TextDecoder).decode(chunk, { stream: true }), false)
-      return scan(pending.length === 0 ? chunk : concat(pending, chunk))
-    },
-    end() {
-      if (done) return EMPTY
-      if (failure !== undefined) throw failure
-      let last: Uint8Array = EMPTY
-      if (parser !== undefined) {
-        last = parse((decoder as TextDecoder).decode(), true)
-      } else if (pending.length > 0) {
-        // An unterminated last event: the parser has the final word on what it holds.
-        const rest = pending
-        pending = EMPTY
-        startParser(started)
-        last = parse((decoder as TextDecoder).decode(rest), true)
-      }
-      if (done) return last
-      done = true
-      return concat(last, DONE_FRAME)
-    },
-    get done() {
-      return done
-    },
   }
 }
 

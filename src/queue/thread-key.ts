@@ -116,7 +116,7 @@ function canonicalJson(value: unknown): string {
     return text + ']'
   }
   const record = value as Record<string, unknown>
-  const keys = Object.keys(record).sort()
+  const keys = sortedKeys(record)
   text = '{'
   for (const key of keys) {
     const item = record[key]
@@ -125,4 +125,19 @@ function canonicalJson(value: unknown): string {
     text += JSON.stringify(key) + ':' + canonicalJson(item)
   }
   return text + '}'
+}
+
+/** The object's keys in code-unit order (as `sort()` gives), by insertion sort: objects here have a few keys, and `sort()` allocates. */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record)
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index] as string
+    let at = index - 1
+    while (at >= 0 && (keys[at] as string) > key) {
+      keys[at + 1] = keys[at] as string
+      at--
+    }
+    keys[at + 1] = key
+  }
+  return keys
 }
