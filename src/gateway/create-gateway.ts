@@ -88,6 +88,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     running,
   }
   const upstreamModels = createUpstreamModelCache(upstreams)
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
@@ -100,7 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
       const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
       const headers = headerLookup(request)
-      return handleModelCall(context, {
+      return await handleModelCall(context, {
         request,
         path,
         jobId: requestId,
@@ -108,7 +109,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         body,
         chat: CHAT_PATHS.has(path),
         jobClass: jobClassFor({ headers, path }),
-        threadKey: threadKeyFor({ headers, body, stickyHeader: resolved.stickyHeader }),
+        // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
+        // affinity there is no choice to make, and no hash to compute.
+        threadKey: routesByKey ? threadKeyFor({ headers, body, stickyHeader: resolved.stickyHeader }) : '',
       })
     }
     if (isKnownPath(path)) {

@@ -62,7 +62,7 @@ const SSE_HEADERS = {
 } as const
 
 /** Answers one model call; failures before the first byte become error responses (thrown). */
-export async function handleModelCall(context: GatewayContext, call: ModelCall): Promise<Response> {
+export function handleModelCall(context: GatewayContext, call: ModelCall): Promise<Response> {
   const { body } = call
   let bodyChanged = false
   if (call.chat) validateChatBody(body)
@@ -258,26 +258,47 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
   }
 
   /**
-   * Runs the job on its lease. When the upstream cannot be reached (nothing was sent) and another
-   * one is healthy, the unreachable one sits out a cooldown and the job runs again elsewhere.
+   * Runs the job on its lease: sends its request upstream and resolves on the answer's headers;
+   * a non-2xx answer becomes an error carrying the upstream's message. When the upstream cannot
+   * be reached (nothing was sent) and another one is healthy, the unreachable one sits out a
+   * cooldown and the job runs again elsewhere.
    */
   async #startOn(first: Lease): Promise<UpstreamResponse> {
     const context = this.#context
+    const { options } = context
+    const call = this.#call
     let granted = first
     for (let attempt = 1; ; attempt += 1) {
       const upstream = this.#onLease(granted)
+      let payload = call.text
+      if (granted.slot !== undefined) payload = JSON.stringify({ ...call.body, id_slot: granted.slot })
+      else if (this.#bodyChanged) payload = JSON.stringify(call.body)
+      let response: UpstreamResponse
       try {
-        return await this.#send(upstream, granted)
+        const handle = startUpstreamCall(upstream, { path: upstreamPath(call.path), body: payload, accept: this.#stream ? 'text/event-stream' : 'application/json' })
+        this.#abortUpstream = handle.abort
+        if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
+        response = await handle.response
       } catch (error) {
-        const unreachable = QueuegateError.isInstance(error) && error.code === 'upstream_unreachable'
-        if (!unreachable || attempt >= context.upstreams.size || this.#abortReason !== undefined || !context.health.markDown(upstream.id, this.#model)) throw error
+        const failure = upstreamFailure(upstream, error)
+        if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
+        const unreachable = failure.code === 'upstream_unreachable'
+        if (!unreachable || attempt >= context.upstreams.size || this.#abortReason !== undefined || !context.health.markDown(upstream.id, this.#model)) throw failure
         this.#lease?.release()
         this.#unregister?.()
         this.#lease = undefined
         this.#unregister = undefined
         this.#abortUpstream = undefined
-        granted = await context.scheduler.acquire(this.#job, { signal: this.#call.request.signal })
+        granted = await context.scheduler.acquire(this.#job, { signal: call.request.signal })
+        continue
       }
+      if (response.status >= 400) {
+        const text = await response.body.text(256 * 1024).catch(() => '')
+        const failure = upstreamStatusError(upstream, response.status, text)
+        options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
+        throw failure
+      }
+      return response
     }
   }
 
@@ -296,33 +317,6 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
     if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
     this.#upstream = upstream
     return upstream
-  }
-
-  /** Sends the job's request upstream; a non-2xx answer becomes an error carrying the upstream's message. */
-  async #send(upstream: Upstream, granted: Lease): Promise<UpstreamResponse> {
-    const call = this.#call
-    const { options } = this.#context
-    let payload = call.text
-    if (granted.slot !== undefined) payload = JSON.stringify({ ...call.body, id_slot: granted.slot })
-    else if (this.#bodyChanged) payload = JSON.stringify(call.body)
-    let response: UpstreamResponse
-    try {
-      const handle = startUpstreamCall(upstream, { path: upstreamPath(call.path), body: payload, accept: this.#stream ? 'text/event-stream' : 'application/json' })
-      this.#abortUpstream = handle.abort
-      if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
-      response = await handle.response
-    } catch (error) {
-      const failure = upstreamFailure(upstream, error)
-      if (!(failure instanceof AbortError)) options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
-      throw failure
-    }
-    if (response.status >= 400) {
-      const text = await response.body.text(256 * 1024).catch(() => '')
-      const failure = upstreamStatusError(upstream, response.status, text)
-      options.onEvent?.({ type: 'upstream-error', jobId: call.jobId, upstream: upstream.id, message: failure.message })
-      throw failure
-    }
-    return response
   }
 }
 

@@ -41,15 +41,17 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
   const reframer = createSseReframer({ maxEventChars })
   let sink: ByteSink | undefined
   let ended = false
-  const end = (reason: RelayEnd, error?: Error): boolean => {
+  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
+  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
     if (ended) return false
     ended = true
+    last?.()
     options.onEnd?.(reason, error)
     return true
   }
   const fail = (error: unknown): void => {
     const failure = mapRelayError(options, error)
-    if (end('error', failure)) sink?.end(encodeSseError(failure))
+    end('error', failure, () => sink?.end(encodeSseError(failure)))
   }
   return {
     start(target) {
@@ -66,7 +68,7 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
             return true
           }
           if (reframer.done) {
-            if (end('done')) target.end(out)
+            end('done', undefined, () => target.end(out))
             return true
           }
           return out.byteLength === 0 || target.write(out)
@@ -80,7 +82,7 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
             fail(error)
             return
           }
-          if (end('done')) target.end(out)
+          end('done', undefined, () => target.end(out))
         },
         error: fail,
       })
@@ -99,9 +101,11 @@ export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEve
 /** The upstream's body as it is; a failure mid-way cuts the response (its headers are out). */
 export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): ByteSource {
   let ended = false
-  const end = (reason: RelayEnd, error?: Error): boolean => {
+  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
+  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
     if (ended) return false
     ended = true
+    last?.()
     options.onEnd?.(reason, error)
     return true
   }
@@ -110,7 +114,7 @@ export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): Byte
       body.consume({
         data: (chunk) => ended || sink.write(chunk),
         end() {
-          if (end('done')) sink.end()
+          end('done', undefined, () => sink.end())
         },
         error(error) {
           const failure = mapRelayError(options, error)
@@ -168,9 +172,11 @@ export function relayChunks(
   })
   let sink: ByteSink | undefined
   let ended = false
-  const end = (reason: RelayEnd, error?: Error): boolean => {
+  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
+  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
     if (ended) return false
     ended = true
+    last?.()
     options.onEnd?.(reason, error)
     return true
   }
@@ -191,8 +197,9 @@ export function relayChunks(
       fail(error)
       return
     }
-    if (end('done')) sink?.end(encoder.encode(`${out}data: [DONE]\n\n`))
+    const last = `${out}data: [DONE]\n\n`
     out = ''
+    end('done', undefined, () => sink?.end(encoder.encode(last)))
   }
   return {
     start(target) {
