@@ -13,13 +13,13 @@
  * at ~35-40k req/s instead of 45-80k and charges the client's and the upstream's work to every
  * proxy: the pipe added +2.0 ms p50 at concurrency 64 stream in-process against +1.2-1.6 ms in
  * workers, and queuegate's p99 there went to 100 ms. It is kept for comparison only. Each cell
- * runs in 3 rounds interleaved over the targets (a b c a b c a b c) after one warm-up pass over
+ * runs in 6 rounds interleaved over the targets (a b c a b c …) after one warm-up pass over
  * all of them, so JIT warm-up and drift on a shared machine do not land on one target. Figures
  * still move by ±30% between runs at concurrency 16 and 64 when other processes use the CPUs;
  * the header prints the load average.
  *
  * Run: `node_modules/.bin/node --import tsx bench/gateway.ts [--quick] [--no-queuegate]
- * [--only name,name] [--layout workers|inprocess]`. The whole run takes ~35 s (`--quick` ~8 s).
+ * [--only name,name] [--layout workers|inprocess]`. The whole run takes ~60 s (`--quick` ~12 s).
  * @module
  */
 import { pathToFileURL } from 'node:url'
@@ -112,7 +112,7 @@ export const SECTIONS: BenchSection[] = [
     streams: [false, true],
     concurrency: [1, 16, 64],
     // Thousands of requests for a stable p99, capped in time so the whole run stays under a minute.
-    plan: (concurrency) => ({ requests: concurrency === 1 ? 4000 : 20_000, warmup: Math.max(200, concurrency * 10), maxMs: 1500 }),
+    plan: (concurrency) => ({ requests: concurrency === 1 ? 6000 : 36_000, warmup: Math.max(200, concurrency * 10), maxMs: 3000 }),
   },
   {
     title: 'paced: 20 tokens at 2 ms (40 ms an answer)',
@@ -124,7 +124,7 @@ export const SECTIONS: BenchSection[] = [
 ]
 
 /** Interleaved rounds per cell. */
-const ROUNDS = 3
+const ROUNDS = 6
 
 interface Host {
   upstreamUrl: string
