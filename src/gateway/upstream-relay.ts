@@ -11,10 +11,11 @@ import { QueuegateError, UpstreamError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { encodeSseError } from '../openai/sse.js'
 import { createSseReframer } from '../openai/sse-reframer.js'
+import type { SseReframer } from '../openai/sse-reframer.js'
 import type { ChatCompletionChunk } from '../openai/types.js'
 import type { ByteSink, ByteSource } from './byte-source.js'
 import type { ChunkTransform } from './chunk-pipeline.js'
-import type { UpstreamBody } from './upstream-body.js'
+import type { BodyConsumer, UpstreamBody } from './upstream-body.js'
 
 /** Why a relayed body ended. */
 export type RelayEnd = 'done' | 'error' | 'cancel'
@@ -30,6 +31,59 @@ export interface RelayOptions {
 }
 
 /**
+ * What the three relays share: one object that is both the client's {@link ByteSource} and the
+ * upstream body's consumer, ends exactly once (its last bytes go out before `onEnd`, so they
+ * leave before the job's bookkeeping), and cancels the upstream when the client leaves first.
+ * (A class: one object per answer, where closures would be a dozen.)
+ */
+abstract class BodyRelay implements ByteSource, BodyConsumer {
+  protected readonly body: UpstreamBody
+  protected readonly options: RelayOptions
+  protected sink: ByteSink | undefined
+  protected ended = false
+
+  constructor(body: UpstreamBody, options: RelayOptions) {
+    this.body = body
+    this.options = options
+  }
+
+  start(sink: ByteSink): void {
+    this.sink = sink
+    this.body.consume(this)
+  }
+
+  resume(): void {
+    this.body.resume()
+  }
+
+  cancel(reason?: unknown): void {
+    if (!this.finishOnce('cancel')) return
+    this.options.onCancel?.(reason)
+    this.body.destroy()
+  }
+
+  abstract data(chunk: Uint8Array): boolean
+  abstract end(): void
+  abstract error(error: Error): void
+
+  /** Ends once: `last` (the last bytes to the client) runs before onEnd. False when already ended. */
+  protected finishOnce(reason: RelayEnd, error?: Error, last?: Uint8Array | 'end' | 'error'): boolean {
+    if (this.ended) return false
+    this.ended = true
+    if (last === 'end') this.sink?.end()
+    else if (last === 'error') this.sink?.error(error as Error)
+    else if (last !== undefined) this.sink?.end(last)
+    this.options.onEnd?.(reason, error)
+    return true
+  }
+
+  /** A failure, as the error the client sees. */
+  protected mapError(error: unknown): Error {
+    return this.options.mapError !== undefined ? this.options.mapError(error) : toRelayError(error)
+  }
+}
+
+/**
  * The upstream's SSE answer, re-framed (see `sse-reframer.ts`): events as they arrive, `[DONE]`
  * at the end (with the last events, in one write), and a failure, before or after the first
  * event, as one `data: {"error": …}` event that ends the stream. The job ends (`done`) as soon
@@ -37,99 +91,68 @@ export interface RelayOptions {
  * goes back to the pool.
  */
 export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource {
-  const { maxEventChars } = options
-  const reframer = createSseReframer({ maxEventChars })
-  let sink: ByteSink | undefined
-  let ended = false
-  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
-  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
-    if (ended) return false
-    ended = true
-    last?.()
-    options.onEnd?.(reason, error)
-    return true
+  return new EventRelay(body, options)
+}
+
+class EventRelay extends BodyRelay {
+  readonly #reframer: SseReframer
+
+  constructor(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined }) {
+    super(body, options)
+    this.#reframer = createSseReframer({ maxEventChars: options.maxEventChars })
   }
-  const fail = (error: unknown): void => {
-    const failure = mapRelayError(options, error)
-    end('error', failure, () => sink?.end(encodeSseError(failure)))
+
+  data(chunk: Uint8Array): boolean {
+    if (this.ended) return true
+    let out: Uint8Array
+    try {
+      out = this.#reframer.feed(chunk)
+    } catch (error) {
+      this.error(error as Error)
+      this.body.destroy()
+      return true
+    }
+    if (this.#reframer.done) {
+      this.finishOnce('done', undefined, out)
+      return true
+    }
+    return out.byteLength === 0 || (this.sink as ByteSink).write(out)
   }
-  return {
-    start(target) {
-      sink = target
-      body.consume({
-        data(chunk) {
-          if (ended) return true
-          let out: Uint8Array
-          try {
-            out = reframer.feed(chunk)
-          } catch (error) {
-            fail(error)
-            body.destroy()
-            return true
-          }
-          if (reframer.done) {
-            end('done', undefined, () => target.end(out))
-            return true
-          }
-          return out.byteLength === 0 || target.write(out)
-        },
-        end() {
-          if (ended) return
-          let out: Uint8Array
-          try {
-            out = reframer.end()
-          } catch (error) {
-            fail(error)
-            return
-          }
-          end('done', undefined, () => target.end(out))
-        },
-        error: fail,
-      })
-    },
-    resume() {
-      body.resume()
-    },
-    cancel(reason) {
-      if (!end('cancel')) return
-      options.onCancel?.(reason)
-      body.destroy()
-    },
+
+  end(): void {
+    if (this.ended) return
+    let out: Uint8Array
+    try {
+      out = this.#reframer.end()
+    } catch (error) {
+      this.error(error as Error)
+      return
+    }
+    this.finishOnce('done', undefined, out)
+  }
+
+  error(error: Error): void {
+    const failure = this.mapError(error)
+    this.finishOnce('error', failure, encodeSseError(failure))
   }
 }
 
 /** The upstream's body as it is; a failure mid-way cuts the response (its headers are out). */
 export function relayBytes(body: UpstreamBody, options: RelayOptions = {}): ByteSource {
-  let ended = false
-  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
-  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
-    if (ended) return false
-    ended = true
-    last?.()
-    options.onEnd?.(reason, error)
-    return true
+  return new ByteRelay(body, options)
+}
+
+class ByteRelay extends BodyRelay {
+  data(chunk: Uint8Array): boolean {
+    return this.ended || (this.sink as ByteSink).write(chunk)
   }
-  return {
-    start(sink) {
-      body.consume({
-        data: (chunk) => ended || sink.write(chunk),
-        end() {
-          end('done', undefined, () => sink.end())
-        },
-        error(error) {
-          const failure = mapRelayError(options, error)
-          if (end('error', failure)) sink.error(failure)
-        },
-      })
-    },
-    resume() {
-      body.resume()
-    },
-    cancel(reason) {
-      if (!end('cancel')) return
-      options.onCancel?.(reason)
-      body.destroy()
-    },
+
+  end(): void {
+    this.finishOnce('done', undefined, 'end')
+  }
+
+  error(error: Error): void {
+    this.finishOnce('error', this.mapError(error), 'error')
   }
 }
 
@@ -145,109 +168,97 @@ export function relayChunks(
   createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform,
   options: RelayOptions & { maxEventChars?: number | undefined } = {},
 ): ByteSource {
-  const { maxEventChars = 8 * 1024 * 1024 } = options
-  const decoder = new TextDecoder()
-  let out = ''
-  const chain = createChain((chunk) => {
-    out += `data: ${JSON.stringify(chunk)}\n\n`
-  })
-  let done = false
-  let failure: Error | undefined
-  const parser = createParser({
-    onEvent(event) {
-      if (done || failure !== undefined) return
-      if (event.data === '[DONE]') {
-        done = true
-        return
-      }
-      const chunk = decodeChunk(event.data)
-      if (chunk instanceof Error) failure = chunk
-      else chain.feed(chunk)
-    },
-    onError(error) {
-      // Unknown fields and bad `retry` values are ignored, as the SSE spec says.
-      if (error.type === 'max-buffer-size-exceeded') failure ??= new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
-    },
-    maxBufferSize: maxEventChars,
-  })
-  let sink: ByteSink | undefined
-  let ended = false
-  /** Ends once: `last` (the last bytes to the client) runs before onEnd, so they leave before the job's bookkeeping. */
-  const end = (reason: RelayEnd, error?: Error, last?: () => void): boolean => {
-    if (ended) return false
-    ended = true
-    last?.()
-    options.onEnd?.(reason, error)
-    return true
+  return new ChunkRelay(body, createChain, options)
+}
+
+class ChunkRelay extends BodyRelay {
+  readonly #decoder = new TextDecoder()
+  readonly #chain: ChunkTransform
+  readonly #parser: ReturnType<typeof createParser>
+  #out = ''
+  #done = false
+  #failure: Error | undefined
+
+  constructor(body: UpstreamBody, createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform, options: RelayOptions & { maxEventChars?: number | undefined }) {
+    super(body, options)
+    const maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
+    this.#chain = createChain((chunk) => {
+      this.#out += `data: ${JSON.stringify(chunk)}\n\n`
+    })
+    this.#parser = createParser({
+      onEvent: (event) => {
+        if (this.#done || this.#failure !== undefined) return
+        if (event.data === '[DONE]') {
+          this.#done = true
+          return
+        }
+        const chunk = decodeChunk(event.data)
+        if (chunk instanceof Error) this.#failure = chunk
+        else this.#chain.feed(chunk)
+      },
+      onError: (error) => {
+        // Unknown fields and bad `retry` values are ignored, as the SSE spec says.
+        if (error.type === 'max-buffer-size-exceeded') this.#failure ??= new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
+      },
+      maxBufferSize: maxEventChars,
+    })
   }
-  const fail = (error: unknown): void => {
-    const mapped = mapRelayError(options, error)
-    const before = out
-    out = ''
-    if (!end('error', mapped)) return
-    // What the chain emitted before the failure still goes out, then the error event.
-    if (before !== '') sink?.write(encoder.encode(before))
-    sink?.end(encodeSseError(mapped))
-  }
-  /** [DONE] or the end of the body: flush the chain and end the stream. */
-  const finish = (): void => {
+
+  data(chunk: Uint8Array): boolean {
+    if (this.ended) return true
     try {
-      chain.flush()
+      this.#parser.feed(this.#decoder.decode(chunk, { stream: true }))
     } catch (error) {
-      fail(error)
+      this.#failure ??= error instanceof Error ? error : new Error(String(error))
+    }
+    if (this.#failure !== undefined) {
+      this.error(this.#failure)
+      this.body.destroy()
+      return true
+    }
+    if (this.#done) {
+      this.#finish()
+      return true
+    }
+    if (this.#out === '') return true
+    const bytes = encoder.encode(this.#out)
+    this.#out = ''
+    return (this.sink as ByteSink).write(bytes)
+  }
+
+  end(): void {
+    if (this.ended) return
+    try {
+      this.#parser.feed(this.#decoder.decode())
+      this.#parser.reset({ consume: true })
+    } catch (error) {
+      this.#failure ??= error instanceof Error ? error : new Error(String(error))
+    }
+    if (this.#failure !== undefined) this.error(this.#failure)
+    else this.#finish()
+  }
+
+  error(error: Error): void {
+    if (this.ended) return
+    const failure = this.mapError(error)
+    // What the chain emitted before the failure still goes out, then the error event.
+    const before = this.#out
+    this.#out = ''
+    if (before !== '') this.sink?.write(encoder.encode(before))
+    this.finishOnce('error', failure, encodeSseError(failure))
+  }
+
+  /** [DONE] or the end of the body: flush the chain and end the stream. */
+  #finish(): void {
+    try {
+      this.#chain.flush()
+    } catch (error) {
+      this.error(error as Error)
       return
     }
-    const last = `${out}data: [DONE]\n\n`
-    out = ''
-    end('done', undefined, () => sink?.end(encoder.encode(last)))
-  }
-  return {
-    start(target) {
-      sink = target
-      body.consume({
-        data(chunk) {
-          if (ended) return true
-          try {
-            parser.feed(decoder.decode(chunk, { stream: true }))
-          } catch (error) {
-            failure ??= error instanceof Error ? error : new Error(String(error))
-          }
-          if (failure !== undefined) {
-            fail(failure)
-            body.destroy()
-            return true
-          }
-          if (done) {
-            finish()
-            return true
-          }
-          if (out === '') return true
-          const bytes = encoder.encode(out)
-          out = ''
-          return target.write(bytes)
-        },
-        end() {
-          if (ended) return
-          try {
-            parser.feed(decoder.decode())
-            parser.reset({ consume: true })
-          } catch (error) {
-            failure ??= error instanceof Error ? error : new Error(String(error))
-          }
-          if (failure !== undefined) fail(failure)
-          else finish()
-        },
-        error: fail,
-      })
-    },
-    resume() {
-      body.resume()
-    },
-    cancel(reason) {
-      if (!end('cancel')) return
-      options.onCancel?.(reason)
-      body.destroy()
-    },
+    const last = `${this.#out}data: [DONE]\n\n`
+    this.#out = ''
+    this.finishOnce('done', undefined, encoder.encode(last))
   }
 }
 
@@ -269,9 +280,6 @@ export function decodeChunk(data: string): ChatCompletionChunk | Error {
   return value as ChatCompletionChunk
 }
 
-function mapRelayError(options: RelayOptions, error: unknown): Error {
-  return options.mapError !== undefined ? options.mapError(error) : toRelayError(error)
-}
 
 function toRelayError(error: unknown): Error {
   if (QueuegateError.isInstance(error)) return error
