@@ -16,7 +16,7 @@ import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
-import { byteSourceStream, isByteSource } from './byte-source.js'
+import { byteSourceStream } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
@@ -153,7 +153,11 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
       // that starts soon still gets a real HTTP status when the upstream fails.
       // (No timer at all when the slot was free: the common case on an idle gateway.)
       const early = scheduler.status(call.jobId) === 'running' ? await acquired : await raceTimeout(acquired, options.notifyAfterMs)
-      if (early !== undefined) return lightResponse(await this.#open(early), 200, { ...SSE_HEADERS })
+      if (early !== undefined) {
+        // One await fewer than through #open on the common path: the answer is ready with the headers.
+        const answer = this.#answer(await this.#startOn(early))
+        return lightResponse(answer instanceof Promise ? await answer : answer, 200, { ...SSE_HEADERS })
+      }
       const notifier = createQueueNotifier({
         mode: options.queueNotify,
         message: options.queueMessage,
@@ -163,8 +167,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
       })
       const body = createEventStream({
         open: async () => {
-          const answer = await this.#open(await acquired)
-          return isByteSource(answer) ? byteSourceStream(answer) : answer
+          return byteSourceStream(await this.#open(await acquired))
         },
         waiting: notifier,
         onCancel: () => this.disconnect(),
@@ -239,17 +242,30 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
   }
 
   /** Opens the streamed answer on a lease: a push source of SSE bytes. */
-  async #open(granted: Lease): Promise<ByteSource | ReadableStream<Uint8Array>> {
-    const response = await this.#startOn(granted)
-    let body = response.body
+  async #open(granted: Lease): Promise<ByteSource> {
+    const answer = this.#answer(await this.#startOn(granted))
+    return answer instanceof Promise ? await answer : answer
+  }
+
+  /**
+   * The streamed answer over an upstream response: a push source of SSE bytes. (A promise only
+   * when the upstream ignored `stream: true` and its JSON body has to be read first.)
+   */
+  #answer(response: UpstreamResponse): ByteSource | Promise<ByteSource> {
     const contentType = headerValue(response.headers['content-type']) ?? ''
     if (!contentType.startsWith('text/event-stream') && contentType.includes('json')) {
       // The upstream ignored `stream: true` and answered with one JSON body: stream that.
-      const text = await body.text(this.#context.options.maxResponseBytes).catch((error: unknown) => {
-        throw this.mapError(error)
-      })
-      body = completionAsEvents(text, this.#upstream as Upstream)
+      return response.body.text(this.#context.options.maxResponseBytes).then(
+        (text) => this.#relay(completionAsEvents(text, this.#upstream as Upstream)),
+        (error: unknown) => {
+          throw this.mapError(error)
+        },
+      )
     }
+    return this.#relay(response.body)
+  }
+
+  #relay(body: UpstreamBody): ByteSource {
     // With no chunk transform the upstream's events are re-framed as bytes (the fast path);
     // otherwise upstream SSE → payloads → chunk objects → transforms → SSE bytes.
     const transforms = this.#pipeline?.streamTransforms ?? []
