@@ -140,9 +140,11 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
       }
       if (!this.#stream) {
         const response = await this.#startOn(await acquired)
-        const raw = await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
-          throw this.mapError(error)
-        })
+        const raw =
+          response.body.takeComplete(options.maxResponseBytes) ??
+          (await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
+            throw this.mapError(error)
+          }))
         // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
         const pipeline = this.#pipeline
         const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))

@@ -24,6 +24,9 @@ export interface BodyController {
   abort(reason: Error): void
 }
 
+/** The consumer of a body taken whole by `takeComplete` (it takes nothing more). */
+const TAKEN: BodyConsumer = { data: () => true, end: () => {}, error: () => {} }
+
 /** Bytes buffered before a consumer attaches, past which the upstream socket is paused. */
 const BUFFER_BYTES = 64 * 1024
 
@@ -116,6 +119,23 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     if (open) this.#failure = cause
     if (consumer !== undefined) this.#tell(consumer)
     if (open) controller?.abort(cause)
+  }
+
+  /**
+   * The whole body at once when it has already arrived in full (a short JSON answer usually
+   * comes in the same read as its headers) and is within `maxBytes`; otherwise undefined, and
+   * the body is left as it was. Taking it consumes the body.
+   */
+  takeComplete(maxBytes: number): Uint8Array | undefined {
+    if (!this.#ended || this.#consumer !== undefined || this.#destroyed || this.#bufferedBytes > maxBytes) return undefined
+    const parts = this.#buffered
+    const size = this.#bufferedBytes
+    this.#buffered = []
+    this.#bufferedBytes = 0
+    this.#consumer = TAKEN
+    this.#told = true
+    this.#controller = undefined
+    return concat(parts, size)
   }
 
   /** Reads the whole body; past `maxBytes` the request is aborted and this rejects with 502. */
@@ -228,6 +248,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 0) return new Uint8Array(0)
   if (parts.length === 1) return parts[0] as Uint8Array
   const all = new Uint8Array(size)
   let offset = 0

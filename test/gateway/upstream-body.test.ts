@@ -494,3 +494,37 @@ describe('UpstreamBody: async iteration', () => {
     expect((await afterTurn(next)).state).not.toBe('pending')
   })
 })
+
+describe('UpstreamBody: takeComplete()', () => {
+  it('hands over a body that has fully arrived, at once and whole, and it is consumed', () => {
+    const { body, controller } = attached()
+    deliver(body, controller, '{"a":')
+    deliver(body, controller, '1}')
+    body.finish()
+    expect(decoder.decode(body.takeComplete(1024))).toBe('{"a":1}')
+    expect(() => body.consume(recorder())).toThrow(TypeError)
+    body.destroy()
+    expect(controller.calls).not.toContain('abort')
+  })
+
+  it('gives undefined and leaves the body as it was while it is still arriving, or past the cap', async () => {
+    const arriving = attached()
+    deliver(arriving.body, arriving.controller, 'part')
+    expect(arriving.body.takeComplete(1024)).toBeUndefined()
+    deliver(arriving.body, arriving.controller, ' two')
+    arriving.body.finish()
+    expect(await arriving.body.text(1024)).toBe('part two')
+
+    const large = attached()
+    deliver(large.body, large.controller, 'x'.repeat(100))
+    large.body.finish()
+    expect(large.body.takeComplete(10)).toBeUndefined()
+    await expect(large.body.bytes(10)).rejects.toMatchObject({ code: 'upstream_response_too_large' })
+  })
+
+  it('gives an empty body for an answer without one', () => {
+    const { body } = attached()
+    body.finish()
+    expect(body.takeComplete(10)).toEqual(new Uint8Array(0))
+  })
+})
