@@ -14,7 +14,12 @@ import { createToolCallParser } from '../toolcalls/tool-call-parser.js'
 import type { ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
 import type { ResolvedGatewayOptions, ToolMode } from './gateway-options.js'
 
-/** One stream transform: chunks in through `feed`, out through the `onChunk` it was made with. */
+/**
+ * One stream transform: chunks in through `feed`, out through the `onChunk` it was made with.
+ * A transform never changes a chunk it receives (it emits a new object instead); it may pass a
+ * chunk on as the same object when it has nothing to change, and the relay then sends the
+ * upstream's own text for it rather than serializing it again.
+ */
 export interface ChunkTransform {
   feed(chunk: ChatCompletionChunk): void
   /** The stream ended: emit whatever is held. */

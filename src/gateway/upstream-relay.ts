@@ -175,6 +175,12 @@ class ChunkRelay extends BodyRelay {
   readonly #decoder = new TextDecoder()
   readonly #chain: ChunkTransform
   readonly #parser: ReturnType<typeof createParser>
+  /**
+   * The upstream's own text of the chunks parsed from the current network read. A chunk the
+   * chain passes on as the same object (transforms never change a chunk they receive) goes out
+   * as that text: no `JSON.stringify`, and byte for byte what the upstream sent.
+   */
+  readonly #originals = new Map<ChatCompletionChunk, string>()
   #out = ''
   #done = false
   #failure: Error | undefined
@@ -183,7 +189,7 @@ class ChunkRelay extends BodyRelay {
     super(body, options)
     const maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
     this.#chain = createChain((chunk) => {
-      this.#out += `data: ${JSON.stringify(chunk)}\n\n`
+      this.#out += `data: ${this.#originals.get(chunk) ?? JSON.stringify(chunk)}\n\n`
     })
     this.#parser = createParser({
       onEvent: (event) => {
@@ -193,8 +199,12 @@ class ChunkRelay extends BodyRelay {
           return
         }
         const chunk = decodeChunk(event.data)
-        if (chunk instanceof Error) this.#failure = chunk
-        else this.#chain.feed(chunk)
+        if (chunk instanceof Error) {
+          this.#failure = chunk
+          return
+        }
+        if (!completedChunks.has(chunk)) this.#originals.set(chunk, event.data)
+        this.#chain.feed(chunk)
       },
       onError: (error) => {
         // Unknown fields and bad `retry` values are ignored, as the SSE spec says.
@@ -211,6 +221,7 @@ class ChunkRelay extends BodyRelay {
     } catch (error) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error))
     }
+    this.#originals.clear()
     if (this.#failure !== undefined) {
       this.error(this.#failure)
       this.body.destroy()
@@ -276,9 +287,16 @@ export function decodeChunk(data: string): ChatCompletionChunk | Error {
     const message = typeof error.message === 'string' ? error.message : JSON.stringify(error)
     return new UpstreamError(`Upstream error: ${message}`, { code: 'upstream_error' })
   }
-  if (!Array.isArray(value.choices)) value.choices = []
+  if (!Array.isArray(value.choices)) {
+    // Completed here: its text is no longer what the upstream sent.
+    value.choices = []
+    completedChunks.add(value)
+  }
   return value as ChatCompletionChunk
 }
+
+/** Chunks decodeChunk had to complete (their upstream text is not theirs any more). */
+const completedChunks = new WeakSet<object>()
 
 
 function toRelayError(error: unknown): Error {

@@ -350,9 +350,10 @@ describe('relayChunks (the answer through chunk transforms)', () => {
     return {
       feed(next) {
         if (held !== undefined) onChunk(held)
-        const delta = next.choices[0]?.delta
-        if (typeof delta?.content === 'string') delta.content = delta.content.toUpperCase()
-        held = next
+        // A new chunk, as transforms do: the one received is never changed.
+        const choice = next.choices[0]
+        const content = choice?.delta.content
+        held = typeof content === 'string' && choice !== undefined ? { ...next, choices: [{ ...choice, delta: { ...choice.delta, content: content.toUpperCase() } }] } : next
       },
       flush() {
         if (held !== undefined) onChunk(held)
@@ -425,6 +426,45 @@ describe('relayChunks (the answer through chunk transforms)', () => {
     sink.answer = true
     source.resume()
     expect(controller.calls).toEqual(['pause', 'resume'])
+  })
+})
+
+describe('relayChunks: chunks passed on unchanged', () => {
+  const passThrough = (onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform => ({ feed: onChunk, flush: () => {} })
+  const copying = (onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform => ({ feed: (chunk) => onChunk({ ...chunk }), flush: () => {} })
+
+  it('go out as the upstream text itself; chunks a transform made are serialized', () => {
+    const original = '{"id": "c",  "object":"chat.completion.chunk", "choices":[{"index":0,"delta":{"content":"caf\\u00e9"},"finish_reason":null}]}'
+    const same = setup((body, options) => relayChunks(body, passThrough, options))
+    same.push(`data: ${original}\n\ndata: [DONE]\n\n`)
+    expect(same.sink.text).toBe(`data: ${original}\n\n${DONE}`)
+
+    const made = setup((body, options) => relayChunks(body, copying, options))
+    made.push(`data: ${original}\n\ndata: [DONE]\n\n`)
+    expect(made.sink.text).toBe(`data: ${JSON.stringify(JSON.parse(original))}\n\n${DONE}`)
+  })
+
+  it('a chunk the relay had to complete (no choices) is serialized with its choices', () => {
+    const { sink, push } = setup((body, options) => relayChunks(body, passThrough, options))
+    push('data: {"id":"u","usage":{"total_tokens":3}}\n\ndata: [DONE]\n\n')
+    expect(sink.text).toBe(`data: {"id":"u","usage":{"total_tokens":3},"choices":[]}\n\n${DONE}`)
+  })
+
+  it('a chunk held across network reads and passed on later is serialized (its text is not kept)', () => {
+    let held: ChatCompletionChunk | undefined
+    const holdFirst = (onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform => ({
+      feed: (chunk) => {
+        if (held === undefined) held = chunk
+        else onChunk(chunk)
+      },
+      flush: () => {
+        if (held !== undefined) onChunk(held)
+      },
+    })
+    const { sink, push } = setup((body, options) => relayChunks(body, holdFirst, options))
+    push('data: {"id":"a" ,"choices":[]}\n\n')
+    push('data: {"id":"b" ,"choices":[]}\n\ndata: [DONE]\n\n')
+    expect(sink.text).toBe(`data: {"id":"b" ,"choices":[]}\n\ndata: {"id":"a","choices":[]}\n\n${DONE}`)
   })
 })
 
