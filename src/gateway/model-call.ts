@@ -17,12 +17,12 @@ import type { Upstream, UpstreamResponse } from './upstream.js'
 import { createEventStream } from './event-stream.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream } from './byte-source.js'
-import type { ByteSource } from './byte-source.js'
+import type { ByteSink, ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
-import { headerLookup } from './request-access.js'
+import { headerLookup, isBridgeRequest } from './request-access.js'
 import { chainTransforms, chunkPipelineFor } from './chunk-pipeline.js'
 import type { ChunkPipeline } from './chunk-pipeline.js'
 
@@ -148,8 +148,12 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
         // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
         const pipeline = this.#pipeline
         const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
+        const headers = { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) }
+        // The node bridge writes every response it gets: there the job's bookkeeping waits until
+        // the answer is on its way. Anyone else may never read the body, so the job ends now.
+        if (isBridgeRequest(call.request)) return lightResponse(new WholeAnswer(bytes, this, response.status), response.status, headers)
         this.finish(response.status)
-        return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
+        return lightResponse(bytes, response.status, headers)
       }
       // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
       // that starts soon still gets a real HTTP status when the upstream fails.
@@ -368,6 +372,30 @@ function validateChatBody(body: Record<string, unknown>): void {
 function upstreamPath(path: string): string {
   if (path === '/v1/chat/completions_passthrough' || path === '/v1/agent/chat/completions') return '/chat/completions'
   return path.slice('/v1'.length)
+}
+
+/** A whole answer as a push body that ends its job once written (or when the client has gone). */
+class WholeAnswer implements ByteSource {
+  readonly #bytes: Uint8Array
+  readonly #job: ModelCallJob
+  readonly #status: number
+
+  constructor(bytes: Uint8Array, job: ModelCallJob, status: number) {
+    this.#bytes = bytes
+    this.#job = job
+    this.#status = status
+  }
+
+  start(sink: ByteSink): void {
+    sink.end(this.#bytes)
+    this.#job.finish(this.#status)
+  }
+
+  resume(): void {}
+
+  cancel(): void {
+    this.#job.disconnect()
+  }
 }
 
 /** Runs the non-stream pipeline over a completion; a body that is not a completion passes unchanged. */

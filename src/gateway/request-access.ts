@@ -23,6 +23,14 @@ export interface FastRequest {
   [RAW_PATH]: string
 }
 
+/**
+ * True for a request from queuegate's node bridge, which writes (or cancels) every response it
+ * gets: a job may then leave its bookkeeping until its answer is written.
+ */
+export function isBridgeRequest(request: Request): boolean {
+  return (request as Partial<FastRequest>)[RAW_PATH] !== undefined
+}
+
 /** The request's headers for lookups. */
 export function headerLookup(request: Request): HeaderLookup {
   return (request as Partial<FastRequest>)[HEADER_LOOKUP] ?? request.headers

@@ -65,8 +65,15 @@ async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: 
     return
   }
   // A light response from the gateway: its parts go out as they are.
-  outgoing.writeHead(parts.status, parts.headers)
   const body = parts.body
+  try {
+    outgoing.writeHead(parts.status, parts.headers)
+  } catch (error) {
+    // A body that never starts must still be let go, or its job would never end.
+    if (isByteSource(body)) body.cancel(error)
+    else if (body instanceof ReadableStream) void body.cancel(error).catch(() => {})
+    throw error
+  }
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
     outgoing.end(body ?? undefined)
   } else if (isByteSource(body)) {
