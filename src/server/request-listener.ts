@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createNodeRequest } from './node-request.js'
 import { isByteSource } from '../gateway/byte-source.js'
-import type { ByteSource } from '../gateway/byte-source.js'
+import type { ByteSink, ByteSource } from '../gateway/byte-source.js'
 import { responseParts } from '../gateway/light-response.js'
 
 /** A web-standard request handler, such as `gateway.fetch`. */
@@ -50,7 +50,8 @@ async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: 
   const controller = new AbortController()
   // Set once the response body is known: stops it when the client goes away.
   let cancelBody: ((reason: unknown) => void) | undefined
-  outgoing.once('close', () => {
+  // 'close' comes once per response (on, not once: no wrapper per request).
+  outgoing.on('close', () => {
     if (outgoing.writableFinished) return
     const reason = new Error('The client disconnected.')
     // The body first: a source that learns of the abort from the signal must find it cancelled.
@@ -151,33 +152,51 @@ async function writeBody(body: ReadableStream<Uint8Array>, outgoing: ServerRespo
  * ends the socket (the headers are out; nothing more can be said).
  */
 function pushBody(source: ByteSource, outgoing: ServerResponse, onCancel: (cancel: (reason: unknown) => void) => void): void {
-  let open = true
-  const resume = (): void => {
-    if (open) source.resume()
+  const sink = new ResponseSink(source, outgoing)
+  onCancel((reason) => sink.cancel(reason))
+  source.start(sink)
+}
+
+/** The response as a {@link ByteSink} (one object per response, its methods the callbacks). */
+class ResponseSink implements ByteSink {
+  readonly #source: ByteSource
+  readonly #outgoing: ServerResponse
+  #open = true
+  #onDrain: (() => void) | undefined
+
+  constructor(source: ByteSource, outgoing: ServerResponse) {
+    this.#source = source
+    this.#outgoing = outgoing
   }
-  onCancel((reason) => {
-    if (!open) return
-    open = false
-    source.cancel(reason)
-  })
-  source.start({
-    write(chunk) {
-      if (!open) return false
-      if (outgoing.write(chunk)) return true
-      outgoing.once('drain', resume)
-      return false
-    },
-    end(chunk) {
-      if (!open) return
-      open = false
-      outgoing.end(chunk)
-    },
-    error(error) {
-      if (!open) return
-      open = false
-      outgoing.destroy(error)
-    },
-  })
+
+  write(chunk: Uint8Array): boolean {
+    if (!this.#open) return false
+    if (this.#outgoing.write(chunk)) return true
+    this.#onDrain ??= () => {
+      if (this.#open) this.#source.resume()
+    }
+    this.#outgoing.once('drain', this.#onDrain)
+    return false
+  }
+
+  end(chunk?: Uint8Array): void {
+    if (!this.#open) return
+    this.#open = false
+    this.#outgoing.end(chunk)
+  }
+
+  error(error: Error): void {
+    if (!this.#open) return
+    this.#open = false
+    this.#outgoing.destroy(error)
+  }
+
+  /** The client went away: stop the source (once, and not after the body ended). */
+  cancel(reason: unknown): void {
+    if (!this.#open) return
+    this.#open = false
+    this.#source.cancel(reason)
+  }
 }
 
 const NOT_YET_VALUE = Symbol('not yet')
