@@ -23,19 +23,45 @@ export interface JobRecord {
 }
 
 /**
- * Keeps job records. Finished ones live in two generations: when the current one holds
- * `maxFinished / 2` records it becomes the previous one and the old previous one is dropped, so
- * between `maxFinished / 2` and `maxFinished` recent finished jobs are kept at no per-request
- * eviction cost (deleting from one large Map on every request showed in profiles).
+ * Keeps job records: running ones as objects, and the last `maxFinished` finished ones in a ring
+ * of columns (typed arrays, and arrays of strings), so a finished job leaves no object of its
+ * own behind. Records kept for thousands of requests outlive the young generation; as objects
+ * they, and what they pointed at, were promoted and collected again on every request, which
+ * showed as long scavenges under load. A finished job's record is rebuilt when asked for.
  */
 export class JobRegistry {
   readonly #active = new Map<string, JobRecord>()
-  #finished = new Map<string, JobRecord>()
-  #previous = new Map<string, JobRecord>()
-  readonly #generationSize: number
+  readonly #capacity: number
+  /** Ring position of each kept finished job. */
+  readonly #index = new Map<string, number>()
+  readonly #ids: Array<string | undefined>
+  readonly #models: Array<string | undefined>
+  readonly #upstreams: Array<string | undefined>
+  readonly #errors: Array<string | undefined>
+  /** Bit 0: error; bit 1: batch; bit 2: stream. */
+  readonly #flags: Uint8Array
+  /** -1 for no slot. */
+  readonly #slots: Int32Array
+  /** NaN for never. */
+  readonly #createdAt: Float64Array
+  readonly #startedAt: Float64Array
+  readonly #endedAt: Float64Array
+  #next = 0
+  /** One kept copy of each model id seen (a bounded few), so finished jobs do not each keep their own. */
+  readonly #modelIds = new Map<string, string>()
 
   constructor(options: { maxFinished: number }) {
-    this.#generationSize = Math.max(1, Math.floor(options.maxFinished / 2))
+    const capacity = Math.max(1, Math.floor(options.maxFinished))
+    this.#capacity = capacity
+    this.#ids = new Array<string | undefined>(capacity).fill(undefined)
+    this.#models = new Array<string | undefined>(capacity).fill(undefined)
+    this.#upstreams = new Array<string | undefined>(capacity).fill(undefined)
+    this.#errors = new Array<string | undefined>(capacity).fill(undefined)
+    this.#flags = new Uint8Array(capacity)
+    this.#slots = new Int32Array(capacity)
+    this.#createdAt = new Float64Array(capacity)
+    this.#startedAt = new Float64Array(capacity)
+    this.#endedAt = new Float64Array(capacity)
   }
 
   /** Records a new job. */
@@ -43,9 +69,27 @@ export class JobRegistry {
     this.#active.set(record.id, record)
   }
 
-  /** The job's record, active or recently finished. */
+  /** The job's record, active or one of the last `maxFinished` finished. */
   get(id: string): JobRecord | undefined {
-    return this.#active.get(id) ?? this.#finished.get(id) ?? this.#previous.get(id)
+    const active = this.#active.get(id)
+    if (active !== undefined) return active
+    const at = this.#index.get(id)
+    if (at === undefined) return undefined
+    const flags = this.#flags[at] as number
+    const slot = this.#slots[at] as number
+    return {
+      id,
+      status: (flags & 1) === 1 ? 'error' : 'done',
+      kind: (flags & 2) === 2 ? 'batch' : 'interactive',
+      model: this.#models[at],
+      stream: (flags & 4) === 4,
+      upstream: this.#upstreams[at],
+      slot: slot < 0 ? undefined : slot,
+      createdAt: this.#createdAt[at] as number,
+      startedAt: orUndefined(this.#startedAt[at] as number),
+      endedAt: orUndefined(this.#endedAt[at] as number),
+      error: this.#errors[at],
+    }
   }
 
   /** Marks a job running on an upstream. */
@@ -58,23 +102,40 @@ export class JobRegistry {
     record.startedAt = update.at
   }
 
-  /** Marks a job finished (once; later calls are ignored). */
+  /** Marks a job finished (once; later calls are ignored); the oldest kept finished job makes room. */
   finish(id: string, update: { at: number; error?: string | undefined }): void {
     const record = this.#active.get(id)
     if (record === undefined) return
     this.#active.delete(id)
-    record.status = update.error === undefined ? 'done' : 'error'
-    record.error = update.error
-    record.endedAt = update.at
-    if (this.#finished.size >= this.#generationSize) {
-      this.#previous = this.#finished
-      this.#finished = new Map()
-    }
-    this.#finished.set(id, record)
+    const at = this.#next
+    this.#next = at + 1 === this.#capacity ? 0 : at + 1
+    const evicted = this.#ids[at]
+    if (evicted !== undefined) this.#index.delete(evicted)
+    this.#ids[at] = id
+    this.#index.set(id, at)
+    this.#models[at] = record.model === undefined ? undefined : this.#modelId(record.model)
+    this.#upstreams[at] = record.upstream
+    this.#errors[at] = update.error
+    this.#flags[at] = (update.error === undefined ? 0 : 1) | (record.kind === 'batch' ? 2 : 0) | (record.stream ? 4 : 0)
+    this.#slots[at] = record.slot ?? -1
+    this.#createdAt[at] = record.createdAt
+    this.#startedAt[at] = record.startedAt ?? Number.NaN
+    this.#endedAt[at] = update.at
+  }
+
+  #modelId(model: string): string {
+    const kept = this.#modelIds.get(model)
+    if (kept !== undefined) return kept
+    if (this.#modelIds.size < 256) this.#modelIds.set(model, model)
+    return model
   }
 
   /** Number of jobs not yet finished. */
   get activeCount(): number {
     return this.#active.size
   }
+}
+
+function orUndefined(value: number): number | undefined {
+  return Number.isNaN(value) ? undefined : value
 }

@@ -22,7 +22,7 @@ import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
-import { headerLookup, isBridgeRequest } from './request-access.js'
+import { headerLookup, isBridgeRequest, unwatchClient, watchClient } from './request-access.js'
 import { chainTransforms, chunkPipelineFor } from './chunk-pipeline.js'
 import type { ChunkPipeline } from './chunk-pipeline.js'
 
@@ -129,7 +129,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
     // leaves the queue through the client's signal (or the scheduler's close); a running one
     // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
     if (clientSignal.aborted) this.disconnect()
-    else clientSignal.addEventListener('abort', this, { once: true })
+    else watchClient(call.request, this)
     const acquired = scheduler.acquire(this.#job, { signal: clientSignal })
     try {
       if (!call.chat) {
@@ -187,7 +187,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
     }
   }
 
-  /** The client's request signal aborted (an `abort` event listener). */
+  /** The client went away (the request's abort event, or the node bridge's disconnect call). */
   handleEvent(): void {
     this.disconnect()
   }
@@ -211,7 +211,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
     this.#finished = true
     const { options, jobs } = this.#context
     const call = this.#call
-    call.request.signal.removeEventListener('abort', this)
+    unwatchClient(call.request, this)
     this.#lease?.release()
     this.#unregister?.()
     const endedAt = options.now()

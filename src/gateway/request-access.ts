@@ -16,11 +16,34 @@ export const READ_BODY: unique symbol = Symbol.for('queuegate.read-body') as nev
 /** The request target as sent (`/v1/chat/completions?x=1`), undecoded. */
 export const RAW_PATH: unique symbol = Symbol.for('queuegate.raw-path') as never
 
+/**
+ * The one listener told when the client goes away, set and cleared by assignment: a job watches
+ * its client without an `AbortSignal` listener per request (the signal still aborts too).
+ */
+export const DISCONNECT_LISTENER: unique symbol = Symbol.for('queuegate.disconnect-listener') as never
+
 /** What a node bridge request answers to, beyond `Request`. */
 export interface FastRequest {
   [HEADER_LOOKUP]: HeaderLookup
   [READ_BODY](maxBytes: number): Promise<Uint8Array | undefined>
   [RAW_PATH]: string
+  [DISCONNECT_LISTENER]: EventListenerObject | undefined
+}
+
+/** Calls `listener.handleEvent()` when the request's client goes away (once); see {@link unwatchClient}. */
+export function watchClient(request: Request, listener: EventListenerObject): void {
+  if (isBridgeRequest(request)) (request as unknown as FastRequest)[DISCONNECT_LISTENER] = listener
+  else request.signal.addEventListener('abort', listener, { once: true })
+}
+
+/** Stops {@link watchClient}'s watch. */
+export function unwatchClient(request: Request, listener: EventListenerObject): void {
+  if (isBridgeRequest(request)) {
+    const fast = request as unknown as FastRequest
+    if (fast[DISCONNECT_LISTENER] === listener) fast[DISCONNECT_LISTENER] = undefined
+  } else {
+    request.signal.removeEventListener('abort', listener)
+  }
 }
 
 /**

@@ -10,7 +10,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http'
-import { HEADER_LOOKUP, RAW_PATH, READ_BODY } from '../gateway/request-access.js'
+import { DISCONNECT_LISTENER, HEADER_LOOKUP, RAW_PATH, READ_BODY } from '../gateway/request-access.js'
 import type { HeaderLookup } from '../gateway/request-access.js'
 
 const real = Symbol('real request')
@@ -29,6 +29,8 @@ interface NodeRequestState {
 
 class NodeRequest {
   readonly [state]: NodeRequestState
+  /** Told by the bridge when the client goes away (see `gateway/request-access.ts`). */
+  [DISCONNECT_LISTENER]: EventListenerObject | undefined = undefined
 
   constructor(initial: NodeRequestState) {
     this[state] = initial
@@ -109,6 +111,14 @@ for (const key of ['arrayBuffer', 'blob', 'bytes', 'clone', 'formData', 'json', 
   })
 }
 Object.setPrototypeOf(NodeRequest.prototype, Request.prototype)
+
+/** Tells the request's disconnect listener, once, that its client went away. */
+export function disconnectNodeRequest(request: Request, event: Event): void {
+  const fast = request as unknown as { [DISCONNECT_LISTENER]?: EventListenerObject | undefined }
+  const listener = fast[DISCONNECT_LISTENER]
+  fast[DISCONNECT_LISTENER] = undefined
+  listener?.handleEvent(event)
+}
 
 /** Wraps an incoming node request as a `Request` (see the module doc). */
 export function createNodeRequest(incoming: IncomingMessage, path: string, url: string, signal: AbortSignal): Request {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createNodeRequest } from './node-request.js'
+import { createNodeRequest, disconnectNodeRequest } from './node-request.js'
 import { isByteSource } from '../gateway/byte-source.js'
 import type { ByteSink, ByteSource } from '../gateway/byte-source.js'
 import { responseParts } from '../gateway/light-response.js'
@@ -50,15 +50,16 @@ async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: 
   const controller = new AbortController()
   // Set once the response body is known: stops it when the client goes away.
   let cancelBody: ((reason: unknown) => void) | undefined
+  const request = toRequest(incoming, controller.signal)
   // 'close' comes once per response (on, not once: no wrapper per request).
   outgoing.on('close', () => {
     if (outgoing.writableFinished) return
     const reason = new Error('The client disconnected.')
     // The body first: a source that learns of the abort from the signal must find it cancelled.
     cancelBody?.(reason)
+    disconnectNodeRequest(request, new Event('abort'))
     controller.abort(reason)
   })
-  const request = toRequest(incoming, controller.signal)
   const response = await fetch(request)
   const parts = responseParts(response)
   if (parts === undefined) {
