@@ -172,9 +172,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
         chunk: { id: `chatcmpl-${call.jobId}`, model: this.#model ?? 'unknown', created: Math.floor(this.#createdAt / 1000) },
       })
       const body = createEventStream({
-        open: async () => {
-          return byteSourceStream(await this.#open(await acquired))
-        },
+        open: async () => byteSourceStream(await this.#open(await acquired)),
         waiting: notifier,
         onCancel: () => this.disconnect(),
         onError: (error) => this.finish(200, error),
