@@ -6,6 +6,7 @@ import { InvalidRequestError, PayloadTooLargeError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { headerLookup, READ_BODY } from './request-access.js'
 import type { FastRequest } from './request-access.js'
+import { concatBytes } from './concat-bytes.js'
 
 const textDecoder = new TextDecoder()
 /** Empty or only whitespace (a test that stops at the first other character, unlike `trim()`'s copy). */
@@ -20,10 +21,11 @@ function readRequestBytes(request: Request, maxBytes: number): Promise<Uint8Arra
   const declared = Number(headerLookup(request).get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined)
   const readBody = (request as Partial<FastRequest>)[READ_BODY]
-  return readBody !== undefined ? readBody.call(request, maxBytes) : readStream(request.body, maxBytes)
+  return readBody !== undefined ? readBody.call(request, maxBytes) : readBodyStream(request.body, maxBytes)
 }
 
-async function readStream(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
+/** Reads a body stream whole, or undefined (and the stream cancelled) past `maxBytes`. */
+export async function readBodyStream(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
   if (body === null) return new Uint8Array(0)
   const reader = body.getReader()
   const parts: Uint8Array[] = []
@@ -38,7 +40,7 @@ async function readStream(body: ReadableStream<Uint8Array> | null, maxBytes: num
     }
     parts.push(value)
   }
-  return concat(parts, size)
+  return concatBytes(parts, size)
 }
 
 /** Reads and parses a JSON object body: 400 for invalid JSON or a non-object, 413 when too large. */
@@ -55,16 +57,5 @@ export async function readRequestJson(request: Request, maxBytes: number): Promi
     throw new InvalidRequestError('The request body must be a JSON object.', { code: 'invalid_body' })
   }
   return { text, body: parsed.value }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    all.set(part, offset)
-    offset += part.byteLength
-  }
-  return all
 }
 

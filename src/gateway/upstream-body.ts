@@ -8,6 +8,7 @@
  * @module
  */
 import { UpstreamError } from '../errors.js'
+import { concatBytes } from './concat-bytes.js'
 
 /** A push consumer of an {@link UpstreamBody}. */
 export interface BodyConsumer {
@@ -135,7 +136,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     this.#consumer = TAKEN
     this.#told = true
     this.#controller = undefined
-    return concat(parts, size)
+    return concatBytes(parts, size)
   }
 
   /** Reads the whole body; past `maxBytes` the request is aborted and this rejects with 502. */
@@ -154,7 +155,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
           parts.push(chunk)
           return true
         },
-        end: () => resolve(concat(parts, size)),
+        end: () => resolve(concatBytes(parts, size)),
         error: reject,
       })
     })
@@ -245,16 +246,4 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       this.#controller?.resume()
     }
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 0) return new Uint8Array(0)
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    all.set(part, offset)
-    offset += part.byteLength
-  }
-  return all
 }

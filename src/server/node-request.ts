@@ -12,6 +12,7 @@
 import type { IncomingMessage } from 'node:http'
 import { DISCONNECT_LISTENER, HEADER_LOOKUP, RAW_PATH, READ_BODY } from '../gateway/request-access.js'
 import type { HeaderLookup } from '../gateway/request-access.js'
+import { readBodyStream } from '../gateway/request-body.js'
 
 const real = Symbol('real request')
 const state = Symbol('node request state')
@@ -67,7 +68,7 @@ class NodeRequest {
   [READ_BODY](maxBytes: number): Promise<Uint8Array | undefined> {
     const current = this[state]
     // Someone took the body as a stream already: read it that way.
-    if (current.body !== undefined || current.request !== undefined) return readStream(this.body, maxBytes)
+    if (current.body !== undefined || current.request !== undefined) return readBodyStream(this.body, maxBytes)
     current.body = null
     return readIncoming(current.incoming, maxBytes)
   }
@@ -171,24 +172,6 @@ function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint
     incoming.on('end', onEnd)
     incoming.on('error', onError)
   })
-}
-
-async function readStream(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
-  if (body === null) return new Uint8Array(0)
-  const reader = body.getReader()
-  const parts: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      return undefined
-    }
-    parts.push(value)
-  }
-  return Buffer.concat(parts, size)
 }
 
 function hasBody(incoming: IncomingMessage): boolean {
