@@ -1,14 +1,15 @@
 /**
  * The body of an upstream answer, fed by an undici dispatch handler. One consumer takes it: a
- * push consumer (the SSE relay and the byte relay: each chunk as it arrives, with pause and
- * resume reaching the socket), a whole-body read with a cap, or async iteration (the chunk
- * transform path). What arrives before the consumer does is buffered, up to a bound past which
+ * push consumer (the relays: each chunk as it arrives, with pause and resume reaching the
+ * socket), or a whole-body read with a cap. What arrives before the consumer does is buffered, up to a bound past which
  * the socket is paused. Compared with undici's `request()` body (a node `Readable` read through
  * an async iterator), this costs no stream machinery and no promise per chunk.
  * @module
  */
 import { UpstreamError } from '../errors.js'
 import { concatBytes } from './concat-bytes.js'
+
+const textDecoder = new TextDecoder()
 
 /** A push consumer of an {@link UpstreamBody}. */
 export interface BodyConsumer {
@@ -32,7 +33,7 @@ const TAKEN: BodyConsumer = { data: () => true, end: () => {}, error: () => {} }
 const BUFFER_BYTES = 64 * 1024
 
 /** See the module doc. */
-export class UpstreamBody implements AsyncIterable<Uint8Array> {
+export class UpstreamBody {
   #controller: BodyController | undefined
   #buffered: Uint8Array[] = []
   #bufferedBytes = 0
@@ -104,7 +105,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
 
   /**
    * Stops the body: aborts the upstream request (or its socket read), drops what is buffered,
-   * and fails a consumer that still waits (a reader in `for await`, `bytes()`) with `reason`.
+   * and fails a consumer that still waits (a `bytes()` read, a relay) with `reason`.
    */
   destroy(reason?: Error): void {
     if (this.#destroyed) return
@@ -163,55 +164,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
 
   /** Reads the whole body as UTF-8 text (see {@link bytes}). */
   async text(maxBytes: number): Promise<string> {
-    return new TextDecoder().decode(await this.bytes(maxBytes))
-  }
-
-  /** Reads the body chunk by chunk; leaving the loop early destroys it. */
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    const queue: Uint8Array[] = []
-    let done = false
-    let failure: Error | undefined
-    let wake: (() => void) | undefined
-    const signal = (): void => {
-      const waiter = wake
-      wake = undefined
-      waiter?.()
-    }
-    this.consume({
-      data: (chunk) => {
-        queue.push(chunk)
-        signal()
-        return false
-      },
-      end: () => {
-        done = true
-        signal()
-      },
-      error: (error) => {
-        failure = error
-        signal()
-      },
-    })
-    return {
-      next: async () => {
-        for (;;) {
-          const chunk = queue.shift()
-          if (chunk !== undefined) {
-            if (queue.length === 0) this.resume()
-            return { done: false, value: chunk }
-          }
-          if (failure !== undefined) throw failure
-          if (done || this.#destroyed) return { done: true, value: undefined }
-          await new Promise<void>((resolve) => {
-            wake = resolve
-          })
-        }
-      },
-      return: async () => {
-        if (!done && failure === undefined) this.destroy()
-        return { done: true, value: undefined }
-      },
-    }
+    return textDecoder.decode(await this.bytes(maxBytes))
   }
 
   #tell(consumer: BodyConsumer): void {
