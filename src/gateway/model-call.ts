@@ -54,6 +54,7 @@ export interface ModelCall {
 }
 
 const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -147,7 +148,7 @@ class ModelCallJob implements RelayOptions, EventListenerObject {
           }))
         // Bytes pass through untouched unless a transform applies (no decode, parse, re-encode).
         const pipeline = this.#pipeline
-        const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(new TextDecoder().decode(raw), pipeline))
+        const bytes = pipeline === undefined || !pipeline.active ? raw : textEncoder.encode(transformCompletion(textDecoder.decode(raw), pipeline))
         const headers = { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) }
         // The node bridge writes every response it gets: there the job's bookkeeping waits until
         // the answer is on its way. Anyone else may never read the body, so the job ends now.
