@@ -3,6 +3,7 @@
  * tool-call recovery, as a web-standard `fetch` handler.
  * @module
  */
+import './node-version-guard.js'
 export { createGateway, errorResponse } from './gateway/create-gateway.js'
 export type { Gateway } from './gateway/create-gateway.js'
 export { resolveGatewayOptions } from './gateway/gateway-options.js'
@@ -27,8 +28,10 @@ export type {
   SchedulerUpstream,
   UpstreamSnapshot,
 } from './queue/queue-scheduler.js'
-export { jobClassFor, threadKeyFor } from './queue/thread-key.js'
-export type { JobClassInput, ThreadKeyInput } from './queue/thread-key.js'
+export { threadKeyFor } from './queue/thread-key.js'
+export type { ThreadKeyInput } from './queue/thread-key.js'
+export { jobClassFor } from './gateway/job-class.js'
+export type { JobClassInput } from './gateway/job-class.js'
 export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './queue/in-memory-scheduler-state.js'
 export type { InMemorySchedulerStateOptions } from './queue/in-memory-scheduler-state.js'
 export type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './queue/scheduler-state.js'

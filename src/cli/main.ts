@@ -91,6 +91,15 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
     return
   }
+  if (event.type === 'upstream-models') {
+    if (event.error !== undefined) logAt('warn', `upstream=${event.upstream} models could not be read (it serves any model until they can): ${event.error}`)
+    else logAt('debug', `upstream=${event.upstream} models=${event.models === undefined ? '(none listed: any)' : event.models.join(',')}`)
+    return
+  }
+  if (event.type === 'answer-hook-error') {
+    logAt('warn', `job=${event.jobId} answer hook failed: ${event.message}`)
+    return
+  }
   const parts = [
     `job=${event.jobId}`,
     `${event.method} ${event.path}`,

@@ -8,11 +8,7 @@
  * transforms themselves.
  * @module
  */
-import type { ChatCompletion, ChatCompletionChunk, ToolDefinition } from '../openai/types.js'
-import { detectInCompletion } from '../toolcalls/parse-tool-calls.js'
-import { createToolCallParser } from '../toolcalls/tool-call-parser.js'
-import type { ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
-import type { ResolvedGatewayOptions, ToolMode } from './gateway-options.js'
+import type { ChatCompletionChunk } from '../openai/types.js'
 
 /**
  * One stream transform: chunks in through `feed`, out through the `onChunk` it was made with.
@@ -29,16 +25,6 @@ export interface ChunkTransform {
 /** Makes a transform that sends its output to `onChunk`. */
 export type ChunkTransformFactory = (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform
 
-/** The transforms one request's answer goes through. */
-export interface ChunkPipeline {
-  /** True when any transform applies (otherwise the raw fast path is used). */
-  readonly active: boolean
-  /** The stream transforms, in order (fresh ones are made per answer). */
-  readonly streamTransforms: readonly ChunkTransformFactory[]
-  /** The same transforms over a non-streamed completion. */
-  completion(completion: ChatCompletion): ChatCompletion
-}
-
 /** Chains transforms: the first one's output feeds the second, and so on, the last one's goes to `onChunk`. */
 export function chainTransforms(factories: readonly ChunkTransformFactory[], onChunk: (chunk: ChatCompletionChunk) => void): ChunkTransform {
   let next: ChunkTransform = { feed: onChunk, flush: () => {} }
@@ -54,44 +40,5 @@ export function chainTransforms(factories: readonly ChunkTransformFactory[], onC
     flush: () => {
       for (const transform of chain) transform.flush()
     },
-  }
-}
-
-/** What the pipeline is chosen from. */
-export interface ChunkPipelineInput {
-  body: Record<string, unknown>
-  path: string
-  headers: Pick<Headers, 'get'>
-}
-
-/** The tool mode of one request: the passthrough endpoint forces passthrough, else `X-Tool-Mode`, else the default. */
-export function toolModeFor(options: Pick<ResolvedGatewayOptions, 'toolMode'>, input: Pick<ChunkPipelineInput, 'path' | 'headers'>): ToolMode {
-  if (input.path === '/v1/chat/completions_passthrough') return 'passthrough'
-  const header = input.headers.get('x-tool-mode')?.trim().toLowerCase()
-  if (header === 'passthrough' || header === 'suppress') return header
-  return options.toolMode
-}
-
-const INACTIVE: ChunkPipeline = {
-  active: false,
-  streamTransforms: [],
-  completion: (completion) => completion,
-}
-
-/**
- * Chooses the transforms for one chat request: the tool-call detector when the request declares
- * tools and text detection is on (recovering calls written as text, merging native fragments),
- * or in `suppress` mode (dropping calls). Otherwise nothing, and the answer takes the fast path.
- */
-export function chunkPipelineFor(options: ResolvedGatewayOptions, input: ChunkPipelineInput): ChunkPipeline {
-  const mode = toolModeFor(options, input)
-  const tools = Array.isArray(input.body.tools) ? (input.body.tools as ToolDefinition[]) : []
-  const detectText = options.textToolCalls && tools.length > 0
-  if (!detectText && mode === 'passthrough') return INACTIVE
-  const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode }
-  return {
-    active: true,
-    streamTransforms: [(onChunk) => createToolCallParser({ ...detection, onChunk })],
-    completion: (completion) => detectInCompletion(completion, detection),
   }
 }

@@ -3,22 +3,24 @@
  * Routes requests, turns each model call into a queued job, and composes the pieces.
  * @module
  */
-import { NotFoundError, QueuegateError, UnavailableError, UpstreamError } from '../errors.js'
+import { NotFoundError, QueuegateError, UnavailableError } from '../errors.js'
 import { QueueScheduler } from '../queue/queue-scheduler.js'
-import { jobClassFor, threadKeyFor } from '../queue/thread-key.js'
+import { createCallPlan, runStages } from './call-plan.js'
+import { endpointFor } from './endpoints.js'
 import { resolveGatewayOptions } from './gateway-options.js'
-import type { GatewayOptions, ResolvedGatewayOptions } from './gateway-options.js'
+import type { GatewayOptions } from './gateway-options.js'
+import type { GatewayServices } from './gateway-services.js'
 import { JobRegistry } from './job-registry.js'
+import { ModelCatalog } from './model-catalog.js'
 import { RunningJobs } from './running-jobs.js'
+import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
-import { callUpstream, createUpstream, upstreamFailure } from './upstream.js'
+import { createUpstream } from './upstream.js'
 import type { Upstream } from './upstream.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
-import { handleModelCall } from './model-call.js'
+import { answerClient } from './model-call.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
-import type { GatewayContext } from './model-call.js'
-import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 
 /** A running gateway. */
 export interface Gateway {
@@ -33,9 +35,6 @@ export interface Gateway {
   readonly scheduler: QueueScheduler
 }
 
-/** Paths whose body is a chat completion request. */
-const CHAT_PATHS = new Set(['/v1/chat/completions', '/v1/chat/completions_passthrough', '/v1/agent/chat/completions'])
-
 /**
  * Creates a gateway over a pool of upstream servers.
  *
@@ -47,6 +46,7 @@ const CHAT_PATHS = new Set(['/v1/chat/completions', '/v1/chat/completions_passth
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const resolved = resolveGatewayOptions(options)
+  const { clock } = resolved
   const upstreams: Upstream[] = resolved.upstreams.map((upstream) =>
     createUpstream(upstream, { readTimeoutMs: resolved.readTimeoutMs, connectTimeoutMs: resolved.connectTimeoutMs, dispatcherFactory: resolved.dispatcherFactory }),
   )
@@ -63,56 +63,61 @@ export function createGateway(options: GatewayOptions): Gateway {
     batchMaxWaitMs: resolved.batchMaxWaitMs,
     maxQueued: resolved.maxQueued,
     maxWaitMs: resolved.maxWaitMs,
-    now: resolved.now,
+    now: clock.monotonic,
+    _internal: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
   })
-  const jobs = new JobRegistry({ maxFinished: resolved.maxFinishedJobs })
-  const running = new RunningJobs()
-  const modelIds = configuredModels(resolved, upstreams)
+  const catalog = new ModelCatalog({
+    upstreams,
+    models: resolved.models,
+    aliases: resolved.aliases,
+    discover: resolved.discoverModels,
+    refreshMs: resolved.modelRefreshMs,
+    timeoutMs: Math.min(resolved.connectTimeoutMs + 5000, 15_000),
+    clock,
+    onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
+    onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
+  })
   let closing = false
   let closed: Promise<void> | undefined
   const upstreamHealth = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,
+    clock,
     onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
-    serves: (id, model) => {
-      const models = upstreams.find((upstream) => upstream.id === id)?.models
-      return model === undefined || models === undefined || models.includes(model)
-    },
+    serves: (id, model) => model === undefined || catalog.serves(id, model),
   })
-  const context: GatewayContext = {
-    health: upstreamHealth,
+  // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
+  // affinity there is no choice to make, and no hash to compute.
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
+  const stages = defaultStages({ options: resolved, catalog, routesByKey })
+  const services: GatewayServices = {
     options: resolved,
+    clock,
     upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
     scheduler,
-    jobs,
-    modelIds,
-    running,
+    health: upstreamHealth,
+    catalog,
+    jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
+    running: new RunningJobs({ clock }),
+    stages: resolved.stages?.(stages) ?? stages,
   }
-  const upstreamModels = createUpstreamModelCache(upstreams)
-  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
+  const { jobs, running } = services
+  catalog.start()
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
-      if (path === '/v1/models' || path === '/models') return json(await listModels())
+      if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: await catalog.list() })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(decodeURIComponent(path.slice('/v1/jobs/'.length))))
     }
-    if (request.method === 'POST' && path.startsWith('/v1/')) {
+    const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
+    if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
       const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
-      const headers = headerLookup(request)
-      return await handleModelCall(context, {
-        request,
-        path,
-        jobId: requestId,
-        text,
-        body,
-        chat: CHAT_PATHS.has(path),
-        jobClass: jobClassFor({ headers, path }),
-        // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
-        // affinity there is no choice to make, and no hash to compute.
-        threadKey: routesByKey ? threadKeyFor({ headers, body, stickyHeader: resolved.stickyHeader }) : '',
-      })
+      const plan = createCallPlan({ jobId: requestId, request, headers: headerLookup(request), path, endpoint, text, body, toolMode: resolved.toolMode })
+      const staged = runStages(services.stages, plan)
+      if (staged !== undefined) await staged
+      return await answerClient(services, plan)
     }
     if (isKnownPath(path)) {
       throw new QueuegateError(`Method ${request.method} is not allowed on ${path}.`, { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' })
@@ -136,14 +141,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         healthy: state.healthy,
       })),
     }
-  }
-
-  async function listModels(): Promise<Record<string, unknown>> {
-    const created = Math.floor(resolved.now() / 1000)
-    if (modelIds.length > 0) {
-      return { object: 'list', data: modelIds.map((id) => ({ id, object: 'model', created, owned_by: 'queuegate' })) }
-    }
-    return { object: 'list', data: await upstreamModels.list() }
   }
 
   function jobStatus(id: string): Record<string, unknown> {
@@ -189,6 +186,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       closing = true
       scheduler.close()
       upstreamHealth.close()
+      catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
@@ -197,12 +195,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   return { fetch, close, scheduler }
-}
-
-function configuredModels(options: ResolvedGatewayOptions, upstreams: Upstream[]): string[] {
-  const ids = new Set(options.models)
-  for (const upstream of upstreams) for (const model of upstream.models ?? []) ids.add(model)
-  return [...ids]
 }
 
 function isKnownPath(path: string): boolean {
@@ -218,45 +210,4 @@ export function errorResponse(error: unknown): Response {
   if (QueuegateError.isInstance(error)) return error.toResponse()
   const message = error instanceof Error ? error.message : String(error)
   return new QueuegateError(`Internal error: ${message}`, { status: 500, code: 'internal_error' }).toResponse()
-}
-
-/** The union of the upstreams' own `/v1/models`, cached for a few seconds. */
-function createUpstreamModelCache(upstreams: Upstream[]): { list: () => Promise<Array<Record<string, unknown>>> } {
-  let cached: { at: number; data: Array<Record<string, unknown>> } | undefined
-  let inflight: Promise<Array<Record<string, unknown>>> | undefined
-  const ttlMs = 10_000
-  async function load(): Promise<Array<Record<string, unknown>>> {
-    const results = await Promise.allSettled(
-      upstreams.map(async (upstream) => {
-        try {
-          const response = await callUpstream(upstream, { path: '/models', method: 'GET', timeoutMs: 10_000 })
-          const text = await response.body.text(4 * 1024 * 1024)
-          if (response.status >= 400) throw new UpstreamError(`Upstream ${upstream.id} answered ${response.status} to /models.`)
-          const parsed = safeParseJson(text)
-          const data = parsed.success && isJsonObject(parsed.value) && Array.isArray(parsed.value.data) ? parsed.value.data : []
-          return data.filter((item): item is Record<string, unknown> => isJsonObject(item) && typeof item.id === 'string')
-        } catch (error) {
-          throw upstreamFailure(upstream, error)
-        }
-      }),
-    )
-    const seen = new Map<string, Record<string, unknown>>()
-    for (const result of results) if (result.status === 'fulfilled') for (const model of result.value) if (!seen.has(String(model.id))) seen.set(String(model.id), model)
-    if (seen.size === 0) {
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
-      if (failure !== undefined) throw failure.reason
-    }
-    return [...seen.values()]
-  }
-  return {
-    async list() {
-      if (cached !== undefined && Date.now() - cached.at < ttlMs) return cached.data
-      inflight ??= load().finally(() => {
-        inflight = undefined
-      })
-      const data = await inflight
-      cached = { at: Date.now(), data }
-      return data
-    },
-  }
 }

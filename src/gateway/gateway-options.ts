@@ -3,6 +3,9 @@
  * same object from flags, environment and the config file.
  * @module
  */
+import type { CallStage } from './call-plan.js'
+import { clockWith, systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import type { UpstreamOptions, UpstreamPoolOptions } from './upstream.js'
 
 /** How a waiting streaming client is told its queue position. */
@@ -28,6 +31,10 @@ export type GatewayEvent =
     }
   | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
+  /** An upstream's `/v1/models` was read (`models`), or could not be (`error`; it then serves any model until it answers). */
+  | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
+  /** An answer hook failed (the client's answer was not affected). */
+  | { type: 'answer-hook-error'; jobId: string; message: string }
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -38,6 +45,20 @@ export interface GatewayOptions {
    * gets 404 `model_not_found`. Upstreams' own `models` lists count too. @default none: any model, and `/v1/models` asks the upstreams
    */
   models?: string[] | undefined
+  /**
+   * Public model ids for upstream ids: `{ 'qwen': 'Qwen3-30B-A3B-Q4_K_M.gguf' }` lists `qwen` on
+   * `/v1/models`, sends the upstream id, and names `qwen` in answers. @default none
+   */
+  aliases?: Record<string, string> | undefined
+  /**
+   * Ask each upstream without configured `models` for its `/v1/models` at start (and every
+   * `modelRefreshMs`, and when it answers 404), and route each model only to the upstreams that
+   * serve it; an unknown model then gets 404 `model_not_found`. An upstream that cannot be asked
+   * serves any model until it answers. @default true
+   */
+  discoverModels?: boolean | undefined
+  /** How often the upstreams' model lists are read again, in ms. @default 60 000 */
+  modelRefreshMs?: number | undefined
   /** Largest request body accepted, in bytes (413 beyond). @default 10 MiB */
   maxBodyBytes?: number | undefined
   /** Largest non-streamed upstream answer read, in bytes (502 beyond). @default 64 MiB */
@@ -87,8 +108,13 @@ export interface GatewayOptions {
   /** Test seams. */
   _internal?:
     | {
+        /** Wall-clock time (and, unless `clock` says otherwise, the scheduler's time too). */
         now?: (() => number) | undefined
+        /** Time and timers for every piece (cooldowns, notices, the model refresh, the scheduler). */
+        clock?: Partial<Clock> | undefined
         generateId?: (() => string) | undefined
+        /** Replaces the call plan's stages (given the default ones, in order). */
+        stages?: ((defaults: CallStage[]) => CallStage[]) | undefined
         /** Builds each upstream's dispatcher instead of an undici Pool (the core bench, fault tests). */
         dispatcherFactory?: UpstreamPoolOptions['dispatcherFactory']
       }
@@ -96,12 +122,16 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases'>> & {
   upstreams: UpstreamOptions[]
   models: string[]
+  aliases: Map<string, string>
   onEvent: ((event: GatewayEvent) => void) | undefined
+  /** Wall-clock time (the clock's `now`). */
   now: () => number
+  clock: Clock
   generateId: () => string
+  stages: ((defaults: CallStage[]) => CallStage[]) | undefined
   dispatcherFactory: UpstreamPoolOptions['dispatcherFactory']
 }
 
@@ -114,6 +144,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   const {
     upstreams,
     models = [],
+    aliases = {},
+    discoverModels = true,
+    modelRefreshMs = 60_000,
     maxBodyBytes = 10 * 1024 * 1024,
     maxResponseBytes = 64 * 1024 * 1024,
     readTimeoutMs = 3_600_000,
@@ -148,6 +181,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!Array.isArray(models) || models.some((model) => typeof model !== 'string' || model.trim() === '')) {
     throw new TypeError(`models: expected a list of model ids, got ${JSON.stringify(models)}`)
   }
+  if (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases)) throw new TypeError(`aliases: expected an object of public id → upstream model id, got ${JSON.stringify(aliases)}`)
+  for (const [id, target] of Object.entries(aliases)) {
+    if (id.trim() === '' || typeof target !== 'string' || target.trim() === '') throw new TypeError(`aliases: expected non-empty model ids, got ${JSON.stringify(id)} → ${JSON.stringify(target)}`)
+  }
+  if (typeof discoverModels !== 'boolean') throw new TypeError(`discoverModels: expected true or false, got ${JSON.stringify(discoverModels)}`)
+  positiveInteger('modelRefreshMs', modelRefreshMs)
   positiveInteger('maxBodyBytes', maxBodyBytes)
   positiveInteger('maxResponseBytes', maxResponseBytes)
   positiveInteger('readTimeoutMs', readTimeoutMs)
@@ -174,9 +213,13 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
     upstreams: normalized,
     models: models.map((model) => model.trim()),
+    aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
+    discoverModels,
+    modelRefreshMs,
     maxBodyBytes,
     maxResponseBytes,
     readTimeoutMs,
@@ -197,9 +240,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolMode,
     maxFinishedJobs,
     onEvent,
-    now: _internal.now ?? Date.now,
+    now: clock.now,
+    clock,
     generateId: _internal.generateId ?? (() => crypto.randomUUID().replaceAll('-', '')),
     dispatcherFactory: _internal.dispatcherFactory,
+    stages: _internal.stages,
   }
 }
 

@@ -7,6 +7,8 @@
 import { encodeSseComment, encodeSseData } from '../openai/sse.js'
 import type { ChatCompletionChunk } from '../openai/types.js'
 import type { QueueNotifyMode } from './gateway-options.js'
+import { systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import type { WaitingNotifier } from './event-stream.js'
 
 /** Where a job stands in the queue. */
@@ -25,6 +27,8 @@ export interface QueueNotifierOptions {
   keepAliveMs: number
   /** How often the position is looked at; a notice goes out only when it changed. @default 1000 */
   checkEveryMs?: number | undefined
+  /** Timers. @default the real clock */
+  clock?: Pick<Clock, 'setInterval' | 'clearInterval'> | undefined
   /** The job's position now, or undefined once it left the queue. */
   position: () => QueuePosition | undefined
   /** `id`, `model` and `created` for notice chunks. */
@@ -44,7 +48,7 @@ export function formatQueueMessage(template: string, position: QueuePosition): s
 
 /** Builds the notifier the event stream starts once a job has waited `notifyAfterMs`. */
 export function createQueueNotifier(options: QueueNotifierOptions): WaitingNotifier {
-  const { mode, message, keepAliveMs, checkEveryMs = 1000, position, chunk } = options
+  const { mode, message, keepAliveMs, checkEveryMs = 1000, clock = systemClock, position, chunk } = options
   let first = true
   const notice = (text: string): Uint8Array => {
     if (mode === 'comment') return encodeSseComment(text)
@@ -76,11 +80,11 @@ export function createQueueNotifier(options: QueueNotifierOptions): WaitingNotif
         emit(notice(formatQueueMessage(message, now)))
       }
       check()
-      const checker = setInterval(check, checkEveryMs)
-      const keepAlive = setInterval(() => emit(encodeSseComment('queued')), keepAliveMs)
+      const checker = clock.setInterval(check, checkEveryMs)
+      const keepAlive = clock.setInterval(() => emit(encodeSseComment('queued')), keepAliveMs)
       return () => {
-        clearInterval(checker)
-        clearInterval(keepAlive)
+        clock.clearInterval(checker)
+        clock.clearInterval(keepAlive)
       }
     },
   }

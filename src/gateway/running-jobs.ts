@@ -3,6 +3,8 @@
  * and then abort the rest.
  * @module
  */
+import { systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 
 /** A running job as shutdown sees it. */
 export interface AbortableJob {
@@ -13,6 +15,11 @@ export interface AbortableJob {
 export class RunningJobs {
   readonly #jobs = new Set<AbortableJob>()
   #idle: Array<() => void> = []
+  readonly #clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>
+
+  constructor(options: { clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'> | undefined } = {}) {
+    this.#clock = options.clock ?? systemClock
+  }
 
   /** Registers a running job; the returned function unregisters it (idempotent). */
   add(job: AbortableJob): () => void {
@@ -36,9 +43,9 @@ export class RunningJobs {
   async idle(timeoutMs: number): Promise<void> {
     if (this.#jobs.size === 0) return
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs)
+      const timer = this.#clock.setTimeout(resolve, timeoutMs)
       this.#idle.push(() => {
-        clearTimeout(timer)
+        this.#clock.clearTimeout(timer)
         resolve()
       })
     })

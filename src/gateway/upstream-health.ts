@@ -6,6 +6,8 @@
  * @module
  */
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import { systemClock } from './clock.js'
+import type { Clock, TimerHandle } from './clock.js'
 
 /** Options of {@link UpstreamHealth}. */
 export interface UpstreamHealthOptions {
@@ -13,6 +15,8 @@ export interface UpstreamHealthOptions {
   cooldownMs: number
   /** Called when an upstream goes down or comes back. */
   onChange?: ((upstream: string, healthy: boolean) => void) | undefined
+  /** Timers. @default the real clock */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'> | undefined
   /** Whether an upstream serves a model (undefined model: any upstream does). @default every upstream serves every model */
   serves?: ((upstream: string, model: string | undefined) => boolean) | undefined
 }
@@ -22,7 +26,8 @@ export class UpstreamHealth {
   readonly #scheduler: QueueScheduler
   readonly #cooldownMs: number
   readonly #onChange: ((upstream: string, healthy: boolean) => void) | undefined
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #timers = new Map<string, TimerHandle>()
+  readonly #clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>
   readonly #serves: (upstream: string, model: string | undefined) => boolean
 
   constructor(scheduler: QueueScheduler, options: UpstreamHealthOptions) {
@@ -30,6 +35,7 @@ export class UpstreamHealth {
     this.#cooldownMs = options.cooldownMs
     this.#onChange = options.onChange
     this.#serves = options.serves ?? (() => true)
+    this.#clock = options.clock ?? systemClock
   }
 
   /**
@@ -43,20 +49,19 @@ export class UpstreamHealth {
     if (this.#timers.has(upstream)) return true
     this.#scheduler.setHealthy(upstream, false)
     this.#onChange?.(upstream, false)
-    const timer = setTimeout(() => {
+    // (The real clock's timers are unref'd: a pending cooldown does not keep the process alive.)
+    const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(upstream)
       this.#scheduler.setHealthy(upstream, true)
       this.#onChange?.(upstream, true)
     }, this.#cooldownMs)
-    // A pending cooldown must not keep the process alive.
-    ;(timer as { unref?: () => void }).unref?.()
     this.#timers.set(upstream, timer)
     return true
   }
 
   /** Cancels every cooldown. */
   close(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
+    for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer)
     this.#timers.clear()
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Pure helpers the gateway calls per request to build a job: its sticky thread key and its priority class.
+ * The sticky thread key of a request, a pure helper the gateway calls per request (its priority class
+ * comes from the gateway's endpoint table: gateway/job-class.ts).
  * @module
  */
 import { fnv1a64 } from './fnv1a-64.js'
-import type { JobClass } from './queue-scheduler.js'
 
 /** Headers searched after the configured one, in order (Open WebUI uses both spellings). Lower-case: lookups are. */
 const THREAD_HEADERS = [
@@ -20,8 +20,6 @@ const BODY_FIELDS = ['chat_id', 'conversation_id', 'thread_id'] as const
 
 /** Ids longer than this are hashed, so the sticky map's memory stays bounded whatever clients send. */
 const MAX_KEY_LENGTH = 200
-
-const BATCH_KINDS = new Set(['agent', 'agent_call', 'repo_agent', 'batch'])
 
 /** Input of {@link threadKeyFor}. */
 export interface ThreadKeyInput {
@@ -65,24 +63,6 @@ export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: Thre
     if (isRecord(message) && message['role'] === 'user') break
   }
   return 'h:' + fnv1a64(canonicalJson([body['model'] ?? null, opening, body['user'] ?? null]))
-}
-
-/** Input of {@link jobClassFor}. */
-export interface JobClassInput {
-  headers: Pick<Headers, 'get'>
-  /** URL path of the request, e.g. `/v1/agent/chat/completions`. */
-  path: string
-}
-
-/**
- * `batch` for `POST /v1/agent/chat/completions` (any prefix, trailing slash ignored) or header `X-Job-Kind`
- * `agent`, `agent_call`, `repo_agent` or `batch` (case-insensitive); else `interactive`.
- */
-export function jobClassFor({ headers, path }: JobClassInput): JobClass {
-  const kind = headers.get('X-Job-Kind')?.trim().toLowerCase()
-  if (kind !== undefined && BATCH_KINDS.has(kind)) return 'batch'
-  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path
-  return trimmed.endsWith('/v1/agent/chat/completions') ? 'batch' : 'interactive'
 }
 
 function idField(record: Record<string, unknown>): string | undefined {

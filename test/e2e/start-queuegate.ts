@@ -25,6 +25,9 @@ export async function startQueuegate(options: GatewayOptions): Promise<TestGatew
   const events: GatewayEvent[] = []
   const waiters = new Set<{ predicate: (event: GatewayEvent) => boolean; resolve: (event: GatewayEvent) => void }>()
   const gateway = createGateway({
+    // These scenarios name models freely and count each upstream's requests from the first chat
+    // call; model discovery (GET /v1/models at start) has its own tests, which turn it on.
+    discoverModels: false,
     ...options,
     onEvent: (event) => {
       events.push(event)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chainTransforms, toolModeFor } from '../../src/gateway/chunk-pipeline.js'
+import { chainTransforms } from '../../src/gateway/chunk-pipeline.js'
 import type { ChunkTransformFactory } from '../../src/gateway/chunk-pipeline.js'
 import type { ChatCompletionChunk } from 'queuegate'
 
@@ -29,15 +29,5 @@ describe('chainTransforms', () => {
     chain.feed(chunk('x'))
     chain.flush()
     expect(out).toEqual(['x'])
-  })
-})
-
-describe('toolModeFor', () => {
-  it('takes X-Tool-Mode, except on the passthrough endpoint, else the default', () => {
-    const headers = new Headers({ 'x-tool-mode': 'Suppress' })
-    expect(toolModeFor({ toolMode: 'passthrough' }, { path: '/v1/chat/completions', headers })).toBe('suppress')
-    expect(toolModeFor({ toolMode: 'suppress' }, { path: '/v1/chat/completions_passthrough', headers })).toBe('passthrough')
-    expect(toolModeFor({ toolMode: 'suppress' }, { path: '/v1/chat/completions', headers: new Headers() })).toBe('suppress')
-    expect(toolModeFor({ toolMode: 'passthrough' }, { path: '/v1/chat/completions', headers: new Headers({ 'x-tool-mode': 'execute' }) })).toBe('passthrough')
   })
 })

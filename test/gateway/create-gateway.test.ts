@@ -24,7 +24,7 @@ describe('createGateway: fetch with web-standard Requests', () => {
 
   async function setup(options: Parameters<typeof startFakeUpstream>[0] = {}): Promise<Gateway> {
     upstream = await startFakeUpstream(options)
-    gateway = createGateway({ upstreams: [{ url: `${upstream.url}/v1`, slots: 1 }] })
+    gateway = createGateway({ upstreams: [{ url: `${upstream.url}/v1`, slots: 1 }], discoverModels: false })
     return gateway
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jobClassFor, threadKeyFor } from '../../src/queue/thread-key.js'
+import { threadKeyFor } from '../../src/queue/thread-key.js'
 import { fnv1a64 } from '../../src/queue/fnv1a-64.js'
 
 const key = (headers: Record<string, string>, body: Record<string, unknown> = {}, stickyHeader?: string) =>
@@ -79,21 +79,6 @@ describe('threadKeyFor', () => {
     const long = 'x'.repeat(500)
     expect(key({ 'x-chat-id': long })).toMatch(/^l:[0-9a-f]{16}$/)
     expect(key({ 'x-chat-id': long })).toBe(key({}, { chat_id: long }))
-  })
-})
-
-describe('jobClassFor', () => {
-  it.each([
-    [{}, '/v1/chat/completions', 'interactive'],
-    [{}, '/v1/agent/chat/completions', 'batch'],
-    [{}, '/v1/agent/chat/completions/', 'batch'],
-    [{}, '/prefix/v1/agent/chat/completions', 'batch'],
-    [{ 'X-Job-Kind': 'agent' }, '/v1/chat/completions', 'batch'],
-    [{ 'x-job-kind': 'agent_call' }, '/v1/chat/completions', 'batch'],
-    [{ 'X-JOB-KIND': 'Repo_Agent' }, '/v1/chat/completions', 'batch'],
-    [{ 'X-Job-Kind': 'chat' }, '/v1/chat/completions', 'interactive'],
-  ] as const)('%j %s → %s', (headers, path, expected) => {
-    expect(jobClassFor({ headers: new Headers(headers), path })).toBe(expected)
   })
 })
 

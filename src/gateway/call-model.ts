@@ -1,0 +1,300 @@
+/**
+ * Model calls: a {@link CallPlan} sent to an upstream on a lease. {@link ModelCall} is one call
+ * (the request built from the plan, failover to another upstream when the first cannot be
+ * reached, the upstream's errors mapped to the client's); {@link callModel} is the same for a
+ * consumer that wants the answer as a completion or as chunks (a tool loop making several calls
+ * on one lease, an agent calling through the gateway's own queue). The client-facing job
+ * (model-call.ts) is the other consumer: it relays the answer's bytes.
+ * @module
+ */
+import { AbortError, QueuegateError, UpstreamError } from '../errors.js'
+import type { ChatCompletion, ChatCompletionChunk } from '../openai/types.js'
+import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
+import { MessageAccumulator } from '../openai/message-accumulator.js'
+import type { JobRequest, Lease } from '../queue/queue-scheduler.js'
+import type { CallPlan } from './call-plan.js'
+import { chainTransforms } from './chunk-pipeline.js'
+import { chunkStream } from './chunk-stream.js'
+import type { GatewayServices } from './gateway-services.js'
+import { startUpstreamCall, upstreamFailure } from './upstream.js'
+import type { Upstream, UpstreamResponse } from './upstream.js'
+import { UpstreamBody } from './upstream-body.js'
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
+
+/** Who holds a model call's lease: told when the call runs on one (the first, or another after a failover). */
+export interface LeaseHolder {
+  /**
+   * The call runs on `lease`, at `upstream`, from now on (a lease it ran on before was released
+   * by the call). May throw to refuse it (the holder then releases it): the call fails with that error.
+   */
+  onLease(lease: Lease, upstream: Upstream): void
+}
+
+/** One upstream call of a plan; see the module doc. */
+export class ModelCall {
+  readonly #services: GatewayServices
+  readonly #plan: CallPlan
+  readonly #holder: LeaseHolder
+  /** What the scheduler is asked to run (the same object for every lease of the call). */
+  readonly job: JobRequest
+  #upstream: Upstream | undefined
+  #abortReason: Error | undefined
+  #abortUpstream: ((reason: Error) => void) | undefined
+
+  constructor(services: GatewayServices, plan: CallPlan, holder: LeaseHolder) {
+    this.#services = services
+    this.#plan = plan
+    this.#holder = holder
+    this.job = { id: plan.jobId, class: plan.jobClass, threadKey: plan.threadKey, model: services.catalog.routingModel(plan.upstreamModel) }
+  }
+
+  /** The upstream the call runs on, once it has a lease. */
+  get upstream(): Upstream | undefined {
+    return this.#upstream
+  }
+
+  /**
+   * Sends the plan's request on `first` and resolves on a 2xx answer's headers; a non-2xx answer
+   * rejects with an error carrying the upstream's message. When the upstream cannot be reached
+   * (nothing was sent) and another healthy one serves the model, the unreachable one sits out a
+   * cooldown, the lease is released, and the call runs again on a new lease (`signal` aborts
+   * that wait).
+   */
+  async start(first: Lease, signal?: AbortSignal): Promise<UpstreamResponse> {
+    const services = this.#services
+    const plan = this.#plan
+    let granted = first
+    for (let attempt = 1; ; attempt += 1) {
+      const upstream = services.upstreams.get(granted.upstream)
+      if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
+      this.#upstream = upstream
+      this.#holder.onLease(granted, upstream)
+      let response: UpstreamResponse
+      try {
+        const handle = startUpstreamCall(upstream, { path: plan.endpoint.upstreamPath, body: this.#payload(granted, upstream), accept: plan.stream ? 'text/event-stream' : 'application/json' })
+        this.#abortUpstream = handle.abort
+        if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
+        response = await handle.response
+      } catch (error) {
+        const failure = upstreamFailure(upstream, error)
+        if (!(failure instanceof AbortError)) services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        const unreachable = failure.code === 'upstream_unreachable'
+        if (!unreachable || attempt >= services.upstreams.size || this.#abortReason !== undefined || !services.health.markDown(upstream.id, plan.upstreamModel)) throw failure
+        granted.release()
+        this.#abortUpstream = undefined
+        granted = await services.scheduler.acquire(this.job, { signal })
+        continue
+      }
+      if (response.status >= 400) {
+        const text = await response.body.text(256 * 1024).catch(() => '')
+        const failure = upstreamStatusError(upstream, response.status, text)
+        services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        if (response.status === 404) services.catalog.missed(upstream.id)
+        throw failure
+      }
+      return response
+    }
+  }
+
+  /** Aborts the upstream call, now or as soon as it starts. */
+  abort(reason: Error): void {
+    if (this.#abortReason !== undefined) return
+    this.#abortReason = reason
+    this.#abortUpstream?.(reason)
+  }
+
+  /** A failure of the call or its answer's body, as the error the client sees. */
+  mapError(error: unknown): QueuegateError {
+    return upstreamFailure(this.#upstream ?? { id: 'unknown' }, error)
+  }
+
+  /**
+   * The request body for one upstream: the client's own bytes when nothing changed, else the
+   * plan's body, with the llama.cpp slot (`id_slot`) of the lease and, for a request that named
+   * no model, the upstream's own default model.
+   */
+  #payload(lease: Lease, upstream: Upstream): string {
+    const plan = this.#plan
+    const model = plan.upstreamModel === undefined ? this.#services.catalog.defaultFor(upstream.id) : undefined
+    if (lease.slot === undefined && model === undefined) return plan.bodyChanged ? JSON.stringify(plan.body) : plan.text
+    const body: Record<string, unknown> = { ...plan.body }
+    if (model !== undefined) body.model = model
+    if (lease.slot !== undefined) body.id_slot = lease.slot
+    return JSON.stringify(body)
+  }
+}
+
+/** Options of {@link callModel}. */
+export interface CallModelOptions {
+  /** Run on this lease (a loop's calls on one slot, so the conversation's cache stays warm); else queue for one. */
+  lease?: Lease | undefined
+  /** Aborts the wait in the queue and the upstream call. */
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * A model's answer to {@link callModel}. Its lease stays held until released: release
+ * `answer.lease` (it may differ from a lease passed in, after a failover) when done with it.
+ * Read the body once, through one of the methods.
+ */
+export class ModelAnswer {
+  readonly lease: Lease
+  readonly upstream: Upstream
+  readonly response: UpstreamResponse
+  readonly #plan: CallPlan
+  readonly #services: GatewayServices
+  readonly #call: ModelCall
+
+  constructor(services: GatewayServices, plan: CallPlan, parts: { lease: Lease; upstream: Upstream; response: UpstreamResponse; call: ModelCall }) {
+    this.#services = services
+    this.#plan = plan
+    this.lease = parts.lease
+    this.upstream = parts.upstream
+    this.response = parts.response
+    this.#call = parts.call
+  }
+
+  /** The whole answer as a completion, after the plan's transforms (a streamed answer is assembled from its chunks). */
+  async completion(): Promise<ChatCompletion> {
+    if (this.#plan.stream) return assembleCompletion(this.chunks())
+    const text = await this.response.body.text(this.#services.options.maxResponseBytes).catch((error: unknown) => {
+      throw this.#call.mapError(error)
+    })
+    const parsed = safeParseJson(text)
+    if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) {
+      throw new UpstreamError(`Upstream ${this.upstream.id} answered with a body that is not a chat completion.`, { code: 'upstream_bad_event' })
+    }
+    let completion = parsed.value as ChatCompletion
+    for (const transform of this.#plan.transforms) completion = transform.completion(completion)
+    return completion
+  }
+
+  /** The streamed answer's chunks after the plan's transforms (a JSON answer to a stream request is turned into chunks). */
+  chunks(): ReadableStream<ChatCompletionChunk> {
+    const { maxResponseBytes } = this.#services.options
+    const factories = this.#plan.transforms.map((transform) => transform.stream)
+    const body = isEventStream(this.response) ? Promise.resolve(this.response.body) : this.response.body.text(maxResponseBytes).then((text) => completionAsEvents(text, this.upstream))
+    return chunkStream(body, (onChunk) => chainTransforms(factories, onChunk), { mapError: (error) => this.#call.mapError(error) })
+  }
+}
+
+/**
+ * Calls a model for a plan: waits in the queue for a lease (unless given one), sends the plan
+ * upstream (with failover), and resolves with the answer, whose lease the caller releases. A
+ * failure releases any lease the call took itself.
+ */
+export async function callModel(services: GatewayServices, plan: CallPlan, options: CallModelOptions = {}): Promise<ModelAnswer> {
+  const { signal } = options
+  const holder = new CurrentLease()
+  const call = new ModelCall(services, plan, holder)
+  const onAbort = (): void => call.abort(new AbortError('The model call was aborted.', signal?.reason))
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    const lease = options.lease ?? (await services.scheduler.acquire(call.job, { signal }))
+    const response = await call.start(lease, signal)
+    return new ModelAnswer(services, plan, { lease: holder.lease ?? lease, upstream: call.upstream as Upstream, response, call })
+  } catch (error) {
+    if (holder.lease !== undefined && holder.lease !== options.lease) holder.lease.release()
+    throw error
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+class CurrentLease implements LeaseHolder {
+  lease: Lease | undefined
+  onLease(lease: Lease): void {
+    this.lease = lease
+  }
+}
+
+async function assembleCompletion(chunks: ReadableStream<ChatCompletionChunk>): Promise<ChatCompletion> {
+  const accumulator = new MessageAccumulator()
+  let head: ChatCompletionChunk | undefined
+  let usage: Record<string, unknown> | undefined
+  for await (const chunk of chunks) {
+    head ??= chunk
+    if (isJsonObject(chunk.usage)) usage = chunk.usage
+    accumulator.add(chunk)
+  }
+  const { finish_reason, ...message } = accumulator.message()
+  const completion: ChatCompletion = {
+    id: head?.id ?? 'chatcmpl-queuegate',
+    object: 'chat.completion',
+    created: head?.created ?? 0,
+    model: head?.model ?? 'unknown',
+    choices: [{ index: 0, message, finish_reason }],
+  }
+  if (usage !== undefined) completion.usage = usage
+  return completion
+}
+
+/** True when the upstream answered with SSE (not with one JSON body). */
+export function isEventStream(response: UpstreamResponse): boolean {
+  const type = response.headers['content-type']
+  const contentType = (Array.isArray(type) ? type[0] : type) ?? ''
+  return contentType.startsWith('text/event-stream') || !contentType.includes('json')
+}
+
+/** The error a non-2xx upstream answer becomes: 5xx → 502; 4xx keeps its status and message. */
+export function upstreamStatusError(upstream: Upstream, status: number, text: string): QueuegateError {
+  const parsed = safeParseJson(text)
+  let message = text.trim().slice(0, 2000)
+  let code: string | undefined
+  let type: string | undefined
+  if (parsed.success && isJsonObject(parsed.value)) {
+    const error = parsed.value.error
+    if (isJsonObject(error)) {
+      if (typeof error.message === 'string') message = error.message
+      if (typeof error.code === 'string') code = error.code
+      if (typeof error.type === 'string') type = error.type
+    } else if (typeof error === 'string') {
+      message = error
+    } else if (typeof parsed.value.detail === 'string') {
+      message = parsed.value.detail
+    }
+  }
+  if (message === '') message = `HTTP ${status}`
+  if (status >= 500) return new UpstreamError(`Upstream ${upstream.id} failed with ${status}: ${message}`, { code: 'upstream_error' })
+  return new QueuegateError(message, { status, type: type ?? 'invalid_request_error', code: code ?? 'upstream_rejected' })
+}
+
+/**
+ * A whole `chat.completion` as the SSE body a streaming client expects: one chunk with the role
+ * and the message's content, reasoning and tool calls, then the finish. An error body becomes
+ * the error it reports.
+ */
+export function completionAsEvents(text: string, upstream: Upstream, now = Date.now()): UpstreamBody {
+  const parsed = safeParseJson(text)
+  if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_event' })
+  const completion = parsed.value
+  if (completion.error !== undefined || !Array.isArray(completion.choices)) {
+    const error = isJsonObject(completion.error) && typeof completion.error.message === 'string' ? completion.error.message : text.slice(0, 500)
+    throw new UpstreamError(`Upstream ${upstream.id} failed: ${error}`, { code: 'upstream_error' })
+  }
+  const base = { id: completion.id ?? 'chatcmpl-queuegate', object: 'chat.completion.chunk', created: completion.created ?? Math.floor(now / 1000), model: completion.model ?? 'unknown' }
+  let events = ''
+  for (const choice of completion.choices as Array<Record<string, unknown>>) {
+    const message = isJsonObject(choice.message) ? choice.message : {}
+    const delta: Record<string, unknown> = { ...message, role: message.role ?? 'assistant' }
+    if (Array.isArray(message.tool_calls)) delta.tool_calls = message.tool_calls.map((call, index) => ({ index, ...(isJsonObject(call) ? call : {}) }))
+    events += `data: ${JSON.stringify({ ...base, choices: [{ index: choice.index ?? 0, delta, finish_reason: null }] })}\n\n`
+    events += `data: ${JSON.stringify({ ...base, choices: [{ index: choice.index ?? 0, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }], ...(completion.usage === undefined ? {} : { usage: completion.usage }) })}\n\n`
+  }
+  events += 'data: [DONE]\n\n'
+  const body = new UpstreamBody()
+  body.push(textEncoder.encode(events))
+  body.finish()
+  return body
+}
+
+/** Runs a plan's completion transforms over a whole answer's bytes; a body that is not a completion passes unchanged. */
+export function transformCompletionBytes(bytes: Uint8Array, plan: CallPlan): { bytes: Uint8Array; completion: ChatCompletion | undefined } {
+  const parsed = safeParseJson(textDecoder.decode(bytes))
+  if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) return { bytes, completion: undefined }
+  let completion = parsed.value as ChatCompletion
+  for (const transform of plan.transforms) completion = transform.completion(completion)
+  return { bytes: plan.transforms.length === 0 ? bytes : textEncoder.encode(JSON.stringify(completion)), completion }
+}

@@ -1,0 +1,118 @@
+/**
+ * The call plan: everything the gateway decided about one model call before it is queued, built
+ * by ordered stages (see `stages/`). A stage is to the request what vercel/ai's
+ * `transformParams` is to a model call: it reads the plan and changes what its contract allows;
+ * the answer side is the plan's transforms (vercel/ai's `wrapStream`) and answer hooks. The
+ * order of stages is written once, in `stages/index.ts`; ARCHITECTURE.md says which stage may
+ * change what.
+ * @module
+ */
+import type { ChatCompletion } from '../openai/types.js'
+import type { AssistantMessage } from '../openai/message-accumulator.js'
+import type { JobClass } from '../queue/queue-scheduler.js'
+import type { ChunkTransformFactory } from './chunk-pipeline.js'
+import type { Endpoint } from './endpoints.js'
+import type { ToolMode } from './gateway-options.js'
+import type { HeaderLookup } from './request-access.js'
+
+/** One change of the answer, for streams and for whole completions alike. */
+export interface AnswerTransform {
+  /** Makes the chunk transform for one streamed answer (see `ChunkTransform`'s contract). */
+  readonly stream: ChunkTransformFactory
+  /** The same change over a whole completion; returns a new object or the same one unchanged. */
+  completion(completion: ChatCompletion): ChatCompletion
+}
+
+/**
+ * Receives the finished assistant message once the answer ended well (not after an error or a
+ * client that left). Runs after the answer reached the client; a hook that throws or rejects is
+ * reported as an `answer-hook-error` event and changes nothing for the client.
+ */
+export type AnswerHook = (message: AssistantMessage, plan: CallPlan) => void | Promise<void>
+
+/** The plan of one model call. */
+export interface CallPlan {
+  /** The job's id (also `X-Queuegate-Job-Id`). */
+  readonly jobId: string
+  /** The client's request (for what no stage has made part of the plan). */
+  readonly request: Request
+  /** The client's request headers. */
+  readonly headers: HeaderLookup
+  /** The gateway path, e.g. `/v1/chat/completions`. */
+  readonly path: string
+  readonly endpoint: Endpoint
+  /** The body as the client sent it: what goes upstream, byte for byte, while `bodyChanged` is false. */
+  readonly text: string
+  /** The parsed body. A stage that changes it sets `bodyChanged`. */
+  body: Record<string, unknown>
+  bodyChanged: boolean
+  /** `stream: true` was asked for. */
+  readonly stream: boolean
+  /** The model the client asked for, as answers name it (an alias stays the alias); undefined when none was named. */
+  model: string | undefined
+  /** The model id routed on and sent upstream; undefined: any upstream, and each sends its own default. */
+  upstreamModel: string | undefined
+  jobClass: JobClass
+  /** Sticky key ('' when there is no routing choice to make). */
+  threadKey: string
+  toolMode: ToolMode
+  /** Answer transforms in order; empty (and no hooks) means the fast byte path. */
+  readonly transforms: AnswerTransform[]
+  readonly answerHooks: AnswerHook[]
+}
+
+/** A step of plan building: reads the plan and changes it, or throws a `QueuegateError` that answers the client. */
+export interface CallStage {
+  /** For errors and ARCHITECTURE.md. */
+  readonly name: string
+  /** Sync where it can be: the common path then takes no extra await. */
+  prepare(plan: CallPlan): void | Promise<void>
+}
+
+/** What a plan starts from: the request as routed and read. */
+export interface PlanInput {
+  jobId: string
+  request: Request
+  headers: HeaderLookup
+  path: string
+  endpoint: Endpoint
+  text: string
+  body: Record<string, unknown>
+  /** The tool mode before stages (the gateway's default). */
+  toolMode: ToolMode
+}
+
+/** A plan with the request's own facts and nothing decided yet. */
+export function createCallPlan(input: PlanInput): CallPlan {
+  return {
+    jobId: input.jobId,
+    request: input.request,
+    headers: input.headers,
+    path: input.path,
+    endpoint: input.endpoint,
+    text: input.text,
+    body: input.body,
+    bodyChanged: false,
+    stream: input.body.stream === true,
+    model: undefined,
+    upstreamModel: undefined,
+    jobClass: input.endpoint.jobClass,
+    threadKey: '',
+    toolMode: input.endpoint.toolMode ?? input.toolMode,
+    transforms: [],
+    answerHooks: [],
+  }
+}
+
+/** Runs the stages in order; returns a promise only when a stage did (the common path stays synchronous). */
+export function runStages(stages: readonly CallStage[], plan: CallPlan, from = 0): void | Promise<void> {
+  for (let index = from; index < stages.length; index++) {
+    const pending = (stages[index] as CallStage).prepare(plan)
+    if (pending !== undefined) return pending.then(() => runStages(stages, plan, index + 1))
+  }
+}
+
+/** True when the answer can take the byte path (nothing transforms it, nobody waits for its message). */
+export function isPassThrough(plan: CallPlan): boolean {
+  return plan.transforms.length === 0 && plan.answerHooks.length === 0
+}

@@ -1,0 +1,35 @@
+/**
+ * The order of the call plan's stages, written once. Each stage is a file of this folder; what
+ * each may change is in ARCHITECTURE.md. A new request-side piece (gateway keys, memory, server-side
+ * tools, variants, agents) is a new stage placed here, not an edit of the model call.
+ * @module
+ */
+import type { CallStage } from '../call-plan.js'
+import type { ResolvedGatewayOptions } from '../gateway-options.js'
+import type { ModelCatalog } from '../model-catalog.js'
+import { createResolveModelStage } from './resolve-model.js'
+import { createRouteJobStage } from './route-job.js'
+import { createToolCallStage } from './tool-call-detection.js'
+import { validateChatBodyStage } from './validate-chat-body.js'
+
+/** What the default stages are made from. */
+export interface StageInputs {
+  options: ResolvedGatewayOptions
+  catalog: ModelCatalog
+  /** False when there is no routing choice (one upstream, no slot affinity). */
+  routesByKey: boolean
+}
+
+/** The gateway's stages, in order. */
+export function defaultStages({ options, catalog, routesByKey }: StageInputs): CallStage[] {
+  return [
+    // 1. Is it a request we can serve at all? (400s)
+    validateChatBodyStage,
+    // 2. Class and sticky key, from the client's own request (before anything rewrites it).
+    createRouteJobStage({ stickyHeader: options.stickyHeader, routesByKey }),
+    // 3. Which model: alias, the gateway's default, 404 for an unknown one.
+    createResolveModelStage(catalog),
+    // 4. Answer transforms: the tool-call detector (the reasoning split goes before it).
+    createToolCallStage(options),
+  ]
+}

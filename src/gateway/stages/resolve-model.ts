@@ -1,0 +1,61 @@
+/**
+ * Stage: the model. Sets `model` (the id the client asked for, which answers carry) and
+ * `upstreamModel` (the id routed on and sent): a request without `model` gets the gateway's
+ * first listed model, else none (any upstream, each sending its own default); an alias becomes
+ * its upstream id in the body, and its answers are renamed back; an id no upstream serves gets
+ * 404 `model_not_found` naming the available ones. While the first discovery of the upstreams'
+ * models runs, it waits for it (once, at start). Variants and agents resolve here too.
+ * @module
+ */
+import { InvalidRequestError, NotFoundError } from '../../errors.js'
+import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
+import type { ModelCatalog } from '../model-catalog.js'
+
+/** The model stage over a catalog. */
+export function createResolveModelStage(catalog: ModelCatalog): CallStage {
+  function resolve(plan: CallPlan, requested: string | undefined): void {
+    let model = requested
+    if (model === undefined) {
+      model = catalog.defaultModel
+      if (model === undefined) return
+      plan.body.model = model
+      plan.bodyChanged = true
+    }
+    if (!catalog.accepts(model)) {
+      const available = catalog.available() ?? []
+      throw new NotFoundError(`The model ${JSON.stringify(model)} does not exist here. Available: ${available.length > 0 ? available.join(', ') : 'none'}.`, 'model_not_found', 'model')
+    }
+    plan.model = model
+    const target = catalog.aliasTarget(model)
+    if (target === undefined) {
+      plan.upstreamModel = model
+      return
+    }
+    plan.upstreamModel = target
+    plan.body.model = target
+    plan.bodyChanged = true
+    plan.transforms.push(renameModel(model))
+  }
+  return {
+    name: 'resolve-model',
+    prepare(plan: CallPlan): void | Promise<void> {
+      const raw = plan.body.model
+      if (raw !== undefined && typeof raw !== 'string') throw new InvalidRequestError('`model` must be a string.', { param: 'model', code: 'invalid_model' })
+      const requested = raw !== undefined && raw.trim() !== '' ? raw : undefined
+      const discovering = catalog.ready()
+      if (discovering !== undefined) return discovering.then(() => resolve(plan, requested))
+      resolve(plan, requested)
+    },
+  }
+}
+
+/** Answers name the public id the client asked for, not the upstream's. */
+function renameModel(model: string): AnswerTransform {
+  return {
+    stream: (onChunk) => ({
+      feed: (chunk) => onChunk(chunk.model === model ? chunk : { ...chunk, model }),
+      flush: () => {},
+    }),
+    completion: (completion) => ({ ...completion, model }),
+  }
+}

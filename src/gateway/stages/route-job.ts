@@ -1,0 +1,32 @@
+/**
+ * Stage: the job's priority class (`X-Job-Kind` over the endpoint's class) and its sticky thread
+ * key. Sets `jobClass` and `threadKey`; reads the client's body before any stage rewrites it, so
+ * a conversation keeps its key whatever later stages inject.
+ * @module
+ */
+import { threadKeyFor } from '../../queue/thread-key.js'
+import type { CallPlan, CallStage } from '../call-plan.js'
+import { isBatchKind } from '../job-class.js'
+
+/** Options of {@link createRouteJobStage}. */
+export interface RouteJobStageOptions {
+  /** Header checked first for a conversation id. */
+  stickyHeader: string
+  /**
+   * False when there is no routing choice (one upstream, no slot affinity): the key is then
+   * left empty and no hash is computed.
+   */
+  routesByKey: boolean
+}
+
+/** The job-routing stage. */
+export function createRouteJobStage(options: RouteJobStageOptions): CallStage {
+  const { stickyHeader, routesByKey } = options
+  return {
+    name: 'route-job',
+    prepare(plan: CallPlan): void {
+      plan.jobClass = isBatchKind(plan.headers) ? 'batch' : plan.endpoint.jobClass
+      if (routesByKey) plan.threadKey = threadKeyFor({ headers: plan.headers, body: plan.body, stickyHeader })
+    },
+  }
+}

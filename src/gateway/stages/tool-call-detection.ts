@@ -1,0 +1,45 @@
+/**
+ * Stage: the request's tool mode (`X-Tool-Mode` over the gateway's default, unless the endpoint
+ * forces one), and the tool-call detector as an answer transform when the request declares tools
+ * and text detection is on (calls written as text are recovered, native fragments merged), or in
+ * `suppress` mode (calls dropped). Otherwise it adds nothing and the answer keeps the fast path.
+ * @module
+ */
+import type { ToolDefinition } from '../../openai/types.js'
+import { detectInCompletion } from '../../toolcalls/parse-tool-calls.js'
+import { createToolCallParser } from '../../toolcalls/tool-call-parser.js'
+import type { ToolCallDetectionOptions } from '../../toolcalls/tool-call-parser.js'
+import type { CallPlan, CallStage } from '../call-plan.js'
+import { endpointFor } from '../endpoints.js'
+import type { ResolvedGatewayOptions, ToolMode } from '../gateway-options.js'
+import type { HeaderLookup } from '../request-access.js'
+
+/** The tool-call stage. */
+export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textToolCalls'>): CallStage {
+  return {
+    name: 'tool-calls',
+    prepare(plan: CallPlan): void {
+      if (!plan.endpoint.chat) return
+      if (plan.endpoint.toolMode === undefined) plan.toolMode = headerToolMode(plan.headers) ?? plan.toolMode
+      const tools = Array.isArray(plan.body.tools) ? (plan.body.tools as ToolDefinition[]) : []
+      const detectText = options.textToolCalls && tools.length > 0
+      if (!detectText && plan.toolMode === 'passthrough') return
+      const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode: plan.toolMode }
+      plan.transforms.push({
+        stream: (onChunk) => createToolCallParser({ ...detection, onChunk }),
+        completion: (completion) => detectInCompletion(completion, detection),
+      })
+    },
+  }
+}
+
+/** `X-Tool-Mode: passthrough|suppress` (case-insensitive), else undefined. */
+function headerToolMode(headers: HeaderLookup): ToolMode | undefined {
+  const header = headers.get('x-tool-mode')?.trim().toLowerCase()
+  return header === 'passthrough' || header === 'suppress' ? header : undefined
+}
+
+/** The tool mode of one request: the endpoint's forced mode, else `X-Tool-Mode`, else the default. */
+export function toolModeFor(options: Pick<ResolvedGatewayOptions, 'toolMode'>, input: { path: string; headers: HeaderLookup }): ToolMode {
+  return endpointFor(input.path)?.toolMode ?? headerToolMode(input.headers) ?? options.toolMode
+}
