@@ -56,6 +56,9 @@ type SettingKey =
   | 'upstreams'
   | 'slots'
   | 'models'
+  | 'modelAlias'
+  | 'modelDiscovery'
+  | 'modelRefresh'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -121,6 +124,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstreams', flag: 'upstreams', env: ['LLM_UPSTREAMS', 'QUEUEGATE_UPSTREAMS'], parse: (raw, name) => nonEmptyList(raw, name) },
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
+  { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
+  { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
+  { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -140,6 +146,30 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
 ]
 
+/** `public=upstream` pairs, comma-separated. */
+function aliasPairs(raw: string, name: string): Record<string, string> {
+  const aliases: Record<string, string> = {}
+  for (const pair of list(raw)) {
+    const at = pair.indexOf('=')
+    const id = pair.slice(0, at).trim()
+    const target = pair.slice(at + 1).trim()
+    if (at === -1 || id === '' || target === '') throw new ConfigError(`${name}: expected public=upstream-id pairs, got ${JSON.stringify(pair)}`)
+    aliases[id] = target
+  }
+  return aliases
+}
+
+function aliasObject(value: unknown, name: string): Record<string, string> {
+  if (typeof value === 'string') return aliasPairs(value, name)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${name}: expected an object of public id → upstream model id, got ${JSON.stringify(value)}`)
+  const aliases: Record<string, string> = {}
+  for (const [id, target] of Object.entries(value)) {
+    if (id.trim() === '' || typeof target !== 'string' || target.trim() === '') throw new ConfigError(`${name}.${id}: expected an upstream model id, got ${JSON.stringify(target)}`)
+    aliases[id.trim()] = target.trim()
+  }
+  return aliases
+}
+
 function nonEmptyList(raw: string, name: string): string[] {
   const items = list(raw)
   if (items.length === 0) throw new ConfigError(`${name}: expected one or more comma-separated URLs, got ${JSON.stringify(raw)}`)
@@ -157,6 +187,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   upstreams: (value, name) => fileUpstreams(value, name),
   slots: fromString(integer(1)),
   models: (value, name) => stringList(value, name),
+  aliases: (value, name) => aliasObject(value, name),
+  discoverModels: fromString(boolean),
+  modelRefresh: fromString(seconds),
+  modelRefreshMs: fromString(integer(1)),
   port: fromString(port),
   host: fromString(nonEmpty),
   readTimeout: fromString(seconds),
@@ -243,8 +277,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   // Seconds and milliseconds spellings of the same setting normalize to one key.
   if (out.readTimeout !== undefined) out.readTimeoutMs ??= Math.round((out.readTimeout as number) * 1000)
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
+  if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
   delete out.readTimeout
   delete out.stickyTtl
+  delete out.modelRefresh
   return out
 }
 
@@ -285,9 +321,15 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   }
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
+  const modelRefresh = layer.modelRefresh as number | undefined
+  const fileAliases = file.aliases as Record<string, string> | undefined
+  const flagAliases = layer.modelAlias as Record<string, string> | undefined
   const gateway: GatewayOptions = {
     upstreams,
     models: pick<string[]>('models'),
+    aliases: fileAliases === undefined && flagAliases === undefined ? undefined : { ...fileAliases, ...flagAliases },
+    discoverModels: pick<boolean>('modelDiscovery', 'discoverModels'),
+    modelRefreshMs: modelRefresh !== undefined ? Math.round(modelRefresh * 1000) : (file.modelRefreshMs as number | undefined),
     readTimeoutMs: readTimeout !== undefined ? Math.round(readTimeout * 1000) : (file.readTimeoutMs as number | undefined),
     stickyHeader: pick<string>('stickyHeader'),
     stickyTtlMs: stickyTtl !== undefined ? Math.round(stickyTtl * 1000) : (file.stickyTtlMs as number | undefined),

@@ -6,6 +6,11 @@
 import { Command } from 'commander'
 import packageJson from '../../package.json' with { type: 'json' }
 
+/** A repeatable option's values, comma-joined (the settings parser splits them). */
+function joinRepeated(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`
+}
+
 /** Builds the commander program; `action` receives the parsed flags. */
 export function createProgram(action: (flags: Record<string, string | boolean | undefined>) => Promise<void> | void): Command {
   const program = new Command()
@@ -18,6 +23,10 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--host <host>', 'address to listen on (env HOST) [default: 127.0.0.1]')
     .option('--slots <n>', 'requests each upstream serves at once, unless the config file says (env LLM_SLOTS) [default: 1]')
     .option('--models <ids>', 'comma-separated model ids to advertise and accept (env PROXY_MODELS or LLM_MODELS) [default: ask the upstreams]')
+    .option('--model-alias <public=upstream>', 'list `public` on /v1/models and send the upstream id `upstream`; repeatable or comma-separated (env MODEL_ALIASES)', joinRepeated)
+    .option('--model-discovery', "route each model to the upstreams whose /v1/models list it (env MODEL_DISCOVERY) [default: on]")
+    .option('--no-model-discovery', 'do not read the upstreams\' model lists for routing (any upstream serves any model)')
+    .option('--model-refresh <seconds>', 'how often the upstreams\' model lists are read again (env MODEL_REFRESH_SEC) [default: 60]')
     .option('-c, --config <file>', 'JSON5 config file; flags and env override it (env QUEUEGATE_CONFIG)')
     .option('--read-timeout <seconds>', 'upstream read timeout (env LLM_READ_TIMEOUT) [default: 3600]')
     .option('--log-level <level>', 'silent, error, warn, info or debug (env LOG_LEVEL) [default: info]')

@@ -4,19 +4,11 @@
  * @module
  */
 import { NotFoundError, QueuegateError, UnavailableError } from '../errors.js'
-import { QueueScheduler } from '../queue/queue-scheduler.js'
+import type { QueueScheduler } from '../queue/queue-scheduler.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
-import { resolveGatewayOptions } from './gateway-options.js'
 import type { GatewayOptions } from './gateway-options.js'
-import type { GatewayServices } from './gateway-services.js'
-import { JobRegistry } from './job-registry.js'
-import { ModelCatalog } from './model-catalog.js'
-import { RunningJobs } from './running-jobs.js'
-import { defaultStages } from './stages/index.js'
-import { UpstreamHealth } from './upstream-health.js'
-import { createUpstream } from './upstream.js'
-import type { Upstream } from './upstream.js'
+import { createGatewayServices } from './gateway-services.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
 import { answerClient } from './model-call.js'
@@ -45,62 +37,11 @@ export interface Gateway {
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const resolved = resolveGatewayOptions(options)
-  const { clock } = resolved
-  const upstreams: Upstream[] = resolved.upstreams.map((upstream) =>
-    createUpstream(upstream, { readTimeoutMs: resolved.readTimeoutMs, connectTimeoutMs: resolved.connectTimeoutMs, dispatcherFactory: resolved.dispatcherFactory }),
-  )
-  const ids = new Set<string>()
-  for (const upstream of upstreams) {
-    if (ids.has(upstream.id)) throw new TypeError(`upstreams: ${JSON.stringify(upstream.id)} is listed twice (raise its slots instead)`)
-    ids.add(upstream.id)
-  }
-  const scheduler = new QueueScheduler({
-    upstreams: upstreams.map((upstream) => ({ id: upstream.id, slots: upstream.slots, models: upstream.models, slotAffinity: upstream.slotAffinity })),
-    stickyTtlMs: resolved.stickyTtlMs,
-    stickyMaxImbalance: resolved.stickyMaxImbalance,
-    maxStickyKeys: resolved.maxStickyKeys,
-    batchMaxWaitMs: resolved.batchMaxWaitMs,
-    maxQueued: resolved.maxQueued,
-    maxWaitMs: resolved.maxWaitMs,
-    now: clock.monotonic,
-    _internal: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
-  })
-  const catalog = new ModelCatalog({
-    upstreams,
-    models: resolved.models,
-    aliases: resolved.aliases,
-    discover: resolved.discoverModels,
-    refreshMs: resolved.modelRefreshMs,
-    timeoutMs: Math.min(resolved.connectTimeoutMs + 5000, 15_000),
-    clock,
-    onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
-    onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
-  })
+  const services = createGatewayServices(options)
+  const { options: resolved, scheduler, catalog, health: upstreamHealth, jobs, running } = services
+  const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
-  const upstreamHealth = new UpstreamHealth(scheduler, {
-    cooldownMs: resolved.unhealthyCooldownMs,
-    clock,
-    onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
-    serves: (id, model) => model === undefined || catalog.serves(id, model),
-  })
-  // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
-  // affinity there is no choice to make, and no hash to compute.
-  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
-  const services: GatewayServices = {
-    options: resolved,
-    clock,
-    upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
-    scheduler,
-    health: upstreamHealth,
-    catalog,
-    jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
-    running: new RunningJobs({ clock }),
-    stages: resolved.stages?.(stages) ?? stages,
-  }
-  const { jobs, running } = services
   catalog.start()
 
   async function route(request: Request, requestId: string): Promise<Response> {

@@ -1,23 +1,27 @@
 /**
  * What every request's call plan and model call share: the options, the clock, the upstreams,
  * the scheduler, health, the model catalog, job records and the stages. Built once by
- * `createGateway()`.
+ * `createGateway()` (and by tests that call `callModel` without HTTP).
  * @module
  */
-import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import { QueueScheduler } from '../queue/queue-scheduler.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
-import type { ResolvedGatewayOptions } from './gateway-options.js'
-import type { JobRegistry } from './job-registry.js'
-import type { ModelCatalog } from './model-catalog.js'
-import type { RunningJobs } from './running-jobs.js'
+import { resolveGatewayOptions } from './gateway-options.js'
+import type { GatewayOptions, ResolvedGatewayOptions } from './gateway-options.js'
+import { JobRegistry } from './job-registry.js'
+import { ModelCatalog } from './model-catalog.js'
+import { RunningJobs } from './running-jobs.js'
+import { defaultStages } from './stages/index.js'
+import { UpstreamHealth } from './upstream-health.js'
+import { createUpstream } from './upstream.js'
 import type { Upstream } from './upstream.js'
-import type { UpstreamHealth } from './upstream-health.js'
 
 /** The gateway's shared pieces. */
 export interface GatewayServices {
   readonly options: ResolvedGatewayOptions
   readonly clock: Clock
+  /** By id, in configuration order. */
   readonly upstreams: ReadonlyMap<string, Upstream>
   readonly scheduler: QueueScheduler
   readonly health: UpstreamHealth
@@ -26,4 +30,61 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
+}
+
+/** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery). */
+export function createGatewayServices(options: GatewayOptions): GatewayServices {
+  const resolved = resolveGatewayOptions(options)
+  const { clock } = resolved
+  const upstreams: Upstream[] = resolved.upstreams.map((upstream) =>
+    createUpstream(upstream, { readTimeoutMs: resolved.readTimeoutMs, connectTimeoutMs: resolved.connectTimeoutMs, dispatcherFactory: resolved.dispatcherFactory }),
+  )
+  const ids = new Set<string>()
+  for (const upstream of upstreams) {
+    if (ids.has(upstream.id)) throw new TypeError(`upstreams: ${JSON.stringify(upstream.id)} is listed twice (raise its slots instead)`)
+    ids.add(upstream.id)
+  }
+  const scheduler = new QueueScheduler({
+    upstreams: upstreams.map((upstream) => ({ id: upstream.id, slots: upstream.slots, models: upstream.models, slotAffinity: upstream.slotAffinity })),
+    stickyTtlMs: resolved.stickyTtlMs,
+    stickyMaxImbalance: resolved.stickyMaxImbalance,
+    maxStickyKeys: resolved.maxStickyKeys,
+    batchMaxWaitMs: resolved.batchMaxWaitMs,
+    maxQueued: resolved.maxQueued,
+    maxWaitMs: resolved.maxWaitMs,
+    now: clock.monotonic,
+    _internal: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
+  })
+  const catalog = new ModelCatalog({
+    upstreams,
+    models: resolved.models,
+    aliases: resolved.aliases,
+    discover: resolved.discoverModels,
+    refreshMs: resolved.modelRefreshMs,
+    timeoutMs: Math.min(resolved.connectTimeoutMs + 5000, 15_000),
+    clock,
+    onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
+    onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
+  })
+  const health = new UpstreamHealth(scheduler, {
+    cooldownMs: resolved.unhealthyCooldownMs,
+    clock,
+    onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
+    serves: (id, model) => model === undefined || catalog.serves(id, model),
+  })
+  // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
+  // affinity there is no choice to make, and no hash to compute.
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
+  const stages = defaultStages({ options: resolved, catalog, routesByKey })
+  return {
+    options: resolved,
+    clock,
+    upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
+    scheduler,
+    health,
+    catalog,
+    jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
+    running: new RunningJobs({ clock }),
+    stages: resolved.stages?.(stages) ?? stages,
+  }
 }

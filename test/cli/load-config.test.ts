@@ -126,3 +126,25 @@ describe('loadConfig', () => {
     expect(config.warnings.join('\n')).toMatch(/execute/)
   })
 })
+
+describe('loadConfig: models', () => {
+  it('takes aliases from the file, the environment and repeated flags (flags win per id), discovery and its refresh', () => {
+    const file = JSON.stringify({ upstreams: ['http://a:8080'], aliases: { fast: 'qwen3-4b', big: 'qwen3-30b' }, discoverModels: true, modelRefresh: 30 })
+    const fromFile = loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => file })
+    expect(fromFile.gateway).toMatchObject({ aliases: { fast: 'qwen3-4b', big: 'qwen3-30b' }, discoverModels: true, modelRefreshMs: 30_000 })
+    const merged = loadConfig({
+      flags: { config: 'q.json5', modelAlias: 'fast=qwen3-8b,small=qwen3-1.7b', modelDiscovery: false, modelRefresh: '5' },
+      env: { MODEL_ALIASES: 'big=ignored-by-flags-only-for-other-ids' },
+      readFile: () => file,
+    })
+    expect(merged.gateway).toMatchObject({ aliases: { fast: 'qwen3-8b', big: 'qwen3-30b', small: 'qwen3-1.7b' }, discoverModels: false, modelRefreshMs: 5000 })
+    const env = loadConfig({ flags: { upstreams: 'http://a' }, env: { MODEL_ALIASES: 'x=y', MODEL_DISCOVERY: 'off', MODEL_REFRESH_SEC: '120' }, readFile: noFile })
+    expect(env.gateway).toMatchObject({ aliases: { x: 'y' }, discoverModels: false, modelRefreshMs: 120_000 })
+  })
+
+  it('names a bad alias and a bad alias object', () => {
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', modelAlias: 'nope' }, env: {}, readFile: noFile })).toThrow(ConfigError)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', modelAlias: 'nope' }, env: {}, readFile: noFile })).toThrow(/--model-alias: expected public=upstream-id pairs, got "nope"/)
+    expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => '{ upstreams: ["http://a"], aliases: { x: 1 } }' })).toThrow(/aliases\.x: expected an upstream model id/)
+  })
+})
