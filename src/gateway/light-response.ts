@@ -3,28 +3,22 @@
  * `Headers` (each header validated on the way in, again on every `set`, and once more when the
  * node bridge reads them back out) costs several microseconds per request; the bridge needs only
  * the status, a plain header object and the body. So the gateway answers with this object: an
- * `instanceof Response` whose status, headers and body the node bridge takes as they are (see
- * {@link responseParts}), and whose every other member works through the real `Response`, made
- * on first use. A {@link ByteSource} body becomes a `ReadableStream` then. As in
- * `honojs/node-server/src/response.ts`.
+ * `instanceof Response` whose status, headers and body the node bridge takes as they are (its
+ * {@link ResponseParts}, under bridge-protocol.ts's key), and whose every other member works
+ * through the real `Response`, made on first use. A {@link ByteSource} body becomes a
+ * `ReadableStream` then. As in `honojs/node-server/src/response.ts`.
  * @module
  */
 import { byteSourceStream, isByteSource } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
+import { BRIDGE_RESPONSE as PARTS, responseParts } from './bridge-protocol.js'
+import type { LightBody, ResponseParts } from './bridge-protocol.js'
 
-/** What a light response can carry. */
-export type LightBody = Uint8Array | string | ByteSource | ReadableStream<Uint8Array> | null
+export { responseParts }
+export type { LightBody, ResponseParts }
 
-/** The parts the node bridge writes directly. Header names are lower-case. */
-export interface ResponseParts {
-  status: number
-  headers: Record<string, string>
-  body: LightBody
-}
-
-// Symbol.for: the core and the bridge are separate entry points and must agree on the key.
-const PARTS = Symbol.for('queuegate.response-parts')
-const REAL = Symbol.for('queuegate.real-response')
+// Private to this file (the bridge never builds the real Response).
+const REAL = Symbol('real response')
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 
 class LightResponse {
@@ -84,12 +78,8 @@ Object.setPrototypeOf(LightResponse.prototype, Response.prototype)
  * object is owned by the response from now on.
  */
 export function lightResponse(body: LightBody, status: number, headers: Record<string, string>): Response {
-  return new LightResponse({ status, headers, body }) as unknown as Response
-}
-
-/** The parts of a light response nobody has turned into a real one yet; otherwise undefined. */
-export function responseParts(response: Response): ResponseParts | undefined {
-  return (response as unknown as { [PARTS]?: ResponseParts })[PARTS]
+  // `unrouted` present from the start: every parts object has one shape.
+  return new LightResponse({ status, headers, body, unrouted: undefined }) as unknown as Response
 }
 
 /** Sets a header on any response, without building a light one's real `Response`. */

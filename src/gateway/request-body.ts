@@ -4,8 +4,7 @@
  */
 import { InvalidRequestError, PayloadTooLargeError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
-import { headerLookup, READ_BODY } from './request-access.js'
-import type { FastRequest } from './request-access.js'
+import { bridgeRequestOf } from './bridge-protocol.js'
 import { concatBytes } from './concat-bytes.js'
 
 const textDecoder = new TextDecoder()
@@ -15,13 +14,13 @@ const BLANK = /^\s*$/
 /**
  * The request body's bytes, or undefined past `maxBytes` (413 as soon as it passes the cap, or
  * at once when the declared length does). A request from the node bridge hands them over off
- * the socket; any other is read from its body stream.
+ * the socket (bridge-protocol.ts); any other is read from its body stream.
  */
 function readRequestBytes(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
-  const declared = Number(headerLookup(request).get('content-length') ?? Number.NaN)
+  const bridge = bridgeRequestOf(request)
+  const declared = Number((bridge ?? request.headers).get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined)
-  const readBody = (request as Partial<FastRequest>)[READ_BODY]
-  return readBody !== undefined ? readBody.call(request, maxBytes) : readBodyStream(request.body, maxBytes)
+  return bridge !== undefined ? bridge.readBody(maxBytes) : readBodyStream(request.body, maxBytes)
 }
 
 /** Reads a body stream whole, or undefined (and the stream cancelled) past `maxBytes`. */

@@ -1,15 +1,18 @@
 /**
  * The node:http bridge: turns `(incoming, outgoing)` into a web `Request`, calls a
- * `fetch`-style handler, and writes its `Response` back with backpressure. A client that
- * disconnects aborts the Request's signal and cancels the response body, so the gateway
- * frees the slot at once.
+ * `fetch`-style handler, and writes its `Response` back with backpressure. With queuegate's own
+ * core it takes the shortcuts of gateway/bridge-protocol.ts; any other handler meets only
+ * standard `Request`s and `Response`s. A client that goes away stops the response body and is
+ * told to the request once (its watcher, then its signal), so the gateway frees the slot at once.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createNodeRequest, disconnectNodeRequest } from './node-request.js'
+import { NotFoundError, QueuegateError } from '../errors.js'
+import { responseParts } from '../gateway/bridge-protocol.js'
+import type { LightBody, ResponseParts } from '../gateway/bridge-protocol.js'
 import { isByteSource } from '../gateway/byte-source.js'
 import type { ByteSink, ByteSource } from '../gateway/byte-source.js'
-import { responseParts } from '../gateway/light-response.js'
+import { clientGone, createNodeRequest } from './node-request.js'
 
 /** A web-standard request handler, such as `gateway.fetch`. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response
@@ -18,187 +21,254 @@ export type FetchHandler = (request: Request) => Promise<Response> | Response
 export interface RequestListenerOptions {
   /** Called when the handler throws or writing the response fails (the CLI logs it). */
   onError?: ((error: unknown) => void) | undefined
+  /**
+   * Serve only under this path, the handler seeing paths from there: with `'/llm'`, a request
+   * for `/llm/v1/chat/completions` reaches the handler as `/v1/chat/completions`, and one
+   * outside `/llm` gets a 404 (inside Express: goes to `next()`). Express's own mount path
+   * (`app.use('/llm', listener)`) is honoured without it; `basePath` is relative to it.
+   * @default '/'
+   * @example http.createServer(createRequestListener(gateway.fetch, { basePath: '/llm' })) // OpenAI base URL: http://host:port/llm/v1
+   */
+  basePath?: string | undefined
 }
 
 /** The listener `http.createServer` and Express (`app.use`) accept. */
-export type RequestListener = (incoming: IncomingMessage, outgoing: ServerResponse, next?: unknown) => void
+export type RequestListener = (incoming: IncomingMessage, outgoing: ServerResponse, next?: ((error?: unknown) => void) | undefined) => void
 
 /**
- * Wraps a `fetch` handler for `http.createServer(listener)` or `app.use(listener)`.
+ * Wraps a `fetch` handler for `http.createServer(listener)` or `app.use(listener)`. Inside
+ * Express (a `next` is given), a request outside `basePath`, or one the gateway has no route
+ * for, goes on to the next handler; on its own, the listener answers those with 404.
  *
  * @example
  * ```ts
  * http.createServer(createRequestListener(gateway.fetch)).listen(8080)
+ * app.use('/llm', createRequestListener(gateway.fetch)) // Express; mount it before express.json()
  * ```
  */
 export function createRequestListener(fetch: FetchHandler, options: RequestListenerOptions = {}): RequestListener {
-  const { onError } = options
-  return (incoming, outgoing) => {
-    void handle(fetch, incoming, outgoing).catch((error: unknown) => {
-      onError?.(error)
-      if (!outgoing.headersSent) {
-        outgoing.writeHead(500, { 'content-type': 'application/json' })
-        outgoing.end(JSON.stringify({ error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } }))
-      } else {
-        outgoing.destroy()
-      }
-    })
+  const { onError, basePath = '/' } = options
+  const base = normalizeBasePath(basePath)
+  return (incoming, outgoing, next) => {
+    // Express has already taken its mount path (`req.baseUrl`) off `url`.
+    const url = incoming.url ?? '/'
+    const target = base === '' ? url : underBase(url, base)
+    const pass = typeof next === 'function' ? next : undefined
+    if (target !== undefined) void new Exchange(incoming, outgoing, target, pass, onError).run(fetch)
+    else if (pass !== undefined) pass()
+    else writeError(outgoing, new NotFoundError(`No route for ${incoming.method ?? 'GET'} ${url}: this server answers under ${base}.`, 'route_not_found'))
   }
 }
 
-async function handle(fetch: FetchHandler, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-  const controller = new AbortController()
-  // Set once the response body is known: stops it when the client goes away.
-  let cancelBody: ((reason: unknown) => void) | undefined
-  const request = toRequest(incoming, controller.signal)
-  // 'close' comes once per response (on, not once: no wrapper per request).
-  outgoing.on('close', () => {
-    if (outgoing.writableFinished) return
-    const reason = new Error('The client disconnected.')
-    // The body first: a source that learns of the abort from the signal must find it cancelled.
-    cancelBody?.(reason)
-    disconnectNodeRequest(request, new Event('abort'))
-    controller.abort(reason)
-  })
-  const response = await fetch(request)
-  const parts = responseParts(response)
-  if (parts === undefined) {
-    await writeResponse(response, outgoing, controller.signal, (cancel) => (cancelBody = cancel))
-    return
+/** `basePath` without its trailing slashes (`''` for the root); throws on one that is not a path. */
+function normalizeBasePath(basePath: string): string {
+  if (typeof basePath !== 'string' || !basePath.startsWith('/') || /[?#\s]/.test(basePath)) {
+    throw new TypeError(`createRequestListener: basePath must be a path starting with "/", without query or spaces; got ${JSON.stringify(basePath)}.`)
   }
-  // A light response from the gateway: its parts go out as they are.
-  const body = parts.body
-  try {
-    outgoing.writeHead(parts.status, parts.headers)
-  } catch (error) {
-    // A body that never starts must still be let go, or its job would never end.
-    if (isByteSource(body)) body.cancel(error)
-    else if (body instanceof ReadableStream) void body.cancel(error).catch(() => {})
-    throw error
-  }
-  if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
-    outgoing.end(body ?? undefined)
-  } else if (isByteSource(body)) {
-    if (controller.signal.aborted) body.cancel(controller.signal.reason)
-    else pushBody(body, outgoing, (cancel) => (cancelBody = cancel))
-  } else {
-    await writeBody(body, outgoing, controller.signal, (cancel) => (cancelBody = cancel))
-  }
+  return basePath.replace(/\/+$/, '')
 }
 
-/** The web Request for a node request; its body streams (never buffered here). */
-function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
-  // Express strips its mount path from `url`; `originalUrl` keeps the full path.
-  const path = (incoming as IncomingMessage & { originalUrl?: string }).originalUrl ?? incoming.url ?? '/'
-  const host = incoming.headers.host ?? 'localhost'
-  return createNodeRequest(incoming, path, `http://${host}${path}`, signal)
+/** `url` from `base` on (`/llm/v1/x?y` → `/v1/x?y`, `/llm` → `/`), or undefined outside it (`/llmx`). */
+function underBase(url: string, base: string): string | undefined {
+  if (!url.startsWith(base)) return undefined
+  const rest = url.slice(base.length)
+  if (rest === '') return '/'
+  const first = rest.charCodeAt(0)
+  if (first === SLASH) return rest
+  if (first === QUESTION_MARK) return `/${rest}`
+  return undefined
 }
 
-async function writeResponse(response: Response, outgoing: ServerResponse, signal: AbortSignal, onCancel: (cancel: (reason: unknown) => void) => void): Promise<void> {
-  const headers: Record<string, string | string[]> = {}
-  let cookies: string[] | undefined
-  response.headers.forEach((value, name) => {
-    // Iteration yields each Set-Cookie on its own (the one header that is never combined).
-    if (name === 'set-cookie') (cookies ??= []).push(value)
-    else headers[name] = value
-  })
-  if (cookies !== undefined) headers['set-cookie'] = cookies
-  outgoing.writeHead(response.status, response.statusText || undefined, headers)
-  if (response.body === null) {
-    outgoing.end()
-    return
-  }
-  await writeBody(response.body, outgoing, signal, onCancel)
-}
-
-/** Pumps a web stream into the response, waiting for `drain`. */
-async function writeBody(body: ReadableStream<Uint8Array>, outgoing: ServerResponse, signal: AbortSignal, onCancel: (cancel: (reason: unknown) => void) => void): Promise<void> {
-  // Headers go out with the first body bytes (a waiting SSE job sends a notice or comment at once).
-  const reader = body.getReader()
-  if (signal.aborted) void reader.cancel(signal.reason).catch(() => {})
-  onCancel((reason) => void reader.cancel(reason).catch(() => {}))
-  try {
-    let next = reader.read()
-    for (;;) {
-      const { done, value } = await next
-      if (done) {
-        outgoing.end()
-        return
-      }
-      if (outgoing.destroyed) {
-        await reader.cancel().catch(() => {})
-        return
-      }
-      // Look one read ahead without waiting: when the body is already over (a JSON answer, or a
-      // stream whose last event came with [DONE]), the last bytes and the end of the response
-      // leave in one write. (Corking would do the same, but Node 24 loses bytes written while
-      // an http response is corked and end() follows.)
-      next = reader.read()
-      const peek = await Promise.race([next, NOT_YET])
-      if (peek !== NOT_YET_VALUE && peek.done) {
-        outgoing.end(value)
-        return
-      }
-      if (!outgoing.write(value)) await drained(outgoing)
-    }
-  } catch (error) {
-    // The client went away or the body failed mid-way: nothing more can be said on this socket.
-    outgoing.destroy(signal.aborted ? undefined : (error as Error))
-  }
-}
+const SLASH = 0x2f
+const QUESTION_MARK = 0x3f
 
 /**
- * Lets a push source write into the response: `write` returning false waits for `'drain'`, the
- * source's `end` carries its last bytes with the end of the response, and a failure mid-way
- * ends the socket (the headers are out; nothing more can be said).
+ * One request and its response: the request the handler gets, the body being written, and the
+ * response as the push body's {@link ByteSink} (its methods the callbacks, no closure each).
  */
-function pushBody(source: ByteSource, outgoing: ServerResponse, onCancel: (cancel: (reason: unknown) => void) => void): void {
-  const sink = new ResponseSink(source, outgoing)
-  onCancel((reason) => sink.cancel(reason))
-  source.start(sink)
-}
-
-/** The response as a {@link ByteSink} (one object per response, its methods the callbacks). */
-class ResponseSink implements ByteSink {
-  readonly #source: ByteSource
+class Exchange implements ByteSink {
   readonly #outgoing: ServerResponse
-  #open = true
+  readonly #request: Request
+  readonly #next: ((error?: unknown) => void) | undefined
+  readonly #onError: ((error: unknown) => void) | undefined
+  readonly #onClose: () => void
+  /** Why the client is gone, once it is (before the response finished). */
+  #gone: Error | undefined
+  /** The push body while it writes into this sink (until it ends or is cancelled). */
+  #source: ByteSource | undefined
+  /** The reader of a stream body while it is written. */
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   #onDrain: (() => void) | undefined
 
-  constructor(source: ByteSource, outgoing: ServerResponse) {
-    this.#source = source
+  constructor(incoming: IncomingMessage, outgoing: ServerResponse, target: string, next: ((error?: unknown) => void) | undefined, onError: ((error: unknown) => void) | undefined) {
     this.#outgoing = outgoing
+    this.#request = createNodeRequest(incoming, target, `http://${incoming.headers.host ?? 'localhost'}${target}`)
+    this.#next = next
+    this.#onError = onError
+    // 'close' comes once per response (on, not once: no wrapper per request).
+    this.#onClose = () => this.#closed()
+    outgoing.on('close', this.#onClose)
   }
 
-  write(chunk: Uint8Array): boolean {
-    if (!this.#open) return false
-    if (this.#outgoing.write(chunk)) return true
-    this.#onDrain ??= () => {
-      if (this.#open) this.#source.resume()
+  async run(fetch: FetchHandler): Promise<void> {
+    try {
+      const response = await fetch(this.#request)
+      const parts = responseParts(response)
+      if (parts === undefined) await this.#writeResponse(response)
+      else if (parts.unrouted === true && this.#next !== undefined) this.#passOn(parts.body)
+      else {
+        // A promise only for a stream body (no await, so no extra turn, for the others).
+        const writing = this.#writeParts(parts)
+        if (writing !== undefined) await writing
+      }
+    } catch (error) {
+      this.#onError?.(error)
+      if (!this.#outgoing.headersSent) writeError(this.#outgoing, new QueuegateError('Internal error.', { status: 500, code: 'internal_error' }))
+      else this.#outgoing.destroy()
     }
+  }
+
+  /** The response closed: if before its end, the client went away. */
+  #closed(): void {
+    if (this.#outgoing.writableFinished) return
+    const reason = new Error('The client disconnected.')
+    this.#gone = reason
+    // The body first: a source told of the disconnect through its request finds itself cancelled.
+    const source = this.#source
+    this.#source = undefined
+    source?.cancel(reason)
+    this.#reader?.cancel(reason).catch(ignore)
+    clientGone(this.#request, reason)
+  }
+
+  /** The gateway has no route for it: Express's next handler answers; this body is let go. */
+  #passOn(body: LightBody): void {
+    this.#outgoing.off('close', this.#onClose)
+    release(body)
+    ;(this.#next as (error?: unknown) => void)()
+  }
+
+  /** A light response from the gateway: its parts go out as they are. */
+  #writeParts(parts: ResponseParts): Promise<void> | undefined {
+    const body = parts.body
+    try {
+      this.#outgoing.writeHead(parts.status, parts.headers)
+    } catch (error) {
+      // A body that never starts must still be let go, or its job would never end.
+      release(body, error)
+      throw error
+    }
+    if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
+      this.#outgoing.end(body ?? undefined)
+    } else if (isByteSource(body)) {
+      if (this.#gone !== undefined) {
+        body.cancel(this.#gone)
+      } else {
+        // Written through this object's ByteSink methods: `write` false waits for 'drain', `end`
+        // carries the last bytes with the end of the response.
+        this.#source = body
+        body.start(this)
+      }
+    } else {
+      return this.#writeBody(body)
+    }
+    return undefined
+  }
+
+  /** Any other `Response`, through its standard members. */
+  async #writeResponse(response: Response): Promise<void> {
+    const headers: Record<string, string | string[]> = {}
+    let cookies: string[] | undefined
+    response.headers.forEach((value, name) => {
+      // Iteration yields each Set-Cookie on its own (the one header that is never combined).
+      if (name === 'set-cookie') (cookies ??= []).push(value)
+      else headers[name] = value
+    })
+    if (cookies !== undefined) headers['set-cookie'] = cookies
+    this.#outgoing.writeHead(response.status, response.statusText || undefined, headers)
+    if (response.body === null) this.#outgoing.end()
+    else await this.#writeBody(response.body)
+  }
+
+  /** Pumps a web stream into the response, waiting for `drain`. */
+  async #writeBody(body: ReadableStream<Uint8Array>): Promise<void> {
+    const outgoing = this.#outgoing
+    // Headers go out with the first body bytes (a waiting SSE job sends a notice or comment at once).
+    const reader = body.getReader()
+    if (this.#gone !== undefined) {
+      await reader.cancel(this.#gone).catch(ignore)
+      return
+    }
+    this.#reader = reader
+    try {
+      let next = reader.read()
+      for (;;) {
+        const { done, value } = await next
+        if (done) {
+          outgoing.end()
+          return
+        }
+        if (outgoing.destroyed) {
+          await reader.cancel().catch(ignore)
+          return
+        }
+        // Look one read ahead without waiting: when the body is already over (a JSON answer, or a
+        // stream whose last event came with [DONE]), the last bytes and the end of the response
+        // leave in one write. (Corking would do the same, but Node 24 loses bytes written while
+        // an http response is corked and end() follows.)
+        next = reader.read()
+        const peek = await Promise.race([next, NOT_YET])
+        if (peek !== NOT_YET_VALUE && peek.done) {
+          outgoing.end(value)
+          return
+        }
+        if (!outgoing.write(value)) await drained(outgoing)
+      }
+    } catch (error) {
+      // The client went away or the body failed mid-way: nothing more can be said on this socket.
+      outgoing.destroy(this.#gone !== undefined ? undefined : (error as Error))
+    } finally {
+      this.#reader = undefined
+    }
+  }
+
+  // ByteSink, for a push body (see #writeParts).
+
+  write(chunk: Uint8Array): boolean {
+    if (this.#source === undefined) return false
+    if (this.#outgoing.write(chunk)) return true
+    this.#onDrain ??= () => this.#source?.resume()
     this.#outgoing.once('drain', this.#onDrain)
     return false
   }
 
   end(chunk?: Uint8Array): void {
-    if (!this.#open) return
-    this.#open = false
+    if (this.#source === undefined) return
+    this.#source = undefined
     this.#outgoing.end(chunk)
   }
 
   error(error: Error): void {
-    if (!this.#open) return
-    this.#open = false
+    if (this.#source === undefined) return
+    this.#source = undefined
+    // The headers are out: nothing more can be said on this response.
     this.#outgoing.destroy(error)
   }
-
-  /** The client went away: stop the source (once, and not after the body ended). */
-  cancel(reason: unknown): void {
-    if (!this.#open) return
-    this.#open = false
-    this.#source.cancel(reason)
-  }
 }
+
+/** Lets go of a body nobody will write. */
+function release(body: LightBody, reason?: unknown): void {
+  if (isByteSource(body)) body.cancel(reason)
+  else if (body instanceof ReadableStream) body.cancel(reason).catch(ignore)
+}
+
+/** An OpenAI-shaped error answer written by the bridge itself. */
+function writeError(outgoing: ServerResponse, error: QueuegateError): void {
+  outgoing.writeHead(error.status, { 'content-type': 'application/json' })
+  outgoing.end(JSON.stringify(error.toJSON()))
+}
+
+function ignore(): void {}
 
 const NOT_YET_VALUE = Symbol('not yet')
 const NOT_YET: Promise<typeof NOT_YET_VALUE> = Promise.resolve(NOT_YET_VALUE)

@@ -1,12 +1,34 @@
-import { describe, expect, it } from 'vitest'
-import { HEADER_LOOKUP, RAW_PATH, headerLookup, isBridgeRequest, requestPath } from '../../src/gateway/request-access.js'
+import { describe, expect, it, vi } from 'vitest'
+import { BRIDGE_REQUEST } from '../../src/gateway/bridge-protocol.js'
+import type { BridgeRequest } from '../../src/gateway/bridge-protocol.js'
+import { headerLookup, isBridgeRequest, requestPath, unwatchClient, watchClient } from '../../src/gateway/request-access.js'
 
-/** A request as the node bridge builds it: the standard members plus the fast accessors. */
-function bridgeRequest(rawPath: string, headers: Record<string, string> = {}): Request {
+/** A request as the node bridge builds it: the standard members plus the bridge accessor. */
+function bridgeRequest(rawPath: string, headers: Record<string, string> = {}): Request & { gone(): void } {
   const request = new Request(`http://127.0.0.1${rawPath.startsWith('/') ? rawPath : `/${rawPath}`}`)
-  Object.defineProperty(request, RAW_PATH, { value: rawPath })
-  Object.defineProperty(request, HEADER_LOOKUP, { value: { get: (name: string) => headers[name.toLowerCase()] ?? null } })
-  return request
+  let watcher: EventListenerObject | undefined
+  let gone = false
+  const access: BridgeRequest = {
+    target: rawPath,
+    get: (name: string) => headers[name.toLowerCase()] ?? null,
+    readBody: async () => new Uint8Array(0),
+    watch(listener) {
+      if (gone) listener.handleEvent(new Event('abort'))
+      else watcher = listener
+    },
+    unwatch(listener) {
+      if (watcher === listener) watcher = undefined
+    },
+  }
+  Object.defineProperty(request, BRIDGE_REQUEST, { value: access })
+  return Object.assign(request, {
+    gone() {
+      gone = true
+      const listener = watcher
+      watcher = undefined
+      listener?.handleEvent(new Event('abort'))
+    },
+  })
 }
 
 describe('requestPath', () => {
@@ -40,5 +62,45 @@ describe('headerLookup and isBridgeRequest', () => {
     const plain = new Request('http://h/v1/models', { headers: { 'X-Chat-Id': 'standard' } })
     expect(headerLookup(plain).get('x-chat-id')).toBe('standard')
     expect(isBridgeRequest(plain)).toBe(false)
+  })
+})
+
+describe('watchClient and unwatchClient', () => {
+  /** A standard request whose client can go away, and one from the bridge. */
+  const kinds = [
+    [
+      'standard Request',
+      () => {
+        const controller = new AbortController()
+        return Object.assign(new Request('http://h/v1/models', { signal: controller.signal }), { gone: () => controller.abort() })
+      },
+    ],
+    ['bridge request', () => bridgeRequest('/v1/models')],
+  ] as const
+
+  it.each(kinds)('%s: the watcher hears the client go away once', (_, make) => {
+    const request = make()
+    const listener = { handleEvent: vi.fn() }
+    watchClient(request, listener)
+    request.gone()
+    request.gone()
+    expect(listener.handleEvent).toHaveBeenCalledTimes(1)
+  })
+
+  it.each(kinds)('%s: after unwatchClient the watcher hears nothing', (_, make) => {
+    const request = make()
+    const listener = { handleEvent: vi.fn() }
+    watchClient(request, listener)
+    unwatchClient(request, listener)
+    request.gone()
+    expect(listener.handleEvent).not.toHaveBeenCalled()
+  })
+
+  it.each(kinds)('%s: a client already gone is told at once', (_, make) => {
+    const request = make()
+    request.gone()
+    const listener = { handleEvent: vi.fn() }
+    watchClient(request, listener)
+    expect(listener.handleEvent).toHaveBeenCalledTimes(1)
   })
 })
