@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { lightResponse, responseParts, setResponseHeader } from '../../src/gateway/light-response.js'
+import { markUnrouted } from '../../src/gateway/bridge-protocol.js'
 import type { ByteSink, ByteSource } from '../../src/gateway/byte-source.js'
 import { withTimeout } from '../helpers/with-timeout.js'
 
@@ -239,5 +240,22 @@ describe('lightResponse with a ByteSource body', () => {
     await withTimeout(reader.cancel('gone'), 2000, 'cancel')
     expect(source.cancels).toEqual(['gone'])
     expect(source.written).toBeLessThan(100)
+  })
+})
+
+describe('markUnrouted', () => {
+  it('marks a light response\'s parts, and the response reads the same as before to anyone else', async () => {
+    const response = lightResponse('{"error":{}}', 404, { 'content-type': 'application/json' })
+    expect(responseParts(response)?.unrouted).toBeUndefined()
+    expect(markUnrouted(response)).toBe(response)
+    expect(responseParts(response)?.unrouted).toBe(true)
+    expect(response.status).toBe(404)
+    expect(await response.json()).toEqual({ error: {} })
+  })
+
+  it('leaves a real Response as it is', () => {
+    const response = new Response('x', { status: 404 })
+    expect(markUnrouted(response)).toBe(response)
+    expect(responseParts(response)).toBeUndefined()
   })
 })
