@@ -4,6 +4,7 @@
  * @module
  */
 import { existsSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import http from 'node:http'
 import type { FakeResponseOptions, FakeUpstreamOptions } from '../test/e2e/fake-upstream.js'
 import { listen } from '../test/helpers/listen.js'
@@ -28,7 +29,7 @@ export function benchUpstreamOptions(): FakeUpstreamOptions {
 }
 
 /** What serves a target. */
-export type TargetKind = 'direct' | 'pipe' | 'queuegate'
+export type TargetKind = 'direct' | 'pipe' | 'queuegate' | 'queuegate-baseline'
 
 /** A started target: where to send requests, and how to stop it. */
 export interface StartedTarget {
@@ -50,9 +51,20 @@ type CreateRequestListener = (fetch: (request: Request) => Promise<Response>) =>
  */
 export const QUEUEGATE_BUILD: 'dist' | 'src' = existsSync(new URL('../dist/index.js', import.meta.url)) ? 'dist' : 'src'
 
-async function loadQueuegate(): Promise<{ createGateway: CreateGateway; createRequestListener: CreateRequestListener } | string> {
+/**
+ * Another build of queuegate to measure beside this one in the same run (a change's before and
+ * after): a folder holding a built `index.js` and `server/index.js`, e.g. a copy of dist/ made
+ * before the change. Its rows are named `queuegate before`.
+ */
+export const BASELINE_BUILD: string | undefined = process.env.QUEUEGATE_BENCH_BASELINE || undefined
+
+async function loadQueuegate(baseline = false): Promise<{ createGateway: CreateGateway; createRequestListener: CreateRequestListener } | string> {
   try {
-    const [corePath, serverPath] = QUEUEGATE_BUILD === 'dist' ? ['../dist/index.js', '../dist/server/index.js'] : ['../src/index.js', '../src/server/index.js']
+    const [corePath, serverPath] = baseline
+      ? [pathToFileURL(`${BASELINE_BUILD}/index.js`).href, pathToFileURL(`${BASELINE_BUILD}/server/index.js`).href]
+      : QUEUEGATE_BUILD === 'dist'
+        ? ['../dist/index.js', '../dist/server/index.js']
+        : ['../src/index.js', '../src/server/index.js']
     const core: Record<string, unknown> = await import(corePath)
     const server: Record<string, unknown> = await import(serverPath)
     if (typeof core.createGateway !== 'function') return 'createGateway is not exported from src/index.ts yet'
@@ -76,7 +88,7 @@ export async function probeQueuegate(): Promise<string | undefined> {
 export async function startTarget(kind: TargetKind, upstreamUrl: string, options: { slots: number; gateway?: Record<string, unknown> | undefined }): Promise<StartedTarget> {
   if (kind === 'direct') return { url: upstreamUrl, close: async () => {} }
   if (kind === 'pipe') return listen(createPipeProxy(upstreamUrl))
-  const loaded = await loadQueuegate()
+  const loaded = await loadQueuegate(kind === 'queuegate-baseline')
   if (typeof loaded === 'string') throw new Error(loaded)
   const gateway = loaded.createGateway({ upstreams: [{ url: `${upstreamUrl}/v1`, slots: options.slots }], ...options.gateway })
   const listening = await listen(loaded.createRequestListener(gateway.fetch))

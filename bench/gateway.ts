@@ -29,7 +29,7 @@ import type { Pool } from 'undici'
 import { cpus, loadavg } from 'node:os'
 import { startFakeUpstream } from '../test/e2e/fake-upstream.js'
 import type { FakeResponseOptions } from '../test/e2e/fake-upstream.js'
-import { QUEUEGATE_BUILD, benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
+import { BASELINE_BUILD, QUEUEGATE_BUILD, benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
 import type { StartedTarget, TargetKind } from './bench-targets.js'
 import type { WorkerRequest } from './bench-worker.js'
 import { createLoadPool, measure, summarize } from './load.js'
@@ -69,6 +69,8 @@ export const TARGETS: BenchTarget[] = [
   { name: 'direct', kind: 'direct' },
   { name: 'pipe', kind: 'pipe' },
   { name: 'queuegate', kind: 'queuegate' },
+  // `QUEUEGATE_BENCH_BASELINE=<folder of a build>`: that build beside this one, compared with it.
+  ...(BASELINE_BUILD === undefined ? [] : [{ name: 'queuegate before', kind: 'queuegate-baseline' as const }]),
   // Tool-call detection on a plain answer with `tools` declared, on vs off (issue 4: ≤ 1 ms added TTFT).
   { name: 'qg tools, detect off', kind: 'queuegate', gateway: { textToolCalls: false }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16] },
   { name: 'qg tools, detect on', kind: 'queuegate', gateway: { textToolCalls: true }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16], baseline: 'qg tools, detect off' },

@@ -13,6 +13,7 @@ import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
 import { answerClient } from './model-call.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
+import { markUnrouted } from './bridge-protocol.js'
 
 /** A running gateway. */
 export interface Gateway {
@@ -63,7 +64,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (isKnownPath(path)) {
       throw new QueuegateError(`Method ${request.method} is not allowed on ${path}.`, { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' })
     }
-    throw new NotFoundError(`No route for ${request.method} ${path}.`, 'route_not_found')
+    // Marked: mounted as middleware (Express), the bridge passes the request on to `next()`.
+    return markUnrouted(json(new NotFoundError(`No route for ${request.method} ${path}.`, 'route_not_found').toJSON(), 404))
   }
 
   function health(): Record<string, unknown> {
