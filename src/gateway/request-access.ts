@@ -33,15 +33,6 @@ export function unwatchClient(request: Request, listener: EventListenerObject): 
   else request.signal.removeEventListener('abort', listener)
 }
 
-/**
- * True for a request from queuegate's node bridge.
- * @deprecated Nothing in the core may depend on which adapter built a request; kept only until
- * model-call.ts stops asking.
- */
-export function isBridgeRequest(request: Request): boolean {
-  return bridgeRequestOf(request) !== undefined
-}
-
 /** The request's headers for lookups. */
 export function headerLookup(request: Request): HeaderLookup {
   return bridgeRequestOf(request) ?? request.headers

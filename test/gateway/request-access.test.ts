@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { BRIDGE_REQUEST } from '../../src/gateway/bridge-protocol.js'
+import { BRIDGE_REQUEST, bridgeRequestOf } from '../../src/gateway/bridge-protocol.js'
 import type { BridgeRequest } from '../../src/gateway/bridge-protocol.js'
-import { headerLookup, isBridgeRequest, requestPath, unwatchClient, watchClient } from '../../src/gateway/request-access.js'
+import { headerLookup, requestPath, unwatchClient, watchClient } from '../../src/gateway/request-access.js'
 
 /** A request as the node bridge builds it: the standard members plus the bridge accessor. */
 function bridgeRequest(rawPath: string, headers: Record<string, string> = {}): Request & { gone(): void } {
@@ -54,14 +54,14 @@ describe('requestPath', () => {
   })
 })
 
-describe('headerLookup and isBridgeRequest', () => {
+describe('headerLookup and bridgeRequestOf', () => {
   it('uses the bridge lookup when there is one, and the standard Headers otherwise', () => {
     const bridge = bridgeRequest('/v1/models', { 'x-chat-id': 'from-bridge' })
     expect(headerLookup(bridge).get('X-Chat-Id')).toBe('from-bridge')
-    expect(isBridgeRequest(bridge)).toBe(true)
+    expect(bridgeRequestOf(bridge)).toBeDefined()
     const plain = new Request('http://h/v1/models', { headers: { 'X-Chat-Id': 'standard' } })
     expect(headerLookup(plain).get('x-chat-id')).toBe('standard')
-    expect(isBridgeRequest(plain)).toBe(false)
+    expect(bridgeRequestOf(plain)).toBeUndefined()
   })
 })
 
