@@ -16,8 +16,11 @@ export async function start({ upstream = 'http://127.0.0.1:8080/v1', port = 8000
   const server = http.createServer(createRequestListener(gateway.fetch))
   await new Promise((resolve) => server.listen(port, host, resolve))
   const { port: actual } = server.address()
+  const url = `http://${host}:${actual}`
   return {
-    url: `http://${host}:${actual}`,
+    url,
+    /** The OpenAI base URL. */
+    baseURL: `${url}/v1`,
     async close() {
       await gateway.close({ graceMs: 1000 })
       await new Promise((resolve) => {
