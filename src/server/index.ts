@@ -2,6 +2,7 @@
  * queuegate/server: the node:http bridge for `gateway.fetch` and a ready server.
  * @module
  */
+import '../node-version-guard.js'
 export { createRequestListener } from './request-listener.js'
 export type { FetchHandler, RequestListener, RequestListenerOptions } from './request-listener.js'
 export { serve } from './serve.js'

@@ -1,6 +1,7 @@
 /**
- * Tool-call recovery: the incremental parser, its `TransformStream`, whole-message helpers and the
- * format registry. Re-exports only; `src/index.ts` picks the public names from here.
+ * queuegate/toolcalls: tool-call recovery, i.e. the incremental parser, its `TransformStream`, whole-message
+ * helpers and the format registry. Re-exports only (`src/index.ts` re-exports these names too). No undici,
+ * nothing from `node:*`: it runs in browsers, edge workers and Node versions older than the gateway's floor.
  * @module
  */
 export { createToolCallParser, generateCallId, REASONING_FIELDS } from './tool-call-parser.js'

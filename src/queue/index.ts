@@ -1,0 +1,28 @@
+/**
+ * queuegate/queue: the scheduler (priorities, sticky routing, slot affinity), its state interfaces with the
+ * in-memory default, and the thread key. Pure: no undici, nothing from `node:*`, so it also runs in browsers,
+ * edge workers and Node versions older than the gateway's floor.
+ * @module
+ */
+export { QueueScheduler } from './queue-scheduler.js'
+export type {
+  JobClass,
+  JobDroppedEvent,
+  JobEndEvent,
+  JobPosition,
+  JobQueuedEvent,
+  JobRequest,
+  JobStartEvent,
+  Lease,
+  QueueSchedulerEvents,
+  QueueSchedulerOptions,
+  SchedulerSnapshot,
+  SchedulerTimers,
+  SchedulerUpstream,
+  UpstreamSnapshot,
+} from './queue-scheduler.js'
+export { threadKeyFor } from './thread-key.js'
+export type { ThreadKeyInput } from './thread-key.js'
+export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './in-memory-scheduler-state.js'
+export type { InMemorySchedulerStateOptions } from './in-memory-scheduler-state.js'
+export type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './scheduler-state.js'
