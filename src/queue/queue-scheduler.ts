@@ -19,7 +19,10 @@ export interface SchedulerUpstream {
   id: string
   /** Most jobs running on it at once; an integer >= 1. */
   slots: number
-  /** When set, only jobs whose model is listed (or jobs with no model) may run here. */
+  /**
+   * When set, only jobs whose model is listed (or jobs with no model) may run here; an empty list admits only
+   * jobs with no model. Change it at run time with {@link QueueScheduler.setUpstreamModels}. @default any model
+   */
   models?: string[] | undefined
   /**
    * llama.cpp: give each thread key a slot index on this upstream (the gateway sends it as `id_slot`) so a
@@ -73,6 +76,8 @@ export interface UpstreamSnapshot {
   /** Jobs waiting for this upstream. */
   queued: number
   healthy: boolean
+  /** The models it serves (a copy), or undefined when it serves any model. */
+  models: string[] | undefined
 }
 
 /** Whole-scheduler figures. */
@@ -115,7 +120,11 @@ export interface JobEndEvent {
 /** Payload of `job-dropped`: a waiting job left without running. */
 export interface JobDroppedEvent {
   jobId: string
-  reason: 'abort' | 'timeout' | 'close'
+  /**
+   * `abort`: its signal aborted; `timeout`: it waited `maxWaitMs`; `close`: `close()` was called; `no_upstream`:
+   * after {@link QueueScheduler.setUpstreamModels} no upstream serves its model.
+   */
+  reason: 'abort' | 'timeout' | 'close' | 'no_upstream'
   waitedMs: number
 }
 
@@ -176,7 +185,8 @@ const MAX_RETRY_AFTER_SECONDS = 3600
 interface UpstreamRecord {
   readonly id: string
   readonly slots: number
-  readonly models: ReadonlySet<string> | undefined
+  /** Replaced by `setUpstreamModels`. */
+  models: ReadonlySet<string> | undefined
   readonly slotAffinity: boolean
   healthy: boolean
   /** Lanes of jobs waiting for this upstream (one per model key). */
@@ -190,15 +200,19 @@ interface Lane {
   readonly modelKey: string
   /** Holds jobs waiting for their warm upstream (see the class doc); other upstreams steal them only past the imbalance bound. */
   readonly sticky: boolean
-  readonly interactive: IndexedFifo<Job>
-  readonly batch: IndexedFifo<Job>
+  /** Rebuilt (in `seq` order) when `setUpstreamModels` moves jobs in among older ones. */
+  interactive: IndexedFifo<Job>
+  batch: IndexedFifo<Job>
 }
 
 interface Job {
   readonly id: string
   readonly class: JobClass
   readonly threadKey: string | undefined
-  readonly modelKey: string
+  /** The requested model, to recompute `modelKey` when an upstream's model list changes. */
+  readonly model: string | undefined
+  /** Lane model key (see ANY_MODEL, OTHER_MODEL); recomputed by `setUpstreamModels`. */
+  modelKey: string
   readonly enqueuedAt: number
   /** Bound to its thread key's remembered (warm) upstream: it waits there rather than start cold elsewhere. */
   stickyBound: boolean
@@ -250,6 +264,10 @@ class JobLease implements Lease {
  * Anything else goes to the least-loaded healthy eligible upstream ((running + waiting) / slots; ties go to the
  * coldest free slot, then round-robin). The job waits in that upstream's lane.
  *
+ * **Models.** An upstream with a `models` list takes only jobs for those models (and jobs with no model); a
+ * model no list names runs only on upstreams without a list. Lists may change at run time
+ * (`setUpstreamModels`): waiting jobs the change concerns are routed again as above, keeping their arrival order.
+ *
  * **Work conservation, within stickiness.** A healthy upstream with a free slot does not idle while a job it
  * may take waits: a job that can start somewhere starts at once (on its bound upstream if free, else on the
  * least-loaded free one), and a slot that frees takes, in order: the best job by class (interactive, or batch
@@ -268,8 +286,11 @@ class JobLease implements Lease {
  *
  * **Cost.** Enqueue, cancel and dispatch are O(L + log n) where n is the number of waiting jobs and L the
  * number of non-empty lanes (at most upstreams × distinct restricted models + 2, a small constant);
- * `position` is O(L log n) (Fenwick trees over each lane). No polling: every state change dispatches
- * synchronously exactly the jobs that can start.
+ * `position` is O(L log n) (Fenwick trees over each lane). `setUpstreamModels` costs O(k) for a list of k
+ * models equal to the current one; otherwise O(M + n + m log m) (M models listed over all upstreams, m jobs
+ * moved, each merged into its new lane by arrival) plus a dispatch per job that then starts. It is the only
+ * O(n) path and runs when a discovered model list changes, never per request. No polling: every state change
+ * dispatches synchronously exactly the jobs that can start.
  */
 export class QueueScheduler {
   readonly #upstreams: UpstreamRecord[]
@@ -387,6 +408,7 @@ export class QueueScheduler {
       id: job.id,
       class: jobClass,
       threadKey: job.threadKey === '' ? undefined : job.threadKey,
+      model: job.model,
       modelKey,
       enqueuedAt,
       stickyBound: false,
@@ -469,6 +491,7 @@ export class QueueScheduler {
         running: this.#state.slots.running(upstream.id),
         queued: this.#state.load.waiting(upstream.id),
         healthy: upstream.healthy,
+        models: upstream.models === undefined ? undefined : [...upstream.models],
       })),
     }
   }
@@ -481,6 +504,38 @@ export class QueueScheduler {
     upstream.healthy = healthy
     if (healthy) this.#pump(upstream)
     else for (const other of this.#upstreams) this.#pump(other)
+  }
+
+  /**
+   * Replaces the models `upstreamId` serves (undefined: it serves any model; an empty list: only jobs with no
+   * model, as in the constructor). Waiting jobs are re-routed under the new lists, in their arrival order; a
+   * waiting job that no upstream serves any more is rejected with UnavailableError `no_upstream` (and a
+   * `job-dropped` event with that reason); running jobs are not touched. A list equal to the current one (as a
+   * set) changes nothing. Throws a TypeError for an unknown upstream id or a bad list.
+   *
+   * Eligibility afterwards is exactly what it would be had the upstream been constructed with `models`. A
+   * re-routed job keeps its class, its place in arrival order (it merges into its new lane by `seq`), its abort
+   * listener and `maxWaitMs` timer, and its sticky binding when its warm upstream still serves it; then every
+   * job that can start now starts.
+   */
+  setUpstreamModels(upstreamId: string, models: readonly string[] | undefined): void {
+    const upstream = this.#byId.get(upstreamId)
+    if (upstream === undefined) throw new TypeError(`upstreamId must be the id of an upstream, got ${JSON.stringify(upstreamId)}`)
+    if (models !== undefined && (!Array.isArray(models) || models.some((model) => typeof model !== 'string'))) {
+      throw new TypeError(`models must be an array of strings or undefined, got ${JSON.stringify(models)}`)
+    }
+    const next = models === undefined ? undefined : new Set(models)
+    if (sameModels(upstream.models, next)) return
+    upstream.models = next
+    this.#restrictedModels.clear()
+    for (const other of this.#upstreams) for (const model of other.models ?? []) this.#restrictedModels.add(model)
+    if (this.#waiting === 0) return
+    this.#reroute()
+    // Dispatch to a fixpoint: a slot may take a job another upstream's pump has just made stealable.
+    for (let waiting = -1; waiting !== this.#waiting && this.#waiting > 0; ) {
+      waiting = this.#waiting
+      for (const other of this.#upstreams) this.#pump(other)
+    }
   }
 
   /** Whole seconds a refused client should wait: the time to serve the waiting jobs, from recent service times. */
@@ -504,6 +559,66 @@ export class QueueScheduler {
     if (this.#closed) return
     this.#closed = true
     for (const job of [...this.#jobs.values()]) if (job.state === 'waiting') this.#drop(job, 'close')
+  }
+
+  /**
+   * After a model-list change: moves every waiting job whose model key changed, or whose upstream no longer
+   * serves it, to the lane routing gives it now, in arrival order, and rejects those no upstream serves.
+   * O(n + m log m) for n waiting jobs of which m move. Nothing dispatches and no listener runs until the lanes
+   * and counts are consistent again.
+   */
+  #reroute(): void {
+    const moving: Job[] = []
+    for (const lane of this.#activeLanes) {
+      if (lane.modelKey === ANY_MODEL) continue // a job with no model may run anywhere: it stays
+      for (const fifo of [lane.interactive, lane.batch]) {
+        for (const job of fifo) {
+          const modelKey = this.#modelKey(job.model)
+          if (modelKey !== lane.modelKey || !this.#eligible(modelKey, lane.upstream)) moving.push(job)
+        }
+      }
+    }
+    if (moving.length === 0) return
+    moving.sort((a, b) => a.seq - b.seq)
+    for (const job of moving) this.#leaveLane(job)
+    // Route in arrival order, each job seeing the loads of those routed before it, as when they arrived.
+    const arrivals = new Map<Lane, Job[]>()
+    const orphans: Job[] = []
+    for (const job of moving) {
+      job.modelKey = this.#modelKey(job.model)
+      const best = this.#leastLoaded(job.modelKey)
+      if (best === undefined) {
+        this.#disarm(job)
+        job.state = 'done'
+        this.#jobs.delete(job.id)
+        orphans.push(job)
+        continue
+      }
+      const target = this.#route(job, best)
+      job.stickyBound = job.threadKey !== undefined && this.#state.sticky.get(job.threadKey)?.upstream === target.id
+      const lane = this.#laneFor(target, job.modelKey, job.stickyBound)
+      job.lane = lane
+      if (lane.sticky) this.#stickyWaiting++
+      this.#activeLanes.add(lane)
+      this.#state.load.addWaiting(target.id, 1)
+      this.#waiting++
+      const jobs = arrivals.get(lane)
+      if (jobs === undefined) arrivals.set(lane, [job])
+      else jobs.push(job)
+    }
+    // A lane may already hold younger jobs: merge by seq so FIFO, stealing and position() see arrival order.
+    for (const [lane, jobs] of arrivals) {
+      lane.interactive = mergeBySeq(lane.interactive, jobs, 'interactive')
+      lane.batch = mergeBySeq(lane.batch, jobs, 'batch')
+    }
+    const now = this.#now()
+    for (const job of orphans) {
+      const reject = job.reject
+      job.resolve = job.reject = undefined
+      reject?.(new UnavailableError(`No upstream serves the model ${JSON.stringify(job.model)} any more.`, 'no_upstream'))
+      if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason: 'no_upstream', waitedMs: now - job.enqueuedAt })
+    }
+    this.#checkIdle()
   }
 
   #modelKey(model: string | undefined): string {
@@ -585,13 +700,19 @@ export class QueueScheduler {
     return chosen
   }
 
-  #enqueue(job: Job, upstream: UpstreamRecord): void {
-    const laneKey = job.stickyBound ? `sticky:${job.modelKey}` : job.modelKey
+  /** The upstream's lane for a model key (sticky or not), created when missing. */
+  #laneFor(upstream: UpstreamRecord, modelKey: string, sticky: boolean): Lane {
+    const laneKey = sticky ? `sticky:${modelKey}` : modelKey
     let lane = upstream.lanes.get(laneKey)
     if (lane === undefined) {
-      lane = { upstream, modelKey: job.modelKey, sticky: job.stickyBound, interactive: new IndexedFifo(), batch: new IndexedFifo() }
+      lane = { upstream, modelKey, sticky, interactive: new IndexedFifo(), batch: new IndexedFifo() }
       upstream.lanes.set(laneKey, lane)
     }
+    return lane
+  }
+
+  #enqueue(job: Job, upstream: UpstreamRecord): void {
+    const lane = this.#laneFor(upstream, job.modelKey, job.stickyBound)
     job.seq = ++this.#seq
     this.#lastEnqueuedAt = job.enqueuedAt
     job.lane = lane
@@ -615,8 +736,14 @@ export class QueueScheduler {
     if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting })
   }
 
-  /** Takes a waiting job out of its lane and the counts. */
+  /** Takes a waiting job out of its lane and the counts, and stops watching its signal and timer. */
   #unlink(job: Job): void {
+    this.#leaveLane(job)
+    this.#disarm(job)
+  }
+
+  /** Takes a waiting job out of its lane and the counts; its signal, timer and promise stay as they are. */
+  #leaveLane(job: Job): void {
     const lane = job.lane as Lane
     if (lane.sticky) this.#stickyWaiting--
     ;(job.class === 'interactive' ? lane.interactive : lane.batch).delete(job)
@@ -627,6 +754,10 @@ export class QueueScheduler {
     job.lane = undefined
     this.#state.load.addWaiting(lane.upstream.id, -1)
     this.#waiting--
+  }
+
+  /** Stops watching a job's abort signal and `maxWaitMs` timer. */
+  #disarm(job: Job): void {
     if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
     job.onAbort = undefined
     job.signal = undefined
@@ -634,7 +765,7 @@ export class QueueScheduler {
     job.timer = undefined
   }
 
-  #drop(job: Job, reason: JobDroppedEvent['reason']): void {
+  #drop(job: Job, reason: Exclude<JobDroppedEvent['reason'], 'no_upstream'>): void {
     if (job.state !== 'waiting') return
     const error =
       reason === 'abort'
@@ -737,6 +868,28 @@ export class QueueScheduler {
     this.#idleWaiters = []
     for (const resolve of waiters) resolve()
   }
+}
+
+/** Two model lists hold the same models (undefined: any model, which no list equals). */
+function sameModels(current: ReadonlySet<string> | undefined, next: ReadonlySet<string> | undefined): boolean {
+  if (current === undefined || next === undefined) return current === next
+  if (current.size !== next.size) return false
+  for (const model of next) if (!current.has(model)) return false
+  return true
+}
+
+/** `fifo`'s jobs and those of `jobClass` in `incoming` (ascending seq), in one new FIFO ordered by seq. */
+function mergeBySeq(fifo: IndexedFifo<Job>, incoming: readonly Job[], jobClass: JobClass): IndexedFifo<Job> {
+  const added = incoming.filter((job) => job.class === jobClass)
+  if (added.length === 0) return fifo
+  const merged = new IndexedFifo<Job>()
+  let index = 0
+  for (const job of fifo) {
+    for (; index < added.length && (added[index] as Job).seq < job.seq; index++) merged.push(added[index] as Job)
+    merged.push(job)
+  }
+  for (; index < added.length; index++) merged.push(added[index] as Job)
+  return merged
 }
 
 function requireNumber(name: string, value: number): void {

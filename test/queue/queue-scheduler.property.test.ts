@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { QueueScheduler } from '../../src/queue/queue-scheduler.js'
@@ -12,6 +13,8 @@ const UPSTREAMS: SchedulerUpstream[] = [
 const MAX_QUEUED = 5
 const STICKY_MAX_IMBALANCE = 1
 const MODELS = [undefined, 'a', 'b', 'c'] as const
+/** What `setUpstreamModels` ops list: requested models, duplicates and orders, and `d`, which no job requests. */
+const LISTED = ['a', 'b', 'c', 'd'] as const
 
 type Op =
   | { op: 'enqueue'; jobClass: JobClass; key: number | undefined; model: (typeof MODELS)[number]; abortable: boolean }
@@ -19,18 +22,33 @@ type Op =
   | { op: 'release'; pick: number }
   | { op: 'advance'; ms: number }
   | { op: 'health'; upstream: number; healthy: boolean }
+  | { op: 'models'; upstream: number; models: string[] | undefined }
 
-const opArbitrary = (withHealth: boolean): fc.Arbitrary<Op> =>
+const opArbitrary = (withHealth: boolean, withModels = false): fc.Arbitrary<Op> =>
   fc.oneof(
     { weight: 6, arbitrary: fc.record({ op: fc.constant('enqueue' as const), jobClass: fc.constantFrom<JobClass>('interactive', 'batch'), key: fc.option(fc.nat(5), { nil: undefined }), model: fc.constantFrom(...MODELS), abortable: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('abort' as const), pick: fc.nat() }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.nat(50_000) }) },
     { weight: withHealth ? 1 : 0, arbitrary: fc.record({ op: fc.constant('health' as const), upstream: fc.nat(UPSTREAMS.length - 1), healthy: fc.boolean() }) },
+    {
+      weight: withModels ? 2 : 0,
+      arbitrary: fc.record({ op: fc.constant('models' as const), upstream: fc.nat(UPSTREAMS.length - 1), models: fc.option(fc.array(fc.constantFrom(...LISTED), { maxLength: 4 }), { nil: undefined }) }),
+    },
   )
 
-function eligible(model: string | undefined, upstream: SchedulerUpstream): boolean {
-  return model === undefined || upstream.models === undefined || upstream.models.includes(model)
+/** Model lists by upstream id, as the scheduler should hold them now. */
+type ModelLists = Map<string, readonly string[] | undefined>
+
+function eligible(model: string | undefined, lists: ModelLists, upstream: string): boolean {
+  const models = lists.get(upstream)
+  return model === undefined || models === undefined || models.includes(model)
+}
+
+/** The scheduler's lane key for a model: its own name while some list names it, else one shared key. */
+function modelKey(model: string | undefined, lists: ModelLists): string {
+  if (model === undefined) return '(any)'
+  return [...lists.values()].some((models) => models?.includes(model)) ? model : '(other)'
 }
 
 interface Tracked {
@@ -46,41 +64,84 @@ interface Tracked {
   slot: number | undefined
   startIndex: number
   outcome: 'waiting' | 'running' | 'done' | 'rejected'
+  /** Times the job ended (job-end, job-dropped or a refusal by acquire); exactly 1 in the end. */
+  ends: number
+  /** It has left the queue and was seen without an abort listener. */
+  listenerGone: boolean
 }
 
-async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFifo: boolean }): Promise<void> {
+interface ScenarioOptions {
+  batchMaxWaitMs: number
+  /** Checks, at the end, FIFO per upstream among jobs that ran where they were bound (no model-list changes). */
+  checkFifo: boolean
+  /** @default 0 */
+  maxWaitMs?: number
+}
+
+async function runScenario(ops: Op[], options: ScenarioOptions): Promise<void> {
   const time = createFakeTime()
-  const scheduler = new QueueScheduler({ upstreams: UPSTREAMS, maxQueued: MAX_QUEUED, batchMaxWaitMs: options.batchMaxWaitMs, stickyMaxImbalance: STICKY_MAX_IMBALANCE, now: time.now, _internal: { setTimeout: time.setTimeout, clearTimeout: time.clearTimeout } })
+  const maxWaitMs = options.maxWaitMs ?? 0
+  const scheduler = new QueueScheduler({ upstreams: UPSTREAMS, maxQueued: MAX_QUEUED, batchMaxWaitMs: options.batchMaxWaitMs, maxWaitMs, stickyMaxImbalance: STICKY_MAX_IMBALANCE, now: time.now, _internal: { setTimeout: time.setTimeout, clearTimeout: time.clearTimeout } })
   const jobs = new Map<string, Tracked>()
   const healthy = new Map(UPSTREAMS.map((upstream) => [upstream.id, true]))
+  const lists: ModelLists = new Map(UPSTREAMS.map((upstream) => [upstream.id, upstream.models]))
+  /** Broken invariants seen inside listeners (an expect there would only surface as an uncaught error). */
+  const problems: string[] = []
   let starts = 0
   scheduler.on('job-queued', (event) => {
     const job = jobs.get(event.jobId) as Tracked
     job.boundTo = event.upstream
   })
   scheduler.on('job-start', (event) => {
-    const job = jobs.get(event.jobId)
-    if (job === undefined) return // started inside acquire(), before we recorded it: handled below
-    expect(job.outcome).toBe('waiting')
+    const job = jobs.get(event.jobId) as Tracked
+    if (job.outcome !== 'waiting') problems.push(`${job.id} started while ${job.outcome}`)
+    // Where it starts serves its model at that moment (also when its own upstream went unhealthy).
+    if (!eligible(job.model, lists, event.upstream)) problems.push(`${job.id} (${job.model}) started on ${event.upstream}, which serves ${JSON.stringify(lists.get(event.upstream))}`)
+    // FIFO within a class: no older job of its class waits in this upstream's own lanes (wherever it came from).
+    for (const other of jobs.values()) {
+      if (other.outcome !== 'waiting' || other === job || other.jobClass !== job.jobClass || other.seq > job.seq) continue
+      if (scheduler.position(other.id)?.upstream === event.upstream) problems.push(`${job.id} started on ${event.upstream} before older ${other.id} waiting there`)
+    }
     Object.assign(job, { outcome: 'running', startedOn: event.upstream, slot: event.slot, startIndex: starts++ })
   })
   scheduler.on('job-end', (event) => {
     const job = jobs.get(event.jobId) as Tracked
-    expect(job.outcome).toBe('running')
+    if (job.outcome !== 'running') problems.push(`${job.id} ended while ${job.outcome}`)
     job.outcome = 'done'
+    job.ends++
+  })
+  scheduler.on('job-dropped', (event) => {
+    const job = jobs.get(event.jobId) as Tracked
+    if (job.outcome !== 'waiting') problems.push(`${job.id} dropped (${event.reason}) while ${job.outcome}`)
+    if (event.reason === 'no_upstream' && UPSTREAMS.some((upstream) => eligible(job.model, lists, upstream.id))) problems.push(`${job.id} (${job.model}) dropped with no_upstream, but it is served`)
+    job.outcome = 'rejected'
+    job.ends++
   })
   const inState = (outcome: Tracked['outcome']) => [...jobs.values()].filter((job) => job.outcome === outcome)
 
   const check = () => {
+    expect(problems).toEqual([])
     const snapshot = scheduler.snapshot()
     const running = inState('running')
     const waiting = inState('waiting')
     expect(snapshot.running).toBe(running.length)
     expect(snapshot.queued).toBe(waiting.length)
+    // Each job ends once, when it is done or refused; a waiting job holds exactly one timer (with maxWaitMs)
+    // and one abort listener, and no other job holds any.
+    const wrongEnds = [...jobs.values()].filter((job) => job.ends !== (job.outcome === 'done' || job.outcome === 'rejected' ? 1 : 0))
+    expect(wrongEnds.map((job) => `${job.id}: ${job.outcome}, ended ${job.ends} times`)).toEqual([])
+    expect(time.pending).toBe(maxWaitMs > 0 ? waiting.length : 0)
+    const wrongListeners = [...jobs.values()].filter((job) => {
+      if (job.controller === undefined || job.listenerGone) return false
+      // Once a job has left the queue nothing adds a listener again: one check then is enough (and cheap).
+      job.listenerGone = job.outcome !== 'waiting'
+      return getEventListeners(job.controller.signal, 'abort').length !== (job.outcome === 'waiting' ? 1 : 0)
+    })
+    expect(wrongListeners.map((job) => job.id)).toEqual([])
     for (const upstream of UPSTREAMS) {
+      const reported = snapshot.upstreams.find((row) => row.id === upstream.id)?.models
+      expect(reported === undefined ? undefined : [...reported].sort()).toEqual(lists.get(upstream.id)?.slice().sort())
       const here = running.filter((job) => job.startedOn === upstream.id)
-      // A job only ever runs where its model is served (also when its own upstream went unhealthy).
-      for (const job of here) expect(eligible(job.model, upstream)).toBe(true)
       const row = snapshot.upstreams.find((candidate) => candidate.id === upstream.id)
       expect(row?.running).toBe(here.length)
       expect(here.length).toBeLessThanOrEqual(upstream.slots)
@@ -96,7 +157,7 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
         }
         const unexplained = waiting.filter(
           (job) =>
-            eligible(job.model, upstream) &&
+            eligible(job.model, lists, upstream.id) &&
             !(job.key !== undefined && job.boundTo !== undefined && job.boundTo !== upstream.id && healthy.get(job.boundTo) && load(job.boundTo) - 1 / slotsOf(job.boundTo) - load(upstream.id) <= STICKY_MAX_IMBALANCE),
         )
         expect(unexplained).toEqual([])
@@ -107,6 +168,7 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
       expect(scheduler.status(job.id)).toBe('queued')
       const position = scheduler.position(job.id)
       expect(position?.upstream).toBe(job.boundTo)
+      expect(eligible(job.model, lists, job.boundTo as string)).toBe(true)
       expect(position?.queued).toBe(waiting.length)
       expect(position?.position).toBeGreaterThanOrEqual(1)
       expect(position?.position).toBeLessThanOrEqual(waiting.filter((other) => other.boundTo === job.boundTo).length)
@@ -119,15 +181,20 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
     if (op.op === 'enqueue') {
       const id = `j${seq}`
       const controller = op.abortable ? new AbortController() : undefined
-      const job: Tracked = { id, key: op.key === undefined ? undefined : `k${op.key}`, jobClass: op.jobClass, model: op.model, seq: seq++, promise: undefined as unknown as Promise<Lease>, controller, boundTo: undefined, startedOn: undefined, slot: undefined, startIndex: -1, outcome: 'waiting' }
+      const job: Tracked = { id, key: op.key === undefined ? undefined : `k${op.key}`, jobClass: op.jobClass, model: op.model, seq: seq++, promise: undefined as unknown as Promise<Lease>, controller, boundTo: undefined, startedOn: undefined, slot: undefined, startIndex: -1, outcome: 'waiting', ends: 0, listenerGone: false }
       jobs.set(id, job)
       job.promise = scheduler.acquire({ id, class: op.jobClass, threadKey: op.key === undefined ? undefined : `k${op.key}`, model: op.model }, { signal: controller?.signal })
       job.promise.catch(() => {})
       if (scheduler.status(id) === undefined) {
-        // Refused at once: only when maxQueued jobs wait (every model has an upstream here).
-        await expect(job.promise).rejects.toMatchObject({ code: 'queue_full' })
-        expect(inState('waiting')).toHaveLength(MAX_QUEUED + 1)
+        if (UPSTREAMS.some((upstream) => eligible(op.model, lists, upstream.id))) {
+          // Refused at once otherwise only when maxQueued jobs wait.
+          await expect(job.promise).rejects.toMatchObject({ code: 'queue_full' })
+          expect(inState('waiting')).toHaveLength(MAX_QUEUED + 1)
+        } else {
+          await expect(job.promise).rejects.toMatchObject({ code: 'no_upstream' })
+        }
         job.outcome = 'rejected'
+        job.ends++
       } else if (scheduler.status(id) === 'running' && job.outcome === 'waiting') {
         const lease = await job.promise
         Object.assign(job, { outcome: 'running', startedOn: lease.upstream, boundTo: lease.upstream, slot: lease.slot, startIndex: starts++ })
@@ -150,6 +217,22 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
       }
     } else if (op.op === 'advance') {
       time.advance(op.ms)
+    } else if (op.op === 'models') {
+      const upstream = UPSTREAMS[op.upstream] as SchedulerUpstream
+      const before = new Map(inState('waiting').map((job) => [job.id, { key: modelKey(job.model, lists), boundTo: job.boundTo as string }]))
+      lists.set(upstream.id, op.models === undefined ? undefined : [...new Set(op.models)])
+      scheduler.setUpstreamModels(upstream.id, op.models)
+      for (const [id, was] of before) {
+        const job = jobs.get(id) as Tracked
+        if (job.outcome === 'rejected') {
+          await expect(job.promise).rejects.toMatchObject({ code: 'no_upstream' })
+        } else if (job.outcome === 'waiting') {
+          const now = scheduler.position(id)?.upstream as string
+          // Only a job whose lane key changed, or whose upstream stopped serving it, moves.
+          if (modelKey(job.model, lists) === was.key && eligible(job.model, lists, was.boundTo)) expect(now).toBe(was.boundTo)
+          job.boundTo = now
+        }
+      }
     } else {
       const upstream = UPSTREAMS[op.upstream] as SchedulerUpstream
       healthy.set(upstream.id, op.healthy)
@@ -168,6 +251,7 @@ async function runScenario(ops: Op[], options: { batchMaxWaitMs: number; checkFi
     check()
   }
   await scheduler.onIdle()
+  check()
   for (const job of jobs.values()) expect(['done', 'rejected']).toContain(job.outcome)
 
   if (options.checkFifo) {
@@ -195,6 +279,20 @@ describe('QueueScheduler properties', () => {
   it('keeps its invariants with aging and health changes, and serves every job not aborted or refused', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArbitrary(true), { maxLength: 150, size: 'max' }), (ops) => runScenario(ops, { batchMaxWaitMs: 30_000, checkFifo: false })),
+      { numRuns: 150 },
+    )
+  })
+
+  it('keeps its invariants while upstream model lists change: jobs re-routed in order or rejected no_upstream, each ending once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary(false, true), { maxLength: 150, size: 'max' }), (ops) => runScenario(ops, { batchMaxWaitMs: Number.POSITIVE_INFINITY, checkFifo: false })),
+      { numRuns: 150 },
+    )
+  })
+
+  it('keeps its invariants with model-list changes, aging, health changes and maxWaitMs timers', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary(true, true), { maxLength: 150, size: 'max' }), (ops) => runScenario(ops, { batchMaxWaitMs: 30_000, checkFifo: false, maxWaitMs: 40_000 })),
       { numRuns: 150 },
     )
   })
