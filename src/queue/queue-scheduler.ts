@@ -702,7 +702,7 @@ export class QueueScheduler {
 
   /** The upstream's lane for a model key (sticky or not), created when missing. */
   #laneFor(upstream: UpstreamRecord, modelKey: string, sticky: boolean): Lane {
-    const laneKey = sticky ? `sticky:${modelKey}` : modelKey
+    const laneKey = sticky ? `\u0000sticky:${modelKey}` : modelKey
     let lane = upstream.lanes.get(laneKey)
     if (lane === undefined) {
       lane = { upstream, modelKey, sticky, interactive: new IndexedFifo(), batch: new IndexedFifo() }
@@ -749,7 +749,7 @@ export class QueueScheduler {
     ;(job.class === 'interactive' ? lane.interactive : lane.batch).delete(job)
     if (lane.interactive.size === 0 && lane.batch.size === 0) {
       this.#activeLanes.delete(lane)
-      lane.upstream.lanes.delete(lane.sticky ? `sticky:${lane.modelKey}` : lane.modelKey)
+      lane.upstream.lanes.delete(lane.sticky ? `\u0000sticky:${lane.modelKey}` : lane.modelKey)
     }
     job.lane = undefined
     this.#state.load.addWaiting(lane.upstream.id, -1)
