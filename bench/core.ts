@@ -6,8 +6,8 @@
  * handler, re-framing the SSE answer and handing the response over. It is the part of the
  * gateway bench's overhead that queuegate's code decides; the rest is node:http and undici.
  *
- * Two kinds of request: the one the node bridge builds (answers the fast accessors of
- * `gateway/request-access.ts`, as every request through `createRequestListener` does), and a
+ * Two kinds of request: the one the node bridge builds (carries the accessor of
+ * `gateway/bridge-protocol.ts`, as every request through `createRequestListener` does), and a
  * standard `new Request(...)` (queuegate embedded in another server's fetch handler). 16 at a
  * time, 5 rounds of 40 000 after a warm-up; the median round is printed.
  *
@@ -58,10 +58,9 @@ function instantDispatcher(): unknown {
   }
 }
 
-const HEADER_LOOKUP = Symbol.for('queuegate.header-lookup')
-const READ_BODY = Symbol.for('queuegate.read-body')
-const RAW_PATH = Symbol.for('queuegate.raw-path')
-const RESPONSE_PARTS = Symbol.for('queuegate.response-parts')
+// The two keys of gateway/bridge-protocol.ts.
+const BRIDGE_REQUEST = Symbol.for('queuegate.bridge-request/1')
+const RESPONSE_PARTS = Symbol.for('queuegate.bridge-response/1')
 
 /** A request as the node bridge hands it over: the fast accessors, nothing built. */
 function bridgeRequest(body: Uint8Array): Request {
@@ -70,9 +69,13 @@ function bridgeRequest(body: Uint8Array): Request {
     method: 'POST',
     url: 'http://127.0.0.1/v1/chat/completions',
     signal: new AbortController().signal,
-    [HEADER_LOOKUP]: { get: (name: string) => headers[name.toLowerCase()] ?? null },
-    [READ_BODY]: async () => body,
-    [RAW_PATH]: '/v1/chat/completions',
+    [BRIDGE_REQUEST]: {
+      target: '/v1/chat/completions',
+      get: (name: string) => headers[name.toLowerCase()] ?? null,
+      readBody: async () => body,
+      watch() {},
+      unwatch() {},
+    },
   } as unknown as Request
 }
 
