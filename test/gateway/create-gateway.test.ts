@@ -66,6 +66,8 @@ describe('createGateway: fetch with web-standard Requests', () => {
     await reader.cancel()
     await withTimeout(upstream!.waitFor((u) => u.requests[0]?.closedByClient === true), 5000, 'upstream closed')
     expect(gw.scheduler.snapshot().running).toBe(0)
+    // The next answer is short: at 500 tokens of 10 ms it took 4.99 s against this 5 s deadline.
+    upstream!.setOptions({ tokens: 3 })
     const next = await withTimeout(gw.fetch(chat({})), 5000, 'next request')
     expect(next.status).toBe(200)
   })
