@@ -86,7 +86,12 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
         this.#status = response.status
         return lightResponse(relayBytes(response.body, this), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
       }
-      if (!plan.stream) return await this.#whole(await acquired)
+      if (!plan.stream) {
+        const response = await this.#call.start(await acquired, clientSignal)
+        // Whole already (the common case): no further await.
+        const whole = response.body.takeComplete(options.maxResponseBytes)
+        return this.#whole(response, whole ?? (await this.#readWhole(response)))
+      }
       // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
       // that starts soon still gets a real HTTP status when the upstream fails.
       // (No timer at all when the slot was free: the common case on an idle gateway.)
@@ -192,16 +197,16 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     return this.#call.mapError(error)
   }
 
-  /** A non-streamed chat answer: read whole, through the plan's transforms, then the job ends. */
-  async #whole(lease: Lease): Promise<Response> {
-    const { options } = this.#services
+  /** The rest of a non-streamed answer that had not fully arrived with its headers. */
+  #readWhole(response: UpstreamResponse): Promise<Uint8Array> {
+    return response.body.bytes(this.#services.options.maxResponseBytes).catch((error: unknown) => {
+      throw this.mapError(error)
+    })
+  }
+
+  /** A non-streamed chat answer, through the plan's transforms; the job ends before it is handed over. */
+  #whole(response: UpstreamResponse, raw: Uint8Array): Response {
     const plan = this.#plan
-    const response = await this.#call.start(lease, plan.request.signal)
-    const raw =
-      response.body.takeComplete(options.maxResponseBytes) ??
-      (await response.body.bytes(options.maxResponseBytes).catch((error: unknown) => {
-        throw this.mapError(error)
-      }))
     // Bytes pass through untouched unless a transform or a hook needs the completion (no decode, parse, re-encode).
     let bytes = raw
     let message: AssistantMessage | undefined
@@ -211,7 +216,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
       if (transformed.completion !== undefined && plan.answerHooks.length > 0) message = completionMessage(transformed.completion)
     }
     this.finish(response.status)
-    if (message !== undefined && response.status < 300) this.#runHooks(message)
+    if (message !== undefined) this.#runHooks(message)
     return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
   }
 
