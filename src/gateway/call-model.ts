@@ -11,7 +11,7 @@ import { AbortError, QueuegateError, UpstreamError } from '../errors.js'
 import type { ChatCompletion, ChatCompletionChunk } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { MessageAccumulator } from '../openai/message-accumulator.js'
-import type { JobRequest, Lease } from '../queue/queue-scheduler.js'
+import type { JobClass, JobRequest, Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { chainTransforms } from './chunk-pipeline.js'
 import { chunkStream } from './chunk-stream.js'
@@ -33,12 +33,15 @@ export interface LeaseHolder {
 }
 
 /** One upstream call of a plan; see the module doc. */
-export class ModelCall {
+export class ModelCall implements JobRequest {
   readonly #services: GatewayServices
   readonly #plan: CallPlan
   readonly #holder: LeaseHolder
-  /** What the scheduler is asked to run (the same object for every lease of the call). */
-  readonly job: JobRequest
+  // The call is what the scheduler is asked to run (the same object for every lease of it).
+  readonly id: string
+  readonly class: JobClass
+  readonly threadKey: string
+  readonly model: string | undefined
   #upstream: Upstream | undefined
   #abortReason: Error | undefined
   #abortUpstream: ((reason: Error) => void) | undefined
@@ -47,7 +50,10 @@ export class ModelCall {
     this.#services = services
     this.#plan = plan
     this.#holder = holder
-    this.job = { id: plan.jobId, class: plan.jobClass, threadKey: plan.threadKey, model: services.catalog.routingModel(plan.upstreamModel) }
+    this.id = plan.jobId
+    this.class = plan.jobClass
+    this.threadKey = plan.threadKey
+    this.model = services.catalog.routingModel(plan.upstreamModel)
   }
 
   /** The upstream the call runs on, once it has a lease. */
@@ -84,7 +90,7 @@ export class ModelCall {
         if (!unreachable || attempt >= services.upstreams.size || this.#abortReason !== undefined || !services.health.markDown(upstream.id, plan.upstreamModel)) throw failure
         granted.release()
         this.#abortUpstream = undefined
-        granted = await services.scheduler.acquire(this.job, { signal })
+        granted = await services.scheduler.acquire(this, { signal })
         continue
       }
       if (response.status >= 400) {
@@ -192,7 +198,7 @@ export async function callModel(services: GatewayServices, plan: CallPlan, optio
   const onAbort = (): void => call.abort(new AbortError('The model call was aborted.', signal?.reason))
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const lease = options.lease ?? (await services.scheduler.acquire(call.job, { signal }))
+    const lease = options.lease ?? (await services.scheduler.acquire(call, { signal }))
     const response = await call.start(lease, signal)
     return new ModelAnswer(services, plan, { lease: holder.lease ?? lease, upstream: call.upstream as Upstream, response, call })
   } catch (error) {

@@ -56,9 +56,23 @@ export interface CallPlan {
   /** Sticky key ('' when there is no routing choice to make). */
   threadKey: string
   toolMode: ToolMode
-  /** Answer transforms in order; empty (and no hooks) means the fast byte path. */
-  readonly transforms: AnswerTransform[]
-  readonly answerHooks: AnswerHook[]
+  /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path. */
+  readonly transforms: readonly AnswerTransform[]
+  /** Added with {@link addAnswerHook}. */
+  readonly answerHooks: readonly AnswerHook[]
+}
+
+/** Shared by every plan until a stage adds something: most plans never do, and allocate nothing for it. */
+const NONE: readonly never[] = Object.freeze([])
+
+/** Appends an answer transform to the plan (it runs after those added before it). */
+export function addTransform(plan: CallPlan, transform: AnswerTransform): void {
+  ;(plan as { transforms: readonly AnswerTransform[] }).transforms = [...plan.transforms, transform]
+}
+
+/** Appends an answer hook to the plan. */
+export function addAnswerHook(plan: CallPlan, hook: AnswerHook): void {
+  ;(plan as { answerHooks: readonly AnswerHook[] }).answerHooks = [...plan.answerHooks, hook]
 }
 
 /** A step of plan building: reads the plan and changes it, or throws a `QueuegateError` that answers the client. */
@@ -99,8 +113,8 @@ export function createCallPlan(input: PlanInput): CallPlan {
     jobClass: input.endpoint.jobClass,
     threadKey: '',
     toolMode: input.endpoint.toolMode ?? input.toolMode,
-    transforms: [],
-    answerHooks: [],
+    transforms: NONE,
+    answerHooks: NONE,
   }
 }
 

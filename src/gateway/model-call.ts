@@ -78,7 +78,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
     if (clientSignal.aborted) this.disconnect()
     else watchClient(plan.request, this)
-    const acquired = scheduler.acquire(this.#call.job, { signal: clientSignal })
+    const acquired = scheduler.acquire(this.#call, { signal: clientSignal })
     try {
       if (!plan.endpoint.chat) {
         const response = await this.#call.start(await acquired, clientSignal)

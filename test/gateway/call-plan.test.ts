@@ -3,7 +3,7 @@
  * answer hooks that receive the finished message (the seam memory plugs into).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createCallPlan, isPassThrough, runStages } from '../../src/gateway/call-plan.js'
+import { addAnswerHook, createCallPlan, isPassThrough, runStages } from '../../src/gateway/call-plan.js'
 import type { AssistantMessage } from '../../src/openai/message-accumulator.js'
 import type { CallPlan, CallStage } from '../../src/gateway/call-plan.js'
 import { endpointFor } from '../../src/gateway/endpoints.js'
@@ -45,7 +45,7 @@ describe('runStages', () => {
   it('a plan with no transforms and no hooks takes the byte path', () => {
     const plan = bare()
     expect(isPassThrough(plan)).toBe(true)
-    plan.answerHooks.push(() => {})
+    addAnswerHook(plan, () => {})
     expect(isPassThrough(plan)).toBe(false)
   })
 })
@@ -68,7 +68,7 @@ describe('stages and answer hooks through the gateway', () => {
       prepare(plan) {
         plan.body = { ...plan.body, messages: [{ role: 'system', content: 'remember: blue' }, ...(plan.body.messages as unknown[])] }
         plan.bodyChanged = true
-        plan.answerHooks.push((message) => void messages.push(message))
+        addAnswerHook(plan, (message) => void messages.push(message))
       },
     }
     gateway = await startQueuegate({ upstreams: [upstream.url], _internal: { stages: (defaults) => [...defaults, noteStage] } })
@@ -91,7 +91,7 @@ describe('stages and answer hooks through the gateway', () => {
   it('a failing hook is reported and never reaches the client; a stage that throws answers with its error', async () => {
     upstream = await startFakeUpstream({ tokens: 2 })
     const stages: CallStage[] = [
-      { name: 'hook', prepare: (plan) => void plan.answerHooks.push(() => Promise.reject(new Error('store down'))) },
+      { name: 'hook', prepare: (plan) => addAnswerHook(plan, () => Promise.reject(new Error('store down'))) },
       { name: 'guard', prepare: (plan) => { if (plan.headers.get('x-deny') !== null) throw new InvalidRequestError('denied by a stage', { code: 'denied' }) } },
     ]
     gateway = await startQueuegate({ upstreams: [upstream.url], _internal: { stages: (defaults) => [...defaults, ...stages] } })

@@ -8,6 +8,7 @@
  * @module
  */
 import { InvalidRequestError, NotFoundError } from '../../errors.js'
+import { addTransform } from '../call-plan.js'
 import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ModelCatalog } from '../model-catalog.js'
 
@@ -34,7 +35,7 @@ export function createResolveModelStage(catalog: ModelCatalog): CallStage {
     plan.upstreamModel = target
     plan.body.model = target
     plan.bodyChanged = true
-    plan.transforms.push(renameModel(model))
+    addTransform(plan, renameModel(model))
   }
   return {
     name: 'resolve-model',

@@ -9,6 +9,7 @@ import type { ToolDefinition } from '../../openai/types.js'
 import { detectInCompletion } from '../../toolcalls/parse-tool-calls.js'
 import { createToolCallParser } from '../../toolcalls/tool-call-parser.js'
 import type { ToolCallDetectionOptions } from '../../toolcalls/tool-call-parser.js'
+import { addTransform } from '../call-plan.js'
 import type { CallPlan, CallStage } from '../call-plan.js'
 import { endpointFor } from '../endpoints.js'
 import type { ResolvedGatewayOptions, ToolMode } from '../gateway-options.js'
@@ -25,7 +26,7 @@ export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textT
       const detectText = options.textToolCalls && tools.length > 0
       if (!detectText && plan.toolMode === 'passthrough') return
       const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode: plan.toolMode }
-      plan.transforms.push({
+      addTransform(plan, {
         stream: (onChunk) => createToolCallParser({ ...detection, onChunk }),
         completion: (completion) => detectInCompletion(completion, detection),
       })
