@@ -29,6 +29,8 @@ export interface ModelCatalogOptions {
   refreshMs: number
   /** Time to wait for an upstream's `/v1/models`, in ms. */
   timeoutMs: number
+  /** Longest time requests wait for the first round of discovery, in ms. @default 3000 */
+  firstRoundWaitMs?: number | undefined
   clock: Clock
   /** An upstream's routing list changed (undefined: it serves any model). */
   onChange: (upstream: string, models: string[] | undefined) => void
@@ -73,7 +75,14 @@ export class ModelCatalog {
     if (!this.#options.discover || this.#closed) return
     const asked = this.#entries.filter((entry) => entry.configured === undefined)
     if (asked.length === 0) return
-    const round = Promise.all(asked.map((entry) => this.#refresh(entry))).then(() => {
+    // Requests wait for the first round, but not for an upstream that hangs: after
+    // `firstRoundWaitMs` they go on (that upstream then serves any model until it answers).
+    let timer: TimerHandle | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = this.#options.clock.setTimeout(resolve, this.#options.firstRoundWaitMs ?? 3000)
+    })
+    const round: Promise<void> = Promise.race([Promise.all(asked.map((entry) => this.#refresh(entry))), waited]).then(() => {
+      this.#options.clock.clearTimeout(timer)
       if (this.#firstRound === round) this.#firstRound = undefined
     })
     this.#firstRound = round

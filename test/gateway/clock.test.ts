@@ -103,6 +103,24 @@ describe('the injected clock', () => {
     await upstream.dispatcher.close()
   })
 
+  it('requests wait for the first discovery round at most firstRoundWaitMs: an upstream that hangs serves any model meanwhile', async () => {
+    const clock = createFakeClock()
+    const upstream = createUpstream({ url: 'http://127.0.0.1:9/v1' }, { readTimeoutMs: 1000, connectTimeoutMs: 1000 })
+    const catalog = new ModelCatalog({ upstreams: [upstream], models: [], aliases: new Map(), discover: true, refreshMs: 60_000, timeoutMs: 10_000, firstRoundWaitMs: 3000, clock, onChange: () => {}, fetchModels: () => new Promise(() => {}) })
+    catalog.start()
+    let ready = false
+    void catalog.ready()?.then(() => (ready = true))
+    clock.advance(2999)
+    await Promise.resolve()
+    expect(ready).toBe(false)
+    clock.advance(1)
+    await expect.poll(() => ready).toBe(true)
+    expect(catalog.ready()).toBeUndefined()
+    expect(catalog.accepts('anything')).toBe(true)
+    catalog.close()
+    await upstream.dispatcher.close()
+  })
+
   it('clockWith: an injected now is the monotonic time too unless given; the real clock\'s timers do not hold the process', () => {
     const clock = clockWith({ now: () => 42 })
     expect(clock.now()).toBe(42)
