@@ -6,6 +6,7 @@
  */
 import JSON5 from 'json5'
 import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 
 /** Log levels, quietest first. */
@@ -74,6 +75,8 @@ type SettingKey =
   | 'queueMessage'
   | 'textToolcalls'
   | 'toolMode'
+  | 'reasoning'
+  | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
 
@@ -118,6 +121,7 @@ function nonEmpty(raw: string, name: string): string {
 const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
 // `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
 const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
+const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -142,6 +146,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
   { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
   { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
+  { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
 ]
@@ -211,6 +217,8 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   keepAliveMs: fromString(integer(1)),
   textToolCalls: fromString(boolean),
   toolMode: fromString(TOOL_MODE),
+  reasoning: fromString(REASONING_MODE),
+  forwardReasoning: fromString(boolean),
   maxBodyBytes: fromString(integer(1)),
   maxResponseBytes: fromString(integer(1)),
   connectTimeoutMs: fromString(integer(1)),
@@ -344,6 +352,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     keepAliveMs: file.keepAliveMs as number | undefined,
     textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
     toolMode,
+    reasoning: pick<ReasoningMode>('reasoning'),
+    forwardReasoning: pick<boolean>('forwardReasoning'),
     maxBodyBytes: pick<number>('maxBodyBytes'),
     maxResponseBytes: file.maxResponseBytes as number | undefined,
     connectTimeoutMs: file.connectTimeoutMs as number | undefined,

@@ -3,6 +3,7 @@
  * same object from flags, environment and the config file.
  * @module
  */
+import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { CallStage } from './call-plan.js'
 import { clockWith, systemClock } from './clock.js'
 import type { Clock } from './clock.js'
@@ -101,6 +102,14 @@ export interface GatewayOptions {
   textToolCalls?: boolean | undefined
   /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
+   * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
+   * transform, the answer keeps the fast path). @default 'split'
+   */
+  reasoning?: ReasoningMode | undefined
+  /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
+  forwardReasoning?: boolean | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
   /** Receives one event per finished request and per upstream failure. */
@@ -137,6 +146,7 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
 const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
@@ -165,6 +175,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs = 15_000,
     textToolCalls = true,
     toolMode = 'passthrough',
+    reasoning = 'split',
+    forwardReasoning = true,
     maxFinishedJobs = 10_000,
     onEvent,
     _internal = {},
@@ -210,6 +222,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (!REASONING_MODES.includes(reasoning)) {
+    throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
+  }
+  if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
@@ -238,6 +254,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    reasoning,
+    forwardReasoning,
     maxFinishedJobs,
     onEvent,
     now: clock.now,

@@ -148,3 +148,31 @@ describe('loadConfig: models', () => {
     expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => '{ upstreams: ["http://a"], aliases: { x: 1 } }' })).toThrow(/aliases\.x: expected an upstream model id/)
   })
 })
+
+describe('loadConfig: reasoning', () => {
+  it('reads --reasoning / REASONING_MODE / reasoning and --[no-]forward-reasoning / FORWARD_REASONING / forwardReasoning', () => {
+    expect(loadConfig({ flags: { upstreams: 'http://a', reasoning: 'Strip', forwardReasoning: false }, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoning: 'strip', forwardReasoning: false })
+    expect(loadConfig({ flags: { upstreams: 'http://a' }, env: { REASONING_MODE: 'keep', FORWARD_REASONING: 'false' }, readFile: noFile }).gateway).toMatchObject({ reasoning: 'keep', forwardReasoning: false })
+    const file = '{ upstreams: ["http://a"], reasoning: "keep", forwardReasoning: false }'
+    expect(loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => file }).gateway).toMatchObject({ reasoning: 'keep', forwardReasoning: false })
+    expect(loadConfig({ flags: { config: 'q.json5', reasoning: 'split' }, env: { FORWARD_REASONING: 'on' }, readFile: () => file }).gateway).toMatchObject({ reasoning: 'split', forwardReasoning: true })
+    const none = loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile }).gateway
+    expect(none.reasoning).toBeUndefined()
+    expect(none.forwardReasoning).toBeUndefined()
+  })
+
+  it('names a bad reasoning mode', () => {
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', reasoning: 'hide' }, env: {}, readFile: noFile })).toThrow(/--reasoning: expected one of split, strip, keep, got "hide"/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a' }, env: { FORWARD_REASONING: 'maybe' }, readFile: noFile })).toThrow(/FORWARD_REASONING: expected true or false/)
+  })
+
+  it('the command line takes --reasoning and --no-forward-reasoning', async () => {
+    const { createProgram } = await import('../../src/cli/program.js')
+    let seen: Record<string, string | boolean | undefined> = {}
+    const program = createProgram((flags) => {
+      seen = flags
+    }).exitOverride()
+    await program.parseAsync(['--upstreams', 'http://a', '--reasoning', 'strip', '--no-forward-reasoning'], { from: 'user' })
+    expect(loadConfig({ flags: seen, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoning: 'strip', forwardReasoning: false })
+  })
+})

@@ -7,6 +7,7 @@
 import type { CallStage } from '../call-plan.js'
 import type { ResolvedGatewayOptions } from '../gateway-options.js'
 import type { ModelCatalog } from '../model-catalog.js'
+import { createReasoningStage } from './reasoning.js'
 import { createResolveModelStage } from './resolve-model.js'
 import { createRouteJobStage } from './route-job.js'
 import { createToolCallStage } from './tool-call-detection.js'
@@ -29,7 +30,9 @@ export function defaultStages({ options, catalog, routesByKey }: StageInputs): C
     createRouteJobStage({ stickyHeader: options.stickyHeader, routesByKey }),
     // 3. Which model: alias, the gateway's default, 404 for an unknown one.
     createResolveModelStage(catalog),
-    // 4. Answer transforms: the tool-call detector (the reasoning split goes before it).
+    // 4. Answer transforms: the reasoning split (`<think>` → reasoning_content), before the detector.
+    createReasoningStage(options),
+    // 5. The tool-call detector.
     createToolCallStage(options),
   ]
 }

@@ -1,0 +1,37 @@
+/**
+ * Stage: the reasoning split as an answer transform, for chat endpoints. `<think>` blocks in
+ * content go to `reasoning_content` (`split`) or away (`strip`), and the upstream's reasoning
+ * fields are forwarded as `reasoning_content` (or dropped, `forwardReasoning: false`). With
+ * `keep` and forwarding on it adds nothing and the answer keeps the fast path. It runs before the
+ * tool-call stage, so the detector sees a call written after `</think>` as content and one
+ * drafted inside the thinking as reasoning.
+ * @module
+ */
+import { createReasoningChunkTransform, splitReasoningInCompletion } from '../../reasoning/reasoning-transform.js'
+import type { ReasoningOptions } from '../../reasoning/reasoning-transform.js'
+import { addTransform } from '../call-plan.js'
+import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
+import type { ResolvedGatewayOptions } from '../gateway-options.js'
+
+/**
+ * The reasoning stage. `startWindow` (not a gateway option yet): the start of a streamed reply
+ * held while it could still turn out to be inside a block the prompt opened; default 0 (off).
+ */
+export function createReasoningStage(options: Pick<ResolvedGatewayOptions, 'reasoning' | 'forwardReasoning'> & { startWindow?: number | undefined }): CallStage {
+  const transform = reasoningTransform({ mode: options.reasoning, forwardReasoning: options.forwardReasoning, startWindow: options.startWindow })
+  return {
+    name: 'reasoning',
+    prepare(plan: CallPlan): void {
+      if (transform !== undefined && plan.endpoint.chat) addTransform(plan, transform)
+    },
+  }
+}
+
+/** The answer transform for these options; undefined when there is nothing to do (`keep`, forwarding on). */
+export function reasoningTransform(options: ReasoningOptions): AnswerTransform | undefined {
+  if (options.mode === 'keep' && options.forwardReasoning !== false) return undefined
+  return {
+    stream: (onChunk) => createReasoningChunkTransform({ ...options, onChunk }),
+    completion: (completion) => splitReasoningInCompletion(completion, options),
+  }
+}
