@@ -60,6 +60,7 @@ type SettingKey =
   | 'modelAlias'
   | 'modelDiscovery'
   | 'modelRefresh'
+  | 'healthInterval'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -93,6 +94,13 @@ function integer(min: number) {
 function seconds(raw: string, name: string): number {
   const value = Number(raw.trim())
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`${name}: expected a number of seconds > 0, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+/** Seconds, where 0 turns the thing off. */
+function secondsOrZero(raw: string, name: string): number {
+  const value = Number(raw.trim())
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new ConfigError(`${name}: expected a number of seconds >= 0 (0 = off), got ${JSON.stringify(raw)}`)
   return value
 }
 
@@ -131,6 +139,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
+  { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -223,6 +232,9 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxResponseBytes: fromString(integer(1)),
   connectTimeoutMs: fromString(integer(1)),
   unhealthyCooldownMs: fromString(integer(1)),
+  healthInterval: fromString(secondsOrZero),
+  healthIntervalMs: fromString(integer(0)),
+  ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
 }
 
@@ -286,9 +298,11 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   if (out.readTimeout !== undefined) out.readTimeoutMs ??= Math.round((out.readTimeout as number) * 1000)
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
   if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
+  if (out.healthInterval !== undefined) out.healthIntervalMs ??= Math.round((out.healthInterval as number) * 1000)
   delete out.readTimeout
   delete out.stickyTtl
   delete out.modelRefresh
+  delete out.healthInterval
   return out
 }
 
@@ -330,6 +344,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
   const modelRefresh = layer.modelRefresh as number | undefined
+  const healthInterval = layer.healthInterval as number | undefined
   const fileAliases = file.aliases as Record<string, string> | undefined
   const flagAliases = layer.modelAlias as Record<string, string> | undefined
   const gateway: GatewayOptions = {
@@ -358,6 +373,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     maxResponseBytes: file.maxResponseBytes as number | undefined,
     connectTimeoutMs: file.connectTimeoutMs as number | undefined,
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
+    healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
+    ejectAfterFailures: file.ejectAfterFailures as number | undefined,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

@@ -87,6 +87,11 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     else logAt('warn', `upstream=${event.upstream} unreachable: out of rotation for ${event.cooldownMs} ms`)
     return
   }
+  if (event.type === 'upstream-state') {
+    if (event.state === 'healthy') logAt('info', `upstream=${event.upstream} healthy: back in rotation`)
+    else logAt('warn', `upstream=${event.upstream} ${event.state}: out of rotation${event.error === undefined ? '' : `: ${event.error}`}`)
+    return
+  }
   if (event.type === 'upstream-error') {
     logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
     return

@@ -27,6 +27,7 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--model-discovery', "route each model to the upstreams whose /v1/models list it (env MODEL_DISCOVERY) [default: on]")
     .option('--no-model-discovery', 'do not read the upstreams\' model lists for routing (any upstream serves any model)')
     .option('--model-refresh <seconds>', 'how often the upstreams\' model lists are read again (env MODEL_REFRESH_SEC) [default: 60]')
+    .option('--health-interval <seconds>', 'interval of the upstream health probes (GET /health, else /v1/models), 0 = none (env HEALTH_INTERVAL_SEC) [default: 10]')
     .option('-c, --config <file>', 'JSON5 config file; flags and env override it (env QUEUEGATE_CONFIG)')
     .option('--read-timeout <seconds>', 'upstream read timeout (env LLM_READ_TIMEOUT) [default: 3600]')
     .option('--log-level <level>', 'silent, error, warn, info or debug (env LOG_LEVEL) [default: info]')

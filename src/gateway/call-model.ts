@@ -86,6 +86,7 @@ export class ModelCall implements JobRequest {
       } catch (error) {
         const failure = upstreamFailure(upstream, error)
         if (!(failure instanceof AbortError)) services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        services.health.report(upstream.id, { error: failure, model: plan.upstreamModel })
         const unreachable = failure.code === 'upstream_unreachable'
         if (!unreachable || attempt >= services.upstreams.size || this.#abortReason !== undefined || !services.health.markDown(upstream.id, plan.upstreamModel)) throw failure
         granted.release()
@@ -97,9 +98,11 @@ export class ModelCall implements JobRequest {
         const text = await response.body.text(256 * 1024).catch(() => '')
         const failure = upstreamStatusError(upstream, response.status, text)
         services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        services.health.report(upstream.id, { status: response.status, error: failure, model: plan.upstreamModel })
         if (response.status === 404) services.catalog.missed(upstream.id)
         throw failure
       }
+      services.health.report(upstream.id, { status: response.status })
       return response
     }
   }

@@ -44,11 +44,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   let closing = false
   let closed: Promise<void> | undefined
   catalog.start()
+  upstreamHealth.start()
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
+      if (path === '/readyz') {
+        // Readiness: 503 while shutting down or while no upstream is in rotation (issue 12).
+        if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
+        if (!upstreamHealth.canServe()) throw new UnavailableError('No upstream can serve: every upstream is ejected, loading or unreachable.', 'no_healthy_upstream')
+        return json({ ready: true })
+      }
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: await catalog.list() })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(decodeURIComponent(path.slice('/v1/jobs/'.length))))
     }
@@ -71,18 +78,27 @@ export function createGateway(options: GatewayOptions): Gateway {
   function health(): Record<string, unknown> {
     const snapshot = scheduler.snapshot()
     return {
-      ok: !closing,
+      // Liveness and more: false while shutting down, or when no upstream is in rotation (issue 12).
+      ok: !closing && upstreamHealth.canServe(),
       upstreams: upstreams.length,
       queued: snapshot.queued,
       running: snapshot.running,
-      workers: snapshot.upstreams.map((state, index) => ({
-        id: index,
-        upstream: state.id,
-        slots: state.slots,
-        running: state.running,
-        queued: state.queued,
-        healthy: state.healthy,
-      })),
+      workers: snapshot.upstreams.map((state, index) => {
+        const status = upstreamHealth.status(state.id)
+        return {
+          id: index,
+          upstream: state.id,
+          slots: state.slots,
+          running: state.running,
+          queued: state.queued,
+          // In rotation and not known to be down (all stay in rotation when none serves).
+          healthy: state.healthy && upstreamHealth.serving(state.id),
+          state: status.state,
+          failures: status.failures,
+          last_error: status.lastError ?? null,
+          last_check: status.lastCheck === undefined ? null : new Date(status.lastCheck).toISOString(),
+        }
+      }),
     }
   }
 

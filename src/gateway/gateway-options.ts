@@ -32,6 +32,11 @@ export type GatewayEvent =
     }
   | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
+  /**
+   * An upstream was ejected (failed probe, or `ejectAfterFailures` failed calls in a row), is
+   * loading its model (its `/health` answered 503), or is back after a good probe. `error`: why it went out.
+   */
+  | { type: 'upstream-state'; upstream: string; state: 'healthy' | 'ejected' | 'loading'; error: string | undefined }
   /** An upstream's `/v1/models` was read (`models`), or could not be (`error`; it then serves any model until it answers). */
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
   /** An answer hook failed (the client's answer was not affected). */
@@ -73,6 +78,18 @@ export interface GatewayOptions {
    * runs elsewhere. @default 10 000
    */
   unhealthyCooldownMs?: number | undefined
+  /**
+   * Interval of the active health checks, in ms: each upstream's `GET /health` (llama.cpp; 503
+   * while the model loads), or `GET {apiRoot}/models` where that path does not exist. A failed
+   * probe ejects the upstream, a good one brings it back. 0 turns them off. @default 10 000
+   */
+  healthIntervalMs?: number | undefined
+  /**
+   * Failed model calls in a row (connect errors, resets, timeouts, 5xx) that eject an upstream
+   * until a probe finds it healthy (without probes: for `unhealthyCooldownMs`). The last healthy
+   * upstream serving a model is never ejected on failed calls alone. @default 3
+   */
+  ejectAfterFailures?: number | undefined
   /** Header that carries a conversation id for sticky routing. @default 'X-Chat-Id' */
   stickyHeader?: string | undefined
   /** How long a conversation stays with its upstream after its last turn. @default 600 000 (10 min) */
@@ -162,6 +179,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     readTimeoutMs = 3_600_000,
     connectTimeoutMs = 10_000,
     unhealthyCooldownMs = 10_000,
+    healthIntervalMs = 10_000,
+    ejectAfterFailures = 3,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -204,6 +223,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('readTimeoutMs', readTimeoutMs)
   positiveInteger('connectTimeoutMs', connectTimeoutMs)
   positiveInteger('unhealthyCooldownMs', unhealthyCooldownMs)
+  nonNegativeInteger('healthIntervalMs', healthIntervalMs)
+  positiveInteger('ejectAfterFailures', ejectAfterFailures)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -241,6 +262,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     readTimeoutMs,
     connectTimeoutMs,
     unhealthyCooldownMs,
+    healthIntervalMs,
+    ejectAfterFailures,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,

@@ -15,7 +15,11 @@ import { RunningJobs } from './running-jobs.js'
 import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
+import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
+
+/** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
+const PROBE_TIMEOUT_MS = 5000
 
 /** The gateway's shared pieces. */
 export interface GatewayServices {
@@ -32,7 +36,7 @@ export interface GatewayServices {
   readonly stages: readonly CallStage[]
 }
 
-/** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery). */
+/** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
 export function createGatewayServices(options: GatewayOptions): GatewayServices {
   const resolved = resolveGatewayOptions(options)
   const { clock } = resolved
@@ -70,7 +74,13 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     cooldownMs: resolved.unhealthyCooldownMs,
     clock,
     onChange: (upstream, healthy) => resolved.onEvent?.({ type: 'upstream-health', upstream, healthy, cooldownMs: resolved.unhealthyCooldownMs }),
+    onState: (upstream, state, error) => resolved.onEvent?.({ type: 'upstream-state', upstream, state, error }),
     serves: (id, model) => model === undefined || catalog.serves(id, model),
+    upstreams,
+    intervalMs: resolved.healthIntervalMs,
+    ejectAfterFailures: resolved.ejectAfterFailures,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
   })
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute.

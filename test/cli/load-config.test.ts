@@ -176,3 +176,26 @@ describe('loadConfig: reasoning', () => {
     expect(loadConfig({ flags: seen, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoning: 'strip', forwardReasoning: false })
   })
 })
+
+describe('loadConfig: health checks (issue 12)', () => {
+  it('takes the probe interval from --health-interval, HEALTH_INTERVAL_SEC or the file (seconds or ms), and ejectAfterFailures from the file', () => {
+    const file = JSON.stringify({ upstreams: ['http://a:8080'], healthInterval: 2.5, ejectAfterFailures: 5 })
+    const fromFile = loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => file })
+    expect(fromFile.gateway).toMatchObject({ healthIntervalMs: 2500, ejectAfterFailures: 5 })
+    const fileMs = loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => JSON.stringify({ upstreams: ['http://a'], healthIntervalMs: 750 }) })
+    expect(fileMs.gateway.healthIntervalMs).toBe(750)
+    const env = loadConfig({ flags: { config: 'q.json5' }, env: { HEALTH_INTERVAL_SEC: '30' }, readFile: () => file })
+    expect(env.gateway.healthIntervalMs).toBe(30_000)
+    const off = loadConfig({ flags: { config: 'q.json5', healthInterval: '0' }, env: { HEALTH_INTERVAL_SEC: '30' }, readFile: () => file })
+    expect(off.gateway.healthIntervalMs).toBe(0)
+    const none = loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile })
+    expect(none.gateway.healthIntervalMs).toBeUndefined()
+    expect(none.gateway.ejectAfterFailures).toBeUndefined()
+  })
+
+  it('names a bad interval and a bad failure count', () => {
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', healthInterval: '-1' }, env: {}, readFile: noFile })).toThrow(new ConfigError('--health-interval: expected a number of seconds >= 0 (0 = off), got "-1"'))
+    expect(() => loadConfig({ flags: { upstreams: 'http://a' }, env: { HEALTH_INTERVAL_SEC: 'often' }, readFile: noFile })).toThrow(/HEALTH_INTERVAL_SEC: expected a number of seconds >= 0/)
+    expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => '{ upstreams: ["http://a"], ejectAfterFailures: 0 }' })).toThrow(/ejectAfterFailures: expected a whole number >= 1, got "0"/)
+  })
+})

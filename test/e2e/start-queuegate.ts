@@ -28,6 +28,9 @@ export async function startQueuegate(options: GatewayOptions): Promise<TestGatew
     // These scenarios name models freely and count each upstream's requests from the first chat
     // call; model discovery (GET /v1/models at start) has its own tests, which turn it on.
     discoverModels: false,
+    // Health probes (GET /health every healthIntervalMs) would land among the requests these
+    // scenarios count, in order; the health tests turn them on.
+    healthIntervalMs: 0,
     ...options,
     onEvent: (event) => {
       events.push(event)
