@@ -3,8 +3,9 @@
  *
  * - **Active probes**: every `intervalMs` (0: none) each upstream is probed (upstream-probe.ts:
  *   `GET /health`, else `GET {apiRoot}/models`), one probe at a time per upstream, each with a
- *   deadline on the clock. The first probe runs one interval after `start()`; until an upstream
- *   was probed or answered a call its state is `unknown` (it is in rotation).
+ *   deadline on the clock. The first probe runs one interval after `start()` (a gateway that
+ *   starts and serves at once sends its upstreams nothing else first); until an upstream was
+ *   probed or answered a call its state is `unknown`, and it is in rotation.
  *   A failed probe ejects the upstream at once, a 503 marks it `loading` (out of rotation too),
  *   and a good probe brings it back. Probes may find every upstream down: `/healthz` then says
  *   `ok: false` and `/readyz` 503.
@@ -137,11 +138,6 @@ export class UpstreamHealth {
     this.#interval = this.#clock.setInterval(() => {
       for (const entry of this.#entries.values()) void this.#runProbe(entry)
     }, this.#intervalMs)
-  }
-
-  /** Probes every upstream now (those with a probe running are skipped); resolves when these probes end. */
-  async probeAll(): Promise<void> {
-    await Promise.all([...this.#entries.values()].map((entry) => this.#runProbe(entry)))
   }
 
   /** What is known of `upstream`. */
