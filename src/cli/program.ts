@@ -43,7 +43,7 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--text-toolcalls', 'recover tool calls written as text (env TEXT_TOOLCALL_DETECT) [default: on]')
     .option('--no-text-toolcalls', 'do not recover tool calls written as text')
     .option('--tool-mode <mode>', 'passthrough or suppress (env TOOLCALL_MODE) [default: passthrough]')
-    .option('--reasoning <mode>', '<think> blocks in content: split (to reasoning_content), strip or keep (env REASONING_MODE) [default: split]')
+    .option('--reasoning <mode>', '<think> blocks in content: split (to reasoning_content), strip or keep (env REASONING_MODE) [default: keep]')
     .option('--forward-reasoning', "forward the upstream's reasoning fields as reasoning_content (env FORWARD_REASONING) [default: on]")
     .option('--no-forward-reasoning', "drop the upstream's reasoning fields")
     .option('--max-body-bytes <n>', 'largest request body (env MAX_BODY_BYTES) [default: 10485760]')

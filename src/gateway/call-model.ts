@@ -102,7 +102,7 @@ export class ModelCall implements JobRequest {
         if (response.status === 404) services.catalog.missed(upstream.id)
         throw failure
       }
-      services.health.report(upstream.id, { status: response.status })
+      services.health.succeeded(upstream.id)
       return response
     }
   }

@@ -122,7 +122,10 @@ export interface GatewayOptions {
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
-   * transform, the answer keeps the fast path). @default 'split'
+   * transform, the answer keeps the fast path). `split` costs the byte fast path (every chat answer
+   * goes through the chunk path: 0.64-0.82x the streamed requests per second at zero delay), so it
+   * is opt-in until a cheap byte-level check can keep answers without tags on the fast path.
+   * @default 'keep'
    */
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
@@ -194,7 +197,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs = 15_000,
     textToolCalls = true,
     toolMode = 'passthrough',
-    reasoning = 'split',
+    reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
     onEvent,

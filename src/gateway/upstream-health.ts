@@ -157,7 +157,15 @@ export class UpstreamHealth {
     return [...this.#entries.values()].some((entry) => this.#serving(entry))
   }
 
-  /** A model call's outcome on `upstream` (passive signals); see the module doc. */
+  /** A model call on `upstream` got a 2xx answer: its run of failures ends (passive signals; see the module doc). */
+  succeeded(upstream: string): void {
+    const entry = this.#entries.get(upstream)
+    if (entry === undefined || (entry.failures === 0 && entry.seen)) return
+    entry.failures = 0
+    entry.seen = true
+  }
+
+  /** A model call's outcome (see {@link UpstreamHealth.succeeded} for the common case, which allocates nothing). */
   report(upstream: string, outcome: CallOutcome): void {
     const entry = this.#entries.get(upstream)
     if (entry === undefined || this.#closed) return

@@ -40,7 +40,8 @@ describe('reasoning split through the gateway', () => {
 
   async function setup(chunks: Array<Record<string, unknown>>, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
     upstream = await startFakeUpstream({ chunks })
-    gateway = await startQueuegate({ upstreams: [upstream.url], ...options })
+    // split is opt-in (the default is keep, which keeps the fast path).
+    gateway = await startQueuegate({ upstreams: [upstream.url], reasoning: 'split', ...options })
     return gateway
   }
 
@@ -63,7 +64,7 @@ describe('reasoning split through the gateway', () => {
     return answer
   }
 
-  it('split (the default): a streamed think block arrives as reasoning_content, the answer as content', async () => {
+  it('split: a streamed think block arrives as reasoning_content, the answer as content', async () => {
     await setup(THINK_THEN_ANSWER)
     expect(await stream(ask)).toEqual({ content: 'Answer', reasoning: 'plan', calls: [], finishReason: 'stop' })
   })

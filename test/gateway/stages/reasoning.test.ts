@@ -20,10 +20,11 @@ function prepared(options: Partial<GatewayOptions>, path?: string): CallPlan {
 }
 
 describe('the reasoning stage', () => {
-  it('adds the split by default, on chat endpoints only', () => {
-    expect(prepared({}).transforms).toHaveLength(1)
-    expect(prepared({}, '/v1/agent/chat/completions').transforms).toHaveLength(1)
-    expect(isPassThrough(prepared({}, '/v1/embeddings'))).toBe(true)
+  it('adds nothing by default (keep: the fast path stays); adds the split when asked, on chat endpoints only', () => {
+    expect(isPassThrough(prepared({}))).toBe(true)
+    expect(prepared({ reasoning: 'split' }).transforms).toHaveLength(1)
+    expect(prepared({ reasoning: 'split' }, '/v1/agent/chat/completions').transforms).toHaveLength(1)
+    expect(isPassThrough(prepared({ reasoning: 'split' }, '/v1/embeddings'))).toBe(true)
   })
 
   it('keep with forwarding on adds nothing (the fast path stays); keep with forwarding off drops reasoning fields', () => {
@@ -45,6 +46,6 @@ describe('the reasoning stage', () => {
   it('the options are checked', () => {
     expect(() => resolveGatewayOptions({ upstreams: ['http://u'], reasoning: 'on' as never })).toThrow(/reasoning: expected one of split, strip, keep, got "on"/)
     expect(() => resolveGatewayOptions({ upstreams: ['http://u'], forwardReasoning: 'yes' as never })).toThrow(/forwardReasoning: expected true or false, got "yes"/)
-    expect(resolveGatewayOptions({ upstreams: ['http://u'] })).toMatchObject({ reasoning: 'split', forwardReasoning: true })
+    expect(resolveGatewayOptions({ upstreams: ['http://u'] })).toMatchObject({ reasoning: 'keep', forwardReasoning: true })
   })
 })
