@@ -240,11 +240,28 @@ async function assembleCompletion(chunks: ReadableStream<ChatCompletionChunk>): 
   return completion
 }
 
-/** True when the upstream answered with SSE (not with one JSON body). */
-export function isEventStream(response: UpstreamResponse): boolean {
+/**
+ * What an upstream's 2xx answer is, by its content type: `sse`, `json`, or `other` (an HTML
+ * error page, plain text: checked before it is relayed). No content type at all counts as SSE,
+ * as before.
+ */
+export function answerKind(response: UpstreamResponse): 'sse' | 'json' | 'other' {
   const type = response.headers['content-type']
   const contentType = (Array.isArray(type) ? type[0] : type) ?? ''
-  return contentType.startsWith('text/event-stream') || !contentType.includes('json')
+  if (contentType === '' || contentType.startsWith('text/event-stream')) return 'sse'
+  return contentType.includes('json') ? 'json' : 'other'
+}
+
+/** True when the upstream answered with SSE (not with one JSON body, nor anything else). */
+export function isEventStream(response: UpstreamResponse): boolean {
+  return answerKind(response) === 'sse'
+}
+
+/** A 2xx answer that is neither what was asked for nor JSON: 502, without echoing it. */
+export function badResponseError(upstream: Pick<Upstream, 'id'>, response: UpstreamResponse, stream: boolean): UpstreamError {
+  const type = response.headers['content-type']
+  const contentType = (Array.isArray(type) ? type[0] : type) ?? 'no content type'
+  return new UpstreamError(`Upstream ${upstream.id} answered ${response.status} with ${contentType}, neither ${stream ? 'SSE' : 'a JSON completion'} nor JSON.`, { code: 'upstream_bad_response' })
 }
 
 /** The error a non-2xx upstream answer becomes: 5xx → 502; 4xx keeps its status and message. */
@@ -277,7 +294,7 @@ export function upstreamStatusError(upstream: Upstream, status: number, text: st
  */
 export function completionAsEvents(text: string, upstream: Upstream, now = Date.now()): UpstreamBody {
   const parsed = safeParseJson(text)
-  if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_event' })
+  if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_response' })
   const completion = parsed.value
   if (completion.error !== undefined || !Array.isArray(completion.choices)) {
     const error = isJsonObject(completion.error) && typeof completion.error.message === 'string' ? completion.error.message : text.slice(0, 500)

@@ -12,7 +12,7 @@ import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { isPassThrough } from './call-plan.js'
-import { completionAsEvents, isEventStream, ModelCall, transformCompletionBytes } from './call-model.js'
+import { answerKind, badResponseError, completionAsEvents, isEventStream, ModelCall, transformCompletionBytes } from './call-model.js'
 import type { LeaseHolder } from './call-model.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import { chainTransforms } from './chunk-pipeline.js'
@@ -25,6 +25,7 @@ import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
+import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
 import { upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
@@ -90,7 +91,10 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
         const response = await this.#call.start(await acquired, clientSignal)
         // Whole already (the common case): no further await.
         const whole = response.body.takeComplete(options.maxResponseBytes)
-        return this.#whole(response, whole ?? (await this.#readWhole(response)))
+        const bytes = whole ?? (await this.#readWhole(response))
+        // Labelled JSON: passed on as it is (no parse on the fast path). Anything else must parse.
+        if (answerKind(response) !== 'json' && !isJsonBody(bytes)) throw badResponseError(this.#call.upstream ?? { id: 'unknown' }, response, false)
+        return this.#whole(response, bytes)
       }
       // Streaming: wait up to notifyAfterMs for a slot before committing to a 200, so that a job
       // that starts soon still gets a real HTTP status when the upstream fails.
@@ -291,6 +295,14 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
       clock.clearTimeout(timer)
     }
   }
+}
+
+const textDecoder = new TextDecoder()
+
+/** True when the bytes are one JSON object (an answer whose content type did not say so). */
+function isJsonBody(bytes: Uint8Array): boolean {
+  const parsed = safeParseJson(textDecoder.decode(bytes))
+  return parsed.success && isJsonObject(parsed.value)
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
