@@ -14,6 +14,7 @@ import { MessageAccumulator } from '../openai/message-accumulator.js'
 import type { JobClass, JobRequest, Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { chainTransforms } from './chunk-pipeline.js'
+import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import { chunkStream } from './chunk-stream.js'
 import type { GatewayServices } from './gateway-services.js'
 import { startUpstreamCall, upstreamFailure } from './upstream.js'
@@ -77,9 +78,15 @@ export class ModelCall implements JobRequest {
       if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
       this.#upstream = upstream
       this.#holder.onLease(granted, upstream)
+      let body: string
+      try {
+        body = this.#payload(granted, upstream)
+      } catch (error) {
+        throw isStackOverflow(error) ? nestedTooDeeply(error) : error
+      }
       let response: UpstreamResponse
       try {
-        const handle = startUpstreamCall(upstream, { path: plan.endpoint.upstreamPath, body: this.#payload(granted, upstream), accept: plan.stream ? 'text/event-stream' : 'application/json' })
+        const handle = startUpstreamCall(upstream, { path: plan.endpoint.upstreamPath, body, accept: plan.stream ? 'text/event-stream' : 'application/json' })
         this.#abortUpstream = handle.abort
         if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
         response = await handle.response

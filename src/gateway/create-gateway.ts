@@ -3,7 +3,8 @@
  * Routes requests, turns each model call into a queued job, and composes the pieces.
  * @module
  */
-import { NotFoundError, QueuegateError, UnavailableError } from '../errors.js'
+import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } from '../errors.js'
+import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
@@ -57,15 +58,20 @@ export function createGateway(options: GatewayOptions): Gateway {
         return json({ ready: true })
       }
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: await catalog.list() })
-      if (path.startsWith('/v1/jobs/')) return json(jobStatus(decodeURIComponent(path.slice('/v1/jobs/'.length))))
+      if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
       const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
       const plan = createCallPlan({ jobId: requestId, request, headers: headerLookup(request), path, endpoint, text, body, toolMode: resolved.toolMode })
-      const staged = runStages(services.stages, plan)
-      if (staged !== undefined) await staged
+      try {
+        const staged = runStages(services.stages, plan)
+        if (staged !== undefined) await staged
+      } catch (error) {
+        // A body nested thousands of levels deep overflows the stack of whatever walks it (the thread key's hash).
+        throw isStackOverflow(error) ? nestedTooDeeply(error) : error
+      }
       return await answerClient(services, plan)
     }
     if (isKnownPath(path)) {
@@ -154,6 +160,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   return { fetch, close, scheduler }
+}
+
+/** The job id of a `/v1/jobs/{id}` path; 400 for a malformed percent escape. */
+function jobIdOf(path: string): string {
+  try {
+    return decodeURIComponent(path.slice('/v1/jobs/'.length))
+  } catch (error) {
+    throw new InvalidRequestError('The job id in the path has a malformed percent escape.', { code: 'invalid_job_id', cause: error })
+  }
 }
 
 function isKnownPath(path: string): boolean {

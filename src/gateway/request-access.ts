@@ -50,7 +50,9 @@ export function requestPath(request: Request): string {
     const query = raw.indexOf('?')
     path = query === -1 ? raw : raw.slice(0, query)
   } else {
-    path = new URL(request.url).pathname
+    // From the request target alone: a bridge request's URL also holds the Host header, which
+    // must not be able to change the path (`Host: x/healthz#` made `/v1/jobs/%41` read as `/healthz`).
+    path = raw !== undefined ? new URL(raw, 'http://localhost').pathname : new URL(request.url).pathname
   }
   return path.replace(/\/+$/, '') || '/'
 }
