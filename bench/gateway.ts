@@ -74,6 +74,8 @@ export const TARGETS: BenchTarget[] = [
   // Tool-call detection on a plain answer with `tools` declared, on vs off (issue 4: ≤ 1 ms added TTFT).
   { name: 'qg tools, detect off', kind: 'queuegate', gateway: { textToolCalls: false }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16] },
   { name: 'qg tools, detect on', kind: 'queuegate', gateway: { textToolCalls: true }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16], baseline: 'qg tools, detect off' },
+  // The reasoning split on a tag-free answer: gated, it keeps the byte path (issue 11: within noise of keep).
+  { name: 'qg reasoning split', kind: 'queuegate', gateway: { reasoning: 'split' }, streams: [true], concurrency: [1, 16, 64], baseline: 'queuegate' },
 ]
 
 /** Options of {@link run}. */

@@ -21,6 +21,30 @@ export interface AnswerTransform {
   readonly stream: ChunkTransformFactory
   /** The same change over a whole completion; returns a new object or the same one unchanged. */
   completion(completion: ChatCompletion): ChatCompletion
+  /**
+   * Optional: lets a streamed answer keep the byte path until this transform could change it.
+   * Called once per streamed answer; see {@link AnswerGate}. A transform without one needs
+   * every chunk (the answer takes the chunk path from its first byte).
+   */
+  readonly gate?: (() => AnswerGate) | undefined
+}
+
+/**
+ * A transform's cheap byte-level trigger for one streamed answer (the one interface behind the
+ * gated relay, `relayGated` in upstream-relay.ts). The relay passes each upstream event's payload
+ * (the bytes after `data: `, a JSON object text) to `passesUntil`, in order, while the answer is
+ * on the byte path. False promises that the transform, fed every event so far as a chunk, would
+ * have passed each on unchanged and hold nothing. From the first event it returns true for (or
+ * another gate does), the relay runs the rest of the answer through the chunk path, with the
+ * transform `stream` makes: it must start in the state the transform would be in after the
+ * events before (which all passed unchanged), so the client gets what the chunk path from the
+ * first byte gives. A gate may keep state across calls; a false answer is never taken back.
+ */
+export interface AnswerGate {
+  /** True when this event could be changed (or could change what the transform does later). */
+  passesUntil(payload: Uint8Array): boolean
+  /** The transform from the event `passesUntil` first returned true for. */
+  readonly stream: ChunkTransformFactory
 }
 
 /**
@@ -56,7 +80,7 @@ export interface CallPlan {
   /** Sticky key ('' when there is no routing choice to make). */
   threadKey: string
   toolMode: ToolMode
-  /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path. */
+  /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path, gated ones a stream that starts on it. */
   readonly transforms: readonly AnswerTransform[]
   /** Added with {@link addAnswerHook}. */
   readonly answerHooks: readonly AnswerHook[]
@@ -126,7 +150,26 @@ export function runStages(stages: readonly CallStage[], plan: CallPlan, from = 0
   }
 }
 
-/** True when the answer can take the byte path (nothing transforms it, nobody waits for its message). */
+/**
+ * True when nothing transforms the answer and nobody waits for its message: the answer, streamed
+ * or whole, is the upstream's bytes. (A stream can also start on the byte path when every
+ * transform has a gate: see {@link answerGates}.)
+ */
 export function isPassThrough(plan: CallPlan): boolean {
   return plan.transforms.length === 0 && plan.answerHooks.length === 0
+}
+
+/**
+ * The gates of one streamed answer when no transform needs the chunk path yet: the plan has
+ * transforms, every one with a gate, and no answer hooks (they need every chunk). Undefined
+ * otherwise: the answer takes the chunk path from its first byte.
+ */
+export function answerGates(plan: CallPlan): AnswerGate[] | undefined {
+  if (plan.answerHooks.length > 0 || plan.transforms.length === 0) return undefined
+  const gates: AnswerGate[] = []
+  for (const transform of plan.transforms) {
+    if (transform.gate === undefined) return undefined
+    gates.push(transform.gate())
+  }
+  return gates
 }

@@ -122,9 +122,10 @@ export interface GatewayOptions {
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
-   * transform, the answer keeps the fast path). `split` costs the byte fast path (every chat answer
-   * goes through the chunk path: 0.64-0.82x the streamed requests per second at zero delay), so it
-   * is opt-in until a cheap byte-level check can keep answers without tags on the fast path.
+   * transform, the answer keeps the fast path). With `split` a streamed answer stays on the byte
+   * path until an event could hold a tag (a byte-level trigger, `reasoning/reasoning-trigger.ts`),
+   * but the check itself still costs at zero delay (0.95-1.02x the streamed requests per second of
+   * `keep` at concurrency 1-16, ~0.8x at 64), so it stays opt-in until that is within noise.
    * @default 'keep'
    */
   reasoning?: ReasoningMode | undefined

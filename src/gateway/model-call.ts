@@ -11,7 +11,7 @@ import { completionMessage, MessageAccumulator } from '../openai/message-accumul
 import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
-import { isPassThrough } from './call-plan.js'
+import { answerGates, isPassThrough } from './call-plan.js'
 import { answerKind, badResponseError, completionAsEvents, isEventStream, ModelCall, transformCompletionBytes } from './call-model.js'
 import type { LeaseHolder } from './call-model.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
@@ -21,7 +21,7 @@ import type { GatewayServices } from './gateway-services.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
-import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
+import { relayBytes, relayChunks, relayEvents, relayGated } from './upstream-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
@@ -249,9 +249,12 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
 
   #relay(body: UpstreamBody): ByteSource {
     // With nothing to transform or collect, the upstream's events are re-framed as bytes (the fast
-    // path); otherwise upstream SSE → payloads → chunk objects → transforms → SSE bytes.
+    // path); with gated transforms only, bytes until a gate fires, then chunks; otherwise upstream
+    // SSE → payloads → chunk objects → transforms → SSE bytes.
     const plan = this.#plan
     if (isPassThrough(plan)) return relayEvents(body, this)
+    const gates = answerGates(plan)
+    if (gates !== undefined) return relayGated(body, gates, this)
     const factories: ChunkTransformFactory[] = plan.transforms.map((transform) => transform.stream)
     if (plan.answerHooks.length > 0) {
       const message = (this.#message = new MessageAccumulator())

@@ -8,6 +8,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionChunkChoice, ChatCompletionDelta, ChatCompletionMessage } from '../openai/types.js'
 import { createThinkSplitter, DEFAULT_START_WINDOW } from './think-splitter.js'
 import type { ThinkSplit, ThinkSplitter } from './think-splitter.js'
+import type { ReasoningResume } from './reasoning-trigger.js'
 
 /** What happens to `<think>` blocks in content: moved to `reasoning_content`, removed, or left in content. */
 export type ReasoningMode = 'split' | 'strip' | 'keep'
@@ -36,6 +37,12 @@ export interface ReasoningOptions {
 export interface ReasoningChunkTransformOptions extends ReasoningOptions {
   /** Receives every outgoing chunk, in order. */
   onChunk: (chunk: ChatCompletionChunk) => void
+  /**
+   * Start as a transform that passed earlier chunks unchanged would stand (one started late by
+   * its trigger, see `reasoning-trigger.ts`): choices whose reply is under way, choices finished.
+   * @default a fresh start
+   */
+  resume?: ReasoningResume | undefined
 }
 
 /** An incremental transform of chunks (`feed` each, `flush` at the end). */
@@ -89,7 +96,7 @@ function resolve(options: ReasoningOptions): { mode: ReasoningMode; forwardReaso
  * transform.flush()
  */
 export function createReasoningChunkTransform(options: ReasoningChunkTransformOptions): ReasoningChunkTransform {
-  const { onChunk } = options
+  const { onChunk, resume } = options
   const { mode, forwardReasoning, startWindow } = resolve(options)
   const splits = mode !== 'keep'
   const choices = new Map<number, ChoiceState>()
@@ -98,7 +105,8 @@ export function createReasoningChunkTransform(options: ReasoningChunkTransformOp
   function stateOf(index: number): ChoiceState {
     let state = choices.get(index)
     if (state === undefined) {
-      state = { splitter: undefined, sawReasoning: false, finished: false }
+      const midway = resume !== undefined && resume.underway.includes(index)
+      state = { splitter: midway ? createThinkSplitter({ midway }) : undefined, sawReasoning: false, finished: resume !== undefined && resume.finished.includes(index) }
       choices.set(index, state)
     }
     return state

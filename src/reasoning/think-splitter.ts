@@ -40,6 +40,11 @@ export interface ThinkSplitterOptions {
    * @default 0 (DEFAULT_START_WINDOW)
    */
   startWindow?: number | undefined
+  /**
+   * The reply is already under way: visible content came before this splitter (a transform
+   * started late, see `reasoning-trigger.ts`), so the start rules are past. @default false
+   */
+  midway?: boolean | undefined
 }
 
 /** The incremental splitter. */
@@ -104,12 +109,12 @@ const ALL_TAGS: readonly string[] = [...THINK_OPEN_TAGS, ...THINK_CLOSE_TAGS]
  * splitter.feed('nk>\n\nAnswer')    // { content: 'Answer', reasoning: '' }
  */
 export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSplitter {
-  const { startWindow = DEFAULT_START_WINDOW } = options
+  const { startWindow = DEFAULT_START_WINDOW, midway = false } = options
   if (typeof startWindow !== 'number' || Number.isNaN(startWindow) || startWindow < 0) {
     throw new TypeError(`startWindow: expected a number >= 0, got ${JSON.stringify(startWindow)}`)
   }
   /** `start`: the start of the reply is undecided; `content`/`reasoning`: outside/inside a block. */
-  let state: 'start' | 'content' | 'reasoning' = 'start'
+  let state: 'start' | 'content' | 'reasoning' = midway ? 'content' : 'start'
   /** Text not yet released (the start, or a possible partial tag). */
   let held = ''
   /** Drop whitespace before the next content (after a close tag). */

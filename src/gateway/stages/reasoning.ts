@@ -8,9 +8,11 @@
  * @module
  */
 import { createReasoningChunkTransform, splitReasoningInCompletion } from '../../reasoning/reasoning-transform.js'
+import { createReasoningTrigger } from '../../reasoning/reasoning-trigger.js'
+import { DEFAULT_START_WINDOW } from '../../reasoning/think-splitter.js'
 import type { ReasoningOptions } from '../../reasoning/reasoning-transform.js'
 import { addTransform } from '../call-plan.js'
-import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
+import type { AnswerGate, AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ResolvedGatewayOptions } from '../gateway-options.js'
 
 /**
@@ -27,11 +29,26 @@ export function createReasoningStage(options: Pick<ResolvedGatewayOptions, 'reas
   }
 }
 
-/** The answer transform for these options; undefined when there is nothing to do (`keep`, forwarding on). */
+/**
+ * The answer transform for these options; undefined when there is nothing to do (`keep`,
+ * forwarding on). With forwarding on and no start window it has a gate (`reasoning-trigger.ts`):
+ * a streamed answer keeps the byte path until an event could hold a tag or a field to rename.
+ */
 export function reasoningTransform(options: ReasoningOptions): AnswerTransform | undefined {
   if (options.mode === 'keep' && options.forwardReasoning !== false) return undefined
+  const gated = options.forwardReasoning !== false && (options.startWindow ?? DEFAULT_START_WINDOW) === 0
   return {
     stream: (onChunk) => createReasoningChunkTransform({ ...options, onChunk }),
     completion: (completion) => splitReasoningInCompletion(completion, options),
+    gate: gated ? () => reasoningGate(options) : undefined,
+  }
+}
+
+/** One streamed answer's gate: the trigger, and the transform started where it fired. */
+function reasoningGate(options: ReasoningOptions): AnswerGate {
+  const trigger = createReasoningTrigger()
+  return {
+    passesUntil: (payload) => trigger.passesUntil(payload),
+    stream: (onChunk) => createReasoningChunkTransform({ ...options, onChunk, resume: trigger.resume }),
   }
 }

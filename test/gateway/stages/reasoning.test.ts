@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCallPlan, isPassThrough } from '../../../src/gateway/call-plan.js'
+import { addAnswerHook, answerGates, createCallPlan, isPassThrough } from '../../../src/gateway/call-plan.js'
 import type { CallPlan } from '../../../src/gateway/call-plan.js'
 import { endpointFor } from '../../../src/gateway/endpoints.js'
 import { resolveGatewayOptions } from '../../../src/gateway/gateway-options.js'
@@ -35,6 +35,21 @@ describe('the reasoning stage', () => {
     stream.feed({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning: 'r', content: '<think>k</think>' }, finish_reason: null }] })
     stream.flush()
     expect(out.map((chunk) => chunk.choices[0]?.delta)).toEqual([{ content: '<think>k</think>' }])
+  })
+
+  it('split and strip are gated (a stream starts on the byte path); forwarding off, a start window or a hook take the chunk path', () => {
+    expect(answerGates(prepared({ reasoning: 'split' }))).toHaveLength(1)
+    expect(answerGates(prepared({ reasoning: 'strip' }))).toHaveLength(1)
+    expect(answerGates(prepared({ reasoning: 'split', forwardReasoning: false }))).toBeUndefined()
+    expect(answerGates(prepared({ reasoning: 'keep', forwardReasoning: false }))).toBeUndefined()
+    const windowed = plan()
+    void createReasoningStage({ reasoning: 'split', forwardReasoning: true, startWindow: 64 }).prepare(windowed)
+    expect(answerGates(windowed)).toBeUndefined()
+    const hooked = prepared({ reasoning: 'split' })
+    addAnswerHook(hooked, () => {})
+    expect(answerGates(hooked)).toBeUndefined()
+    // The whole (non-streamed) answer still goes through the transform.
+    expect(isPassThrough(prepared({ reasoning: 'split' }))).toBe(false)
   })
 
   it('strip removes blocks from a whole completion', () => {
