@@ -2,7 +2,7 @@
  * The reasoning transform's byte-level trigger: a cheap look at one upstream event's payload
  * (JSON object text, as bytes) that says whether the transform could change it. While it says
  * no, a streamed answer stays on the gateway's byte path; from the first yes on, the transform
- * runs on chunks, started in the state it would have reached (see `underway`).
+ * runs on chunks, started in the state it would have reached (see `resume`).
  *
  * Why it suffices, for `split`/`strip` with forwarding on and no start window (the only options
  * it is used with; with `forwardReasoning: false` every `reasoning_content` changes, and a start
@@ -16,14 +16,15 @@
  * - its first content is blank (the splitter holds whitespace at the start of a reply until it
  *   sees whether a block opens it): fires on content that may be all whitespace (no printable
  *   ASCII character, no character outside the few UTF-8 lead bytes of Unicode spaces) while the
- *   choice has had no visible content;
+ *   choice has had no visible content.
  * Everything else (a choice whose reply is under way, a chunk without content, a finishing chunk
  * (the splitter's flush releases nothing when it holds nothing), usage chunks) is passed on as
  * the same object and leaves nothing held. The state the transform keeps across such chunks is
  * per choice "its reply is under way" (its splitter past the start rules) and "it finished", so
  * the trigger tracks both for choice 0 and fires on any event with another choice index (or a
  * `"content"` or `"finish_reason"` key and no `"index"`, or two `"content"` keys); a transform made
- * with `resume` starts there. It takes the `"content"` key with a string value for the delta's
+ * with `resume` starts there (a fresh splitter would not do: at the start of a reply it holds
+ * whitespace and drops it before an opening tag, in the middle it passes it). It takes the `"content"` key with a string value for the delta's
  * (no other string `content` exists in a chat chunk: `logprobs.content` is an array), and reads
  * keys only outside strings (one pass: every string is read once).
  * @module
