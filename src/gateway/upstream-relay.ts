@@ -211,7 +211,9 @@ class ChunkRelay extends BodyRelay {
           this.#failure = chunk
           return
         }
-        if (!completedChunks.has(chunk)) this.#originals.set(chunk, event.data)
+        // A payload spread over several `data:` lines is re-serialized on one line: its own text,
+        // written after one `data: `, would break the SSE framing.
+        if (!completedChunks.has(chunk) && !event.data.includes('\n')) this.#originals.set(chunk, event.data)
         this.#chain.feed(chunk)
       },
       onError: (error) => {

@@ -444,6 +444,12 @@ describe('relayChunks: chunks passed on unchanged', () => {
     expect(made.sink.text).toBe(`data: ${JSON.stringify(JSON.parse(original))}\n\n${DONE}`)
   })
 
+  it('a payload spread over several data: lines is passed on as one line (its own text would break the framing)', () => {
+    const { sink, push } = setup((body, options) => relayChunks(body, passThrough, options))
+    push('data: {"id":"m",\ndata: "choices":[]}\n\ndata: [DONE]\n\n')
+    expect(sink.text).toBe(`data: {"id":"m","choices":[]}\n\n${DONE}`)
+  })
+
   it('a chunk the relay had to complete (no choices) is serialized with its choices', () => {
     const { sink, push } = setup((body, options) => relayChunks(body, passThrough, options))
     push('data: {"id":"u","usage":{"total_tokens":3}}\n\ndata: [DONE]\n\n')
