@@ -206,7 +206,7 @@ export class ModelCatalog {
 
   /** Pushes an upstream's routing list to the scheduler when it changed. */
   #route(entry: UpstreamModels): void {
-    const next = entry.configured !== undefined ? [...entry.configured] : this.#options.discover ? entry.discovered?.map((object) => object.id) : undefined
+    const next = entry.configured !== undefined ? [...entry.configured] : this.#options.discover ? withUntagged(entry.discovered?.map((object) => object.id)) : undefined
     if (sameList(next, entry.routed)) return
     entry.routed = next
     this.#updateServed()
@@ -220,6 +220,21 @@ export class ModelCatalog {
     }
     this.#served = new Set(this.#entries.flatMap((entry) => entry.routed ?? []))
   }
+}
+
+/**
+ * Ollama lists `qwen3:latest` and answers to `qwen3` too (clients send either): a discovered
+ * `name:latest` also routes `name`.
+ */
+function withUntagged(ids: string[] | undefined): string[] | undefined {
+  if (ids === undefined) return undefined
+  const out = [...ids]
+  for (const id of ids) {
+    if (!id.endsWith(':latest')) continue
+    const bare = id.slice(0, -':latest'.length)
+    if (bare !== '' && !out.includes(bare)) out.push(bare)
+  }
+  return out
 }
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {

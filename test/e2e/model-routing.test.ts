@@ -123,6 +123,19 @@ describe('routing by the models each upstream serves', () => {
     expect(answer.model).toBe('new')
   })
 
+  it('an upstream listing name:latest (Ollama) also serves name, as Ollama does', async () => {
+    const a = await fake({ models: ['qwen3:latest'] })
+    const b = await fake({ models: ['llama3.2:3b'] })
+    gateway = await startQueuegate({ upstreams: [a.url, b.url], discoverModels: true })
+    await gateway.client.chat.completions.create({ model: 'qwen3', messages })
+    await gateway.client.chat.completions.create({ model: 'qwen3:latest', messages })
+    expect(modelsOf(a)).toEqual(['qwen3', 'qwen3:latest'])
+    const error = await gateway.client.chat.completions.create({ model: 'llama3.2', messages }).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ status: 404, code: 'model_not_found' })
+    // /v1/models lists what the upstreams list.
+    expect((await gateway.client.models.list()).data.map((model) => model.id)).toEqual(['qwen3:latest', 'llama3.2:3b'])
+  })
+
   it('with discovery off, upstreams without configured models serve any model (the old behaviour)', async () => {
     const a = await fake({ models: ['m1'] })
     gateway = await startQueuegate({ upstreams: [a.url], discoverModels: false })
