@@ -58,6 +58,8 @@ type SettingKey =
   | 'slots'
   | 'models'
   | 'modelAlias'
+  | 'apiKey'
+  | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
   | 'healthInterval'
@@ -136,6 +138,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstreams', flag: 'upstreams', env: ['LLM_UPSTREAMS', 'QUEUEGATE_UPSTREAMS'], parse: (raw, name) => nonEmptyList(raw, name) },
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
+  { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
+  { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
@@ -185,6 +189,20 @@ function aliasObject(value: unknown, name: string): Record<string, string> {
   return aliases
 }
 
+/** `apiKeys`: strings or `{ key, name, class }` objects (checked in full by the gateway). */
+function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch' }> {
+  const items = typeof value === 'string' ? list(value) : value
+  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class } objects`)
+  return items.map((item, index) => {
+    if (typeof item === 'string') return item
+    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class }`)
+    const record = item as Record<string, unknown>
+    for (const key of Object.keys(record)) if (!['key', 'name', 'class'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class)`)
+    if (record.class !== undefined && record.class !== 'interactive' && record.class !== 'batch') throw new ConfigError(`${name}[${index}].class: expected interactive or batch, got ${JSON.stringify(record.class)}`)
+    return record as { key: string; name?: string; class?: 'interactive' | 'batch' }
+  })
+}
+
 function nonEmptyList(raw: string, name: string): string[] {
   const items = list(raw)
   if (items.length === 0) throw new ConfigError(`${name}: expected one or more comma-separated URLs, got ${JSON.stringify(raw)}`)
@@ -203,6 +221,8 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   slots: fromString(integer(1)),
   models: (value, name) => stringList(value, name),
   aliases: (value, name) => aliasObject(value, name),
+  apiKeys: (value, name) => fileApiKeys(value, name),
+  upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
   modelRefreshMs: fromString(integer(1)),
@@ -330,8 +350,10 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
   const slotAffinity = pick<boolean>('slotAffinity')
+  const upstreamKey = pick<string>('upstreamKey')
   const upstreams: UpstreamOptions[] = upstreamList.map((item) => {
-    const upstream = typeof item === 'string' ? { url: item } : { ...item }
+    const upstream: UpstreamOptions = typeof item === 'string' ? { url: item } : { ...item }
+    if (upstream.apiKey === undefined && upstreamKey !== undefined) upstream.apiKey = upstreamKey
     if (upstream.slots === undefined && defaultSlots !== undefined) upstream.slots = defaultSlots
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
@@ -351,6 +373,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     upstreams,
     models: pick<string[]>('models'),
     aliases: fileAliases === undefined && flagAliases === undefined ? undefined : { ...fileAliases, ...flagAliases },
+    apiKeys: (layer.apiKey as string[] | undefined) ?? (file.apiKeys as GatewayOptions['apiKeys']),
     discoverModels: pick<boolean>('modelDiscovery', 'discoverModels'),
     modelRefreshMs: modelRefresh !== undefined ? Math.round(modelRefresh * 1000) : (file.modelRefreshMs as number | undefined),
     readTimeoutMs: readTimeout !== undefined ? Math.round(readTimeout * 1000) : (file.readTimeoutMs as number | undefined),

@@ -115,6 +115,7 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     `wait_ms=${Math.round(event.waitMs)}`,
     `total_ms=${Math.round(event.totalMs)}`,
   ]
+  if (event.key !== undefined) parts.push(`key=${event.key}`)
   if (event.error !== undefined) parts.push(`error=${JSON.stringify(event.error)}`)
   logAt(event.status >= 500 && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
 }

@@ -28,6 +28,8 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--no-model-discovery', 'do not read the upstreams\' model lists for routing (any upstream serves any model)')
     .option('--model-refresh <seconds>', 'how often the upstreams\' model lists are read again (env MODEL_REFRESH_SEC) [default: 60]')
     .option('--health-interval <seconds>', 'interval of the upstream health probes (GET /health, else /v1/models), 0 = none (env HEALTH_INTERVAL_SEC) [default: 10]')
+    .option('--api-key <key>', 'a gateway key clients must send (Authorization: Bearer); repeatable or comma-separated (env QUEUEGATE_API_KEYS)', joinRepeated)
+    .option('--upstream-key <key>', 'sent upstream as Authorization: Bearer to upstreams without their own apiKey (env UPSTREAM_API_KEY, HF_TOKEN)')
     .option('-c, --config <file>', 'JSON5 config file; flags and env override it (env QUEUEGATE_CONFIG)')
     .option('--read-timeout <seconds>', 'upstream read timeout (env LLM_READ_TIMEOUT) [default: 3600]')
     .option('--log-level <level>', 'silent, error, warn, info or debug (env LOG_LEVEL) [default: info]')

@@ -14,6 +14,7 @@ import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import type { Endpoint } from './endpoints.js'
 import type { ToolMode } from './gateway-options.js'
 import type { HeaderLookup } from './request-access.js'
+import type { GatewayKey } from './gateway-keys.js'
 
 /** One change of the answer, for streams and for whole completions alike. */
 export interface AnswerTransform {
@@ -65,6 +66,8 @@ export interface CallPlan {
   /** The gateway path, e.g. `/v1/chat/completions`. */
   readonly path: string
   readonly endpoint: Endpoint
+  /** The gateway key the request carried, when keys are configured. */
+  readonly key: GatewayKey | undefined
   /** The body as the client sent it: what goes upstream, byte for byte, while `bodyChanged` is false. */
   readonly text: string
   /** The parsed body. A stage that changes it sets `bodyChanged`. */
@@ -114,6 +117,8 @@ export interface PlanInput {
   headers: HeaderLookup
   path: string
   endpoint: Endpoint
+  /** The gateway key the request carried. */
+  key?: GatewayKey | undefined
   text: string
   body: Record<string, unknown>
   /** The tool mode before stages (the gateway's default). */
@@ -128,6 +133,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     headers: input.headers,
     path: input.path,
     endpoint: input.endpoint,
+    key: input.key,
     text: input.text,
     body: input.body,
     bodyChanged: false,

@@ -5,6 +5,7 @@
  */
 import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } from '../errors.js'
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
+import { authenticate } from './gateway-keys.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
@@ -49,6 +50,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
+    // Keys first, before a body is read or anything about the upstreams shown.
+    const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models') ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
       if (path === '/readyz') {
@@ -64,7 +67,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
       const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
-      const plan = createCallPlan({ jobId: requestId, request, headers: headerLookup(request), path, endpoint, text, body, toolMode: resolved.toolMode })
+      const plan = createCallPlan({ jobId: requestId, request, headers: headerLookup(request), path, endpoint, key, text, body, toolMode: resolved.toolMode })
       try {
         const staged = runStages(services.stages, plan)
         if (staged !== undefined) await staged

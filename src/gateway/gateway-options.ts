@@ -8,6 +8,8 @@ import type { CallStage } from './call-plan.js'
 import { clockWith, systemClock } from './clock.js'
 import type { Clock } from './clock.js'
 import type { UpstreamOptions, UpstreamPoolOptions } from './upstream.js'
+import { resolveGatewayKeys } from './gateway-keys.js'
+import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
@@ -29,6 +31,8 @@ export type GatewayEvent =
       waitMs: number
       totalMs: number
       error: string | undefined
+      /** The gateway key's name, when keys are configured. */
+      key?: string | undefined
     }
   | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
@@ -51,6 +55,13 @@ export interface GatewayOptions {
    * gets 404 `model_not_found`. Upstreams' own `models` lists count too. @default none: any model, and `/v1/models` asks the upstreams
    */
   models?: string[] | undefined
+  /**
+   * Gateway keys: when set, every `/v1/*` request needs one (`Authorization: Bearer <key>` or
+   * `x-api-key`), else 401 `invalid_api_key`; `/healthz` and `/readyz` stay open. A key may carry
+   * a `name` (shown in logs instead of the key) and a job `class` (a key for agents: `batch`).
+   * @default none: no key needed
+   */
+  apiKeys?: Array<GatewayKeyOptions | string> | undefined
   /**
    * Public model ids for upstream ids: `{ 'qwen': 'Qwen3-30B-A3B-Q4_K_M.gguf' }` lists `qwen` on
    * `/v1/models`, sends the upstream id, and names `qwen` in answers. @default none
@@ -152,7 +163,8 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys'>> & {
+  apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
   models: string[]
   aliases: Map<string, string>
@@ -175,6 +187,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   const {
     upstreams,
     models = [],
+    apiKeys = [],
     aliases = {},
     discoverModels = true,
     modelRefreshMs = 60_000,
@@ -259,6 +272,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     upstreams: normalized,
     models: models.map((model) => model.trim()),
     aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
+    apiKeys: resolveGatewayKeys(apiKeys),
     discoverModels,
     modelRefreshMs,
     maxBodyBytes,

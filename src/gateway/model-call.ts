@@ -181,6 +181,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
       waitMs: (this.#startedAt ?? endedAt) - this.#createdAt,
       totalMs: endedAt - this.#createdAt,
       error: message,
+      key: plan.key?.name,
     })
   }
 

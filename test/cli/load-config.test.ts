@@ -199,3 +199,27 @@ describe('loadConfig: health checks (issue 12)', () => {
     expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => '{ upstreams: ["http://a"], ejectAfterFailures: 0 }' })).toThrow(/ejectAfterFailures: expected a whole number >= 1, got "0"/)
   })
 })
+
+describe('loadConfig: keys', () => {
+  it('takes gateway keys from repeated flags, QUEUEGATE_API_KEYS or the file (objects with name and class), and an upstream key for upstreams without their own', () => {
+    const flags = loadConfig({ flags: { upstreams: 'http://a,http://b', apiKey: 'key-one-1111,key-two-2222', upstreamKey: 'up-key' }, env: {}, readFile: noFile })
+    expect(flags.gateway.apiKeys).toEqual(['key-one-1111', 'key-two-2222'])
+    expect(flags.gateway.upstreams).toEqual([
+      { url: 'http://a', apiKey: 'up-key' },
+      { url: 'http://b', apiKey: 'up-key' },
+    ])
+    const env = loadConfig({ flags: { upstreams: 'http://a' }, env: { QUEUEGATE_API_KEYS: 'k-env-00001', HF_TOKEN: 'hf_token' }, readFile: noFile })
+    expect(env.gateway).toMatchObject({ apiKeys: ['k-env-00001'], upstreams: [{ url: 'http://a', apiKey: 'hf_token' }] })
+    const file = loadConfig({
+      flags: { config: 'q.json5' },
+      env: { UPSTREAM_API_KEY: 'shared' },
+      readFile: () => "{ upstreams: [{ url: 'http://a', apiKey: 'own' }, 'http://b'], apiKeys: ['plain-key-0001', { key: 'agent-key-0002', name: 'agents', class: 'batch' }] }",
+    })
+    expect(file.gateway.apiKeys).toEqual(['plain-key-0001', { key: 'agent-key-0002', name: 'agents', class: 'batch' }])
+    expect(file.gateway.upstreams).toEqual([
+      { url: 'http://a', apiKey: 'own' },
+      { url: 'http://b', apiKey: 'shared' },
+    ])
+    expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => "{ upstreams: ['http://a'], apiKeys: [{ key: 'k', klass: 'batch' }] }" })).toThrow(/apiKeys\[0\]\.klass: unknown key setting/)
+  })
+})

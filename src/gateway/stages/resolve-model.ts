@@ -8,6 +8,7 @@
  * @module
  */
 import { InvalidRequestError, NotFoundError } from '../../errors.js'
+import { isJsonObject } from '../../openai/parse-json.js'
 import { addTransform } from '../call-plan.js'
 import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ModelCatalog } from '../model-catalog.js'
@@ -40,8 +41,14 @@ export function createResolveModelStage(catalog: ModelCatalog): CallStage {
   return {
     name: 'resolve-model',
     prepare(plan: CallPlan): void | Promise<void> {
-      const raw = plan.body.model
-      if (raw !== undefined && typeof raw !== 'string') throw new InvalidRequestError('`model` must be a string.', { param: 'model', code: 'invalid_model' })
+      let raw = plan.body.model
+      if (isJsonObject(raw) && typeof raw.id === 'string') {
+        // Some clients send the model object from /v1/models: its id is meant.
+        raw = raw.id
+        plan.body.model = raw
+        plan.bodyChanged = true
+      }
+      if (raw !== undefined && typeof raw !== 'string') throw new InvalidRequestError('`model` must be a string (or an object with an `id`).', { param: 'model', code: 'invalid_model' })
       const requested = raw !== undefined && raw.trim() !== '' ? raw : undefined
       const discovering = catalog.ready()
       if (discovering !== undefined) return discovering.then(() => resolve(plan, requested))

@@ -1,5 +1,6 @@
 /**
- * Stage: the job's priority class (`X-Job-Kind` over the endpoint's class) and its sticky thread
+ * Stage: the job's priority class (the gateway key's class, else `X-Job-Kind`, else the endpoint's
+ * class) and its sticky thread
  * key. Sets `jobClass` and `threadKey`; reads the client's body before any stage rewrites it, so
  * a conversation keeps its key whatever later stages inject.
  * @module
@@ -25,7 +26,7 @@ export function createRouteJobStage(options: RouteJobStageOptions): CallStage {
   return {
     name: 'route-job',
     prepare(plan: CallPlan): void {
-      plan.jobClass = isBatchKind(plan.headers) ? 'batch' : plan.endpoint.jobClass
+      plan.jobClass = plan.key?.class ?? (isBatchKind(plan.headers) ? 'batch' : plan.endpoint.jobClass)
       if (routesByKey) plan.threadKey = threadKeyFor({ headers: plan.headers, body: plan.body, stickyHeader })
     },
   }
