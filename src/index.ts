@@ -10,6 +10,8 @@ export { resolveGatewayOptions } from './gateway/gateway-options.js'
 export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode } from './gateway/gateway-options.js'
 export { parseUpstreamUrl } from './gateway/upstream.js'
 export type { UpstreamOptions } from './gateway/upstream.js'
+export type { VariantOptions } from './gateway/variants.js'
+export type { GatewayKeyOptions } from './gateway/gateway-keys.js'
 export type { JobRecord, JobStatus } from './gateway/job-registry.js'
 export { QueueScheduler } from './queue/queue-scheduler.js'
 export type {

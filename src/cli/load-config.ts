@@ -8,6 +8,7 @@ import JSON5 from 'json5'
 import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
+import type { VariantOptions } from '../gateway/variants.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -59,6 +60,7 @@ type SettingKey =
   | 'models'
   | 'modelAlias'
   | 'apiKey'
+  | 'variant'
   | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
@@ -138,6 +140,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstreams', flag: 'upstreams', env: ['LLM_UPSTREAMS', 'QUEUEGATE_UPSTREAMS'], parse: (raw, name) => nonEmptyList(raw, name) },
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
+  { key: 'variant', flag: 'variant', env: ['QUEUEGATE_VARIANTS'], parse: (raw, name) => variantSpecs(raw, name) },
   { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
   { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
@@ -189,6 +192,38 @@ function aliasObject(value: unknown, name: string): Record<string, string> {
   return aliases
 }
 
+/** `--variant` specs, `;`-separated: `id=model,append=…,system=…,reasoning=split|strip|keep`. */
+function variantSpecs(raw: string, name: string): VariantOptions[] {
+  return raw.split(';').map((spec) => spec.trim()).filter((spec) => spec !== '').map((spec) => {
+    const [head = '', ...rest] = spec.split(',')
+    const at = head.indexOf('=')
+    const id = head.slice(0, at).trim()
+    const model = head.slice(at + 1).trim()
+    if (at === -1 || id === '' || model === '') throw new ConfigError(`${name}: expected id=model[,append=…][,system=…][,reasoning=…], got ${JSON.stringify(spec)}`)
+    const variant: VariantOptions = { id, model }
+    for (const part of rest) {
+      const eq = part.indexOf('=')
+      const key = part.slice(0, eq).trim()
+      const value = part.slice(eq + 1).trim()
+      if (eq === -1 || value === '') throw new ConfigError(`${name}: expected key=value in ${JSON.stringify(spec)}, got ${JSON.stringify(part)}`)
+      if (key === 'append') variant.appendToUser = value
+      else if (key === 'system') variant.system = value
+      else if (key === 'reasoning') variant.reasoning = REASONING_MODE(value, name)
+      else throw new ConfigError(`${name}: unknown variant setting ${JSON.stringify(key)} in ${JSON.stringify(spec)} (known: append, system, reasoning; params go in the config file)`)
+    }
+    return variant
+  })
+}
+
+function fileVariants(value: unknown, name: string): VariantOptions[] {
+  if (!Array.isArray(value)) throw new ConfigError(`${name}: expected a list of { id, model, appendToUser, system, params, reasoning }`)
+  return value.map((item, index) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${name}[${index}]: expected { id, model, … }, got ${JSON.stringify(item)}`)
+    for (const key of Object.keys(item)) if (!['id', 'model', 'appendToUser', 'system', 'params', 'reasoning'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown variant setting (known: id, model, appendToUser, system, params, reasoning)`)
+    return item as VariantOptions
+  })
+}
+
 /** `apiKeys`: strings or `{ key, name, class }` objects (checked in full by the gateway). */
 function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch' }> {
   const items = typeof value === 'string' ? list(value) : value
@@ -222,6 +257,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   models: (value, name) => stringList(value, name),
   aliases: (value, name) => aliasObject(value, name),
   apiKeys: (value, name) => fileApiKeys(value, name),
+  variants: (value, name) => fileVariants(value, name),
   upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
@@ -374,6 +410,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     models: pick<string[]>('models'),
     aliases: fileAliases === undefined && flagAliases === undefined ? undefined : { ...fileAliases, ...flagAliases },
     apiKeys: (layer.apiKey as string[] | undefined) ?? (file.apiKeys as GatewayOptions['apiKeys']),
+    variants: file.variants === undefined && layer.variant === undefined ? undefined : [...((file.variants as VariantOptions[] | undefined) ?? []), ...((layer.variant as VariantOptions[] | undefined) ?? [])],
     discoverModels: pick<boolean>('modelDiscovery', 'discoverModels'),
     modelRefreshMs: modelRefresh !== undefined ? Math.round(modelRefresh * 1000) : (file.modelRefreshMs as number | undefined),
     readTimeoutMs: readTimeout !== undefined ? Math.round(readTimeout * 1000) : (file.readTimeoutMs as number | undefined),

@@ -101,6 +101,10 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     else logAt('debug', `upstream=${event.upstream} models=${event.models === undefined ? '(none listed: any)' : event.models.join(',')}`)
     return
   }
+  if (event.type === 'warning') {
+    logAt('warn', event.message)
+    return
+  }
   if (event.type === 'answer-hook-error') {
     logAt('warn', `job=${event.jobId} answer hook failed: ${event.message}`)
     return

@@ -15,6 +15,7 @@ import type { Endpoint } from './endpoints.js'
 import type { ToolMode } from './gateway-options.js'
 import type { HeaderLookup } from './request-access.js'
 import type { GatewayKey } from './gateway-keys.js'
+import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 
 /** One change of the answer, for streams and for whole completions alike. */
 export interface AnswerTransform {
@@ -83,6 +84,8 @@ export interface CallPlan {
   /** Sticky key ('' when there is no routing choice to make). */
   threadKey: string
   toolMode: ToolMode
+  /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
+  reasoning: ReasoningMode | undefined
   /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path, gated ones a stream that starts on it. */
   readonly transforms: readonly AnswerTransform[]
   /** Added with {@link addAnswerHook}. */
@@ -143,6 +146,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     jobClass: input.endpoint.jobClass,
     threadKey: '',
     toolMode: input.endpoint.toolMode ?? input.toolMode,
+    reasoning: undefined,
     transforms: NONE,
     answerHooks: NONE,
   }

@@ -41,11 +41,28 @@ export interface Gateway {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const services = createGatewayServices(options)
-  const { options: resolved, scheduler, catalog, health: upstreamHealth, jobs, running } = services
+  const { options: resolved, clock, scheduler, catalog, health: upstreamHealth, jobs, running } = services
   const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
   catalog.start()
+  // A variant whose model no upstream serves works for nobody: say so once the lists are known.
+  void (catalog.ready() ?? Promise.resolve()).then(() => {
+    for (const variant of resolved.variants.values()) {
+      if (!catalog.accepts(variant.model) && !resolved.variants.has(variant.model)) {
+        resolved.onEvent?.({ type: 'warning', message: `variant ${JSON.stringify(variant.id)}: no upstream serves its model ${JSON.stringify(variant.model)}; requests for it get 404` })
+      }
+    }
+  })
+
+  /** `/v1/models` lists the variants after the models. */
+  function withVariants(models: Array<Record<string, unknown> & { id: string }>): Array<Record<string, unknown>> {
+    if (resolved.variants.size === 0) return models
+    const listed = new Set(models.map((model) => model.id))
+    const created = Math.floor(clock.now() / 1000)
+    const variants = [...resolved.variants.values()].filter((variant) => !listed.has(variant.id)).map((variant) => ({ id: variant.id, object: 'model', created, owned_by: 'queuegate', parent: variant.model }))
+    return [...models, ...variants]
+  }
   upstreamHealth.start()
 
   async function route(request: Request, requestId: string): Promise<Response> {
@@ -60,7 +77,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (!upstreamHealth.canServe()) throw new UnavailableError('No upstream can serve: every upstream is ejected, loading or unreachable.', 'no_healthy_upstream')
         return json({ ready: true })
       }
-      if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: await catalog.list() })
+      if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined

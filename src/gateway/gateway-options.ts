@@ -9,6 +9,8 @@ import { clockWith, systemClock } from './clock.js'
 import type { Clock } from './clock.js'
 import type { UpstreamOptions, UpstreamPoolOptions } from './upstream.js'
 import { resolveGatewayKeys } from './gateway-keys.js'
+import { resolveVariants } from './variants.js'
+import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 
 /** How a waiting streaming client is told its queue position. */
@@ -43,6 +45,8 @@ export type GatewayEvent =
   | { type: 'upstream-state'; upstream: string; state: 'healthy' | 'ejected' | 'loading'; error: string | undefined }
   /** An upstream's `/v1/models` was read (`models`), or could not be (`error`; it then serves any model until it answers). */
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
+  /** Something in the configuration that will not work as meant (a variant whose model no upstream serves). */
+  | { type: 'warning'; message: string }
   /** An answer hook failed (the client's answer was not affected). */
   | { type: 'answer-hook-error'; jobId: string; message: string }
 
@@ -55,6 +59,12 @@ export interface GatewayOptions {
    * gets 404 `model_not_found`. Upstreams' own `models` lists count too. @default none: any model, and `/v1/models` asks the upstreams
    */
   models?: string[] | undefined
+  /**
+   * Virtual model ids that rewrite a request for a real model: `{ id: 'qwen3-nothink', model: 'qwen3',
+   * appendToUser: '/nothink', reasoning: 'strip' }`. Listed on `/v1/models`; answers carry the
+   * variant's id. @default none
+   */
+  variants?: VariantOptions[] | undefined
   /**
    * Gateway keys: when set, every `/v1/*` request needs one (`Authorization: Bearer <key>` or
    * `x-api-key`), else 401 `invalid_api_key`; `/healthz` and `/readyz` stay open. A key may carry
@@ -163,7 +173,8 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants'>> & {
+  variants: Map<string, Variant>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
   models: string[]
@@ -188,6 +199,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     upstreams,
     models = [],
     apiKeys = [],
+    variants = [],
     aliases = {},
     discoverModels = true,
     modelRefreshMs = 60_000,
@@ -273,6 +285,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     models: models.map((model) => model.trim()),
     aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
     apiKeys: resolveGatewayKeys(apiKeys),
+    variants: resolveVariants(variants),
     discoverModels,
     modelRefreshMs,
     maxBodyBytes,

@@ -223,3 +223,21 @@ describe('loadConfig: keys', () => {
     expect(() => loadConfig({ flags: { config: 'q' }, env: {}, readFile: () => "{ upstreams: ['http://a'], apiKeys: [{ key: 'k', klass: 'batch' }] }" })).toThrow(/apiKeys\[0\]\.klass: unknown key setting/)
   })
 })
+
+describe('loadConfig: variants', () => {
+  it('reads --variant specs (repeated flags arrive ;-joined), QUEUEGATE_VARIANTS and the file\'s variants, file first', () => {
+    const config = loadConfig({
+      flags: { config: 'q', variant: 'qwen3-nothink=qwen3,append=/nothink,reasoning=strip;terse=qwen3,system=Answer in one line.' },
+      env: {},
+      readFile: () => "{ upstreams: ['http://a'], variants: [{ id: 'cold', model: 'qwen3', params: { temperature: 0.1 } }] }",
+    })
+    expect(config.gateway.variants).toEqual([
+      { id: 'cold', model: 'qwen3', params: { temperature: 0.1 } },
+      { id: 'qwen3-nothink', model: 'qwen3', appendToUser: '/nothink', reasoning: 'strip' },
+      { id: 'terse', model: 'qwen3', system: 'Answer in one line.' },
+    ])
+    expect(loadConfig({ flags: { upstreams: 'http://a' }, env: { QUEUEGATE_VARIANTS: 'a=b' }, readFile: noFile }).gateway.variants).toEqual([{ id: 'a', model: 'b' }])
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', variant: 'x=y,temperature=1' }, env: {}, readFile: noFile })).toThrow(/unknown variant setting "temperature".*params go in the config file/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', variant: 'nope' }, env: {}, readFile: noFile })).toThrow(/--variant: expected id=model/)
+  })
+})

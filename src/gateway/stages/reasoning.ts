@@ -10,7 +10,7 @@
 import { createReasoningChunkTransform, splitReasoningInCompletion } from '../../reasoning/reasoning-transform.js'
 import { createReasoningTrigger } from '../../reasoning/reasoning-trigger.js'
 import { DEFAULT_START_WINDOW } from '../../reasoning/think-splitter.js'
-import type { ReasoningOptions } from '../../reasoning/reasoning-transform.js'
+import type { ReasoningMode, ReasoningOptions } from '../../reasoning/reasoning-transform.js'
 import { addTransform } from '../call-plan.js'
 import type { AnswerGate, AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ResolvedGatewayOptions } from '../gateway-options.js'
@@ -20,11 +20,19 @@ import type { ResolvedGatewayOptions } from '../gateway-options.js'
  * held while it could still turn out to be inside a block the prompt opened; default 0 (off).
  */
 export function createReasoningStage(options: Pick<ResolvedGatewayOptions, 'reasoning' | 'forwardReasoning'> & { startWindow?: number | undefined }): CallStage {
-  const transform = reasoningTransform({ mode: options.reasoning, forwardReasoning: options.forwardReasoning, startWindow: options.startWindow })
+  // One transform per mode, made once: a request names its mode (a variant's) or takes the gateway's.
+  const byMode = new Map<ReasoningMode, AnswerTransform | undefined>()
+  const transformFor = (mode: ReasoningMode): AnswerTransform | undefined => {
+    if (!byMode.has(mode)) byMode.set(mode, reasoningTransform({ mode, forwardReasoning: options.forwardReasoning, startWindow: options.startWindow }))
+    return byMode.get(mode)
+  }
+  const standard = transformFor(options.reasoning)
   return {
     name: 'reasoning',
     prepare(plan: CallPlan): void {
-      if (transform !== undefined && plan.endpoint.chat) addTransform(plan, transform)
+      if (!plan.endpoint.chat) return
+      const transform = plan.reasoning === undefined ? standard : transformFor(plan.reasoning)
+      if (transform !== undefined) addTransform(plan, transform)
     },
   }
 }

@@ -12,10 +12,26 @@ import { isJsonObject } from '../../openai/parse-json.js'
 import { addTransform } from '../call-plan.js'
 import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ModelCatalog } from '../model-catalog.js'
+import { applyVariant } from '../variants.js'
+import type { Variant } from '../variants.js'
 
 /** The model stage over a catalog. */
-export function createResolveModelStage(catalog: ModelCatalog): CallStage {
+export function createResolveModelStage(catalog: ModelCatalog, variants: ReadonlyMap<string, Variant> = new Map()): CallStage {
   function resolve(plan: CallPlan, requested: string | undefined): void {
+    const variant = requested === undefined ? undefined : variants.get(requested)
+    if (variant !== undefined) {
+      if (!catalog.accepts(variant.model) && variants.get(variant.model) === undefined) {
+        throw new NotFoundError(`The model ${JSON.stringify(variant.id)} runs on ${JSON.stringify(variant.model)}, which no upstream serves.`, 'model_not_found', 'model')
+      }
+      plan.body = applyVariant(variant, plan.body)
+      plan.bodyChanged = true
+      if (variant.reasoning !== undefined) plan.reasoning = variant.reasoning
+      resolve(plan, variant.model)
+      // Answers name the variant (after any alias's renaming).
+      plan.model = variant.id
+      addTransform(plan, renameModel(variant.id))
+      return
+    }
     let model = requested
     if (model === undefined) {
       model = catalog.defaultModel
