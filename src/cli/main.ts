@@ -121,5 +121,6 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
   ]
   if (event.key !== undefined) parts.push(`key=${event.key}`)
   if (event.error !== undefined) parts.push(`error=${JSON.stringify(event.error)}`)
-  logAt(event.status >= 500 && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
+  // A failure is a warning, also one that came after the answer started (status 200, an error event).
+  logAt((event.status >= 500 || event.error !== undefined) && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
 }

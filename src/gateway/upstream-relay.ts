@@ -116,7 +116,7 @@ class EventRelay extends BodyRelay {
       return true
     }
     if (this.#reframer.done) {
-      this.finishOnce('done', undefined, out)
+      this.#finish(out)
       return true
     }
     return out.byteLength === 0 || (this.sink as ByteSink).write(out)
@@ -131,7 +131,14 @@ class EventRelay extends BodyRelay {
       this.error(error as Error)
       return
     }
-    this.finishOnce('done', undefined, out)
+    this.#finish(out)
+  }
+
+  /** The last bytes out; an error event the upstream sent on the way (relayed as it was) makes the end a failure for the job's record. */
+  #finish(out: Uint8Array): void {
+    const reported = this.#reframer.errorPayload === undefined ? undefined : decodeChunk(this.#reframer.errorPayload)
+    if (reported instanceof Error) this.finishOnce('error', reported, out)
+    else this.finishOnce('done', undefined, out)
   }
 
   error(error: Error): void {

@@ -35,6 +35,11 @@ export interface SseReframer {
   end(): Uint8Array
   /** True once `[DONE]` was seen (the output so far ended with it). */
   readonly done: boolean
+  /**
+   * The payload of the first event that reported an error (it starts with `{"error"`), relayed like
+   * any other: the relay reads it at the end, so that the job is recorded as failed.
+   */
+  readonly errorPayload: string | undefined
 }
 
 const encoder = new TextEncoder()
@@ -45,6 +50,9 @@ const CR = 13
 // 'data: ' and '[DONE]'
 const DATA_PREFIX = [100, 97, 116, 97, 58, 32]
 const DONE_PAYLOAD = [91, 68, 79, 78, 69, 93]
+// '{"error"'
+const ERROR_START = [123, 34, 101, 114, 114, 111, 114, 34]
+const decoder = new TextDecoder()
 
 /** Creates a re-framer for one body. */
 export function createSseReframer(options: SseReframerOptions = {}): SseReframer {
@@ -63,6 +71,7 @@ class Reframer implements SseReframer {
   #failure: Error | undefined
   /** Bytes of the body went out on the byte path already. */
   #started = false
+  #errorPayload: string | undefined
 
   constructor(maxEventChars: number) {
     this.#maxEventChars = maxEventChars
@@ -70,6 +79,10 @@ class Reframer implements SseReframer {
 
   get done(): boolean {
     return this.#done
+  }
+
+  get errorPayload(): string | undefined {
+    return this.#errorPayload
   }
 
   feed(chunk: Uint8Array): Uint8Array {
@@ -117,6 +130,7 @@ class Reframer implements SseReframer {
           this.#done = true
           this.#out += 'data: [DONE]\n\n'
         } else {
+          if (this.#errorPayload === undefined && event.data.startsWith('{"error"')) this.#errorPayload = event.data
           this.#out += encodeData(event.data)
         }
       },
@@ -171,6 +185,10 @@ class Reframer implements SseReframer {
         return this.#handOver(buffer, position)
       }
       if (lineEnd - position > maxEventChars) throw this.#tooLarge()
+      // One byte compared per event on the common path ('{' then '"e' is rare in a chunk).
+      if (buffer[payloadStart + 2] === 101 && this.#errorPayload === undefined && matches(buffer, payloadStart, ERROR_START)) {
+        this.#errorPayload = decoder.decode(buffer.subarray(payloadStart, lineEnd))
+      }
       position = lineEnd + 2
       if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
         this.#done = true

@@ -106,6 +106,33 @@ describe('queuegate CLI', () => {
     expect(cli.stderr()).toMatch(/SIGTERM: no new requests/)
   })
 
+  it('logs a failure after the stream started at warn (issue 12), a client that left at info, and a key by its name', async () => {
+    const upstream = await fake({ chunks: [{ content: 'partial' }, { error: { code: 500, message: 'model crashed' } }] })
+    const lines: string[] = []
+    const server = (await main({
+      argv: ['node', 'queuegate', '--port', '0', '--log-level', 'info', '--api-key', 'cli-key-00001'],
+      env: { LLM_UPSTREAMS: `${upstream.url}/v1` },
+      log: (line) => lines.push(line),
+      handleSignals: false,
+    })) as RunningServer
+    cleanups.push(() => server.close({ graceMs: 0 }))
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'cli-key-00001', maxRetries: 0 })
+    const stream = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], stream: true })
+    await expect((async () => {
+      for await (const chunk of stream) void chunk
+    })()).rejects.toThrow(/model crashed/)
+    await withTimeout(
+      (async () => {
+        while (!lines.some((line) => line.includes('POST /v1/chat/completions'))) await new Promise((resolve) => setTimeout(resolve, 10))
+      })(),
+      5000,
+      'request line',
+    )
+    const requestLine = lines.find((line) => line.includes('POST /v1/chat/completions')) as string
+    expect(requestLine).toMatch(/ warn job=.* status=200 .*key=key-1 error=".*model crashed/)
+    expect(lines.join('\n')).not.toContain('cli-key-00001')
+  })
+
   it.skipIf(!existsSync(`${root}/dist/cli/index.js`))('bin/queuegate.js prints its version and help (built package)', async () => {
     const run = (args: string[]): Promise<{ code: number | null; stdout: string }> =>
       new Promise((resolve) => {

@@ -342,3 +342,22 @@ describe('createSseReframer: properties', () => {
     )
   })
 })
+
+describe('errorPayload (issue 12: a failure after the stream started is recorded, not logged as a success)', () => {
+  const error = '{"error":{"code":500,"message":"model crashed","type":"server_error"}}'
+  it.each([
+    ['on the byte path', `data: {"id":"a","choices":[]}\n\ndata: ${error}\n\n`],
+    ['on the parser path (a comment first)', `: hello\n\ndata: {"id":"a","choices":[]}\n\ndata: ${error}\n\n`],
+  ])('is the first error event %s, and the output is unchanged', (_name, body) => {
+    const reframer = createSseReframer()
+    const out = new TextDecoder().decode(reframer.feed(new TextEncoder().encode(body))) + new TextDecoder().decode(reframer.end())
+    expect(reframer.errorPayload).toBe(error)
+    expect(out).toContain(`data: ${error}\n\n`)
+  })
+
+  it('is undefined for a stream of chunks, even one whose content mentions "error"', () => {
+    const reframer = createSseReframer()
+    reframer.feed(new TextEncoder().encode('data: {"id":"a","choices":[{"index":0,"delta":{"content":"{\\"error\\""}}]}\n\ndata: {"e":1}\n\ndata: [DONE]\n\n'))
+    expect(reframer.errorPayload).toBeUndefined()
+  })
+})
