@@ -106,7 +106,7 @@ describe('queuegate CLI', () => {
     expect(cli.stderr()).toMatch(/SIGTERM: no new requests/)
   })
 
-  it('logs a failure after the stream started at warn (issue 12), a client that left at info, and a key by its name', async () => {
+  it('logs a failure after the stream started at warn (issue 12), and a key by its name, never the key', async () => {
     const upstream = await fake({ chunks: [{ content: 'partial' }, { error: { code: 500, message: 'model crashed' } }] })
     const lines: string[] = []
     const server = (await main({
