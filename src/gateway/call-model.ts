@@ -191,7 +191,7 @@ export class ModelAnswer {
   chunks(): ReadableStream<ChatCompletionChunk> {
     const { maxResponseBytes } = this.#services.options
     const factories = this.#plan.transforms.map((transform) => transform.stream)
-    const body = isEventStream(this.response) ? Promise.resolve(this.response.body) : this.response.body.text(maxResponseBytes).then((text) => completionAsEvents(text, this.upstream))
+    const body = answerKind(this.response) === 'sse' ? Promise.resolve(this.response.body) : this.response.body.text(maxResponseBytes).then((text) => completionAsEvents(text, this.upstream))
     return chunkStream(body, (onChunk) => chainTransforms(factories, onChunk), { mapError: (error) => this.#call.mapError(error) })
   }
 }
@@ -257,11 +257,6 @@ export function answerKind(response: UpstreamResponse): 'sse' | 'json' | 'other'
   const contentType = (Array.isArray(type) ? type[0] : type) ?? ''
   if (contentType === '' || contentType.startsWith('text/event-stream')) return 'sse'
   return contentType.includes('json') ? 'json' : 'other'
-}
-
-/** True when the upstream answered with SSE (not with one JSON body, nor anything else). */
-export function isEventStream(response: UpstreamResponse): boolean {
-  return answerKind(response) === 'sse'
 }
 
 /** A 2xx answer that is neither what was asked for nor JSON: 502, without echoing it. */

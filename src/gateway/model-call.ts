@@ -12,7 +12,7 @@ import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { answerGates, isPassThrough } from './call-plan.js'
-import { answerKind, badResponseError, completionAsEvents, isEventStream, ModelCall, transformCompletionBytes } from './call-model.js'
+import { answerKind, badResponseError, completionAsEvents, ModelCall, transformCompletionBytes } from './call-model.js'
 import type { LeaseHolder } from './call-model.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import { chainTransforms } from './chunk-pipeline.js'
@@ -21,7 +21,8 @@ import type { GatewayServices } from './gateway-services.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream } from './byte-source.js'
 import type { ByteSource } from './byte-source.js'
-import { relayBytes, relayChunks, relayEvents, relayGated } from './upstream-relay.js'
+import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
+import { relayGated } from './gated-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
 import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
@@ -236,7 +237,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
    * when the upstream ignored `stream: true` and its JSON body has to be read first.)
    */
   #answer(response: UpstreamResponse): ByteSource | Promise<ByteSource> {
-    if (!isEventStream(response)) {
+    if (answerKind(response) !== 'sse') {
       // The upstream ignored `stream: true` and answered with one JSON body: stream that.
       return response.body.text(this.#services.options.maxResponseBytes).then(
         (text) => this.#relay(completionAsEvents(text, this.#call.upstream as Upstream, this.#services.clock.now())),

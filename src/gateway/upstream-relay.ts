@@ -15,8 +15,6 @@ import { createSseReframer } from '../openai/sse-reframer.js'
 import type { SseReframer } from '../openai/sse-reframer.js'
 import type { ChatCompletionChunk } from '../openai/types.js'
 import type { ByteSink, ByteSource } from './byte-source.js'
-import type { AnswerGate } from './call-plan.js'
-import { chainTransforms } from './chunk-pipeline.js'
 import type { ChunkTransform } from './chunk-pipeline.js'
 import type { BodyConsumer, UpstreamBody } from './upstream-body.js'
 
@@ -39,7 +37,7 @@ export interface RelayOptions {
  * leave before the job's bookkeeping), and cancels the upstream when the client leaves first.
  * (A class: one object per answer, where closures would be a dozen.)
  */
-abstract class BodyRelay implements ByteSource, BodyConsumer {
+export abstract class BodyRelay implements ByteSource, BodyConsumer {
   protected readonly body: UpstreamBody
   protected readonly options: RelayOptions
   protected sink: ByteSink | undefined
@@ -181,7 +179,7 @@ export function relayChunks(
   return new ChunkRelay(body, createChain, options)
 }
 
-class ChunkRelay extends BodyRelay {
+export class ChunkRelay extends BodyRelay {
   readonly #decoder: TextDecoder
   readonly #chain: ChunkTransform
   readonly #parser: ReturnType<typeof createParser>
@@ -295,203 +293,6 @@ class ChunkRelay extends BodyRelay {
     this.#out = ''
     this.finishOnce('done', undefined, encoder.encode(last))
   }
-}
-
-/**
- * The upstream's SSE answer through gated transforms (see `AnswerGate` in call-plan.ts): on the
- * byte path while every event is `data: <payload>\n\n` and no gate fires, then, from the event
- * where one fires (or the body leaves that form, or ends without `[DONE]`), the rest of the body
- * exactly as {@link relayChunks} would have relayed it from its start, with each gate's transform.
- *
- * The switch is at an event boundary: what the events before it were goes out as the upstream's
- * bytes (the chunk path would have sent each as its own text, the chain passing it unchanged),
- * and the chunk relay gets every byte from that event's first one on, including a partial event
- * held so far. The relay itself sends an event to the chunk path when the chunk path would not
- * send its bytes as they are: a payload that does not start with `{` or has no `"choices"` array
- * (an `{"error": …}` payload has none; as far as a byte search tells: a payload that passes these checks but is no
- * JSON goes out as on the byte path, as it does without transforms). A property test holds the
- * output equal to relayChunks' over any chunking.
- */
-export function relayGated(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource {
-  return new GatedRelay(body, gates, options)
-}
-
-class GatedRelay extends BodyRelay {
-  readonly #gates: readonly AnswerGate[]
-  readonly #options: RelayOptions & { maxEventChars?: number | undefined }
-  readonly #maxEventChars: number
-  /** Bytes of an event not complete yet. */
-  #pending: Uint8Array = EMPTY
-  /** Bytes of the body went out on the byte path already. */
-  #started = false
-  /** The chunk path, once switched to: everything is its from then on. */
-  #chunks: ChunkRelay | undefined
-
-  constructor(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined }) {
-    super(body, options)
-    this.#gates = gates
-    this.#options = options
-    this.#maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
-  }
-
-  override cancel(reason?: unknown): void {
-    if (this.#chunks !== undefined) this.#chunks.cancel(reason)
-    else super.cancel(reason)
-  }
-
-  data(chunk: Uint8Array): boolean {
-    if (this.#chunks !== undefined) return this.#chunks.data(chunk)
-    if (this.ended) return true
-    return this.#scan(this.#pending.length === 0 ? chunk : concatBytes(this.#pending, chunk))
-  }
-
-  end(): void {
-    if (this.#chunks !== undefined) return this.#chunks.end()
-    if (this.ended) return
-    // No [DONE]: the chunk path has the last word on what is held (and flushes nothing held).
-    const chunks = this.#switch(this.#started)
-    if (this.#pending.length > 0) chunks.data(this.#pending)
-    this.#pending = EMPTY
-    chunks.end()
-  }
-
-  error(error: Error): void {
-    if (this.#chunks !== undefined) return this.#chunks.error(error)
-    if (this.ended) return
-    const failure = this.mapError(error)
-    this.finishOnce('error', failure, encodeSseError(failure))
-  }
-
-  /** The byte path over `buffer` (as sse-reframer.ts's simple form); hands over to the chunk path where it must. */
-  #scan(buffer: Uint8Array): boolean {
-    const maxEventChars = this.#maxEventChars
-    const length = buffer.length
-    const firstCr = buffer.indexOf(CR)
-    let position = 0
-    while (position < length) {
-      if (!startsWithData(buffer, position)) {
-        if (length - position < DATA_PREFIX.length && isPrefixOfData(buffer, position)) break
-        return this.#handOver(buffer, position)
-      }
-      const payloadStart = position + DATA_PREFIX.length
-      const lineEnd = buffer.indexOf(LF, payloadStart)
-      if (lineEnd === -1) {
-        if (length - position > maxEventChars) return this.#handOver(buffer, position)
-        break
-      }
-      if (lineEnd + 1 >= length) break
-      if (buffer[lineEnd + 1] !== LF || lineEnd === payloadStart || (firstCr !== -1 && firstCr <= lineEnd + 1) || lineEnd - position > maxEventChars) {
-        return this.#handOver(buffer, position)
-      }
-      const payload = buffer.subarray(payloadStart, lineEnd)
-      if (isDonePayload(payload)) {
-        // The chunk path would flush an empty chain and send [DONE]: the same bytes.
-        this.#pending = EMPTY
-        this.finishOnce('done', undefined, buffer.subarray(0, lineEnd + 2))
-        return true
-      }
-      if (this.#fires(payload)) return this.#handOver(buffer, position)
-      position = lineEnd + 2
-    }
-    this.#pending = position === length ? EMPTY : buffer.slice(position)
-    if (position === 0) return true
-    this.#started = true
-    return (this.sink as ByteSink).write(buffer.subarray(0, position))
-  }
-
-  /** True when the chunk path could send this event otherwise than as its bytes. */
-  #fires(payload: Uint8Array): boolean {
-    if (!isPlainChunk(payload)) return true
-    for (const gate of this.#gates) if (gate.passesUntil(payload)) return true
-    return false
-  }
-
-  /** What came before `position` goes out as it is; from there on, the chunk path. */
-  #handOver(buffer: Uint8Array, position: number): boolean {
-    this.#pending = EMPTY
-    const chunks = this.#switch(this.#started || position > 0)
-    const head = position === 0 ? true : (this.sink as ByteSink).write(buffer.subarray(0, position))
-    const rest = chunks.data(buffer.subarray(position))
-    return head && rest
-  }
-
-  #switch(midway: boolean): ChunkRelay {
-    const factories = this.#gates.map((gate) => gate.stream)
-    const chunks = new ChunkRelay(this.body, (onChunk) => chainTransforms(factories, onChunk), this.#options, midway)
-    chunks.adopt(this.sink as ByteSink)
-    this.#chunks = chunks
-    return chunks
-  }
-}
-
-const EMPTY = new Uint8Array(0)
-const LF = 10
-const CR = 13
-const LEFT_BRACE = 123
-const QUOTE = 34
-// 'data: ', '[DONE]', '"choices"'
-const DATA_PREFIX = [100, 97, 116, 97, 58, 32]
-const DONE_PAYLOAD = [91, 68, 79, 78, 69, 93]
-const CHOICES_KEY = [34, 99, 104, 111, 105, 99, 101, 115, 34]
-
-function startsWithData(buffer: Uint8Array, position: number): boolean {
-  return buffer[position] === 100 && buffer[position + 1] === 97 && buffer[position + 2] === 116 && buffer[position + 3] === 97 && buffer[position + 4] === 58 && buffer[position + 5] === 32
-}
-
-/** The bytes from `position` to the end are the start of `data: `. */
-function isPrefixOfData(buffer: Uint8Array, position: number): boolean {
-  for (let index = position; index < buffer.length; index++) if (buffer[index] !== DATA_PREFIX[index - position]) return false
-  return true
-}
-
-function isDonePayload(payload: Uint8Array): boolean {
-  if (payload.length !== DONE_PAYLOAD.length) return false
-  for (let index = 0; index < DONE_PAYLOAD.length; index++) if (payload[index] !== DONE_PAYLOAD[index]) return false
-  return true
-}
-
-/**
- * The payload starts with `{` and its first `"choices"` key (as far as bytes tell: a quote, the
- * name, a quote, a colon) has an array value: decodeChunk takes it as it is (an `{"error": …}`
- * payload has no choices).
- */
-function isPlainChunk(payload: Uint8Array): boolean {
-  if (payload[0] !== LEFT_BRACE) return false
-  let choices = false
-  const length = payload.length
-  for (let at = 1; at < length; at++) {
-    if (payload[at] !== QUOTE) continue
-    const next = payload[at + 1]
-    if (next === 99 && matchesAt(payload, at, CHOICES_KEY)) {
-      let index = skipSpace(payload, at + CHOICES_KEY.length)
-      if (payload[index] !== 58) continue
-      index = skipSpace(payload, index + 1)
-      return payload[index] === 91
-    }
-  }
-  return false
-}
-
-function matchesAt(payload: Uint8Array, at: number, expected: readonly number[]): boolean {
-  for (let index = 0; index < expected.length; index++) if (payload[at + index] !== expected[index]) return false
-  return true
-}
-
-function skipSpace(payload: Uint8Array, from: number): number {
-  let index = from
-  while (index < payload.length) {
-    const byte = payload[index]
-    if (byte !== 32 && byte !== 9 && byte !== 10 && byte !== 13) break
-    index++
-  }
-  return index
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const all = new Uint8Array(a.length + b.length)
-  all.set(a, 0)
-  all.set(b, a.length)
-  return all
 }
 
 const encoder = new TextEncoder()

@@ -13,6 +13,7 @@
  */
 import { createParser } from 'eventsource-parser'
 import { UpstreamError } from '../errors.js'
+import { concat, CR, DATA_PREFIX, DONE_PAYLOAD, isPrefixOfData, LF, matches, startsWithDataPrefix } from './sse-bytes.js'
 
 /** Options of {@link createSseReframer}. */
 export interface SseReframerOptions {
@@ -45,11 +46,6 @@ export interface SseReframer {
 const encoder = new TextEncoder()
 const EMPTY = new Uint8Array(0)
 const DONE_FRAME = encoder.encode('data: [DONE]\n\n')
-const LF = 10
-const CR = 13
-// 'data: ' and '[DONE]'
-const DATA_PREFIX = [100, 97, 116, 97, 58, 32]
-const DONE_PAYLOAD = [91, 68, 79, 78, 69, 93]
 // '{"error"'
 const ERROR_START = [123, 34, 101, 114, 114, 111, 114, 34]
 const decoder = new TextDecoder()
@@ -216,35 +212,4 @@ class Reframer implements SseReframer {
 /** One `data:` event; a payload with line breaks takes one `data:` line per line, as SSE requires. */
 function encodeData(data: string): string {
   return data.includes('\n') ? `data: ${data.replaceAll('\n', '\ndata: ')}\n\n` : `data: ${data}\n\n`
-}
-
-function startsWithDataPrefix(buffer: Uint8Array, position: number): boolean {
-  return (
-    buffer[position] === 100 &&
-    buffer[position + 1] === 97 &&
-    buffer[position + 2] === 116 &&
-    buffer[position + 3] === 97 &&
-    buffer[position + 4] === 58 &&
-    buffer[position + 5] === 32
-  )
-}
-
-/** The bytes from `position` to the end are the start of `data: `. */
-function isPrefixOfData(buffer: Uint8Array, position: number): boolean {
-  for (let index = position; index < buffer.length; index++) if (buffer[index] !== DATA_PREFIX[index - position]) return false
-  return true
-}
-
-function matches(buffer: Uint8Array, position: number, expected: number[]): boolean {
-  for (let index = 0; index < expected.length; index++) if (buffer[position + index] !== expected[index]) return false
-  return true
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b
-  if (b.length === 0) return a
-  const all = new Uint8Array(a.length + b.length)
-  all.set(a, 0)
-  all.set(b, a.length)
-  return all
 }

@@ -29,6 +29,7 @@
  * keys only outside strings (one pass: every string is read once).
  * @module
  */
+import { skipSpace } from '../openai/sse-bytes.js'
 
 /** The trigger of one streamed answer (it keeps state across events). */
 export interface ReasoningTrigger {
@@ -197,15 +198,6 @@ function keyOf(payload: Uint8Array, from: number, to: number): number {
   return OTHER
 }
 
-function skipSpace(payload: Uint8Array, from: number): number {
-  let index = from
-  while (index < payload.length) {
-    const byte = payload[index]
-    if (byte !== 32 && byte !== 9 && byte !== 10 && byte !== 13) break
-    index++
-  }
-  return index
-}
 
 function isNull(payload: Uint8Array, at: number): boolean {
   return payload[at] === 110 && payload[at + 1] === 117 && payload[at + 2] === 108 && payload[at + 3] === 108
