@@ -5,6 +5,7 @@
  * @module
  */
 import JSON5 from 'json5'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
 import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
@@ -27,13 +28,7 @@ export interface CliConfig {
   warnings: string[]
 }
 
-/** A bad setting; `message` is the one line the CLI prints. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError } from './config-values.js'
 
 /** Flag values as commander hands them over (strings, booleans, or undefined when not given). */
 export type CliFlags = Record<string, string | boolean | undefined>
@@ -85,56 +80,6 @@ type SettingKey =
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
 
-const list = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
-
-function integer(min: number) {
-  return (raw: string, name: string): number => {
-    const value = Number(raw.trim())
-    if (raw.trim() === '' || !Number.isInteger(value) || value < min) throw new ConfigError(`${name}: expected a whole number >= ${min}, got ${JSON.stringify(raw)}`)
-    return value
-  }
-}
-
-function seconds(raw: string, name: string): number {
-  const value = Number(raw.trim())
-  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`${name}: expected a number of seconds > 0, got ${JSON.stringify(raw)}`)
-  return value
-}
-
-/** Seconds, where 0 turns the thing off. */
-function secondsOrZero(raw: string, name: string): number {
-  const value = Number(raw.trim())
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new ConfigError(`${name}: expected a number of seconds >= 0 (0 = off), got ${JSON.stringify(raw)}`)
-  return value
-}
-
-function boolean(raw: string, name: string): boolean {
-  const value = raw.trim().toLowerCase()
-  if (['1', 'true', 'yes', 'on'].includes(value)) return true
-  if (['0', 'false', 'no', 'off'].includes(value)) return false
-  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`)
-}
-
-function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T> = {}) {
-  return (raw: string, name: string): T => {
-    const value = raw.trim().toLowerCase()
-    const aliased = aliases[value]
-    if (aliased !== undefined) return aliased
-    if ((values as readonly string[]).includes(value)) return value as T
-    throw new ConfigError(`${name}: expected one of ${[...values, ...Object.keys(aliases)].join(', ')}, got ${JSON.stringify(raw)}`)
-  }
-}
-
-function nonEmpty(raw: string, name: string): string {
-  if (raw.trim() === '') throw new ConfigError(`${name}: must not be empty`)
-  return raw.trim()
-}
-
-const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
-// `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
-const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
-const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
-
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'upstreams', flag: 'upstreams', env: ['LLM_UPSTREAMS', 'QUEUEGATE_UPSTREAMS'], parse: (raw, name) => nonEmptyList(raw, name) },
@@ -167,88 +112,6 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
 ]
-
-/** `public=upstream` pairs, comma-separated. */
-function aliasPairs(raw: string, name: string): Record<string, string> {
-  const aliases: Record<string, string> = {}
-  for (const pair of list(raw)) {
-    const at = pair.indexOf('=')
-    const id = pair.slice(0, at).trim()
-    const target = pair.slice(at + 1).trim()
-    if (at === -1 || id === '' || target === '') throw new ConfigError(`${name}: expected public=upstream-id pairs, got ${JSON.stringify(pair)}`)
-    aliases[id] = target
-  }
-  return aliases
-}
-
-function aliasObject(value: unknown, name: string): Record<string, string> {
-  if (typeof value === 'string') return aliasPairs(value, name)
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${name}: expected an object of public id → upstream model id, got ${JSON.stringify(value)}`)
-  const aliases: Record<string, string> = {}
-  for (const [id, target] of Object.entries(value)) {
-    if (id.trim() === '' || typeof target !== 'string' || target.trim() === '') throw new ConfigError(`${name}.${id}: expected an upstream model id, got ${JSON.stringify(target)}`)
-    aliases[id.trim()] = target.trim()
-  }
-  return aliases
-}
-
-/** `--variant` specs, `;`-separated: `id=model,append=…,system=…,reasoning=split|strip|keep`. */
-function variantSpecs(raw: string, name: string): VariantOptions[] {
-  return raw.split(';').map((spec) => spec.trim()).filter((spec) => spec !== '').map((spec) => {
-    const [head = '', ...rest] = spec.split(',')
-    const at = head.indexOf('=')
-    const id = head.slice(0, at).trim()
-    const model = head.slice(at + 1).trim()
-    if (at === -1 || id === '' || model === '') throw new ConfigError(`${name}: expected id=model[,append=…][,system=…][,reasoning=…], got ${JSON.stringify(spec)}`)
-    const variant: VariantOptions = { id, model }
-    for (const part of rest) {
-      const eq = part.indexOf('=')
-      const key = part.slice(0, eq).trim()
-      const value = part.slice(eq + 1).trim()
-      if (eq === -1 || value === '') throw new ConfigError(`${name}: expected key=value in ${JSON.stringify(spec)}, got ${JSON.stringify(part)}`)
-      if (key === 'append') variant.appendToUser = value
-      else if (key === 'system') variant.system = value
-      else if (key === 'reasoning') variant.reasoning = REASONING_MODE(value, name)
-      else throw new ConfigError(`${name}: unknown variant setting ${JSON.stringify(key)} in ${JSON.stringify(spec)} (known: append, system, reasoning; params go in the config file)`)
-    }
-    return variant
-  })
-}
-
-function fileVariants(value: unknown, name: string): VariantOptions[] {
-  if (!Array.isArray(value)) throw new ConfigError(`${name}: expected a list of { id, model, appendToUser, system, params, reasoning }`)
-  return value.map((item, index) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${name}[${index}]: expected { id, model, … }, got ${JSON.stringify(item)}`)
-    for (const key of Object.keys(item)) if (!['id', 'model', 'appendToUser', 'system', 'params', 'reasoning'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown variant setting (known: id, model, appendToUser, system, params, reasoning)`)
-    return item as VariantOptions
-  })
-}
-
-/** `apiKeys`: strings or `{ key, name, class }` objects (checked in full by the gateway). */
-function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch' }> {
-  const items = typeof value === 'string' ? list(value) : value
-  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class } objects`)
-  return items.map((item, index) => {
-    if (typeof item === 'string') return item
-    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class }`)
-    const record = item as Record<string, unknown>
-    for (const key of Object.keys(record)) if (!['key', 'name', 'class'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class)`)
-    if (record.class !== undefined && record.class !== 'interactive' && record.class !== 'batch') throw new ConfigError(`${name}[${index}].class: expected interactive or batch, got ${JSON.stringify(record.class)}`)
-    return record as { key: string; name?: string; class?: 'interactive' | 'batch' }
-  })
-}
-
-function nonEmptyList(raw: string, name: string): string[] {
-  const items = list(raw)
-  if (items.length === 0) throw new ConfigError(`${name}: expected one or more comma-separated URLs, got ${JSON.stringify(raw)}`)
-  return items
-}
-
-function port(raw: string, name: string): number {
-  const value = integer(0)(raw, name)
-  if (value > 65535) throw new ConfigError(`${name}: expected a port 0-65535, got ${JSON.stringify(raw)}`)
-  return value
-}
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
 const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
@@ -292,41 +155,6 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
-}
-
-function fromString(parse: (raw: string, name: string) => unknown) {
-  return (value: unknown, name: string): unknown => {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return parse(String(value), name)
-    throw new ConfigError(`${name}: expected a single value, got ${JSON.stringify(value)}`)
-  }
-}
-
-function stringList(value: unknown, name: string): string[] {
-  if (typeof value === 'string') return list(value)
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.map((item) => item.trim()).filter((item) => item !== '')
-  throw new ConfigError(`${name}: expected a list of strings, got ${JSON.stringify(value)}`)
-}
-
-const UPSTREAM_KEYS = new Set(['url', 'slots', 'apiKey', 'models', 'slotAffinity', 'id'])
-
-function fileUpstreams(value: unknown, name: string): Array<UpstreamOptions | string> {
-  const items = typeof value === 'string' ? list(value) : value
-  if (!Array.isArray(items) || items.length === 0) throw new ConfigError(`${name}: expected a list of upstream URLs or { url, slots, apiKey, models } objects`)
-  return items.map((item, index) => {
-    const where = `${name}[${index}]`
-    if (typeof item === 'string') return item
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${where}: expected a URL or { url, slots, apiKey, models }, got ${JSON.stringify(item)}`)
-    const record = item as Record<string, unknown>
-    for (const key of Object.keys(record)) if (!UPSTREAM_KEYS.has(key)) throw new ConfigError(`${where}.${key}: unknown upstream setting (known: ${[...UPSTREAM_KEYS].join(', ')})`)
-    if (typeof record.url !== 'string' || record.url.trim() === '') throw new ConfigError(`${where}.url: expected a URL, got ${JSON.stringify(record.url)}`)
-    const upstream: UpstreamOptions = { url: record.url.trim() }
-    if (record.slots !== undefined) upstream.slots = fromString(integer(1))(record.slots, `${where}.slots`) as number
-    if (record.apiKey !== undefined) upstream.apiKey = fromString(nonEmpty)(record.apiKey, `${where}.apiKey`) as string
-    if (record.models !== undefined) upstream.models = stringList(record.models, `${where}.models`)
-    if (record.slotAffinity !== undefined) upstream.slotAffinity = fromString(boolean)(record.slotAffinity, `${where}.slotAffinity`) as boolean
-    if (record.id !== undefined) upstream.id = fromString(nonEmpty)(record.id, `${where}.id`) as string
-    return upstream
-  })
 }
 
 /** Reads and checks the config file into a flat record of settings. */
