@@ -5,12 +5,10 @@
  * the reader does not read.
  * @module
  */
-import { createParser } from 'eventsource-parser'
-import { UpstreamError } from '../errors.js'
 import type { ChatCompletionChunk } from '../openai/types.js'
 import type { ChunkTransform } from './chunk-pipeline.js'
 import type { BodyConsumer, UpstreamBody } from './upstream-body.js'
-import { decodeChunk } from './upstream-relay.js'
+import { ChunkEvents } from './chunk-events.js'
 
 /** Options of {@link chunkStream}. */
 export interface ChunkStreamOptions {
@@ -31,7 +29,6 @@ export function chunkStream(
   options: ChunkStreamOptions = {},
 ): ReadableStream<ChatCompletionChunk> {
   const mapError = options.mapError ?? ((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
-  const maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
   let upstream: UpstreamBody | undefined
   let settled = false
   return new ReadableStream<ChatCompletionChunk>(
@@ -59,8 +56,6 @@ export function chunkStream(
         const chain = createChain((chunk) => {
           if (!settled) controller.enqueue(chunk)
         })
-        const decoder = new TextDecoder()
-        let done = false
         const finish = (): void => {
           if (settled) return
           try {
@@ -72,48 +67,22 @@ export function chunkStream(
           settled = true
           controller.close()
         }
-        const parser = createParser({
-          onEvent: (event) => {
-            if (done || settled) return
-            if (event.data === '[DONE]') {
-              done = true
-              return
-            }
-            const chunk = decodeChunk(event.data)
-            if (chunk instanceof Error) fail(chunk)
-            else chain.feed(chunk)
-          },
-          onError: (error) => {
-            if (error.type === 'max-buffer-size-exceeded') fail(new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' }))
-          },
-          maxBufferSize: maxEventChars,
-        })
+        const events = new ChunkEvents({ maxEventChars: options.maxEventChars, onChunk: (chunk) => chain.feed(chunk) })
         const consumer: BodyConsumer = {
           data(bytes) {
             if (settled) return true
-            try {
-              parser.feed(decoder.decode(bytes, { stream: true }))
-            } catch (error) {
-              fail(error)
-              return true
-            }
-            if (done) {
-              finish()
-              // Read and drop what follows [DONE], so the connection goes back to the pool.
-              return true
-            }
-            return (controller.desiredSize ?? 1) > 0
+            events.feed(bytes)
+            if (events.failure !== undefined) fail(events.failure)
+            else if (events.done) finish()
+            // After [DONE], what follows is read and dropped, so the connection goes back to the pool.
+            else return (controller.desiredSize ?? 1) > 0
+            return true
           },
           end() {
             if (settled) return
-            try {
-              parser.feed(decoder.decode())
-              parser.reset({ consume: true })
-            } catch (error) {
-              fail(error)
-              return
-            }
-            finish()
+            events.end()
+            if (events.failure !== undefined) fail(events.failure)
+            else finish()
           },
           error(error) {
             fail(error)

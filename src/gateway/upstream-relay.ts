@@ -7,9 +7,7 @@
  * once, and a client that goes away cancels the upstream request.
  * @module
  */
-import { createParser } from 'eventsource-parser'
 import { QueuegateError, UpstreamError } from '../errors.js'
-import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { encodeSseError } from '../openai/sse.js'
 import { createSseReframer } from '../openai/sse-reframer.js'
 import type { SseReframer } from '../openai/sse-reframer.js'
@@ -17,6 +15,9 @@ import type { ChatCompletionChunk } from '../openai/types.js'
 import type { ByteSink, ByteSource } from './byte-source.js'
 import type { ChunkTransform } from './chunk-pipeline.js'
 import type { BodyConsumer, UpstreamBody } from './upstream-body.js'
+import { ChunkEvents, completedChunks, decodeChunk } from './chunk-events.js'
+
+export { decodeChunk } from './chunk-events.js'
 
 /** Why a relayed body ended. */
 export type RelayEnd = 'done' | 'error' | 'cancel'
@@ -180,9 +181,8 @@ export function relayChunks(
 }
 
 export class ChunkRelay extends BodyRelay {
-  readonly #decoder: TextDecoder
   readonly #chain: ChunkTransform
-  readonly #parser: ReturnType<typeof createParser>
+  readonly #events: ChunkEvents
   /**
    * The upstream's own text of the chunks parsed from the current network read. A chunk the
    * chain passes on as the same object (transforms never change a chunk they receive) goes out
@@ -190,8 +190,6 @@ export class ChunkRelay extends BodyRelay {
    */
   readonly #originals = new Map<ChatCompletionChunk, string>()
   #out = ''
-  #done = false
-  #failure: Error | undefined
 
   /**
    * `midway`: the body's first bytes went out before (a gated relay hands over at an event
@@ -199,36 +197,19 @@ export class ChunkRelay extends BodyRelay {
    */
   constructor(body: UpstreamBody, createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform, options: RelayOptions & { maxEventChars?: number | undefined }, midway = false) {
     super(body, options)
-    this.#decoder = new TextDecoder('utf-8', { ignoreBOM: midway })
-    const maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
     this.#chain = createChain((chunk) => {
       this.#out += `data: ${this.#originals.get(chunk) ?? JSON.stringify(chunk)}\n\n`
     })
-    this.#parser = createParser({
-      onEvent: (event) => {
-        if (this.#done || this.#failure !== undefined) return
-        if (event.data === '[DONE]') {
-          this.#done = true
-          return
-        }
-        const chunk = decodeChunk(event.data)
-        if (chunk instanceof Error) {
-          this.#failure = chunk
-          return
-        }
+    this.#events = new ChunkEvents({
+      maxEventChars: options.maxEventChars,
+      midway,
+      onChunk: (chunk, data) => {
         // A payload spread over several `data:` lines is re-serialized on one line: its own text,
         // written after one `data: `, would break the SSE framing.
-        if (!completedChunks.has(chunk) && !event.data.includes('\n')) this.#originals.set(chunk, event.data)
+        if (!completedChunks.has(chunk) && !data.includes('\n')) this.#originals.set(chunk, data)
         this.#chain.feed(chunk)
       },
-      onError: (error) => {
-        // Unknown fields and bad `retry` values are ignored, as the SSE spec says.
-        if (error.type === 'max-buffer-size-exceeded') this.#failure ??= new UpstreamError(`The upstream sent an event larger than ${maxEventChars} characters.`, { code: 'upstream_bad_event' })
-      },
-      maxBufferSize: maxEventChars,
     })
-    // A blank line dispatches nothing; it only moves the parser past its start (and its BOM rule).
-    if (midway) this.#parser.feed('\n')
   }
 
   /** Writes to `sink` from now on, without consuming the body (a gated relay already does). */
@@ -238,18 +219,15 @@ export class ChunkRelay extends BodyRelay {
 
   data(chunk: Uint8Array): boolean {
     if (this.ended) return true
-    try {
-      this.#parser.feed(this.#decoder.decode(chunk, { stream: true }))
-    } catch (error) {
-      this.#failure ??= error instanceof Error ? error : new Error(String(error))
-    }
+    const events = this.#events
+    events.feed(chunk)
     this.#originals.clear()
-    if (this.#failure !== undefined) {
-      this.error(this.#failure)
+    if (events.failure !== undefined) {
+      this.error(events.failure)
       this.body.destroy()
       return true
     }
-    if (this.#done) {
+    if (events.done) {
       this.#finish()
       return true
     }
@@ -261,13 +239,8 @@ export class ChunkRelay extends BodyRelay {
 
   end(): void {
     if (this.ended) return
-    try {
-      this.#parser.feed(this.#decoder.decode())
-      this.#parser.reset({ consume: true })
-    } catch (error) {
-      this.#failure ??= error instanceof Error ? error : new Error(String(error))
-    }
-    if (this.#failure !== undefined) this.error(this.#failure)
+    this.#events.end()
+    if (this.#events.failure !== undefined) this.error(this.#events.failure)
     else this.#finish()
   }
 
@@ -297,28 +270,6 @@ export class ChunkRelay extends BodyRelay {
 
 const encoder = new TextEncoder()
 
-/** Decodes one payload into a chunk, or the error that ends the stream. */
-export function decodeChunk(data: string): ChatCompletionChunk | Error {
-  const parsed = safeParseJson(data)
-  if (!parsed.success || !isJsonObject(parsed.value)) {
-    return new UpstreamError('The upstream sent an event that is not a JSON object.', { code: 'upstream_bad_event' })
-  }
-  const value = parsed.value
-  if (value.error !== undefined && value.choices === undefined) {
-    const error = isJsonObject(value.error) ? value.error : { message: String(value.error) }
-    const message = typeof error.message === 'string' ? error.message : JSON.stringify(error)
-    return new UpstreamError(`Upstream error: ${message}`, { code: 'upstream_error' })
-  }
-  if (!Array.isArray(value.choices)) {
-    // Completed here: its text is no longer what the upstream sent.
-    value.choices = []
-    completedChunks.add(value)
-  }
-  return value as ChatCompletionChunk
-}
-
-/** Chunks decodeChunk had to complete (their upstream text is not theirs any more). */
-const completedChunks = new WeakSet<object>()
 
 
 function toRelayError(error: unknown): Error {
