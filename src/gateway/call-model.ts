@@ -178,20 +178,16 @@ export class ModelAnswer {
     const text = await this.response.body.text(this.#services.options.maxResponseBytes).catch((error: unknown) => {
       throw this.#call.mapError(error)
     })
-    const parsed = safeParseJson(text)
-    if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) {
-      throw new UpstreamError(`Upstream ${this.upstream.id} answered with a body that is not a chat completion.`, { code: 'upstream_bad_event' })
-    }
-    let completion = parsed.value as ChatCompletion
-    for (const transform of this.#plan.transforms) completion = transform.completion(completion)
-    return completion
+    const completion = parseCompletion(text)
+    if (completion === undefined) throw new UpstreamError(`Upstream ${this.upstream.id} answered with a body that is not a chat completion.`, { code: 'upstream_bad_response' })
+    return throughTransforms(this.#plan, completion)
   }
 
   /** The streamed answer's chunks after the plan's transforms (a JSON answer to a stream request is turned into chunks). */
   chunks(): ReadableStream<ChatCompletionChunk> {
     const { maxResponseBytes } = this.#services.options
     const factories = this.#plan.transforms.map((transform) => transform.stream)
-    const body = answerKind(this.response) === 'sse' ? Promise.resolve(this.response.body) : this.response.body.text(maxResponseBytes).then((text) => completionAsEvents(text, this.upstream))
+    const body = answerKind(this.response) === 'sse' ? Promise.resolve(this.response.body) : this.response.body.text(maxResponseBytes).then((text) => completionAsEvents(text, this.upstream, this.#services.clock.now()))
     return chunkStream(body, (onChunk) => chainTransforms(factories, onChunk), { mapError: (error) => this.#call.mapError(error) })
   }
 }
@@ -294,7 +290,7 @@ export function upstreamStatusError(upstream: Upstream, status: number, text: st
  * and the message's content, reasoning and tool calls, then the finish. An error body becomes
  * the error it reports.
  */
-export function completionAsEvents(text: string, upstream: Upstream, now = Date.now()): UpstreamBody {
+export function completionAsEvents(text: string, upstream: Upstream, now: number): UpstreamBody {
   const parsed = safeParseJson(text)
   if (!parsed.success || !isJsonObject(parsed.value)) throw new UpstreamError(`Upstream ${upstream.id} answered a streaming request with a body that is neither SSE nor JSON.`, { code: 'upstream_bad_response' })
   const completion = parsed.value
@@ -320,9 +316,21 @@ export function completionAsEvents(text: string, upstream: Upstream, now = Date.
 
 /** Runs a plan's completion transforms over a whole answer's bytes; a body that is not a completion passes unchanged. */
 export function transformCompletionBytes(bytes: Uint8Array, plan: CallPlan): { bytes: Uint8Array; completion: ChatCompletion | undefined } {
-  const parsed = safeParseJson(textDecoder.decode(bytes))
-  if (!parsed.success || !isJsonObject(parsed.value) || !Array.isArray(parsed.value.choices)) return { bytes, completion: undefined }
-  let completion = parsed.value as ChatCompletion
-  for (const transform of plan.transforms) completion = transform.completion(completion)
+  const parsed = parseCompletion(textDecoder.decode(bytes))
+  if (parsed === undefined) return { bytes, completion: undefined }
+  const completion = throughTransforms(plan, parsed)
   return { bytes: plan.transforms.length === 0 ? bytes : textEncoder.encode(JSON.stringify(completion)), completion }
+}
+
+/** A `chat.completion` (a JSON object with `choices`), or undefined. */
+function parseCompletion(text: string): ChatCompletion | undefined {
+  const parsed = safeParseJson(text)
+  return parsed.success && isJsonObject(parsed.value) && Array.isArray(parsed.value.choices) ? (parsed.value as ChatCompletion) : undefined
+}
+
+/** A whole completion through the plan's transforms, in order. */
+function throughTransforms(plan: CallPlan, completion: ChatCompletion): ChatCompletion {
+  let result = completion
+  for (const transform of plan.transforms) result = transform.completion(result)
+  return result
 }
