@@ -154,6 +154,13 @@ export interface GatewayOptions {
   forwardReasoning?: boolean | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Serve the live dashboard: the page on `GET /` and `/dashboard`, its data on
+   * `GET /v1/dashboard/state` and `/v1/dashboard/events` (SSE; gateway keys apply). Off by default
+   * in the library (a gateway mounted in an app should not take its `/`); the CLI turns it on
+   * (`--no-dashboard` off). @default false
+   */
+  dashboard?: boolean | undefined
   /** Receives one event per finished request and per upstream failure. */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /** Test seams. */
@@ -226,6 +233,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    dashboard = false,
     onEvent,
     _internal = {},
   } = options
@@ -279,6 +287,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
     upstreams: normalized,
@@ -311,6 +320,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    dashboard,
     onEvent,
     now: clock.now,
     clock,

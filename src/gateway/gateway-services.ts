@@ -83,8 +83,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
   })
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
-  // affinity there is no choice to make, and no hash to compute.
-  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
+  // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it).
+  // The dashboard shows each job's conversation, so it wants the key too.
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity) || resolved.dashboard
   const stages = defaultStages({ options: resolved, catalog, routesByKey })
   return {
     options: resolved,
