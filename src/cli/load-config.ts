@@ -39,6 +39,8 @@ export interface LoadConfigInput {
   env: Record<string, string | undefined>
   /** Reads the config file (injected so tests need no files). */
   readFile: (path: string) => string
+  /** Upstreams that replace the configured ones (`--demo`: the simulated servers); none need be configured then. */
+  upstreams?: UpstreamOptions[] | undefined
 }
 
 /** A setting: its flag (commander's camelCase key), its env names, and its parser. */
@@ -79,6 +81,7 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'dashboard'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -111,6 +114,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  { key: 'dashboard', flag: 'dashboard', env: ['QUEUEGATE_DASHBOARD'], parse: boolean },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -155,6 +159,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
+  dashboard: fromString(boolean),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -210,7 +215,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
   const warnings: string[] = []
-  const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
+  const upstreamList = input.upstreams ?? (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
   const slotAffinity = pick<boolean>('slotAffinity')
@@ -263,6 +268,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    // The CLI serves the dashboard unless told not to (the library's default is off).
+    dashboard: pick<boolean>('dashboard') ?? true,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

@@ -50,6 +50,9 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--forward-reasoning', "forward the upstream's reasoning fields as reasoning_content (env FORWARD_REASONING) [default: on]")
     .option('--no-forward-reasoning', "drop the upstream's reasoning fields")
     .option('--max-body-bytes <n>', 'largest request body (env MAX_BODY_BYTES) [default: 10485760]')
+    .option('--dashboard', 'serve the live dashboard on / and /dashboard (env QUEUEGATE_DASHBOARD) [default: on]')
+    .option('--no-dashboard', 'no dashboard page (and no /v1/dashboard/* endpoints)')
+    .option('--demo', 'no GPU needed: start two simulated llama.cpp servers on loopback and serve them (try it, watch the dashboard)')
     .option('--shutdown-grace-ms <ms>', 'on SIGINT/SIGTERM, time running requests get to finish (env SHUTDOWN_GRACE_MS) [default: 10000]')
     .showHelpAfterError()
     .action(async (flags: Record<string, string | boolean | undefined>) => {
