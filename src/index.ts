@@ -43,6 +43,8 @@ export type {
   DeclaredTools,
   FlexibleJsonResult,
   JsonObject,
+  MalformedCall,
+  MalformedToolCall,
   MatchContext,
   MatchResult,
   ParsedCall,
