@@ -77,7 +77,8 @@ export class ModelCall implements JobRequest {
     const services = this.#services
     const plan = this.#plan
     const { onEvent } = services.options
-    const retry = new RetryBudget(services.options.maxRetries, services.upstreams.size)
+    // Made on the first failure: the common call allocates nothing for retries.
+    let retry: RetryBudget | undefined
     let granted = first
     for (;;) {
       const upstream = services.upstreams.get(granted.upstream)
@@ -112,6 +113,7 @@ export class ModelCall implements JobRequest {
       }
       this.#abortUpstream = undefined
       services.health.report(upstream.id, { status, error: failure, model: plan.upstreamModel })
+      retry ??= new RetryBudget(services.options.maxRetries, services.upstreams.size)
       const next = this.#abortReason !== undefined ? undefined : retry.next(failure, status, retryAfter, { health: services.health, model: plan.upstreamModel, upstream: upstream.id, now: services.clock.now() })
       if (!(failure instanceof AbortError)) onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, retry: next?.kind, waitMs: next?.waitMs })
       if (next === undefined) throw retry.finalError(failure, status, () => services.scheduler.retryAfterSeconds())
