@@ -26,6 +26,8 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
+  agentModules: string[]
 }
 
 export { ConfigError } from './config-values.js'
@@ -56,6 +58,7 @@ type SettingKey =
   | 'modelAlias'
   | 'apiKey'
   | 'variant'
+  | 'agent'
   | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
@@ -87,6 +90,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
   { key: 'variant', flag: 'variant', env: ['QUEUEGATE_VARIANTS'], parse: (raw, name) => variantSpecs(raw, name) },
+  { key: 'agent', flag: 'agent', env: ['QUEUEGATE_AGENTS'], parse: (raw) => list(raw) },
   { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
   { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
@@ -123,6 +127,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   aliases: (value, name) => aliasObject(value, name),
   apiKeys: (value, name) => fileApiKeys(value, name),
   variants: (value, name) => fileVariants(value, name),
+  agents: (value, name) => stringList(value, name),
   upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
@@ -276,5 +281,6 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
   }
 }

@@ -30,6 +30,7 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--health-interval <seconds>', 'interval of the upstream health probes (GET /health, else /v1/models), 0 = none (env HEALTH_INTERVAL_SEC) [default: 10]')
     .option('--max-retries <n>', 'retries of a call that failed before its answer started, on another upstream (env MAX_RETRIES) [default: 2]')
     .option('--variant <spec>', "a model variant: 'id=model,append=/nothink,system=…,reasoning=strip'; repeatable (env QUEUEGATE_VARIANTS, ';'-separated)", (value: string, previous: string | undefined) => (previous === undefined ? value : `${previous};${value}`))
+    .option('--agent <module>', 'serve an agent as a model: a module whose default export is the agent (id: its `id` export, else the file name); repeatable (env QUEUEGATE_AGENTS)', joinRepeated)
     .option('--api-key <key>', 'a gateway key clients must send (Authorization: Bearer); repeatable or comma-separated (env QUEUEGATE_API_KEYS)', joinRepeated)
     .option('--upstream-key <key>', 'sent upstream as Authorization: Bearer to upstreams without their own apiKey (env UPSTREAM_API_KEY, HF_TOKEN)')
     .option('-c, --config <file>', 'JSON5 config file; flags and env override it (env QUEUEGATE_CONFIG)')

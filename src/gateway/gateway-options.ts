@@ -12,6 +12,7 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
@@ -71,6 +72,13 @@ export interface GatewayOptions {
    * variant's id. @default none
    */
   variants?: VariantOptions[] | undefined
+  /**
+   * Agents served as models, by id: `{ 'research-agent': agent }`. A chat request for the id runs
+   * the agent (an async generator or function, see `Agent`): its model calls go through the
+   * gateway's queue as batch jobs, its steps stream as `reasoning_content`, its answer is the
+   * content. Listed on `/v1/models`. @default none
+   */
+  agents?: Record<string, Agent> | undefined
   /**
    * Gateway keys: when set, every `/v1/*` request needs one (`Authorization: Bearer <key>` or
    * `x-api-key`), else 401 `invalid_api_key`; `/healthz` and `/readyz` stay open. A key may carry
@@ -188,8 +196,9 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents'>> & {
   variants: Map<string, Variant>
+  agents: Map<string, Agent>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
   models: string[]
@@ -215,6 +224,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     models = [],
     apiKeys = [],
     variants = [],
+    agents = {},
     aliases = {},
     discoverModels = true,
     modelRefreshMs = 60_000,
@@ -296,13 +306,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
     upstreams: normalized,
     models: models.map((model) => model.trim()),
     aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
     apiKeys: resolveGatewayKeys(apiKeys),
-    variants: resolveVariants(variants),
+    variants: resolvedVariants,
+    agents: resolveAgents(agents, resolvedVariants),
     discoverModels,
     modelRefreshMs,
     maxBodyBytes,
@@ -354,4 +366,17 @@ function nonNegativeNumber(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`${name}: expected a number >= 0, got ${JSON.stringify(value)}`)
   }
+}
+
+/** Agents by id; an id must be unique among agents and variants. */
+function resolveAgents(agents: Record<string, Agent>, variants: ReadonlyMap<string, Variant>): Map<string, Agent> {
+  if (typeof agents !== 'object' || agents === null || Array.isArray(agents)) throw new TypeError(`agents: expected an object of model id → agent function, got ${JSON.stringify(agents)}`)
+  const resolved = new Map<string, Agent>()
+  for (const [id, agent] of Object.entries(agents)) {
+    if (id.trim() === '' || id !== id.trim()) throw new TypeError(`agents: expected model ids without surrounding spaces, got ${JSON.stringify(id)}`)
+    if (typeof agent !== 'function') throw new TypeError(`agents: ${JSON.stringify(id)} is not a function (an agent is an async generator function or a function)`)
+    if (variants.has(id)) throw new TypeError(`agents: ${JSON.stringify(id)} is also a variant's id`)
+    resolved.set(id, agent)
+  }
+  return resolved
 }
