@@ -58,6 +58,22 @@ export type {
   ToolCallParserOptions,
   ToolSpec,
 } from './toolcalls/index.js'
+export { createMcpSource, createOpenApiSource, createToolRegistry, openApiTools, PREFIX_SEPARATOR, ToolCallError, toParametersSchema, toToolSchema } from './tools/index.js'
+export type {
+  McpServerOptions,
+  McpSourceOptions,
+  OpenApiServerOptions,
+  OpenApiSourceOptions,
+  OpenApiTool,
+  OpenApiToolsResult,
+  ToolCallOptions,
+  ToolError,
+  ToolOutcome,
+  ToolRegistry,
+  ToolRegistryOptions,
+  ToolSource,
+  ToolSourceEntry,
+} from './tools/index.js'
 export {
   AbortError,
   InvalidRequestError,

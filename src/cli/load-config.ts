@@ -63,6 +63,7 @@ type SettingKey =
   | 'modelDiscovery'
   | 'modelRefresh'
   | 'healthInterval'
+  | 'maxRetries'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -96,6 +97,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
+  { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -159,6 +161,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthInterval: fromString(secondsOrZero),
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
+  maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
 }
 
@@ -268,6 +271,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    maxRetries: pick<number>('maxRetries'),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

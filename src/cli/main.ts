@@ -96,7 +96,12 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     return
   }
   if (event.type === 'upstream-error') {
-    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
+    const next =
+      event.retry === 'another-upstream' ? '; retried on another upstream'
+      : event.retry === 'unreachable' ? '; nothing was sent: running it elsewhere'
+      : event.retry === 'after-retry-after' ? `; retried after its Retry-After (${event.waitMs ?? 0} ms)`
+      : ''
+    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}${next}`)
     return
   }
   if (event.type === 'upstream-models') {

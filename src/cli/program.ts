@@ -28,6 +28,7 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--no-model-discovery', 'do not read the upstreams\' model lists for routing (any upstream serves any model)')
     .option('--model-refresh <seconds>', 'how often the upstreams\' model lists are read again (env MODEL_REFRESH_SEC) [default: 60]')
     .option('--health-interval <seconds>', 'interval of the upstream health probes (GET /health, else /v1/models), 0 = none (env HEALTH_INTERVAL_SEC) [default: 10]')
+    .option('--max-retries <n>', 'retries of a call that failed before its answer started, on another upstream (env MAX_RETRIES) [default: 2]')
     .option('--variant <spec>', "a model variant: 'id=model,append=/nothink,system=…,reasoning=strip'; repeatable (env QUEUEGATE_VARIANTS, ';'-separated)", (value: string, previous: string | undefined) => (previous === undefined ? value : `${previous};${value}`))
     .option('--agent <module>', 'serve an agent as a model: a module whose default export is the agent (id: its `id` export, else the file name); repeatable (env QUEUEGATE_AGENTS)', joinRepeated)
     .option('--api-key <key>', 'a gateway key clients must send (Authorization: Bearer); repeatable or comma-separated (env QUEUEGATE_API_KEYS)', joinRepeated)

@@ -37,7 +37,13 @@ export type GatewayEvent =
       /** The gateway key's name, when keys are configured. */
       key?: string | undefined
     }
-  | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
+  /**
+   * A model call failed before its answer started. `retry`: what the gateway does next: runs the
+   * job on another upstream (`another-upstream`; `unreachable` when nothing reached the failed one),
+   * or on the same one after its `Retry-After` (`after-retry-after`, in `waitMs`); absent: the
+   * failure is the client's answer.
+   */
+  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; retry?: 'another-upstream' | 'unreachable' | 'after-retry-after' | undefined; waitMs?: number | undefined }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
   /**
    * An upstream was ejected (failed probe, or `ejectAfterFailures` failed calls in a row), is
@@ -133,6 +139,15 @@ export interface GatewayOptions {
   maxQueued?: number | undefined
   /** A job that waited longer gets 503 `queue_timeout`; 0 waits forever. @default 0 */
   maxWaitMs?: number | undefined
+  /**
+   * Retries of a model call that failed before its first byte reached the client (issue 12): on
+   * another upstream in rotation that serves its model, for a 5xx, a 429, a reset or close before
+   * the answer's headers, or a header timeout; on the same upstream after its `Retry-After`
+   * (up to 30 s) for a 429 or 503 when no other can serve. Never once bytes reached the client,
+   * never for another 4xx. An upstream that cannot be reached at all (nothing was sent) is failed
+   * over apart from this count. 0 turns retries off. @default 2
+   */
+  maxRetries?: number | undefined
   /** How a waiting streaming client hears of its position. @default 'reasoning' */
   queueNotify?: QueueNotifyMode | undefined
   /** A streaming job still waiting after this long gets its first notice. @default 1200 */
@@ -220,6 +235,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs = 10_000,
     healthIntervalMs = 10_000,
     ejectAfterFailures = 3,
+    maxRetries = 2,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -264,6 +280,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('unhealthyCooldownMs', unhealthyCooldownMs)
   nonNegativeInteger('healthIntervalMs', healthIntervalMs)
   positiveInteger('ejectAfterFailures', ejectAfterFailures)
+  nonNegativeInteger('maxRetries', maxRetries)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -307,6 +324,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs,
     healthIntervalMs,
     ejectAfterFailures,
+    maxRetries,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,
