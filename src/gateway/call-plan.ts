@@ -16,6 +16,7 @@ import type { ToolMode } from './gateway-options.js'
 import type { HeaderLookup } from './request-access.js'
 import type { GatewayKey } from './gateway-keys.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
+import type { Agent } from '../agents/types.js'
 
 /** One change of the answer, for streams and for whole completions alike. */
 export interface AnswerTransform {
@@ -86,6 +87,8 @@ export interface CallPlan {
   toolMode: ToolMode
   /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
   reasoning: ReasoningMode | undefined
+  /** The agent the model id names (resolve-model): the agent answers, no upstream is called for this plan. */
+  agent: Agent | undefined
   /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path, gated ones a stream that starts on it. */
   readonly transforms: readonly AnswerTransform[]
   /** Added with {@link addAnswerHook}. */
@@ -147,6 +150,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     threadKey: '',
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
+    agent: undefined,
     transforms: NONE,
     answerHooks: NONE,
   }

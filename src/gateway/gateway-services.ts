@@ -17,6 +17,7 @@ import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
+import type { ToolRegistry } from '../tools/types.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -34,6 +35,8 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
+  /** The tool servers' tools, when any are configured. */
+  readonly tools?: ToolRegistry | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
