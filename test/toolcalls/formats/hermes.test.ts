@@ -37,7 +37,7 @@ const cases: FormatCase[] = [
   { name: 'complete body missing only the final close tag', text: 'Ok.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', content: 'Ok.', calls: [weather] },
   { name: 'missing close tag, text follows', text: '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}} I will wait.', content: 'I will wait.', calls: [weather] },
   { name: 'missing close tag between parallel calls', text: '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}\n<tool_call>{"name": "get_time", "arguments": {}}</tool_call>', calls: [weather, { name: 'get_time', arguments: {} }] },
-  { name: 'partial close tag at the end', text: '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_c', content: '</tool_c', calls: [weather] },
+  { name: 'partial close tag at the end (cut off: removed with the call)', text: '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_c', calls: [weather] },
   { name: 'unicode and emoji in arguments', text: '<tool_call>{"name": "search", "arguments": {"query": "météo 東京 🌧️"}}</tool_call>', calls: [{ name: 'search', arguments: { query: 'météo 東京 🌧️' } }] },
   { name: 'call in reasoning that ends the reasoning is real', channel: 'reasoning', text: 'The user wants weather. I will call the tool.\n<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>\n', content: 'The user wants weather. I will call the tool.', calls: [weather] },
   { name: 'call drafted mid-reasoning is planning', channel: 'reasoning', text: 'Maybe <tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call> but first think more.' },
