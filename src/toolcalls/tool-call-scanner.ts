@@ -6,6 +6,7 @@
  * @module
  */
 import type { DeclaredTools, MalformedCall, MatchResult, ParsedCall, ToolCallFormat } from './formats/types.js'
+import { CUT_OFF } from './formats/call-section.js'
 import { cutLeftoverAt, leftoverAt } from './leftovers.js'
 import { NO, PARTIAL, literalAt, skipWhitespace } from './scan.js'
 
@@ -195,6 +196,8 @@ interface Candidate {
   offset: number
   states: FormatState[]
   messageStart: boolean
+  /** Only whitespace (and removed debris) since the last recovered call. */
+  followsCall: boolean
   /** A weak match waiting for the end of its line. */
   eol: { length: number; calls: ParsedCall[]; malformed: MalformedCall[] | undefined; format: FormatState } | undefined
 }
@@ -259,6 +262,8 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
   let recent = ''
   /** A call was just removed: marker debris right after it (see `leftovers.ts`) goes with it. */
   let afterCall = false
+  /** No text but whitespace released since the last recovered call (and there was one). */
+  let sinceCall = false
   /**
    * Index in `text` of an opener left unclosed right before the same opener (`<tool_call>\n<tool_call>{…}`):
    * held with the candidate at the second one, removed with it if it is a call.
@@ -294,6 +299,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       pending = undefined
     }
     if (!emittedNonSpace && hasNonSpace(piece)) emittedNonSpace = true
+    if (sinceCall && hasNonSpace(piece)) sinceCall = false
     onText(piece)
   }
 
@@ -309,6 +315,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     pending = undefined
     if (held === '') return
     if (!emittedNonSpace && hasNonSpace(held)) emittedNonSpace = true
+    if (sinceCall && hasNonSpace(held)) sinceCall = false
     onText(held)
   }
 
@@ -368,7 +375,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         const format = formats[i]!
         return { format, index: i, weak: format.strength === 'weak', memo: new Map(), lastLength: -1, waitFor: undefined, triggered: false, verdict: undefined }
       })
-    candidate = { offset, states, messageStart, eol: undefined }
+    candidate = { offset, states, messageStart, followsCall: sinceCall && !hasNonSpace(text.slice(0, offset)), eol: undefined }
     // The text was just scanned (flat): its tail seeds the window `noteArrival` searches.
     recent = text.length > RECENT ? text.slice(-RECENT) : text
   }
@@ -449,6 +456,11 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
           }
           // A call cut off by the end of the text is content.
           verdict = { status: 'reject' }
+        } else if (result.status === 'reject' && final && result.cut !== undefined && current.followsCall && !state.weak) {
+          // Cut off right after a recovered call: it goes with the calls before it (reported when named).
+          const { name } = result.cut
+          deliver(current, bodyLength, [], name === undefined ? undefined : [{ name, text: bodyText(), reason: CUT_OFF, at: 0 }], state)
+          return 'done'
         } else if (result.status === 'reject' && final) {
           // Lengths given at the end could differ from those given earlier for the same text (a
           // truncated block): rescan from the next char, so the result never depends on chunking.
@@ -615,6 +627,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     const defer = deferCalls || (state.weak && (state.format.position === 'end' || !current.messageStart))
     if (defer) {
       afterCall = true
+      sinceCall = true
       if (pending === undefined) pending = { text: '', calls: [], malformed: undefined }
       pending.text += raw
       if (placed !== undefined) {
@@ -632,6 +645,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     }
     dropLeadingSpace = true
     afterCall = true
+    sinceCall = true
     if (placed === undefined) onCalls(recognised)
     else onCalls(recognised, placed)
   }
@@ -668,6 +682,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         if (hold >= 0) {
           const k = trimEndIndex(whole, hold)
           if (k > 0) {
+            sinceCall = false
             onText(k === whole.length ? whole : whole.slice(0, k))
             previousCode = whole.charCodeAt(k - 1)
             emittedNonSpace = true
