@@ -216,6 +216,7 @@ class ToolLoopJob implements EventListenerObject {
     const rounds = this.#rounds(first)
     const includeUsage = isRecord(this.#plan.body.stream_options) && this.#plan.body.stream_options.include_usage === true
     let started = false
+    let pulled = false
     let done = false
     return new ReadableStream<Uint8Array>(
       {
@@ -226,6 +227,8 @@ class ToolLoopJob implements EventListenerObject {
               started = true
               controller.enqueue(this.#chunk({ role: 'assistant', content: '' }, null))
             }
+            // From here on the rounds own the first answer's body (and cancel it when they stop early).
+            pulled = true
             const next = await rounds.next()
             if (done) return
             if (next.done) {
@@ -250,6 +253,7 @@ class ToolLoopJob implements EventListenerObject {
               this.#runHooks(this.#message(output.finishReason, output.toolCalls))
             }
           } catch (error) {
+            if (done) return
             done = true
             const failure = this.#failure(error)
             this.finish(200, failure)
@@ -260,6 +264,8 @@ class ToolLoopJob implements EventListenerObject {
         cancel: async () => {
           done = true
           this.disconnect()
+          // Never read: the first answer's upstream body is let go here.
+          if (!pulled) first.response.body.destroy()
           await rounds.return(undefined).catch(() => {})
         },
       },
@@ -338,11 +344,15 @@ class ToolLoopJob implements EventListenerObject {
     }
     signal.addEventListener('abort', cancel, { once: true })
     const round = new MessageAccumulator()
+    let complete = false
     try {
       for (;;) {
         const { done, value } = await reader.read()
         if (signal.aborted) throw signal.reason
-        if (done) break
+        if (done) {
+          complete = true
+          break
+        }
         round.add(value)
         this.#model ??= value.model
         if (isRecord(value.usage)) this.#addUsage(value.usage)
@@ -355,6 +365,8 @@ class ToolLoopJob implements EventListenerObject {
       }
     } finally {
       signal.removeEventListener('abort', cancel)
+      // Left early (a failure, the cap, the generator closed): the upstream body is let go.
+      if (!complete) cancel()
       reader.releaseLock()
     }
     return round.message()
