@@ -42,6 +42,8 @@ export type {
   DeclaredTools,
   FlexibleJsonResult,
   JsonObject,
+  MalformedCall,
+  MalformedToolCall,
   MatchContext,
   MatchResult,
   ParsedCall,

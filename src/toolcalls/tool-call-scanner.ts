@@ -5,7 +5,7 @@
  * depend on how the text was split. See `.coord/toolcalls.md` for the rules.
  * @module
  */
-import type { DeclaredTools, MatchResult, ParsedCall, ToolCallFormat } from './formats/types.js'
+import type { DeclaredTools, MalformedCall, MatchResult, ParsedCall, ToolCallFormat } from './formats/types.js'
 
 /** A recognised call, name resolved to a declared tool, arguments serialised. */
 export interface RecognisedCall {
@@ -15,6 +15,31 @@ export interface RecognisedCall {
   /** The format that recognised it. */
   format: string
 }
+
+/**
+ * A call inside a recognised call section that could not be turned into a call (its arguments cannot
+ * be repaired, or the section was cut off after complete calls). Its text is removed with the section.
+ */
+export interface MalformedToolCall {
+  /** The tool name as written, when it could be read. */
+  name: string | undefined
+  /** The call's raw text, capped at `MALFORMED_TEXT_CHARS` characters. */
+  text: string
+  /** A short sentence saying what is wrong, e.g. `arguments are not valid JSON`. */
+  reason: string
+  /** The id of the format that read the section. */
+  format: string
+}
+
+/** A malformed call and its place among the calls of the same `onCalls` report. */
+export interface PlacedMalformedCall {
+  /** How many of the report's calls come before it. */
+  at: number
+  call: MalformedToolCall
+}
+
+/** Most characters of a malformed call's text kept in its report. */
+export const MALFORMED_TEXT_CHARS = 4096
 
 interface MarkerEntry {
   marker: string
@@ -134,8 +159,11 @@ export interface ToolCallScannerOptions {
   maxHeldChars?: number | undefined
   /** Text released to the channel, in order. */
   onText: (text: string) => void
-  /** Calls recognised, in order. */
-  onCalls: (calls: RecognisedCall[]) => void
+  /**
+   * Calls recognised, in order, with the malformed calls of the same sections (each placed among
+   * `calls`; absent when there are none). A section may hold only malformed calls (`calls` empty).
+   */
+  onCalls: (calls: RecognisedCall[], malformed?: readonly PlacedMalformedCall[]) => void
 }
 
 /** An incremental scanner for one channel. */
@@ -166,7 +194,7 @@ interface Candidate {
   states: FormatState[]
   messageStart: boolean
   /** A weak match waiting for the end of its line. */
-  eol: { length: number; calls: ParsedCall[]; format: FormatState } | undefined
+  eol: { length: number; calls: ParsedCall[]; malformed: MalformedCall[] | undefined; format: FormatState } | undefined
 }
 
 /** How many trailing chars `noteArrival` keeps to find a `waitFor` literal split across chunks. */
@@ -177,6 +205,11 @@ const isSpace = (code: number): boolean => code === 32 || code === 9 || code ===
 function hasNonSpace(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return true
   return false
+}
+
+function placeMalformed(entry: MalformedCall, format: string): PlacedMalformedCall {
+  const text = entry.text.length > MALFORMED_TEXT_CHARS ? entry.text.slice(0, MALFORMED_TEXT_CHARS) : entry.text
+  return { at: entry.at, call: { name: entry.name, text, reason: entry.reason, format } }
 }
 
 /** Index after the last non-whitespace character of `text.slice(0, end)`. */
@@ -208,7 +241,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
   let scanAtLine = true
   let candidate: Candidate | undefined
   /** Calls that count only if nothing but whitespace and calls follows (weak mid-message, reasoning). */
-  let pending: { text: string; calls: RecognisedCall[] } | undefined
+  let pending: { text: string; calls: RecognisedCall[]; malformed: PlacedMalformedCall[] | undefined } | undefined
   let emittedNonSpace = false
   let dropLeadingSpace = false
   /**
@@ -417,7 +450,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         continue
       }
       if (verdict.status === 'partial') return 'wait'
-      return accept(current, state, verdict.length, verdict.calls, bodyText(), final)
+      return accept(current, state, verdict.length, verdict.calls, verdict.malformed, bodyText(), final)
     }
     rejectCandidate(current, Number.isFinite(rejectLength) ? rejectLength : 1)
     return 'done'
@@ -449,7 +482,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     }
   }
 
-  function accept(current: Candidate, state: FormatState, length: number, calls: ParsedCall[], body: string, final: boolean): 'wait' | 'done' {
+  function accept(current: Candidate, state: FormatState, length: number, calls: ParsedCall[], malformed: MalformedCall[] | undefined, body: string, final: boolean): 'wait' | 'done' {
     for (const call of calls) {
       if (tools.resolve(call.name) === undefined) {
         // A call-shaped text naming an undeclared tool is content, verbatim.
@@ -458,10 +491,10 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       }
     }
     if (state.weak) {
-      current.eol = { length: Math.max(1, length), calls, format: state }
+      current.eol = { length: Math.max(1, length), calls, malformed, format: state }
       return finishEol(current, body, final)
     }
-    deliver(current, length, calls, state)
+    deliver(current, length, calls, malformed, state)
     return 'done'
   }
 
@@ -475,7 +508,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       rejectCandidate(current, eol.length)
       return 'done'
     }
-    deliver(current, eol.length, eol.calls, eol.format)
+    deliver(current, eol.length, eol.calls, eol.malformed, eol.format)
     return 'done'
   }
 
@@ -489,9 +522,10 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     scanAtLine = atLine
   }
 
-  function deliver(current: Candidate, length: number, calls: ParsedCall[], state: FormatState): void {
+  function deliver(current: Candidate, length: number, calls: ParsedCall[], malformed: MalformedCall[] | undefined, state: FormatState): void {
     candidate = undefined
     const recognised: RecognisedCall[] = calls.map((call) => ({ name: tools.resolve(call.name)!, arguments: JSON.stringify(call.arguments), format: state.format.id }))
+    const placed = malformed === undefined || malformed.length === 0 ? undefined : malformed.map((entry) => placeMalformed(entry, state.format.id))
     const end = current.offset + length
     const raw = text.slice(0, end)
     previousCode = end > 0 ? text.charCodeAt(end - 1) : previousCode
@@ -502,8 +536,13 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     scanAtLine = true
     const defer = deferCalls || (state.weak && (state.format.position === 'end' || !current.messageStart))
     if (defer) {
-      if (pending === undefined) pending = { text: '', calls: [] }
+      if (pending === undefined) pending = { text: '', calls: [], malformed: undefined }
       pending.text += raw
+      if (placed !== undefined) {
+        const before = pending.calls.length
+        pending.malformed ??= []
+        for (const entry of placed) pending.malformed.push({ at: entry.at + before, call: entry.call })
+      }
       pending.calls.push(...recognised)
       return
     }
@@ -513,7 +552,8 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       noteGap(raw.slice(0, current.offset))
     }
     dropLeadingSpace = true
-    onCalls(recognised)
+    if (placed === undefined) onCalls(recognised)
+    else onCalls(recognised, placed)
   }
 
   /** Held trailing whitespace beyond the cap goes out as text (a model can emit megabytes of it). */
@@ -575,9 +615,10 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       if (pending !== undefined) {
         if (contentSeen) releasePendingAsText()
         else {
-          const calls = pending.calls
+          const { calls, malformed } = pending
           pending = undefined
-          onCalls(calls)
+          if (malformed === undefined) onCalls(calls)
+          else onCalls(calls, malformed)
         }
       }
     },
