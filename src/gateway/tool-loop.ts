@@ -25,7 +25,7 @@ import type { JobRequest, Lease } from '../queue/queue-scheduler.js'
 import { detectInCompletion } from '../toolcalls/parse-tool-calls.js'
 import { parseFlexibleJson } from '../toolcalls/flexible-json.js'
 import { createToolCallParser, generateCallId } from '../toolcalls/tool-call-parser.js'
-import type { ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
+import type { MalformedToolCall, ToolCallDetectionOptions } from '../toolcalls/tool-call-parser.js'
 import type { ToolError, ToolOutcome, ToolRegistry } from '../tools/types.js'
 import type { AnswerTransform, CallPlan, ToolLoopPlan } from './call-plan.js'
 import { callModel } from './call-model.js'
@@ -45,19 +45,17 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
-/** A call the detector could not turn into a tool call (the detector's report). */
-export interface MalformedCallReport {
-  name: string | undefined
-  text: string
-  reason: string
-  format: string
-}
-
 /** Malformed calls kept per round (more are counted in none: the model gets these back). */
 const MAX_MALFORMED_PER_ROUND = 16
 
 /** What the loop hands its client side, in order. */
 type LoopOutput = { kind: 'content'; text: string } | { kind: 'reasoning'; text: string } | { kind: 'end'; finishReason: string; toolCalls: ToolCall[] | undefined }
+
+/** A malformed call and the number of calls before it in its round. */
+interface PlacedMalformed {
+  report: MalformedToolCall
+  at: number
+}
 
 /** One call of a round, as the loop decided to treat it. */
 type RoundCall =
@@ -284,7 +282,7 @@ class ToolLoopJob implements EventListenerObject {
     for (let round = 1; ; round++) {
       const final = round > options.maxToolIters
       if (answer === undefined) answer = await this.#callRound(this.#lease, round)
-      const malformed: MalformedCallReport[] = []
+      const malformed: PlacedMalformed[] = []
       this.#malformed = malformed
       const message: AssistantMessage = yield* this.#read(answer)
       answer = undefined
@@ -333,7 +331,7 @@ class ToolLoopJob implements EventListenerObject {
   }
 
   /** The malformed calls the detector reports for the round being read. */
-  #malformed: MalformedCallReport[] = []
+  #malformed: PlacedMalformed[] = []
 
   /** Reads one model answer: its text is yielded as it comes; returns the round's assembled message. */
   async *#read(answer: ModelAnswer): AsyncGenerator<LoopOutput, AssistantMessage, undefined> {
@@ -373,7 +371,7 @@ class ToolLoopJob implements EventListenerObject {
   }
 
   /** Sorts a round's calls: to run, to answer with an error, for the client, dropped. */
-  #classify(calls: readonly ToolCall[], malformed: readonly MalformedCallReport[]): RoundCall[] {
+  #classify(calls: readonly ToolCall[], malformed: readonly PlacedMalformed[]): RoundCall[] {
     const { unknownToolPolicy } = this.#services.options
     const tools = this.#loop.detectTools
     const sorted: RoundCall[] = []
@@ -398,10 +396,11 @@ class ToolLoopJob implements EventListenerObject {
         sorted.push({ kind: 'run', call, args })
       }
     }
-    for (const report of malformed) {
+    // Each broken call takes its place among the good ones, as the model wrote them.
+    for (const [offset, { report, at }] of malformed.entries()) {
       const name = report.name ?? 'unknown'
       const call: ToolCall = { id: generateCallId(), type: 'function', function: { name, arguments: '{}' } }
-      sorted.push({ kind: 'error', call, outcome: errorOutcome(name, argsParseError(report.name, { reason: report.reason, text: report.text, format: report.format }, tools)) })
+      sorted.splice(at + offset, 0, { kind: 'error', call, outcome: errorOutcome(name, argsParseError(report.name, { reason: report.reason, text: report.text, format: report.format }, tools)) })
     }
     return sorted
   }
@@ -452,15 +451,23 @@ class ToolLoopJob implements EventListenerObject {
       delete body.tool_choice
       delete body.parallel_tool_calls
     }
-    const detection: ToolCallDetectionOptions & { onMalformedCall?: (call: MalformedCallReport) => void } = {
-      tools: this.#services.options.textToolCalls ? this.#loop.detectTools : [],
-      mode: 'passthrough',
-      onMalformedCall: (call) => {
-        if (this.#malformed.length < MAX_MALFORMED_PER_ROUND) this.#malformed.push({ ...call, text: call.text.slice(0, 2000) })
-      },
-    }
+    const detection: ToolCallDetectionOptions = { tools: this.#services.options.textToolCalls ? this.#loop.detectTools : [], mode: 'passthrough' }
     const detector: AnswerTransform = {
-      stream: (onChunk) => createToolCallParser({ ...detection, onChunk }),
+      stream: (onChunk) => {
+        // Calls seen so far: a malformed call's place among them (the detector reports it in stream order).
+        let seen = 0
+        return createToolCallParser({
+          ...detection,
+          onMalformedCall: (report) => {
+            if (this.#malformed.length < MAX_MALFORMED_PER_ROUND) this.#malformed.push({ report, at: seen })
+          },
+          onChunk: (chunk) => {
+            const deltas = chunk.choices[0]?.delta?.tool_calls
+            if (deltas !== undefined) for (const delta of deltas) seen = Math.max(seen, delta.index + 1)
+            onChunk(chunk)
+          },
+        })
+      },
       completion: (completion) => detectInCompletion(completion, detection),
     }
     return { ...plan, body, bodyChanged: true, stream: true, transforms: [...plan.transforms, detector], answerHooks: [], toolLoop: undefined }

@@ -110,7 +110,7 @@ describe('execute mode: the gateway runs the tools and loops', () => {
     // The second round carries the assistant's call and the tool's result; the registry's tool was declared upstream.
     const chats = upstream!.requests.filter((request) => request.path.endsWith('/chat/completions'))
     expect(chats).toHaveLength(2)
-    expect(((chats[0]!.body as Loose).tools as ToolDefinition[]).map((tool) => tool.function.name)).toEqual(['get_weather'])
+    expect(((chats[0]!.body as Loose).tools as ToolDefinition[]).map((tool) => tool.function.name)).toEqual(['get_weather', 'get_time'])
     const second = (chats[1]!.body as Loose).messages as Loose[]
     expect(second.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_a', function: { name: 'get_weather' } }] })
     expect(second.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_a', content: '{"city":"Paris","sky":"sunny"}' })
@@ -158,6 +158,27 @@ describe('execute mode: the gateway runs the tools and loops', () => {
     expect(streamed.content).not.toContain('<')
     const second = (chatRequests()[1]!.body as Loose).messages as Loose[]
     expect(second.at(-2)).toMatchObject({ role: 'assistant', content: 'Let me check.', tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] })
+  })
+
+  it('answers a broken call of a section with tool_args_parse_error in its place, and runs the good ones', async () => {
+    const registry = testRegistry(async (name, args) => `${name} ${String(args.city)}`)
+    const kimi = (id: string, json: string): string => `<|tool_call_begin|>${id}<|tool_call_argument_begin|>${json}<|tool_call_end|>`
+    const section = `<|tool_calls_section_begin|>${kimi('functions.get_time:0', '{"city": "Oslo"}')}${kimi('functions.get_weather:1', '{"city": oops}')}${kimi('functions.get_weather:2', '{"city": "Oslo"}')}<|tool_calls_section_end|>`
+    await setup({ 1: [{ content: section.slice(0, 50) }, { content: section.slice(50) }], 2: [{ content: 'Cold in Oslo.' }] }, { toolRegistry: registry })
+    const streamed = await stream(ask)
+    expect(streamed.content).toBe('Cold in Oslo.')
+    expect(registry.calls).toEqual([
+      { name: 'get_time', args: { city: 'Oslo' } },
+      { name: 'get_weather', args: { city: 'Oslo' } },
+    ])
+    const second = ((chatRequests()[1]!.body as Loose).messages as Loose[]).slice(-4)
+    expect(second[0]).toMatchObject({ role: 'assistant', tool_calls: [{ function: { name: 'get_time' } }, { function: { name: 'get_weather', arguments: '{}' } }, { function: { name: 'get_weather' } }] })
+    expect(second.slice(1).map((message) => message.content)).toEqual(['get_time Oslo', expect.stringContaining('tool_args_parse_error'), 'get_weather Oslo'])
+    const error = JSON.parse(second[2]!.content as string) as { error: Loose }
+    expect(error.error).toMatchObject({ code: 'tool_args_parse_error', example: { name: 'get_weather', arguments: { city: '<string>' } }, format: 'kimi_k2' })
+    expect(error.error.text).toContain('oops')
+    const calls = (second[0]!.tool_calls as Array<{ id: string }>).map((toolCall) => toolCall.id)
+    expect(second.slice(1).map((message) => message.tool_call_id)).toEqual(calls)
   })
 
   it('hands a call to a tool the client declared to the client (finish tool_calls), and runs none of that round', async () => {

@@ -38,7 +38,8 @@ export function defaultStages({ options, catalog, routesByKey, tools }: StageInp
     createReasoningStage(options),
     // 5. The tool mode; the tool-call detector (not in execute mode: the tool loop runs one per round).
     createToolCallStage(options, { execute: tools !== undefined }),
-    // 6. Execute mode: the registry's tools merged into the request, the plan marked for the tool loop.
-    createServerToolsStage(options, tools),
+    // 6. Execute mode: the registry's tools merged into the request, the plan marked for the tool loop
+    //    (only with a registry: without one the stage is not there at all).
+    ...(tools === undefined ? [] : [createServerToolsStage(options, tools)]),
   ]
 }
