@@ -26,6 +26,8 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
+  agentModules: string[]
 }
 
 export { ConfigError } from './config-values.js'
@@ -56,10 +58,12 @@ type SettingKey =
   | 'modelAlias'
   | 'apiKey'
   | 'variant'
+  | 'agent'
   | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
   | 'healthInterval'
+  | 'maxRetries'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -90,12 +94,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
   { key: 'variant', flag: 'variant', env: ['QUEUEGATE_VARIANTS'], parse: (raw, name) => variantSpecs(raw, name) },
+  { key: 'agent', flag: 'agent', env: ['QUEUEGATE_AGENTS'], parse: (raw) => list(raw) },
   { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
   { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
+  { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -130,6 +136,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   aliases: (value, name) => aliasObject(value, name),
   apiKeys: (value, name) => fileApiKeys(value, name),
   variants: (value, name) => fileVariants(value, name),
+  agents: (value, name) => stringList(value, name),
   upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
@@ -167,6 +174,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthInterval: fromString(secondsOrZero),
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
+  maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
 }
 
@@ -276,6 +284,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    maxRetries: pick<number>('maxRetries'),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -285,5 +294,6 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
   }
 }

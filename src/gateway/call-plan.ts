@@ -25,6 +25,7 @@ export interface ToolLoopPlan {
   /** Every tool the detector recovers calls of: the client's and the registry's. */
   readonly detectTools: readonly ToolDefinition[]
 }
+import type { Agent } from '../agents/types.js'
 
 /** One change of the answer, for streams and for whole completions alike. */
 export interface AnswerTransform {
@@ -97,6 +98,8 @@ export interface CallPlan {
   reasoning: ReasoningMode | undefined
   /** Set by the server-tools stage in execute mode: the client is answered by the tool loop (tool-loop.ts). */
   toolLoop: ToolLoopPlan | undefined
+  /** The agent the model id names (resolve-model): the agent answers, no upstream is called for this plan. */
+  agent: Agent | undefined
   /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path, gated ones a stream that starts on it. */
   readonly transforms: readonly AnswerTransform[]
   /** Added with {@link addAnswerHook}. */
@@ -159,6 +162,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
     toolLoop: undefined,
+    agent: undefined,
     transforms: NONE,
     answerHooks: NONE,
   }

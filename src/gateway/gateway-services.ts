@@ -35,8 +35,8 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
-  /** Server-side tools (execute mode): the `toolRegistry` option; undefined when none is configured. */
-  readonly tools: ToolRegistry | undefined
+  /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
+  readonly tools?: ToolRegistry | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */

@@ -33,7 +33,7 @@ export function defaultStages({ options, catalog, routesByKey, tools }: StageInp
     // 2. Class and sticky key, from the client's own request (before anything rewrites it).
     createRouteJobStage({ stickyHeader: options.stickyHeader, routesByKey }),
     // 3. Which model: alias, the gateway's default, 404 for an unknown one.
-    createResolveModelStage(catalog, options.variants),
+    createResolveModelStage(catalog, options.variants, options.agents),
     // 4. Answer transforms: the reasoning split (`<think>` → reasoning_content), before the detector.
     createReasoningStage(options),
     // 5. The tool mode; the tool-call detector (not in execute mode: the tool loop runs one per round).
