@@ -4,7 +4,7 @@
  * message is the one line the CLI prints.
  * @module
  */
-import type { QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import type { QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
@@ -63,8 +63,8 @@ export function nonEmpty(raw: string, name: string): string {
 }
 
 export const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
-// `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
-export const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
+export const TOOL_MODE = oneOf<ToolMode>(['execute', 'passthrough', 'suppress'])
+export const UNKNOWN_TOOL_POLICY = oneOf<UnknownToolPolicy>(['error', 'passthrough', 'ignore'])
 export const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
 
 /** `public=upstream` pairs, comma-separated. */

@@ -12,13 +12,21 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import type { ToolRegistry } from '../tools/types.js'
 import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
 
-/** What happens to tool calls the model makes (native or recovered from text). */
-export type ToolMode = 'passthrough' | 'suppress'
+/**
+ * What happens to tool calls the model makes (native or recovered from text): `execute` runs the
+ * registry's tools in the gateway and calls the model again (see tool-loop.ts); `passthrough`
+ * hands them to the client; `suppress` drops them.
+ */
+export type ToolMode = 'execute' | 'passthrough' | 'suppress'
+
+/** What the execute loop does with a call to a tool neither the client nor the registry has. */
+export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
 /** Something the gateway reports; the CLI prints these as log lines. */
 export type GatewayEvent =
@@ -161,8 +169,29 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry is configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
+   * added to the upstream request and the gateway runs the model's calls to them, calling the
+   * model again until it answers. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
+  /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
+  injectTools?: boolean | undefined
+  /**
+   * Execute mode: a call to a tool neither the client declared nor the registry has. `error`: the
+   * model is told it does not exist and which do; `passthrough`: handed to the client;
+   * `ignore`: dropped. @default 'error'
+   */
+  unknownToolPolicy?: UnknownToolPolicy | undefined
+  /** Execute mode: tool rounds per request; then the model is asked once more without tools. @default 6 */
+  maxToolIters?: number | undefined
+  /**
+   * Execute mode: give the slot back while tools run; the next round queues again (sticky to the
+   * same upstream and llama.cpp slot). @default false: the slot is held for the whole loop (its cache stays warm)
+   */
+  releaseSlotDuringTools?: boolean | undefined
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
@@ -203,7 +232,8 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolRegistry'>> & {
+  toolRegistry: ToolRegistry | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -220,7 +250,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
-const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const TOOL_MODES: readonly ToolMode[] = ['execute', 'passthrough', 'suppress']
+const UNKNOWN_TOOL_POLICIES: readonly UnknownToolPolicy[] = ['error', 'passthrough', 'ignore']
 const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
@@ -255,7 +286,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     queueMessage = 'Queued: position {position} of {queued}, about {eta}s',
     keepAliveMs = 15_000,
     textToolCalls = true,
-    toolMode = 'passthrough',
+    toolRegistry,
+    toolMode = toolRegistry !== undefined ? 'execute' : 'passthrough',
+    injectTools = true,
+    unknownToolPolicy = 'error',
+    maxToolIters = 6,
+    releaseSlotDuringTools = false,
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
@@ -307,6 +343,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry)')
+  }
+  if (typeof injectTools !== 'boolean') throw new TypeError(`injectTools: expected true or false, got ${JSON.stringify(injectTools)}`)
+  if (!UNKNOWN_TOOL_POLICIES.includes(unknownToolPolicy)) {
+    throw new TypeError(`unknownToolPolicy: expected one of ${UNKNOWN_TOOL_POLICIES.join(', ')}, got ${JSON.stringify(unknownToolPolicy)}`)
+  }
+  nonNegativeInteger('maxToolIters', maxToolIters)
+  if (typeof releaseSlotDuringTools !== 'boolean') throw new TypeError(`releaseSlotDuringTools: expected true or false, got ${JSON.stringify(releaseSlotDuringTools)}`)
   if (!REASONING_MODES.includes(reasoning)) {
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
@@ -347,6 +392,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    toolRegistry,
+    injectTools,
+    unknownToolPolicy,
+    maxToolIters,
+    releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
     maxFinishedJobs,

@@ -35,7 +35,7 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
-  /** The tool servers' tools, when any are configured. */
+  /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
   readonly tools?: ToolRegistry | undefined
 }
 
@@ -89,7 +89,8 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it).
   // The dashboard shows each job's conversation, so it wants the key too.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity) || resolved.dashboard
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
+  const tools = resolved.toolRegistry
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools })
   return {
     options: resolved,
     clock,
@@ -100,5 +101,6 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
     stages: resolved.stages?.(stages) ?? stages,
+    tools,
   }
 }

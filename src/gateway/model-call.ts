@@ -30,6 +30,7 @@ import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
 import { upstreamFailure } from './upstream.js'
+import { answerWithTools } from './tool-loop.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 
 const SSE_HEADERS = {
@@ -38,8 +39,9 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
-/** Answers the client for a plan; failures before the first byte become error responses (thrown). */
+/** Answers the client for a plan; failures before the first byte become error responses (thrown). An execute plan goes to the tool loop. */
 export function answerClient(services: GatewayServices, plan: CallPlan): Promise<Response> {
+  if (plan.toolLoop !== undefined) return answerWithTools(services, plan)
   return new ClientJob(services, plan).run()
 }
 
