@@ -7,6 +7,7 @@ import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } 
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import { authenticate } from './gateway-keys.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import type { ToolRegistry } from '../tools/types.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
@@ -29,6 +30,12 @@ export interface Gateway {
   close: (options?: { graceMs?: number | undefined }) => Promise<void>
   /** The scheduler, for metrics and inspection. */
   readonly scheduler: QueueScheduler
+  /**
+   * The tool registry (`toolServers`, `mcpServers` or `toolRegistry`), if any: `tools.ready()`
+   * resolves once every server answered its first listing or failed it, and rejects on a tool
+   * name offered by two servers.
+   */
+  readonly tools: ToolRegistry | undefined
 }
 
 /**
@@ -177,11 +184,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
+      if (services.ownsTools === true) await services.tools?.close()
     })()
     return closed
   }
 
-  return { fetch, close, scheduler }
+  return { fetch, close, scheduler, tools: services.tools }
 }
 
 /** The job id of a `/v1/jobs/{id}` path; 400 for a malformed percent escape. */

@@ -12,6 +12,9 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
+import type { ToolRegistry } from '../tools/types.js'
 import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
@@ -175,6 +178,26 @@ export interface GatewayOptions {
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
+  /**
+   * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
+   * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
+   * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
+   * names its tools `{namePrefix}__{tool}`. Their tools form the gateway's tool registry. @default none
+   */
+  toolServers?: Array<OpenApiServerOptions | string> | undefined
+  /** MCP servers over Streamable HTTP, as URLs or `{ url, headers, name, namePrefix }`. @default none */
+  mcpServers?: Array<McpServerOptions | string> | undefined
+  /** Longest a tool call may take, in ms (the model then gets `tool_timeout`). @default 60 000 */
+  toolTimeoutMs?: number | undefined
+  /** Largest tool result passed to the model, in bytes (a longer one is cut, with a note). @default 65 536 */
+  toolMaxBytes?: number | undefined
+  /** Tool lists are read again when older than this, in ms. @default 300 000 */
+  toolSchemaTtlMs?: number | undefined
+  /**
+   * A tool registry built by the caller (`createToolRegistry`), used instead of one built from
+   * `toolServers`/`mcpServers`; the gateway does not close it. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
   /** Receives one event per finished request and per upstream failure. */
@@ -196,7 +219,7 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry'>> & {
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -204,6 +227,9 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
   models: string[]
   aliases: Map<string, string>
   onEvent: ((event: GatewayEvent) => void) | undefined
+  toolServers: Array<OpenApiServerOptions | string>
+  mcpServers: Array<McpServerOptions | string>
+  toolRegistry: ToolRegistry | undefined
   /** Wall-clock time (the clock's `now`). */
   now: () => number
   clock: Clock
@@ -252,6 +278,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    toolServers = [],
+    mcpServers = [],
+    toolTimeoutMs = 60_000,
+    toolMaxBytes = 65_536,
+    toolSchemaTtlMs = 300_000,
+    toolRegistry,
     onEvent,
     _internal = {},
   } = options
@@ -290,6 +322,14 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   nonNegativeNumber('notifyAfterMs', notifyAfterMs)
   positiveInteger('keepAliveMs', keepAliveMs)
   positiveInteger('maxFinishedJobs', maxFinishedJobs)
+  if (!Array.isArray(toolServers)) throw new TypeError('toolServers: expected a list of URLs or { url } objects')
+  if (!Array.isArray(mcpServers)) throw new TypeError('mcpServers: expected a list of URLs or { url } objects')
+  positiveInteger('toolTimeoutMs', toolTimeoutMs)
+  positiveInteger('toolMaxBytes', toolMaxBytes)
+  positiveInteger('toolSchemaTtlMs', toolSchemaTtlMs)
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry())')
+  }
   if (typeof stickyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(stickyHeader)) {
     throw new TypeError(`stickyHeader: expected an HTTP header name, got ${JSON.stringify(stickyHeader)}`)
   }
@@ -341,6 +381,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    toolServers,
+    mcpServers,
+    toolTimeoutMs,
+    toolMaxBytes,
+    toolSchemaTtlMs,
+    toolRegistry,
     onEvent,
     now: clock.now,
     clock,

@@ -18,6 +18,7 @@ import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
 import type { ToolRegistry } from '../tools/types.js'
+import { createToolRegistry } from '../tools/tool-registry.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -35,8 +36,10 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
-  /** The tool servers' tools, when any are configured. */
+  /** The tool servers' tools, when any are configured (or `toolRegistry` was given). */
   readonly tools?: ToolRegistry | undefined
+  /** Whether the gateway built `tools` (and so closes it). */
+  readonly ownsTools?: boolean | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
@@ -89,6 +92,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // affinity there is no choice to make, and no hash to compute.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
   const stages = defaultStages({ options: resolved, catalog, routesByKey })
+  const tools = resolved.toolRegistry ?? buildToolRegistry(resolved)
   return {
     options: resolved,
     clock,
@@ -99,5 +103,21 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
     stages: resolved.stages?.(stages) ?? stages,
+    tools,
+    ownsTools: resolved.toolRegistry === undefined && tools !== undefined,
   }
+}
+
+/** The registry of the configured tool and MCP servers (none configured: none); its warnings become `warning` events. */
+function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | undefined {
+  if (resolved.toolServers.length === 0 && resolved.mcpServers.length === 0) return undefined
+  return createToolRegistry({
+    toolServers: resolved.toolServers,
+    mcpServers: resolved.mcpServers,
+    timeoutMs: resolved.toolTimeoutMs,
+    maxBytes: resolved.toolMaxBytes,
+    schemaTtlMs: resolved.toolSchemaTtlMs,
+    clock: resolved.clock,
+    onWarning: (message) => resolved.onEvent?.({ type: 'warning', message }),
+  })
 }
