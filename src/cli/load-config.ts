@@ -5,11 +5,13 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
 import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -83,6 +85,12 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'toolserver'
+  | 'toolserverPrefix'
+  | 'mcp'
+  | 'toolTimeout'
+  | 'toolMaxBytes'
+  | 'toolSchemaTtl'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -117,6 +125,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  { key: 'toolserver', flag: 'toolserver', env: ['TOOLSERVER_URL'], parse: (raw) => list(raw) },
+  { key: 'toolserverPrefix', flag: 'toolserverPrefix', env: ['TOOLSERVER_PREFIX'], parse: nonEmpty },
+  { key: 'mcp', flag: 'mcp', env: ['MCP_SERVERS'], parse: (raw) => list(raw) },
+  { key: 'toolTimeout', flag: 'toolTimeout', env: ['TOOL_TIMEOUT_SEC'], parse: seconds },
+  { key: 'toolMaxBytes', flag: 'toolMaxBytes', env: ['TOOL_MAX_BYTES'], parse: integer(1) },
+  { key: 'toolSchemaTtl', flag: 'toolSchemaTtl', env: ['TOOLSERVER_SCHEMA_TTL_SEC'], parse: seconds },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -163,6 +177,14 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   ejectAfterFailures: fromString(integer(1)),
   maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
+  toolServers: (value, name) => fileToolServers(value, name),
+  toolServerPrefix: fromString(nonEmpty),
+  mcpServers: (value, name) => fileMcpServers(value, name),
+  toolTimeout: fromString(seconds),
+  toolTimeoutMs: fromString(integer(1)),
+  toolMaxBytes: fromString(integer(1)),
+  toolSchemaTtl: fromString(seconds),
+  toolSchemaTtlMs: fromString(integer(1)),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -191,6 +213,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
   if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
   if (out.healthInterval !== undefined) out.healthIntervalMs ??= Math.round((out.healthInterval as number) * 1000)
+  if (out.toolTimeout !== undefined) out.toolTimeoutMs ??= Math.round((out.toolTimeout as number) * 1000)
+  if (out.toolSchemaTtl !== undefined) out.toolSchemaTtlMs ??= Math.round((out.toolSchemaTtl as number) * 1000)
+  delete out.toolTimeout
+  delete out.toolSchemaTtl
   delete out.readTimeout
   delete out.stickyTtl
   delete out.modelRefresh
@@ -272,6 +298,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
     maxRetries: pick<number>('maxRetries'),
+    ...toolSettings(layer, file),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -282,5 +309,34 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
     agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
+  }
+}
+
+/**
+ * The tool servers: `--toolserver`/`TOOLSERVER_URL` and `--mcp`/`MCP_SERVERS` replace the config
+ * file's lists, but a URL the file also lists keeps the file's settings for it (its bearer key,
+ * headers, prefix); `--toolserver-prefix` applies to servers without their own `prefix`.
+ */
+function toolSettings(layer: Record<string, unknown>, file: Record<string, unknown>): Partial<GatewayOptions> {
+  const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+  const merge = <T extends { url: string }>(urls: string[] | undefined, fromFile: Array<T | string> | undefined): Array<T | string> | undefined => {
+    if (urls === undefined) return fromFile
+    return urls.map((url) => fromFile?.find((entry) => typeof entry !== 'string' && sameUrl(entry.url, url)) ?? url)
+  }
+  const prefix = (layer.toolserverPrefix ?? file.toolServerPrefix) as string | undefined
+  const toolServers = merge(layer.toolserver as string[] | undefined, file.toolServers as Array<OpenApiServerOptions | string> | undefined)?.map((entry) => {
+    const server: OpenApiServerOptions = typeof entry === 'string' ? { url: entry } : { ...entry }
+    if (server.prefix === undefined && prefix !== undefined) server.prefix = prefix
+    return server
+  })
+  const mcpServers = merge(layer.mcp as string[] | undefined, file.mcpServers as Array<McpServerOptions | string> | undefined)
+  const toolTimeout = layer.toolTimeout as number | undefined
+  const toolSchemaTtl = layer.toolSchemaTtl as number | undefined
+  return {
+    toolServers,
+    mcpServers,
+    toolTimeoutMs: toolTimeout !== undefined ? Math.round(toolTimeout * 1000) : (file.toolTimeoutMs as number | undefined),
+    toolMaxBytes: (layer.toolMaxBytes ?? file.toolMaxBytes) as number | undefined,
+    toolSchemaTtlMs: toolSchemaTtl !== undefined ? Math.round(toolSchemaTtl * 1000) : (file.toolSchemaTtlMs as number | undefined),
   }
 }

@@ -44,6 +44,15 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
     }
+    if (gateway.tools !== undefined) {
+      // A tool name offered by two servers is a start-up error (a server that is down is only a warning).
+      try {
+        await gateway.tools.ready()
+      } catch (error) {
+        await gateway.close({ graceMs: 0 })
+        throw new ConfigError(error instanceof Error ? error.message : String(error))
+      }
+    }
     const server = await serve({
       gateway,
       port: config.port,
@@ -53,6 +62,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     running = server
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
     if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
     if (handleSignals) {
       let stopping = false
