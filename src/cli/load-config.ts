@@ -5,8 +5,8 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
-import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
+import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
@@ -81,6 +81,10 @@ type SettingKey =
   | 'queueMessage'
   | 'textToolcalls'
   | 'toolMode'
+  | 'injectTools'
+  | 'unknownToolPolicy'
+  | 'maxToolIters'
+  | 'releaseSlotDuringTools'
   | 'reasoning'
   | 'forwardReasoning'
   | 'maxBodyBytes'
@@ -121,6 +125,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
   { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
   { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  // Server-side tools (execute mode: the tool loop).
+  { key: 'injectTools', flag: 'injectTools', env: ['INJECT_TOOLS'], parse: boolean },
+  { key: 'unknownToolPolicy', flag: 'unknownToolPolicy', env: ['UNKNOWN_TOOL_POLICY'], parse: UNKNOWN_TOOL_POLICY },
+  { key: 'maxToolIters', flag: 'maxToolIters', env: ['MAX_TOOL_ITERS'], parse: integer(0) },
+  { key: 'releaseSlotDuringTools', flag: 'releaseSlotDuringTools', env: ['RELEASE_SLOT_DURING_TOOLS'], parse: boolean },
   { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
@@ -166,6 +175,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   keepAliveMs: fromString(integer(1)),
   textToolCalls: fromString(boolean),
   toolMode: fromString(TOOL_MODE),
+  injectTools: fromString(boolean),
+  unknownToolPolicy: fromString(UNKNOWN_TOOL_POLICY),
+  maxToolIters: fromString(integer(0)),
+  releaseSlotDuringTools: fromString(boolean),
   reasoning: fromString(REASONING_MODE),
   forwardReasoning: fromString(boolean),
   maxBodyBytes: fromString(integer(1)),
@@ -256,11 +269,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
   })
-  let toolMode = pick<ToolMode | 'execute'>('toolMode')
-  if (toolMode === 'execute') {
-    warnings.push('toolMode execute: server-side tool execution is not available yet; tool calls are passed through to the client')
-    toolMode = 'passthrough'
-  }
+  const toolMode = pick<ToolMode>('toolMode')
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
   const modelRefresh = layer.modelRefresh as number | undefined
@@ -289,6 +298,10 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     keepAliveMs: file.keepAliveMs as number | undefined,
     textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
     toolMode,
+    injectTools: pick<boolean>('injectTools'),
+    unknownToolPolicy: pick<UnknownToolPolicy>('unknownToolPolicy'),
+    maxToolIters: pick<number>('maxToolIters'),
+    releaseSlotDuringTools: pick<boolean>('releaseSlotDuringTools'),
     reasoning: pick<ReasoningMode>('reasoning'),
     forwardReasoning: pick<boolean>('forwardReasoning'),
     maxBodyBytes: pick<number>('maxBodyBytes'),

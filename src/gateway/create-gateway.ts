@@ -73,6 +73,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     return [...models, ...variants, ...agents]
   }
   upstreamHealth.start()
+  if (resolved.toolMode === 'execute' && services.tools === undefined) {
+    resolved.onEvent?.({ type: 'warning', message: 'toolMode execute: no tool servers are configured; tool calls are passed through to the client' })
+  }
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
@@ -160,6 +163,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ended_at: record.endedAt ?? null,
       wait_ms: startedOrNow - record.createdAt,
       error: record.error ?? null,
+      // Execute mode (tool-loop.ts), while the job runs: its round and the tools running now.
+      ...(record.toolRound === undefined ? {} : { tool_round: record.toolRound, tools_running: record.toolsRunning ?? null }),
     }
   }
 

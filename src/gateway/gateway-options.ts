@@ -20,8 +20,15 @@ import type { Agent } from '../agents/types.js'
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
 
-/** What happens to tool calls the model makes (native or recovered from text). */
-export type ToolMode = 'passthrough' | 'suppress'
+/**
+ * What happens to tool calls the model makes (native or recovered from text): `execute` runs the
+ * registry's tools in the gateway and calls the model again (see tool-loop.ts); `passthrough`
+ * hands them to the client; `suppress` drops them.
+ */
+export type ToolMode = 'execute' | 'passthrough' | 'suppress'
+
+/** What the execute loop does with a call to a tool neither the client nor the registry has. */
+export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
 /** Something the gateway reports; the CLI prints these as log lines. */
 export type GatewayEvent =
@@ -164,8 +171,30 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry or tool servers are configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
+   * added to the upstream request and the gateway runs the model's calls to them, calling the
+   * model again until it answers. Used instead of one built from `toolServers`/`mcpServers`;
+   * the gateway does not close it. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
+  /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
+  injectTools?: boolean | undefined
+  /**
+   * Execute mode: a call to a tool neither the client declared nor the registry has. `error`: the
+   * model is told it does not exist and which do; `passthrough`: handed to the client;
+   * `ignore`: dropped. @default 'error'
+   */
+  unknownToolPolicy?: UnknownToolPolicy | undefined
+  /** Execute mode: tool rounds per request; then the model is asked once more without tools. @default 6 */
+  maxToolIters?: number | undefined
+  /**
+   * Execute mode: give the slot back while tools run; the next round queues again (sticky to the
+   * same upstream and llama.cpp slot). @default false: the slot is held for the whole loop (its cache stays warm)
+   */
+  releaseSlotDuringTools?: boolean | undefined
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
@@ -193,11 +222,6 @@ export interface GatewayOptions {
   toolMaxBytes?: number | undefined
   /** Tool lists are read again when older than this, in ms. @default 300 000 */
   toolSchemaTtlMs?: number | undefined
-  /**
-   * A tool registry built by the caller (`createToolRegistry`), used instead of one built from
-   * `toolServers`/`mcpServers`; the gateway does not close it. @default none
-   */
-  toolRegistry?: ToolRegistry | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
   /** Receives one event per finished request and per upstream failure. */
@@ -220,6 +244,7 @@ export interface GatewayOptions {
 
 /** Options after defaults and validation. */
 export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry'>> & {
+  toolRegistry: ToolRegistry | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -229,7 +254,6 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
   onEvent: ((event: GatewayEvent) => void) | undefined
   toolServers: Array<OpenApiServerOptions | string>
   mcpServers: Array<McpServerOptions | string>
-  toolRegistry: ToolRegistry | undefined
   /** Wall-clock time (the clock's `now`). */
   now: () => number
   clock: Clock
@@ -239,7 +263,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
-const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const TOOL_MODES: readonly ToolMode[] = ['execute', 'passthrough', 'suppress']
+const UNKNOWN_TOOL_POLICIES: readonly UnknownToolPolicy[] = ['error', 'passthrough', 'ignore']
 const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
@@ -274,7 +299,13 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     queueMessage = 'Queued: position {position} of {queued}, about {eta}s',
     keepAliveMs = 15_000,
     textToolCalls = true,
-    toolMode = 'passthrough',
+    toolRegistry,
+    // Tool servers make a registry too (gateway-services.ts builds it).
+    toolMode = toolRegistry !== undefined || (Array.isArray(options.toolServers) && options.toolServers.length > 0) || (Array.isArray(options.mcpServers) && options.mcpServers.length > 0) ? 'execute' : 'passthrough',
+    injectTools = true,
+    unknownToolPolicy = 'error',
+    maxToolIters = 6,
+    releaseSlotDuringTools = false,
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
@@ -283,7 +314,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolTimeoutMs = 60_000,
     toolMaxBytes = 65_536,
     toolSchemaTtlMs = 300_000,
-    toolRegistry,
     onEvent,
     _internal = {},
   } = options
@@ -327,9 +357,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('toolTimeoutMs', toolTimeoutMs)
   positiveInteger('toolMaxBytes', toolMaxBytes)
   positiveInteger('toolSchemaTtlMs', toolSchemaTtlMs)
-  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
-    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry())')
-  }
   if (typeof stickyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(stickyHeader)) {
     throw new TypeError(`stickyHeader: expected an HTTP header name, got ${JSON.stringify(stickyHeader)}`)
   }
@@ -339,6 +366,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry)')
+  }
+  if (typeof injectTools !== 'boolean') throw new TypeError(`injectTools: expected true or false, got ${JSON.stringify(injectTools)}`)
+  if (!UNKNOWN_TOOL_POLICIES.includes(unknownToolPolicy)) {
+    throw new TypeError(`unknownToolPolicy: expected one of ${UNKNOWN_TOOL_POLICIES.join(', ')}, got ${JSON.stringify(unknownToolPolicy)}`)
+  }
+  nonNegativeInteger('maxToolIters', maxToolIters)
+  if (typeof releaseSlotDuringTools !== 'boolean') throw new TypeError(`releaseSlotDuringTools: expected true or false, got ${JSON.stringify(releaseSlotDuringTools)}`)
   if (!REASONING_MODES.includes(reasoning)) {
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
@@ -378,6 +414,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    toolRegistry,
+    injectTools,
+    unknownToolPolicy,
+    maxToolIters,
+    releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
@@ -386,7 +427,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolTimeoutMs,
     toolMaxBytes,
     toolSchemaTtlMs,
-    toolRegistry,
     onEvent,
     now: clock.now,
     clock,

@@ -36,7 +36,7 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
-  /** The tool servers' tools, when any are configured (or `toolRegistry` was given). */
+  /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
   readonly tools?: ToolRegistry | undefined
   /** Whether the gateway built `tools` (and so closes it). */
   readonly ownsTools?: boolean | undefined
@@ -91,8 +91,8 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
   const tools = resolved.toolRegistry ?? buildToolRegistry(resolved)
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools })
   return {
     options: resolved,
     clock,

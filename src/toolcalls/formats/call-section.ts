@@ -17,7 +17,7 @@ export type CallStep =
   | { end: number; broken: { name: string | undefined; reason: string } }
   | { verdict: MatchResult; undeclared?: boolean | undefined; cut?: { name: string | undefined } | undefined }
 
-/** The reason given for a call the end of the message cut off. */
+/** The reason reported for a call the end of the message cut off (by sections and by the engine). */
 export const CUT_OFF = 'the call was cut off before its arguments were complete'
 
 /** How a section's parts are read. */
@@ -60,6 +60,8 @@ export function matchCallSection(text: string, start: number, context: MatchCont
         return result(text.length)
       }
       if (step.verdict.status === 'reject' && found() && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      // Cut off with no complete call before it: text, unless a recovered call came right before.
+      if (step.cut !== undefined && final && step.verdict.status === 'reject') return { ...step.verdict, cut: step.cut }
       return step.verdict
     }
     if ('broken' in step) (malformed ??= []).push({ name: step.broken.name, text: text.slice(at, step.end), reason: step.broken.reason, at: calls.length })
