@@ -10,6 +10,7 @@ import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gatew
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -26,6 +27,8 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** The local memory store's log file (`--memory-file`), opened by the CLI. */
+  memoryFile?: string | undefined
 }
 
 export { ConfigError } from './config-values.js'
@@ -155,6 +158,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
+  memory: (value, name) => fileMemory(value, name),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -207,9 +211,19 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (typeof flag === 'string') layer[setting.key] = setting.parse(flag, flagName(setting.flag))
     else if (typeof flag === 'boolean') layer[setting.key] = flag
   }
+  // Chat memory's settings: the file's `memory` object under env under flags.
+  const memoryValues: Record<string, unknown> = { ...(file.memory as Record<string, unknown> | undefined) }
+  for (const setting of MEMORY_SETTINGS) {
+    const envName = setting.env.find((name) => env[name] !== undefined && env[name] !== '')
+    if (envName !== undefined) memoryValues[setting.key] = setting.parse(env[envName] as string, envName)
+    const flag = flags[setting.flag]
+    if (typeof flag === 'string') memoryValues[setting.key] = setting.parse(flag, flagName(setting.flag))
+    else if (typeof flag === 'boolean') memoryValues[setting.key] = flag
+  }
+  const memory = memoryConfig(memoryValues, env)
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
-  const warnings: string[] = []
+  const warnings: string[] = [...memory.warnings]
   const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
@@ -263,6 +277,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    memory: memory.options,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -272,5 +287,6 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    memoryFile: memory.file,
   }
 }

@@ -12,6 +12,8 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import { resolveMemoryOptions } from './memory-options.js'
+import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
@@ -154,6 +156,13 @@ export interface GatewayOptions {
   forwardReasoning?: boolean | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Chat memory: notes per conversation, the relevant ones injected before the call (the history
+   * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
+   * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
+   * @default off
+   */
+  memory?: MemoryOptions | undefined
   /** Receives one event per finished request and per upstream failure. */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /** Test seams. */
@@ -173,7 +182,9 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'memory'>> & {
+  /** Off: undefined. */
+  memory: ResolvedMemoryOptions | undefined
   variants: Map<string, Variant>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
@@ -226,6 +237,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    memory,
     onEvent,
     _internal = {},
   } = options
@@ -311,6 +323,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    memory: resolveMemoryOptions(memory),
     onEvent,
     now: clock.now,
     clock,

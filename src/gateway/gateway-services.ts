@@ -17,6 +17,8 @@ import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
+import { ChatMemory } from './chat-memory.js'
+import { createMemoryEmbedder } from './memory-embedder.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -34,6 +36,8 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
+  /** Chat memory, when configured. */
+  readonly memory: ChatMemory | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
@@ -85,8 +89,20 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
-  return {
+  // Chat memory (off: nothing built, no stage). Its embedder queues through these very services.
+  let services: GatewayServices | undefined
+  const memoryOptions = resolved.memory
+  const memory =
+    memoryOptions === undefined
+      ? undefined
+      : new ChatMemory({
+          options: memoryOptions,
+          clock,
+          warn: (message) => resolved.onEvent?.({ type: 'warning', message }),
+          embedder: memoryOptions.embeddings === undefined ? undefined : createMemoryEmbedder(() => services as GatewayServices, memoryOptions.embeddings),
+        })
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, memory })
+  services = {
     options: resolved,
     clock,
     upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
@@ -96,5 +112,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
     stages: resolved.stages?.(stages) ?? stages,
+    memory,
   }
+  return services
 }
