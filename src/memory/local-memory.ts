@@ -13,6 +13,7 @@ import { encodeRecord, readLog } from './memory-log.js'
 import type { LoggedNote, LogRecord } from './memory-log.js'
 import type { MemoryStorage } from './memory-storage.js'
 import { TextIndex } from './text-index.js'
+import type { TextHit } from './text-index.js'
 
 /** Options of {@link createLocalMemory}. */
 export interface LocalMemoryOptions {
@@ -153,15 +154,21 @@ export class LocalMemory implements MemoryAdapter {
     const scored = queryVec === undefined ? hits : this.#hybrid(space, hits, queryVec)
     const first = space.notes.keys().next().value as number
     const span = Math.max(1, space.lastId - first)
-    const items: MemoryItem[] = []
+    // The best k after the recency boost, kept sorted (k is small; hits may be thousands).
+    const best: Array<{ note: Note; score: number }> = []
     for (const hit of scored) {
       const note = space.notes.get(hit.id)
       if (note === undefined) continue
-      const recency = (note.id - first) / span
-      items.push({ text: note.text, role: note.role, score: hit.score * (1 + this.#recencyBoost * recency), ts: note.ts })
+      const score = hit.score * (1 + (this.#recencyBoost * (note.id - first)) / span)
+      if (best.length === k && score <= (best[k - 1] as { score: number }).score) continue
+      let at = best.length === k ? k - 1 : best.length
+      while (at > 0 && (best[at - 1] as { score: number }).score < score) {
+        best[at] = best[at - 1] as { note: Note; score: number }
+        at--
+      }
+      best[at] = { note, score }
     }
-    items.sort((a, b) => b.score - a.score)
-    return items.length > k ? items.slice(0, k) : items
+    return best.map(({ note, score }) => ({ text: note.text, role: note.role, score, ts: note.ts }))
   }
 
   async upsert(namespace: string, notes: MemoryNote[], options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
@@ -325,15 +332,15 @@ export class LocalMemory implements MemoryAdapter {
   }
 
   /** Full-text hits and the nearest vectors, scored `w × cosine + (1 − w) × bm25 / best bm25`. */
-  #hybrid(space: Space, hits: Array<{ id: number; score: number }>, queryVec: Float32Array): Array<{ id: number; score: number }> {
+  #hybrid(space: Space, hits: readonly TextHit[], queryVec: Float32Array): TextHit[] {
     const weight = this.#semanticWeight
     const best = hits[0]?.score ?? 0
     const text = new Map<number, number>()
     for (let index = 0; index < hits.length && index < HYBRID_CANDIDATES; index++) {
-      const hit = hits[index] as { id: number; score: number }
+      const hit = hits[index] as TextHit
       text.set(hit.id, best > 0 ? hit.score / best : 0)
     }
-    const scored: Array<{ id: number; score: number }> = []
+    const scored: TextHit[] = []
     for (const note of space.notes.values()) {
       const cosine = note.vec === undefined ? 0 : Math.max(0, dot(note.vec, queryVec))
       const fullText = text.get(note.id) ?? 0

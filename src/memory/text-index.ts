@@ -46,7 +46,8 @@ export class TextIndex {
   }
 
   /** Notes matching any term of `query`, best first (none when no term is left after the stop words). */
-  search(query: string): TextHit[] {
-    return this.#search.search(query).map((result) => ({ id: result.id as number, score: result.score }))
+  search(query: string): readonly TextHit[] {
+    // MiniSearch's results carry more fields; ids are the numbers added.
+    return this.#search.search(query) as unknown as readonly TextHit[]
   }
 }
