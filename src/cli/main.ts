@@ -13,6 +13,7 @@ import type { GatewayEvent } from '../gateway/gateway-options.js'
 import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
 import type { LogLevel } from './load-config.js'
 import { createProgram } from './program.js'
+import { loadAgentModules } from './load-agents.js'
 
 /** What {@link main} may be handed instead of the process's own. */
 export interface MainOptions {
@@ -35,14 +36,24 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
     }
     for (const warning of config.warnings) logAt('warn', warning)
+    const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     let gateway: Gateway
     try {
       const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
-      gateway = createGateway({ ...config.gateway, memory, onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({ ...config.gateway, memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
+    }
+    if (gateway.tools !== undefined) {
+      // A tool name offered by two servers is a start-up error (a server that is down is only a warning).
+      try {
+        await gateway.tools.ready()
+      } catch (error) {
+        await gateway.close({ graceMs: 0 })
+        throw new ConfigError(error instanceof Error ? error.message : String(error))
+      }
     }
     const server = await serve({
       gateway,
@@ -53,6 +64,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     running = server
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
+    if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
     if (handleSignals) {
       let stopping = false
       const stop = (signal: string): void => {
@@ -95,7 +108,12 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     return
   }
   if (event.type === 'upstream-error') {
-    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
+    const next =
+      event.retry === 'another-upstream' ? '; retried on another upstream'
+      : event.retry === 'unreachable' ? '; nothing was sent: running it elsewhere'
+      : event.retry === 'after-retry-after' ? `; retried after its Retry-After (${event.waitMs ?? 0} ms)`
+      : ''
+    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}${next}`)
     return
   }
   if (event.type === 'upstream-models') {

@@ -20,6 +20,7 @@ import { addAnswerHook } from './call-plan.js'
 import type { CallPlan } from './call-plan.js'
 import type { Clock } from './clock.js'
 import type { ResolvedMemoryOptions } from './memory-options.js'
+import type { ToolRegistry } from '../tools/types.js'
 
 /** Texts remembered as stored, per process (a regenerated answer or a resent turn is not stored again). */
 const MAX_REMEMBERED = 10_000
@@ -32,6 +33,8 @@ export interface ChatMemoryParts {
   warn: (message: string) => void
   /** The embedder for `options.embeddings` (built by the gateway: it queues through its own scheduler). */
   embedder?: Embedder | undefined
+  /** The gateway's tool registry: the `toolserver` store's tools, unless `options.toolRegistry` names another. */
+  tools?: ToolRegistry | undefined
 }
 
 /** The gateway's chat memory: the adapter and the rules around it. */
@@ -46,7 +49,7 @@ export class ChatMemory {
   #closed = false
 
   constructor(parts: ChatMemoryParts) {
-    const { options, clock, warn, embedder } = parts
+    const { options, clock, warn, embedder, tools } = parts
     this.options = options
     this.#clock = clock
     this.#warn = warn
@@ -54,7 +57,9 @@ export class ChatMemory {
     if (store === 'local') {
       this.adapter = createLocalMemory({ maxItems: options.maxItems, maxTotalItems: options.maxTotalItems, maxTextChars: options.maxUpsertChars + 1, storage: options.storage, embedder, now: clock.now, onWarning: warn })
     } else if (store === 'toolserver') {
-      this.adapter = createToolServerMemory({ registry: options.toolRegistry as NonNullable<ResolvedMemoryOptions['toolRegistry']> })
+      const registry = options.toolRegistry ?? tools
+      if (registry === undefined) throw new TypeError('memory.store: toolserver needs a tool server with memory_query and memory_upsert (toolServers, or memory.toolRegistry)')
+      this.adapter = createToolServerMemory({ registry })
     } else {
       this.adapter = store
     }

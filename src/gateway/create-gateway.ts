@@ -7,6 +7,7 @@ import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } 
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import { authenticate } from './gateway-keys.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import type { ToolRegistry } from '../tools/types.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
@@ -14,6 +15,7 @@ import { createGatewayServices } from './gateway-services.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
 import { answerClient } from './model-call.js'
+import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
 import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
@@ -29,6 +31,12 @@ export interface Gateway {
   close: (options?: { graceMs?: number | undefined }) => Promise<void>
   /** The scheduler, for metrics and inspection. */
   readonly scheduler: QueueScheduler
+  /**
+   * The tool registry (`toolServers`, `mcpServers` or `toolRegistry`), if any: `tools.ready()`
+   * resolves once every server answered its first listing or failed it, and rejects on a tool
+   * name offered by two servers.
+   */
+  readonly tools: ToolRegistry | undefined
 }
 
 /**
@@ -56,15 +64,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   })
 
-  /** `/v1/models` lists the variants after the models. */
+  /** `/v1/models` lists the variants and the agents after the models. */
   function withVariants(models: Array<Record<string, unknown> & { id: string }>): Array<Record<string, unknown>> {
-    if (resolved.variants.size === 0) return models
+    if (resolved.variants.size === 0 && resolved.agents.size === 0) return models
     const listed = new Set(models.map((model) => model.id))
     const created = Math.floor(clock.now() / 1000)
     const variants = [...resolved.variants.values()].filter((variant) => !listed.has(variant.id)).map((variant) => ({ id: variant.id, object: 'model', created, owned_by: 'queuegate', parent: variant.model }))
-    return [...models, ...variants]
+    const agents = [...resolved.agents.keys()].filter((id) => !listed.has(id)).map((id) => ({ id, object: 'model', created, owned_by: 'queuegate', kind: 'agent' }))
+    return [...models, ...variants, ...agents]
   }
   upstreamHealth.start()
+  if (resolved.toolMode === 'execute' && services.tools === undefined) {
+    resolved.onEvent?.({ type: 'warning', message: 'toolMode execute: no tool servers are configured; tool calls are passed through to the client' })
+  }
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
@@ -94,7 +106,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // A body nested thousands of levels deep overflows the stack of whatever walks it (the thread key's hash).
         throw isStackOverflow(error) ? nestedTooDeeply(error) : error
       }
-      return await answerClient(services, plan)
+      return await (plan.agent !== undefined ? answerAgent(services, plan) : answerClient(services, plan))
     }
     if (isKnownPath(path)) {
       throw new QueuegateError(`Method ${request.method} is not allowed on ${path}.`, { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' })
@@ -153,6 +165,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ended_at: record.endedAt ?? null,
       wait_ms: startedOrNow - record.createdAt,
       error: record.error ?? null,
+      // Execute mode (tool-loop.ts), while the job runs: its round and the tools running now.
+      ...(record.toolRound === undefined ? {} : { tool_round: record.toolRound, tools_running: record.toolsRunning ?? null }),
     }
   }
 
@@ -179,11 +193,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Turns still being stored (their embeddings need the upstreams), then the memory's file.
       await services.memory?.close().catch((error: unknown) => resolved.onEvent?.({ type: 'warning', message: `memory: closing failed: ${error instanceof Error ? error.message : String(error)}` }))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
+      if (services.ownsTools === true) await services.tools?.close()
     })()
     return closed
   }
 
-  return { fetch, close, scheduler }
+  return { fetch, close, scheduler, tools: services.tools }
 }
 
 /** The job id of a `/v1/jobs/{id}` path; 400 for a malformed percent escape. */

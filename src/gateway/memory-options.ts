@@ -11,8 +11,8 @@ import type { ToolRegistry } from '../tools/types.js'
 export interface MemoryOptions {
   /**
    * Where notes live: `local` (in process, full-text ranking, optionally persisted with
-   * `storage`), `toolserver` (a tool server's `memory_query` / `memory_upsert`, through
-   * `toolRegistry`), or any {@link MemoryAdapter}. @default 'local'
+   * `storage`), `toolserver` (a tool server's `memory_query` / `memory_upsert`, through the
+   * gateway's tool registry), or any {@link MemoryAdapter}. @default 'local'
    */
   store?: 'local' | 'toolserver' | MemoryAdapter | undefined
   /** `local`: the log the notes are kept in (`createMemoryFile(path)` from `queuegate/server`). @default none: in memory only */
@@ -27,7 +27,7 @@ export interface MemoryOptions {
    * cosine together; when an embedding fails, that query ranks by full text. @default none
    */
   embeddings?: string | undefined
-  /** `toolserver`: the registry whose `memory_query` and `memory_upsert` tools are called. */
+  /** `toolserver`: the registry whose `memory_query` and `memory_upsert` tools are called. @default the gateway's (`toolServers`, `toolRegistry`) */
   toolRegistry?: ToolRegistry | undefined
   /** Longest wait for a query (and for storing a turn); past it the chat goes on without memory. @default 2000 */
   timeoutMs?: number | undefined
@@ -90,7 +90,6 @@ export function resolveMemoryOptions(options: MemoryOptions | undefined): Resolv
     forAgents = false,
   } = options
   if (store !== 'local' && store !== 'toolserver' && !isAdapter(store)) throw new TypeError(`memory.store: expected 'local', 'toolserver' or an adapter with query, upsert, forget and close, got ${JSON.stringify(store)}`)
-  if (store === 'toolserver' && toolRegistry === undefined) throw new TypeError('memory.store: toolserver needs memory.toolRegistry (the tool server with memory_query and memory_upsert)')
   if (storage !== undefined && (typeof storage !== 'object' || typeof storage.read !== 'function' || typeof storage.append !== 'function' || typeof storage.replace !== 'function')) throw new TypeError('memory.storage: expected a MemoryStorage (read, append, replace)')
   if (embeddings !== undefined && (typeof embeddings !== 'string' || embeddings.trim() === '')) throw new TypeError(`memory.embeddings: expected a model id, got ${JSON.stringify(embeddings)}`)
   for (const [name, value] of [['maxItems', maxItems], ['maxTotalItems', maxTotalItems], ['timeoutMs', timeoutMs], ['keepLast', keepLast], ['queryK', queryK], ['maxUpsertChars', maxUpsertChars]] as const) {
