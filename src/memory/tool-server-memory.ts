@@ -28,6 +28,8 @@ export function createToolServerMemory(options: ToolServerMemoryOptions): Memory
   const { query: queryTool = 'memory_query', upsert: upsertTool = 'memory_upsert', forget: forgetTool = 'memory_forget' } = tools
 
   async function call(name: string, args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<ToolOutcome> {
+    // The first requests may come before the server's tools are listed (the memory timeout bounds the wait).
+    await registry.ready()
     const outcome = await registry.call(name, args, { signal })
     if (!outcome.ok) throw new Error(`${name}: ${outcome.error?.code ?? 'tool_error'}: ${outcome.error?.message ?? outcome.content.slice(0, 500)}`)
     return outcome

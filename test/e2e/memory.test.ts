@@ -10,16 +10,22 @@ import type { GatewayOptions, MemoryAdapter, MemoryOptions } from 'queuegate'
 import { startFakeUpstream } from './fake-upstream.js'
 import type { FakeUpstream, RecordedRequest } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
+import { startFakeToolServer } from '../tools/fake-tool-server.js'
+import type { FakeToolServer } from '../tools/fake-tool-server.js'
+import { memoryTools } from '../memory/memory-tools.js'
 import type { TestGateway } from './start-queuegate.js'
 
 let upstream: FakeUpstream | undefined
 let gateway: TestGateway | undefined
+let toolServer: FakeToolServer | undefined
 
 afterEach(async () => {
   await gateway?.close()
   await upstream?.close()
+  await toolServer?.close()
   gateway = undefined
   upstream = undefined
+  toolServer = undefined
 })
 
 type Message = { role: 'system' | 'user' | 'assistant'; content: string }
@@ -248,5 +254,37 @@ describe('chat memory with embeddings', () => {
     const completion = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'What color is my bicycle?' }] }, { headers })
     expect(completion.choices[0]?.message.content).toBe('Answer: What color is my bicycle?')
     expect(JSON.stringify(sentMessages(1))).toContain('My bicycle is green.')
+  })
+})
+
+describe('chat memory through a tool server (--memory toolserver)', () => {
+  it('memory_query results injected (FILE: line dropped, with the memory_query hint), the turn stored with memory_upsert', async () => {
+    const notes = [{ namespace: 'ts-1', text: 'FILE: chats/ts-1.md\nThe dog is called Biscuit.', score: 0.87 }]
+    toolServer = await startFakeToolServer({ tools: memoryTools(notes) })
+    const { client } = await start({ store: 'toolserver' }, { toolServers: [toolServer.url], toolMode: 'passthrough' })
+    const completion = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'What is my dog called?' }] }, { headers: { 'X-Chat-Id': 'ts-1' } })
+    expect(completion.choices[0]?.message.content).toBe('Answer: What is my dog called?')
+    expect(toolServer.callsTo('memory_query')[0]?.body).toEqual({ namespace: 'ts-1', query: 'What is my dog called?', k: 8 })
+    const sent = sentMessages(0)
+    expect(sent[0]?.role).toBe('system')
+    expect(sent[0]?.content).toContain('- (0.870) The dog is called Biscuit.')
+    expect(sent[0]?.content).not.toContain('FILE:')
+    expect(sent[0]?.content).toContain('`memory_query`')
+    await toolServer.waitFor((server) => server.callsTo('memory_upsert').length === 2)
+    expect(toolServer.callsTo('memory_upsert').map((call) => call.body)).toEqual([
+      expect.objectContaining({ namespace: 'ts-1', text: 'What is my dog called?', role: 'user', source: 'queuegate', ts_unix: expect.any(Number) }),
+      expect.objectContaining({ namespace: 'ts-1', text: 'Answer: What is my dog called?', role: 'assistant' }),
+    ])
+  })
+
+  it('tool server down: the chat is answered as sent and a warning logged', async () => {
+    toolServer = await startFakeToolServer({ tools: memoryTools([]) })
+    const { client, waitForEvent } = await start({ store: 'toolserver', timeoutMs: 1500 }, { toolServers: [toolServer.url], toolMode: 'passthrough', toolTimeoutMs: 1000 })
+    await gateway!.gateway.tools?.ready()
+    await toolServer.down()
+    const completion = await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'still there?' }] }, { headers: { 'X-Chat-Id': 'ts-2' } })
+    expect(completion.choices[0]?.message.content).toBe('Answer: still there?')
+    expect(sentMessages(0)).toEqual([{ role: 'user', content: 'still there?' }])
+    await waitForEvent((event) => event.type === 'warning' && /memory: query .* failed.*memory_query/.test(event.message))
   })
 })
