@@ -10,6 +10,7 @@ import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } fro
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
 import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 
@@ -28,6 +29,8 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** The local memory store's log file (`--memory-file`), opened by the CLI. */
+  memoryFile?: string | undefined
   /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
   agentModules: string[]
 }
@@ -190,6 +193,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   ejectAfterFailures: fromString(integer(1)),
   maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
+  memory: (value, name) => fileMemory(value, name),
   toolServers: (value, name) => fileToolServers(value, name),
   toolServerPrefix: fromString(nonEmpty),
   mcpServers: (value, name) => fileMcpServers(value, name),
@@ -254,9 +258,19 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (typeof flag === 'string') layer[setting.key] = setting.parse(flag, flagName(setting.flag))
     else if (typeof flag === 'boolean') layer[setting.key] = flag
   }
+  // Chat memory's settings: the file's `memory` object under env under flags.
+  const memoryValues: Record<string, unknown> = { ...(file.memory as Record<string, unknown> | undefined) }
+  for (const setting of MEMORY_SETTINGS) {
+    const envName = setting.env.find((name) => env[name] !== undefined && env[name] !== '')
+    if (envName !== undefined) memoryValues[setting.key] = setting.parse(env[envName] as string, envName)
+    const flag = flags[setting.flag]
+    if (typeof flag === 'string') memoryValues[setting.key] = setting.parse(flag, flagName(setting.flag))
+    else if (typeof flag === 'boolean') memoryValues[setting.key] = flag
+  }
+  const memory = memoryConfig(memoryValues, env)
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
-  const warnings: string[] = []
+  const warnings: string[] = [...memory.warnings]
   const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
@@ -310,6 +324,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    memory: memory.options,
     maxRetries: pick<number>('maxRetries'),
     ...toolSettings(layer, file),
   }
@@ -321,6 +336,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    memoryFile: memory.file,
     agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
   }
 }

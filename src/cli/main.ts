@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { serve } from '../server/serve.js'
+import { createMemoryFile } from '../server/memory-file.js'
 import type { RunningServer } from '../server/serve.js'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
@@ -38,7 +39,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
+      const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
+      gateway = createGateway({ ...config.gateway, memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)

@@ -18,6 +18,7 @@ import { answerClient } from './model-call.js'
 import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
+import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
 
 /** A running gateway. */
 export interface Gateway {
@@ -92,6 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
+    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -188,6 +190,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+      // Turns still being stored (their embeddings need the upstreams), then the memory's file.
+      await services.memory?.close().catch((error: unknown) => resolved.onEvent?.({ type: 'warning', message: `memory: closing failed: ${error instanceof Error ? error.message : String(error)}` }))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
       if (services.ownsTools === true) await services.tools?.close()
     })()

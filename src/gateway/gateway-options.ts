@@ -12,6 +12,8 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import { resolveMemoryOptions } from './memory-options.js'
+import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
 import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 import type { ToolRegistry } from '../tools/types.js'
@@ -224,6 +226,13 @@ export interface GatewayOptions {
   toolSchemaTtlMs?: number | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Chat memory: notes per conversation, the relevant ones injected before the call (the history
+   * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
+   * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
+   * @default off
+   */
+  memory?: MemoryOptions | undefined
   /** Receives one event per finished request and per upstream failure. */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /** Test seams. */
@@ -243,7 +252,9 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory'>> & {
+  /** Off: undefined. */
+  memory: ResolvedMemoryOptions | undefined
   toolRegistry: ToolRegistry | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
@@ -309,6 +320,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    memory,
     toolServers = [],
     mcpServers = [],
     toolTimeoutMs = 60_000,
@@ -422,6 +434,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    memory: resolveMemoryOptions(memory),
     toolServers,
     mcpServers,
     toolTimeoutMs,

@@ -17,6 +17,8 @@ import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
+import { ChatMemory } from './chat-memory.js'
+import { createMemoryEmbedder } from './memory-embedder.js'
 import type { ToolRegistry } from '../tools/types.js'
 import { createToolRegistry } from '../tools/tool-registry.js'
 
@@ -36,6 +38,8 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
+  /** Chat memory, when configured. */
+  readonly memory: ChatMemory | undefined
   /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
   readonly tools?: ToolRegistry | undefined
   /** Whether the gateway built `tools` (and so closes it). */
@@ -92,8 +96,21 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // affinity there is no choice to make, and no hash to compute.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
   const tools = resolved.toolRegistry ?? buildToolRegistry(resolved)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools })
-  return {
+  // Chat memory (off: nothing built, no stage). Its embedder queues through these very services.
+  let services: GatewayServices | undefined
+  const memoryOptions = resolved.memory
+  const memory =
+    memoryOptions === undefined
+      ? undefined
+      : new ChatMemory({
+          options: memoryOptions,
+          clock,
+          warn: (message) => resolved.onEvent?.({ type: 'warning', message }),
+          embedder: memoryOptions.embeddings === undefined ? undefined : createMemoryEmbedder(() => services as GatewayServices, memoryOptions.embeddings),
+          tools,
+        })
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools, memory })
+  services = {
     options: resolved,
     clock,
     upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
@@ -103,9 +120,11 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
     stages: resolved.stages?.(stages) ?? stages,
+    memory,
     tools,
     ownsTools: resolved.toolRegistry === undefined && tools !== undefined,
   }
+  return services
 }
 
 /** The registry of the configured tool and MCP servers (none configured: none); its warnings become `warning` events. */
