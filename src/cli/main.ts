@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { serve } from '../server/serve.js'
+import { createMemoryFile } from '../server/memory-file.js'
 import type { RunningServer } from '../server/serve.js'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
@@ -48,12 +49,22 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
+      const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
+      gateway = createGateway({ ...config.gateway, memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       await demo?.close()
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
+    }
+    if (gateway.tools !== undefined) {
+      // A tool name offered by two servers is a start-up error (a server that is down is only a warning).
+      try {
+        await gateway.tools.ready()
+      } catch (error) {
+        await Promise.all([gateway.close({ graceMs: 0 }), demo?.close()])
+        throw new ConfigError(error instanceof Error ? error.message : String(error))
+      }
     }
     let server: RunningServer
     try {
@@ -77,6 +88,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     running = server
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
     if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
     if (config.gateway.dashboard === true) logAt('info', `dashboard on ${server.url}/`)
     if (demo !== undefined) for (const line of demoInstructions(server.url, config.gateway.apiKeys !== undefined && config.gateway.apiKeys.length > 0)) print(line)

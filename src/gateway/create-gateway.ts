@@ -7,6 +7,7 @@ import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } 
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import { authenticate } from './gateway-keys.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import type { ToolRegistry } from '../tools/types.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
@@ -17,6 +18,7 @@ import { answerClient } from './model-call.js'
 import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
+import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
 import { createDashboard } from '../dashboard/dashboard.js'
 import type { Dashboard } from '../dashboard/dashboard.js'
 
@@ -31,6 +33,12 @@ export interface Gateway {
   close: (options?: { graceMs?: number | undefined }) => Promise<void>
   /** The scheduler, for metrics and inspection. */
   readonly scheduler: QueueScheduler
+  /**
+   * The tool registry (`toolServers`, `mcpServers` or `toolRegistry`), if any: `tools.ready()`
+   * resolves once every server answered its first listing or failed it, and rejects on a tool
+   * name offered by two servers.
+   */
+  readonly tools: ToolRegistry | undefined
 }
 
 /**
@@ -93,6 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
+    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -190,12 +199,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+      // Turns still being stored (their embeddings need the upstreams), then the memory's file.
+      await services.memory?.close().catch((error: unknown) => resolved.onEvent?.({ type: 'warning', message: `memory: closing failed: ${error instanceof Error ? error.message : String(error)}` }))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
+      if (services.ownsTools === true) await services.tools?.close()
     })()
     return closed
   }
 
-  return { fetch, close, scheduler }
+  return { fetch, close, scheduler, tools: services.tools }
 }
 
 /** The job id of a `/v1/jobs/{id}` path; 400 for a malformed percent escape. */
