@@ -234,7 +234,7 @@ export class LocalMemory implements MemoryAdapter {
     return items
   }
 
-  /** Writes what is pending, compacts the log when due, and closes the storage. */
+  /** Writes what is pending and closes the storage (later calls wait for nothing more). */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
