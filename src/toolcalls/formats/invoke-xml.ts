@@ -47,6 +47,8 @@ export interface InvokeXmlSyntax {
   readonly skip?: ((text: string, pos: number) => number) | undefined
   /** Other tags that may follow a structural parameter closer. */
   readonly extraStructural?: readonly string[] | undefined
+  /** Cleans an invoke's name attribute before it is resolved (Glimmer: boundary tokens written into it). */
+  readonly cleanName?: ((raw: string) => string) | undefined
 }
 
 const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
@@ -220,7 +222,7 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
   const tag = openTagAt(text, pos, syntax.invokeOpens, syntax.nameStyle)
   if (tag === PARTIAL) return truncated()
   if (tag === NO) return { verdict: reject(), notInvoke: true }
-  const rawName = tag.attributes.name
+  const rawName = tag.attributes.name === undefined || syntax.cleanName === undefined ? tag.attributes.name : syntax.cleanName(tag.attributes.name)
   if (rawName === undefined || rawName.trim() === '') return { verdict: reject() }
   const declared = rawName.trim()
   if (context.tools.resolve(declared) === undefined) return { verdict: reject() }
