@@ -2,7 +2,8 @@
  * Muse Glimmer tool calls (research table row 46; Ollama's `glimmer` parser): a harmony-like message
  * header addressed to a tool, then `<atem:function_calls>` holding invokes, then an end token:
  * `<|start|>assistant to=get_weather<|message|><atem:function_calls><atem:invoke name="get_weather"><atem:parameter name="city">Paris</atem:parameter></atem:invoke></atem:function_calls><|eom|>`.
- * Generation usually starts after `<|start|>assistant` (it is in the prompt), i.e. at ` to=NAME`.
+ * Generation usually starts after `<|start|>assistant` (it is in the prompt), i.e. at ` to=NAME`
+ * (`glimmer_atem_recipient`, read at line starts).
  * Values are raw text typed from the tool's schema; several invokes per block. A message addressed
  * to a declared tool whose body is a JSON object is a call too; any other body addressed to a
  * declared tool is a broken call (reported). `to=self` (reasoning) and undeclared recipients are
@@ -129,10 +130,22 @@ function matchGlimmer(text: string, context: MatchContext): MatchResult {
   return directBody(text, bodyStart, recipient, context)
 }
 
-/** Muse Glimmer `to=NAME<|message|><atem:function_calls>…</atem:function_calls>` tool messages. */
+/** Muse Glimmer `<|start|>assistant to=NAME<|message|><atem:function_calls>…</atem:function_calls>` tool messages. */
 export const glimmerAtem: ToolCallFormat = {
   id: 'glimmer_atem',
   strength: 'strong',
-  starts: [START, RECIPIENT, BLOCK],
+  starts: [START, BLOCK],
+  match: matchGlimmer,
+}
+
+/**
+ * The same message when generation starts at the recipient (`to=NAME<|message|>…`, the
+ * `<|start|>assistant` being in the prompt). Weak (line start only, calls starting or ending the
+ * message): a letter opener counted anywhere costs plain-text throughput (every word-initial `t`).
+ */
+export const glimmerAtemRecipient: ToolCallFormat = {
+  id: 'glimmer_atem_recipient',
+  strength: 'weak',
+  starts: [RECIPIENT],
   match: matchGlimmer,
 }

@@ -11,6 +11,8 @@ const cases: FormatCase[] = [
   // Positive (research table row 46: Ollama's `glimmer` parser shapes).
   { name: 'full header, one invoke, end token', text: `${H('get_weather')}${block(invoke('get_weather', param('city', 'Paris'), param('days', '3')))}<|eom|>`, calls: [weather] },
   { name: 'generation starting at the recipient (header in the prompt)', text: ` to=get_weather<|message|>${block(invoke('get_weather', param('city', 'Paris'), param('days', '3')))}<|eom|>`, calls: [weather] },
+  { name: 'recipient form on its own line, ending the message', text: 'Checking.\n to=get_time<|message|>{}<|eom|>', content: 'Checking.', calls: [time] },
+  { name: 'recipient form inside a sentence is text (line starts only)', text: 'I send it to=get_time<|message|>{}<|eom|> now.' },
   { name: 'text before, <|eot|> after', text: `Let me look.${H('get_weather')}${block(invoke('get_weather', param('city', 'Paris'), param('days', '3')))}<|eot|>`, content: 'Let me look.', calls: [weather] },
   { name: 'several invokes in one block', text: `${H('get_weather')}${block(invoke('get_weather', param('city', 'Paris'), param('days', '3')), invoke('get_time'))}<|eom|>`, calls: [weather, time] },
   { name: 'block without its header', text: `${block(invoke('get_time'))}<|eom|>`, calls: [time] },
@@ -33,6 +35,8 @@ const cases: FormatCase[] = [
   { name: 'undeclared invoke', text: `${H('launch')}${block(invoke('launch'))}` },
   { name: 'truncated arguments', text: `${H('get_weather')}${block(`<atem:invoke name="get_weather">\n${param('city', 'Paris')}\n<atem:parameter name="days">`)}`.replace(/<\/atem:function_calls>$/, '').replace(/\n<\/atem:invoke>\n$/, '') },
   { name: 'a recipient and no body, cut off', text: `Hm. ${H('get_weather')}` },
+  { name: 'recipient form starting the message, text after', text: 'to=get_time<|message|>{}<|eom|>\nAnd then more.', content: 'And then more.', calls: [time] },
+  { name: 'recipient form between texts is text (weak)', text: 'Intro.\nto=get_time<|message|>{}<|eom|>\nAnd then more.' },
   { name: 'prose with to=', text: 'Set the value to=5 and go to= the end.' },
   { name: 'harmony header is not Glimmer', text: '<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>Tokyo please<|call|>' },
   { name: 'no tools declared', tools: [], text: `${H('get_time')}${block(invoke('get_time'))}` },

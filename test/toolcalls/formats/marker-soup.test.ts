@@ -71,7 +71,6 @@ const RENDER: ((call: Call) => string)[] = [
   (c) => `<|tool_calls_section_begin|>functions.${c.name}:1<|tool_call_argument_begin|>${JSON.stringify(c.arguments)}<|tool_calls_section_end|>`,
   (c) => `commentary to=functions.${c.name} json${JSON.stringify(c.arguments)}`,
   (c) => `<|start|>assistant to=${c.name}<|message|><atem:function_calls>\n<atem:invoke name="${c.name}">\n${pairs(c, (k, v) => `<atem:parameter name="${k}">${v}</atem:parameter>\n`)}</atem:invoke>\n</atem:function_calls><|eom|>`,
-  (c) => `to=${c.name}<|message|>${JSON.stringify(c.arguments)}<|eot|>`,
   (c) => `<tool_calls:opensource><tool_call:opensource>${c.name}${pairs(c, (k, v) => `<arg_key:opensource>${k}</arg_key:opensource><arg_value:opensource>${v}</arg_value:opensource>`)}</tool_call:opensource></tool_calls:opensource>`,
 ]
 
