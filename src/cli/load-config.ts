@@ -46,6 +46,8 @@ export interface LoadConfigInput {
   env: Record<string, string | undefined>
   /** Reads the config file (injected so tests need no files). */
   readFile: (path: string) => string
+  /** Upstreams that replace the configured ones (`--demo`: the simulated servers); none need be configured then. */
+  upstreams?: UpstreamOptions[] | undefined
 }
 
 /** A setting: its flag (commander's camelCase key), its env names, and its parser. */
@@ -98,6 +100,7 @@ type SettingKey =
   | 'toolTimeout'
   | 'toolMaxBytes'
   | 'toolSchemaTtl'
+  | 'dashboard'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -143,6 +146,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'toolTimeout', flag: 'toolTimeout', env: ['TOOL_TIMEOUT_SEC'], parse: seconds },
   { key: 'toolMaxBytes', flag: 'toolMaxBytes', env: ['TOOL_MAX_BYTES'], parse: integer(1) },
   { key: 'toolSchemaTtl', flag: 'toolSchemaTtl', env: ['TOOLSERVER_SCHEMA_TTL_SEC'], parse: seconds },
+  { key: 'dashboard', flag: 'dashboard', env: ['QUEUEGATE_DASHBOARD'], parse: boolean },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -202,6 +206,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   toolMaxBytes: fromString(integer(1)),
   toolSchemaTtl: fromString(seconds),
   toolSchemaTtlMs: fromString(integer(1)),
+  dashboard: fromString(boolean),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -271,7 +276,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
   const warnings: string[] = [...memory.warnings]
-  const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
+  const upstreamList = input.upstreams ?? (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
   const slotAffinity = pick<boolean>('slotAffinity')
@@ -327,6 +332,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     memory: memory.options,
     maxRetries: pick<number>('maxRetries'),
     ...toolSettings(layer, file),
+    // The CLI serves the dashboard unless told not to (the library's default is off).
+    dashboard: pick<boolean>('dashboard') ?? true,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

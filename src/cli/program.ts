@@ -80,6 +80,9 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--no-memory-hint', 'no memory_query hint')
     .option('--memory-max-upsert-chars <n>', 'longest text stored per message (env CHAT_MEMORY_MAX_UPSERT_CHARS) [default: 12000]')
     .option('--memory-for-agents', 'agent (batch) requests use memory too (env CHAT_MEMORY_FOR_AGENTS) [default: off]')
+    .option('--dashboard', 'serve the live dashboard on / and /dashboard (env QUEUEGATE_DASHBOARD) [default: on]')
+    .option('--no-dashboard', 'no dashboard page (and no /v1/dashboard/* endpoints)')
+    .option('--demo', 'no GPU needed: start two simulated llama.cpp servers on loopback and serve them (try it, watch the dashboard)')
     .option('--shutdown-grace-ms <ms>', 'on SIGINT/SIGTERM, time running requests get to finish (env SHUTDOWN_GRACE_MS) [default: 10000]')
     .showHelpAfterError()
     .action(async (flags: Record<string, string | boolean | undefined>) => {

@@ -19,6 +19,8 @@ import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
 import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
+import { createDashboard } from '../dashboard/dashboard.js'
+import type { Dashboard } from '../dashboard/dashboard.js'
 
 /** A running gateway. */
 export interface Gateway {
@@ -49,8 +51,11 @@ export interface Gateway {
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const services = createGatewayServices(options)
+  // The dashboard (src/dashboard/) sees the gateway's events before the caller's onEvent does.
+  let dashboard: Dashboard | undefined
+  const services = createGatewayServices(options?.dashboard === true ? { ...options, onEvent: (event) => (dashboard?.onEvent(event), options.onEvent?.(event)) } : options)
   const { options: resolved, clock, scheduler, catalog, health: upstreamHealth, jobs, running } = services
+  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock })
   const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
@@ -84,6 +89,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models') ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
+      const page = dashboard?.route(path)
+      if (page !== undefined) return page
+      if (dashboard === undefined && path.startsWith('/v1/dashboard/')) throw new NotFoundError('The dashboard is off (option dashboard; the CLI serves it unless --no-dashboard).', 'dashboard_off')
       if (path === '/readyz') {
         // Readiness: 503 while shutting down or while no upstream is in rotation (issue 12).
         if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -185,6 +193,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function close(closeOptions: { graceMs?: number | undefined } = {}): Promise<void> {
     closed ??= (async () => {
       closing = true
+      dashboard?.close()
       scheduler.close()
       upstreamHealth.close()
       catalog.close()

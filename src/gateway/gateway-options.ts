@@ -227,6 +227,13 @@ export interface GatewayOptions {
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
   /**
+   * Serve the live dashboard: the page on `GET /` and `/dashboard`, its data on
+   * `GET /v1/dashboard/state` and `/v1/dashboard/events` (SSE; gateway keys apply). Off by default
+   * in the library (a gateway mounted in an app should not take its `/`); the CLI turns it on
+   * (`--no-dashboard` off). @default false
+   */
+  dashboard?: boolean | undefined
+  /**
    * Chat memory: notes per conversation, the relevant ones injected before the call (the history
    * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
    * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
@@ -326,6 +333,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolTimeoutMs = 60_000,
     toolMaxBytes = 65_536,
     toolSchemaTtlMs = 300_000,
+    dashboard = false,
     onEvent,
     _internal = {},
   } = options
@@ -394,6 +402,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
@@ -440,6 +449,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolTimeoutMs,
     toolMaxBytes,
     toolSchemaTtlMs,
+    dashboard,
     onEvent,
     now: clock.now,
     clock,

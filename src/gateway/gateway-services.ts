@@ -93,8 +93,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
   })
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
-  // affinity there is no choice to make, and no hash to compute.
-  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
+  // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it:
+  // it shows each job's conversation).
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity) || resolved.dashboard
   const tools = resolved.toolRegistry ?? buildToolRegistry(resolved)
   // Chat memory (off: nothing built, no stage). Its embedder queues through these very services.
   let services: GatewayServices | undefined
