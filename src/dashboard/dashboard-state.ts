@@ -125,6 +125,8 @@ export interface DashboardSources {
   health: UpstreamHealth
   jobs: JobRegistry
   clock: Clock
+  /** The model a job that named none runs on an upstream (its default), when known. */
+  defaultModel?: ((upstream: string) => string | undefined) | undefined
 }
 
 /** Options of {@link DashboardState}. */
@@ -189,7 +191,8 @@ export class DashboardState {
           if (slot < 0 || slot >= slots.length || slots[slot] !== undefined) slot = slots.indexOf(undefined)
           if (slot >= 0) slots[slot] = event.jobId
         }
-        this.#running.set(event.jobId, { job: event.jobId, class: event.class, model: this.#model(event.jobId), thread: event.threadKey, startedAt: clock.now(), waitedMs: event.waitedMs, upstream: event.upstream, slot })
+        const model = this.#model(event.jobId) ?? sources.defaultModel?.(event.upstream)
+        this.#running.set(event.jobId, { job: event.jobId, class: event.class, model, thread: event.threadKey, startedAt: clock.now(), waitedMs: event.waitedMs, upstream: event.upstream, slot })
         this.#onChange()
       }),
       scheduler.on('job-end', (event) => {
@@ -249,7 +252,8 @@ export class DashboardState {
       if (listed.length === MAX_LISTED_QUEUED) break
       const position = scheduler.position(waiting.job)
       if (position === undefined || position.position === 0) continue
-      listed.push({ job: waiting.job, class: waiting.class, position: position.position, upstream: position.upstream ?? null, model: waiting.model ?? null, thread: shortThread(waiting.thread), queuedAt: waiting.queuedAt, etaMs: position.etaMs ?? null })
+      const model = waiting.model ?? (position.upstream === undefined ? undefined : this.#sources.defaultModel?.(position.upstream))
+      listed.push({ job: waiting.job, class: waiting.class, position: position.position, upstream: position.upstream ?? null, model: model ?? null, thread: shortThread(waiting.thread), queuedAt: waiting.queuedAt, etaMs: position.etaMs ?? null })
     }
     listed.sort((a, b) => a.position - b.position || a.queuedAt - b.queuedAt)
     const recent: DashboardRecentJob[] = []

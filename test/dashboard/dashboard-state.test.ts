@@ -12,7 +12,7 @@ function setup() {
   const health = new UpstreamHealth(scheduler, { cooldownMs: 1000, clock })
   const jobs = new JobRegistry({ maxFinished: 10 })
   let changes = 0
-  const state = new DashboardState({ scheduler, health, jobs, clock }, { recentJobs: 3, onChange: () => changes++ })
+  const state = new DashboardState({ scheduler, health, jobs, clock, defaultModel: (upstream) => `${upstream}-default` }, { recentJobs: 3, onChange: () => changes++ })
   return { clock, scheduler, jobs, state, changes: () => changes }
 }
 
@@ -29,9 +29,10 @@ describe('DashboardState', () => {
     const waiting = scheduler.acquire({ id: 'c' })
     expect(state.snapshot().upstreams[0]?.slotJobs).toEqual([
       expect.objectContaining({ job: 'a', class: 'interactive', model: 'm', thread: 'chat-1' }),
-      expect.objectContaining({ job: 'b', class: 'batch', model: null, thread: 'h:01234567' }),
+      // b named no model: it runs on the upstream's default.
+      expect.objectContaining({ job: 'b', class: 'batch', model: 'gpu-default', thread: 'h:01234567' }),
     ])
-    expect(state.snapshot().queue.interactive).toEqual([expect.objectContaining({ job: 'c', position: 1, upstream: 'gpu' })])
+    expect(state.snapshot().queue.interactive).toEqual([expect.objectContaining({ job: 'c', position: 1, upstream: 'gpu', model: 'gpu-default' })])
     a.release()
     const c = await waiting
     // c takes the freed slot 0; b stays in slot 1.
