@@ -457,6 +457,7 @@ describe('QueueScheduler observation', () => {
     expect(queued).toHaveLength(1)
     expect(scheduler.snapshot()).toEqual({
       queued: 1,
+      queuedByClass: { interactive: 1, batch: 0 },
       running: 3,
       upstreams: [
         { id: 'x', slots: 2, running: 2, queued: expect.any(Number), healthy: true },
