@@ -92,10 +92,11 @@ export class ModelCall implements JobRequest {
         response = await handle.response
       } catch (error) {
         const failure = upstreamFailure(upstream, error)
-        if (!(failure instanceof AbortError)) services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        if (!(failure instanceof AbortError)) services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, code: failure.code ?? 'upstream_error' })
         services.health.report(upstream.id, { error: failure, model: plan.upstreamModel })
         const unreachable = failure.code === 'upstream_unreachable'
         if (!unreachable || attempt >= services.upstreams.size || this.#abortReason !== undefined || !services.health.markDown(upstream.id, plan.upstreamModel)) throw failure
+        services.options.onEvent?.({ type: 'retry', jobId: plan.jobId, upstream: upstream.id, attempt: attempt + 1, reason: failure.code ?? 'upstream_error' })
         granted.release()
         this.#abortUpstream = undefined
         granted = await services.scheduler.acquire(this, { signal })
@@ -104,7 +105,7 @@ export class ModelCall implements JobRequest {
       if (response.status >= 400) {
         const text = await response.body.text(256 * 1024).catch(() => '')
         const failure = upstreamStatusError(upstream, response.status, text)
-        services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
+        services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, code: failure.code ?? 'upstream_error' })
         services.health.report(upstream.id, { status: response.status, error: failure, model: plan.upstreamModel })
         if (response.status === 404) services.catalog.missed(upstream.id)
         throw failure

@@ -44,6 +44,8 @@ export interface ToolCallDetectionOptions {
   maxHeldChars?: number | undefined
   /** Id of a recovered call (and of a native call that came without one). @default `call_` + 24 random chars */
   generateId?: (() => string) | undefined
+  /** Told of each call recovered from text and passed on (not in `suppress` mode), with the format that recognised it (metrics, logs). */
+  onRecovered?: ((call: { name: string; format: string }) => void) | undefined
 }
 
 /** Options of `createToolCallParser`. */
@@ -78,6 +80,7 @@ export interface DetectionSetup {
   maxCallChars: number
   maxHeldChars: number
   generateId: () => string
+  onRecovered: ((call: { name: string; format: string }) => void) | undefined
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -107,6 +110,7 @@ export function createDetectionSetup(options: ToolCallDetectionOptions): Detecti
     maxCallChars: positiveInteger('maxCallChars', maxCallChars),
     maxHeldChars: positiveInteger('maxHeldChars', maxHeldChars),
     generateId,
+    onRecovered: options.onRecovered,
   }
 }
 
@@ -232,6 +236,7 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
     if (mode === 'suppress' || calls.length === 0) return
     const deltas: ToolCallDelta[][] = []
     for (const call of calls) {
+      setup.onRecovered?.(call)
       const callIndex = state.nextCallIndex++
       state.callCount++
       deltas.push([{ index: callIndex, id: setup.generateId(), type: 'function', function: { name: call.name, arguments: '' } }])
