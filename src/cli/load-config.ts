@@ -22,6 +22,12 @@ export interface CliConfig {
   port: number
   host: string
   logLevel: LogLevel
+  /** `text` lines or `json` objects (pino). */
+  logFormat: 'text' | 'json'
+  /** Serve Prometheus metrics (prom-client). */
+  metrics: boolean
+  /** Serve them on a listener of their own at this port (on `host`), not on the gateway's port. */
+  metricsPort: number | undefined
   /** How long running requests may finish on SIGINT/SIGTERM. */
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
@@ -79,6 +85,10 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'logFormat'
+  | 'logBodies'
+  | 'metrics'
+  | 'metricsPort'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -111,6 +121,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  { key: 'logFormat', flag: 'logFormat', env: ['LOG_FORMAT'], parse: oneOf<'text' | 'json'>(['text', 'json']) },
+  { key: 'logBodies', flag: 'logBodies', env: ['LOG_BODIES'], parse: boolean },
+  { key: 'metrics', flag: 'metrics', env: ['METRICS'], parse: boolean },
+  { key: 'metricsPort', flag: 'metricsPort', env: ['METRICS_PORT'], parse: (raw, name) => port(raw, name) },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -155,6 +169,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
+  logFormat: fromString(SETTINGS.find((setting) => setting.key === 'logFormat')!.parse),
+  logBodies: fromString(boolean),
+  metrics: fromString(boolean),
+  metricsPort: fromString(port),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -263,6 +281,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    logBodies: pick<boolean>('logBodies'),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -270,6 +289,9 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     port: pick<number>('port') ?? 8080,
     host: pick<string>('host') ?? '127.0.0.1',
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
+    logFormat: pick<'text' | 'json'>('logFormat') ?? 'text',
+    metrics: pick<boolean>('metrics') ?? true,
+    metricsPort: pick<number>('metricsPort'),
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
   }

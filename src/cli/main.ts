@@ -1,6 +1,7 @@
 /**
- * Runs the `queuegate` server: parse flags, load the config, serve, log one line per
- * request to stderr, stop gracefully on SIGINT/SIGTERM.
+ * Runs the `queuegate` server: parse flags, load the config, serve (with `/metrics` unless
+ * `--no-metrics`, on `--metrics-port` when given), log the gateway's events to stderr (text or
+ * JSON, observe/event-log.ts), stop gracefully on SIGINT/SIGTERM.
  * @module
  */
 import { readFileSync } from 'node:fs'
@@ -8,8 +9,9 @@ import { serve } from '../server/serve.js'
 import type { RunningServer } from '../server/serve.js'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
-import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
+import { serveMetrics } from '../server/serve-metrics.js'
+import { createEventLogger } from '../observe/event-log.js'
+import { ConfigError, loadConfig } from './load-config.js'
 import type { LogLevel } from './load-config.js'
 import { createProgram } from './program.js'
 
@@ -29,19 +31,26 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
   let running: RunningServer | undefined
   const program = createProgram(async (flags) => {
     const config = loadConfig({ flags, env, readFile: (path) => readFileSync(path, 'utf8') })
-    const level = LOG_LEVELS.indexOf(config.logLevel)
-    const logAt = (at: LogLevel, message: string): void => {
-      if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
-    }
+    // Lines go to `log` when one is given (tests), else stderr (json: pino's asynchronous destination).
+    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined && config.logFormat === 'json' ? undefined : log })
+    const logAt = (at: Exclude<LogLevel, 'silent'>, message: string): void => logger.log(at, message)
     for (const warning of config.warnings) logAt('warn', warning)
+    // prom-client loads only when metrics are on.
+    const metrics = config.metrics ? (await import('../observe/gateway-metrics.js')).createGatewayMetrics() : undefined
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({
+        ...config.gateway,
+        metrics,
+        metricsPath: config.metricsPort === undefined ? '/metrics' : false,
+        onEvent: (event) => logger.event(event),
+      })
     } catch (error) {
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
     }
+    const metricsServer = metrics !== undefined && config.metricsPort !== undefined ? await serveMetrics({ metrics, port: config.metricsPort, host: config.host }) : undefined
     const server = await serve({
       gateway,
       port: config.port,
@@ -49,19 +58,29 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
     })
     running = server
-    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
+    if (metricsServer !== undefined) {
+      const close = server.close.bind(server)
+      server.close = async (closeOptions) => {
+        await Promise.all([close(closeOptions), metricsServer.close()])
+      }
+    }
+    // Upstream URLs without their credentials (user:password@ never reaches a log).
+    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? withoutCredentials(upstream) : `${withoutCredentials(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (metrics !== undefined) logAt('info', `metrics on ${metricsServer === undefined ? server.url : metricsServer.url}/metrics`)
     if (handleSignals) {
       let stopping = false
       const stop = (signal: string): void => {
         if (stopping) {
           logAt('warn', `${signal} again: exiting now`)
+          logger.flush()
           process.exit(1)
         }
         stopping = true
         logAt('info', `${signal}: no new requests; waiting up to ${config.shutdownGraceMs} ms for running ones`)
         void server.close({ graceMs: config.shutdownGraceMs }).then(() => {
           logAt('info', 'stopped')
+          logger.flush()
           process.exit(0)
         })
       }
@@ -81,46 +100,15 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
   return running
 }
 
-function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {
-  if (event.type === 'upstream-health') {
-    if (event.healthy) logAt('info', `upstream=${event.upstream} back in rotation`)
-    else logAt('warn', `upstream=${event.upstream} unreachable: out of rotation for ${event.cooldownMs} ms`)
-    return
+/** A URL as it may be logged: without `user:password@`. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.username === '' && parsed.password === '') return url
+    parsed.username = ''
+    parsed.password = ''
+    return parsed.toString()
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//')
   }
-  if (event.type === 'upstream-state') {
-    if (event.state === 'healthy') logAt('info', `upstream=${event.upstream} healthy: back in rotation`)
-    else logAt('warn', `upstream=${event.upstream} ${event.state}: out of rotation${event.error === undefined ? '' : `: ${event.error}`}`)
-    return
-  }
-  if (event.type === 'upstream-error') {
-    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
-    return
-  }
-  if (event.type === 'upstream-models') {
-    if (event.error !== undefined) logAt('warn', `upstream=${event.upstream} models could not be read (it serves any model until they can): ${event.error}`)
-    else logAt('debug', `upstream=${event.upstream} models=${event.models === undefined ? '(none listed: any)' : event.models.join(',')}`)
-    return
-  }
-  if (event.type === 'warning') {
-    logAt('warn', event.message)
-    return
-  }
-  if (event.type === 'answer-hook-error') {
-    logAt('warn', `job=${event.jobId} answer hook failed: ${event.message}`)
-    return
-  }
-  const parts = [
-    `job=${event.jobId}`,
-    `${event.method} ${event.path}`,
-    `status=${event.status}`,
-    `upstream=${event.upstream ?? '-'}`,
-    `model=${event.model ?? '-'}`,
-    `stream=${event.stream}`,
-    `wait_ms=${Math.round(event.waitMs)}`,
-    `total_ms=${Math.round(event.totalMs)}`,
-  ]
-  if (event.key !== undefined) parts.push(`key=${event.key}`)
-  if (event.error !== undefined) parts.push(`error=${JSON.stringify(event.error)}`)
-  // A failure is a warning, also one that came after the answer started (status 200, an error event).
-  logAt((event.status >= 500 || event.error !== undefined) && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
 }
