@@ -1,6 +1,6 @@
 /**
  * `createEventLogger()`: the gateway's events as log lines, as text (`2026-12-04T… info job=… …`)
- * or as JSON through pino (one object per line: `level`, `time`, `msg` and the fields). Every
+ * or as JSON through pino (one object per line: `level`, `time` (ms), `msg` and the fields). Every
  * request line carries the job id, kind, model, upstream, slot, wait, time to first token, total
  * time, status and tokens; `debug` adds each routing decision (sticky kept, moved and why, new;
  * the slot), queueing, retries, recovered tool calls and model discovery.

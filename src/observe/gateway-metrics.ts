@@ -10,7 +10,10 @@
  * other name a client sends, `none` for a request without one.
  * @module
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { AggregatedHistogram, DerivedCounter, HistogramValues } from './aggregated-metrics.js'
+import type { Labels } from './aggregated-metrics.js'
+import type { JobClass } from '../queue/queue-scheduler.js'
 import type { GatewayEvent, GatewayMetricsSink, GatewayView } from '../gateway/gateway-options.js'
 import { ModelLabels } from './model-labels.js'
 
@@ -43,14 +46,13 @@ class PromGatewayMetrics implements GatewayMetrics {
   readonly registry: Registry
   readonly #models = new ModelLabels()
   #view: GatewayView | undefined
-  readonly #requests: Counter<'upstream' | 'model' | 'kind' | 'status'>
-  readonly #wait: Histogram<'kind'>
-  readonly #ttft: Histogram<'upstream' | 'model'>
-  readonly #duration: Histogram<'upstream' | 'model'>
-  readonly #tokens: Counter<'upstream' | 'model' | 'source'>
-  readonly #promptTokens: Counter<'upstream' | 'model'>
-  readonly #cachedTokens: Counter<'upstream' | 'model'>
-  readonly #rate: Histogram<'upstream' | 'model'>
+  /** The per-request figures by upstream and model (one lookup a request). */
+  readonly #series = new Map<string, Series>()
+  readonly #wait: AggregatedHistogram
+  readonly #waitByKind: Record<JobClass, HistogramValues>
+  readonly #ttft: AggregatedHistogram
+  readonly #duration: AggregatedHistogram
+  readonly #rate: AggregatedHistogram
   readonly #upstreamErrors: Counter<'upstream' | 'kind'>
   readonly #retries: Counter<'upstream' | 'reason'>
   readonly #sticky: Counter<'decision' | 'reason'>
@@ -62,14 +64,36 @@ class PromGatewayMetrics implements GatewayMetrics {
     const prefix = options.prefix ?? 'queuegate_'
     const registers = [registry]
     const view = (): GatewayView | undefined => this.#view
-    this.#requests = new Counter({ name: `${prefix}requests_total`, help: 'Model requests finished, by upstream, model, job class and HTTP status (499: the client left).', labelNames: ['upstream', 'model', 'kind', 'status'], registers })
-    this.#wait = new Histogram({ name: `${prefix}queue_wait_seconds`, help: 'Time from arrival to a slot (or to the end for a job that never got one), by job class.', labelNames: ['kind'], buckets: SECONDS_BUCKETS, registers })
-    this.#ttft = new Histogram({ name: `${prefix}time_to_first_token_seconds`, help: 'Time from the slot grant to the first answer event of a streamed answer.', labelNames: ['upstream', 'model'], buckets: SECONDS_BUCKETS, registers })
-    this.#duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Time from arrival to the end of the answer (queue wait included).', labelNames: ['upstream', 'model'], buckets: SECONDS_BUCKETS, registers })
-    this.#tokens = new Counter({ name: `${prefix}generated_tokens_total`, help: "Tokens generated: the upstream's usage.completion_tokens (source=usage), else the answer's chunks counted (source=chunks).", labelNames: ['upstream', 'model', 'source'], registers })
-    this.#promptTokens = new Counter({ name: `${prefix}prompt_tokens_total`, help: 'Prompt tokens, as the upstream reported them in usage.', labelNames: ['upstream', 'model'], registers })
-    this.#cachedTokens = new Counter({ name: `${prefix}prompt_cached_tokens_total`, help: "Prompt tokens the upstream served from its cache (llama.cpp timings.cache_n: slot reuse; usage.prompt_tokens_details.cached_tokens).", labelNames: ['upstream', 'model'], registers })
-    this.#rate = new Histogram({ name: `${prefix}tokens_per_second`, help: 'Generation speed of streamed answers: tokens after the first over the time from the first answer event to the end.', labelNames: ['upstream', 'model'], buckets: RATE_BUCKETS, registers })
+    const series = (): Series[] => [...this.#series.values()]
+    new DerivedCounter(registry, {
+      name: `${prefix}requests_total`,
+      help: 'Model requests finished, by upstream, model, job class and HTTP status (499: the client left).',
+      read: () => series().flatMap((one) => [...one.requests].map(([kindStatus, value]) => ({ labels: { ...one.labels, kind: kindStatus < 0 ? 'batch' : 'interactive', status: String(Math.abs(kindStatus)) }, value }))),
+    })
+    this.#wait = new AggregatedHistogram(registry, { name: `${prefix}queue_wait_seconds`, help: 'Time from arrival to a slot (or to the end for a job that never got one), by job class.', buckets: SECONDS_BUCKETS })
+    this.#waitByKind = { interactive: this.#wait.values({ kind: 'interactive' }), batch: this.#wait.values({ kind: 'batch' }) }
+    this.#ttft = new AggregatedHistogram(registry, { name: `${prefix}time_to_first_token_seconds`, help: 'Time from the slot grant to the first answer event of a streamed answer.', buckets: SECONDS_BUCKETS })
+    this.#duration = new AggregatedHistogram(registry, { name: `${prefix}request_duration_seconds`, help: 'Time from arrival to the end of the answer (queue wait included).', buckets: SECONDS_BUCKETS })
+    this.#rate = new AggregatedHistogram(registry, { name: `${prefix}tokens_per_second`, help: 'Generation speed of streamed answers: tokens after the first over the time from the first answer event to the end.', buckets: RATE_BUCKETS })
+    new DerivedCounter(registry, {
+      name: `${prefix}generated_tokens_total`,
+      help: "Tokens generated: the upstream's usage.completion_tokens (source=usage), else the answer's chunks counted (source=chunks).",
+      read: () =>
+        series().flatMap((one) => [
+          ...(one.usageTokens > 0 ? [{ labels: { ...one.labels, source: 'usage' }, value: one.usageTokens }] : []),
+          ...(one.chunkTokens > 0 ? [{ labels: { ...one.labels, source: 'chunks' }, value: one.chunkTokens }] : []),
+        ]),
+    })
+    new DerivedCounter(registry, {
+      name: `${prefix}prompt_tokens_total`,
+      help: 'Prompt tokens, as the upstream reported them in usage.',
+      read: () => series().map((one) => ({ labels: one.labels, value: one.promptTokens })),
+    })
+    new DerivedCounter(registry, {
+      name: `${prefix}prompt_cached_tokens_total`,
+      help: 'Prompt tokens the upstream served from its cache (llama.cpp timings.cache_n: slot reuse; usage.prompt_tokens_details.cached_tokens).',
+      read: () => series().map((one) => ({ labels: one.labels, value: one.cachedTokens })),
+    })
     this.#upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Failed model calls, by upstream and kind (error code: upstream_unreachable, upstream_timeout, upstream_error, upstream_rejected, upstream_bad_event, ...).', labelNames: ['upstream', 'kind'], registers })
     this.#retries = new Counter({ name: `${prefix}retries_total`, help: 'Model calls tried again (failover to another upstream, or a retry), by the upstream that failed and why.', labelNames: ['upstream', 'reason'], registers })
     this.#sticky = new Counter({ name: `${prefix}sticky_routes_total`, help: 'Routing decisions for conversations: kept on their upstream, moved (reason: load, unhealthy, model, gone), or new.', labelNames: ['decision', 'reason'], registers })
@@ -157,19 +181,28 @@ class PromGatewayMetrics implements GatewayMetrics {
       case 'request-end': {
         const upstream = event.upstream ?? 'none'
         const model = this.#models.label(event.model)
-        this.#requests.inc({ upstream, model, kind: event.kind, status: String(event.status) })
-        this.#wait.observe({ kind: event.kind }, event.waitMs / 1000)
+        const key = `${upstream}\u0000${model}`
+        let series = this.#series.get(key)
+        if (series === undefined) {
+          series = new Series({ upstream, model }, this.#duration, this.#ttft, this.#rate)
+          this.#series.set(key, series)
+        }
+        // Status and class in one number: batch negative.
+        const kindStatus = event.kind === 'batch' ? -event.status : event.status
+        series.requests.set(kindStatus, (series.requests.get(kindStatus) ?? 0) + 1)
+        this.#wait.observe(this.#waitByKind[event.kind], event.waitMs / 1000)
         if (event.upstream === undefined) return
-        this.#duration.observe({ upstream, model }, event.totalMs / 1000)
-        if (event.ttftMs !== undefined) this.#ttft.observe({ upstream, model }, event.ttftMs / 1000)
-        if (event.tokens !== undefined && event.tokensFrom !== undefined) {
-          this.#tokens.inc({ upstream, model, source: event.tokensFrom }, event.tokens)
+        this.#duration.observe(series.duration, event.totalMs / 1000)
+        if (event.ttftMs !== undefined) this.#ttft.observe(series.ttft, event.ttftMs / 1000)
+        if (event.tokens !== undefined) {
+          if (event.tokensFrom === 'usage') series.usageTokens += event.tokens
+          else series.chunkTokens += event.tokens
           // Decode speed: the tokens after the first, over the time after the first event.
           const generatingMs = event.totalMs - event.waitMs - (event.ttftMs ?? 0)
-          if (event.stream && event.ttftMs !== undefined && event.tokens > 1 && generatingMs > 0) this.#rate.observe({ upstream, model }, (event.tokens - 1) / (generatingMs / 1000))
+          if (event.stream && event.ttftMs !== undefined && event.tokens > 1 && generatingMs > 0) this.#rate.observe(series.rate, (event.tokens - 1) / (generatingMs / 1000))
         }
-        if (event.promptTokens !== undefined) this.#promptTokens.inc({ upstream, model }, event.promptTokens)
-        if (event.cachedTokens !== undefined) this.#cachedTokens.inc({ upstream, model }, event.cachedTokens)
+        if (event.promptTokens !== undefined) series.promptTokens += event.promptTokens
+        if (event.cachedTokens !== undefined) series.cachedTokens += event.cachedTokens
         return
       }
       case 'job-start': {
@@ -204,4 +237,25 @@ const ERROR_KINDS = new Set(['upstream_unreachable', 'upstream_timeout', 'upstre
 
 function errorKind(code: string): string {
   return ERROR_KINDS.has(code) ? code : 'other'
+}
+
+/** One upstream and model's per-request figures. */
+class Series {
+  readonly labels: Labels
+  /** Requests by status, batch jobs' statuses negative. */
+  readonly requests = new Map<number, number>()
+  readonly duration: HistogramValues
+  readonly ttft: HistogramValues
+  readonly rate: HistogramValues
+  usageTokens = 0
+  chunkTokens = 0
+  promptTokens = 0
+  cachedTokens = 0
+
+  constructor(labels: Labels, duration: AggregatedHistogram, ttft: AggregatedHistogram, rate: AggregatedHistogram) {
+    this.labels = labels
+    this.duration = duration.values(labels)
+    this.ttft = ttft.values(labels)
+    this.rate = rate.values(labels)
+  }
 }
