@@ -5,11 +5,14 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
-import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
+import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -32,6 +35,10 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** The local memory store's log file (`--memory-file`), opened by the CLI. */
+  memoryFile?: string | undefined
+  /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
+  agentModules: string[]
 }
 
 export { ConfigError } from './config-values.js'
@@ -45,6 +52,8 @@ export interface LoadConfigInput {
   env: Record<string, string | undefined>
   /** Reads the config file (injected so tests need no files). */
   readFile: (path: string) => string
+  /** Upstreams that replace the configured ones (`--demo`: the simulated servers); none need be configured then. */
+  upstreams?: UpstreamOptions[] | undefined
 }
 
 /** A setting: its flag (commander's camelCase key), its env names, and its parser. */
@@ -62,10 +71,12 @@ type SettingKey =
   | 'modelAlias'
   | 'apiKey'
   | 'variant'
+  | 'agent'
   | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
   | 'healthInterval'
+  | 'maxRetries'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -81,6 +92,10 @@ type SettingKey =
   | 'queueMessage'
   | 'textToolcalls'
   | 'toolMode'
+  | 'injectTools'
+  | 'unknownToolPolicy'
+  | 'maxToolIters'
+  | 'releaseSlotDuringTools'
   | 'reasoning'
   | 'forwardReasoning'
   | 'maxBodyBytes'
@@ -89,6 +104,13 @@ type SettingKey =
   | 'logBodies'
   | 'metrics'
   | 'metricsPort'
+  | 'toolserver'
+  | 'toolserverPrefix'
+  | 'mcp'
+  | 'toolTimeout'
+  | 'toolMaxBytes'
+  | 'toolSchemaTtl'
+  | 'dashboard'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -96,12 +118,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
   { key: 'variant', flag: 'variant', env: ['QUEUEGATE_VARIANTS'], parse: (raw, name) => variantSpecs(raw, name) },
+  { key: 'agent', flag: 'agent', env: ['QUEUEGATE_AGENTS'], parse: (raw) => list(raw) },
   { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
   { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
+  { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -117,6 +141,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
   { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
   { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  // Server-side tools (execute mode: the tool loop).
+  { key: 'injectTools', flag: 'injectTools', env: ['INJECT_TOOLS'], parse: boolean },
+  { key: 'unknownToolPolicy', flag: 'unknownToolPolicy', env: ['UNKNOWN_TOOL_POLICY'], parse: UNKNOWN_TOOL_POLICY },
+  { key: 'maxToolIters', flag: 'maxToolIters', env: ['MAX_TOOL_ITERS'], parse: integer(0) },
+  { key: 'releaseSlotDuringTools', flag: 'releaseSlotDuringTools', env: ['RELEASE_SLOT_DURING_TOOLS'], parse: boolean },
   { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
@@ -125,6 +154,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logBodies', flag: 'logBodies', env: ['LOG_BODIES'], parse: boolean },
   { key: 'metrics', flag: 'metrics', env: ['METRICS'], parse: boolean },
   { key: 'metricsPort', flag: 'metricsPort', env: ['METRICS_PORT'], parse: (raw, name) => port(raw, name) },
+  { key: 'toolserver', flag: 'toolserver', env: ['TOOLSERVER_URL'], parse: (raw) => list(raw) },
+  { key: 'toolserverPrefix', flag: 'toolserverPrefix', env: ['TOOLSERVER_PREFIX'], parse: nonEmpty },
+  { key: 'mcp', flag: 'mcp', env: ['MCP_SERVERS'], parse: (raw) => list(raw) },
+  { key: 'toolTimeout', flag: 'toolTimeout', env: ['TOOL_TIMEOUT_SEC'], parse: seconds },
+  { key: 'toolMaxBytes', flag: 'toolMaxBytes', env: ['TOOL_MAX_BYTES'], parse: integer(1) },
+  { key: 'toolSchemaTtl', flag: 'toolSchemaTtl', env: ['TOOLSERVER_SCHEMA_TTL_SEC'], parse: seconds },
+  { key: 'dashboard', flag: 'dashboard', env: ['QUEUEGATE_DASHBOARD'], parse: boolean },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -135,6 +171,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   aliases: (value, name) => aliasObject(value, name),
   apiKeys: (value, name) => fileApiKeys(value, name),
   variants: (value, name) => fileVariants(value, name),
+  agents: (value, name) => stringList(value, name),
   upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
@@ -159,6 +196,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   keepAliveMs: fromString(integer(1)),
   textToolCalls: fromString(boolean),
   toolMode: fromString(TOOL_MODE),
+  injectTools: fromString(boolean),
+  unknownToolPolicy: fromString(UNKNOWN_TOOL_POLICY),
+  maxToolIters: fromString(integer(0)),
+  releaseSlotDuringTools: fromString(boolean),
   reasoning: fromString(REASONING_MODE),
   forwardReasoning: fromString(boolean),
   maxBodyBytes: fromString(integer(1)),
@@ -168,11 +209,22 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthInterval: fromString(secondsOrZero),
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
+  maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
   logFormat: fromString(SETTINGS.find((setting) => setting.key === 'logFormat')!.parse),
   logBodies: fromString(boolean),
   metrics: fromString(boolean),
   metricsPort: fromString(port),
+  memory: (value, name) => fileMemory(value, name),
+  toolServers: (value, name) => fileToolServers(value, name),
+  toolServerPrefix: fromString(nonEmpty),
+  mcpServers: (value, name) => fileMcpServers(value, name),
+  toolTimeout: fromString(seconds),
+  toolTimeoutMs: fromString(integer(1)),
+  toolMaxBytes: fromString(integer(1)),
+  toolSchemaTtl: fromString(seconds),
+  toolSchemaTtlMs: fromString(integer(1)),
+  dashboard: fromString(boolean),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -201,6 +253,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
   if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
   if (out.healthInterval !== undefined) out.healthIntervalMs ??= Math.round((out.healthInterval as number) * 1000)
+  if (out.toolTimeout !== undefined) out.toolTimeoutMs ??= Math.round((out.toolTimeout as number) * 1000)
+  if (out.toolSchemaTtl !== undefined) out.toolSchemaTtlMs ??= Math.round((out.toolSchemaTtl as number) * 1000)
+  delete out.toolTimeout
+  delete out.toolSchemaTtl
   delete out.readTimeout
   delete out.stickyTtl
   delete out.modelRefresh
@@ -225,10 +281,20 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (typeof flag === 'string') layer[setting.key] = setting.parse(flag, flagName(setting.flag))
     else if (typeof flag === 'boolean') layer[setting.key] = flag
   }
+  // Chat memory's settings: the file's `memory` object under env under flags.
+  const memoryValues: Record<string, unknown> = { ...(file.memory as Record<string, unknown> | undefined) }
+  for (const setting of MEMORY_SETTINGS) {
+    const envName = setting.env.find((name) => env[name] !== undefined && env[name] !== '')
+    if (envName !== undefined) memoryValues[setting.key] = setting.parse(env[envName] as string, envName)
+    const flag = flags[setting.flag]
+    if (typeof flag === 'string') memoryValues[setting.key] = setting.parse(flag, flagName(setting.flag))
+    else if (typeof flag === 'boolean') memoryValues[setting.key] = flag
+  }
+  const memory = memoryConfig(memoryValues, env)
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
-  const warnings: string[] = []
-  const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
+  const warnings: string[] = [...memory.warnings]
+  const upstreamList = input.upstreams ?? (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
   const slotAffinity = pick<boolean>('slotAffinity')
@@ -240,11 +306,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
   })
-  let toolMode = pick<ToolMode | 'execute'>('toolMode')
-  if (toolMode === 'execute') {
-    warnings.push('toolMode execute: server-side tool execution is not available yet; tool calls are passed through to the client')
-    toolMode = 'passthrough'
-  }
+  const toolMode = pick<ToolMode>('toolMode')
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
   const modelRefresh = layer.modelRefresh as number | undefined
@@ -273,6 +335,10 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     keepAliveMs: file.keepAliveMs as number | undefined,
     textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
     toolMode,
+    injectTools: pick<boolean>('injectTools'),
+    unknownToolPolicy: pick<UnknownToolPolicy>('unknownToolPolicy'),
+    maxToolIters: pick<number>('maxToolIters'),
+    releaseSlotDuringTools: pick<boolean>('releaseSlotDuringTools'),
     reasoning: pick<ReasoningMode>('reasoning'),
     forwardReasoning: pick<boolean>('forwardReasoning'),
     maxBodyBytes: pick<number>('maxBodyBytes'),
@@ -282,6 +348,11 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
     logBodies: pick<boolean>('logBodies'),
+    memory: memory.options,
+    maxRetries: pick<number>('maxRetries'),
+    ...toolSettings(layer, file),
+    // The CLI serves the dashboard unless told not to (the library's default is off).
+    dashboard: pick<boolean>('dashboard') ?? true,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -294,5 +365,36 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     metricsPort: pick<number>('metricsPort'),
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    memoryFile: memory.file,
+    agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
+  }
+}
+
+/**
+ * The tool servers: `--toolserver`/`TOOLSERVER_URL` and `--mcp`/`MCP_SERVERS` replace the config
+ * file's lists, but a URL the file also lists keeps the file's settings for it (its bearer key,
+ * headers, prefix); `--toolserver-prefix` applies to servers without their own `prefix`.
+ */
+function toolSettings(layer: Record<string, unknown>, file: Record<string, unknown>): Partial<GatewayOptions> {
+  const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+  const merge = <T extends { url: string }>(urls: string[] | undefined, fromFile: Array<T | string> | undefined): Array<T | string> | undefined => {
+    if (urls === undefined) return fromFile
+    return urls.map((url) => fromFile?.find((entry) => typeof entry !== 'string' && sameUrl(entry.url, url)) ?? url)
+  }
+  const prefix = (layer.toolserverPrefix ?? file.toolServerPrefix) as string | undefined
+  const toolServers = merge(layer.toolserver as string[] | undefined, file.toolServers as Array<OpenApiServerOptions | string> | undefined)?.map((entry) => {
+    const server: OpenApiServerOptions = typeof entry === 'string' ? { url: entry } : { ...entry }
+    if (server.prefix === undefined && prefix !== undefined) server.prefix = prefix
+    return server
+  })
+  const mcpServers = merge(layer.mcp as string[] | undefined, file.mcpServers as Array<McpServerOptions | string> | undefined)
+  const toolTimeout = layer.toolTimeout as number | undefined
+  const toolSchemaTtl = layer.toolSchemaTtl as number | undefined
+  return {
+    toolServers,
+    mcpServers,
+    toolTimeoutMs: toolTimeout !== undefined ? Math.round(toolTimeout * 1000) : (file.toolTimeoutMs as number | undefined),
+    toolMaxBytes: (layer.toolMaxBytes ?? file.toolMaxBytes) as number | undefined,
+    toolSchemaTtlMs: toolSchemaTtl !== undefined ? Math.round(toolSchemaTtl * 1000) : (file.toolSchemaTtlMs as number | undefined),
   }
 }

@@ -14,18 +14,31 @@ import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
+import { resolveMemoryOptions } from './memory-options.js'
+import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
+import type { ToolRegistry } from '../tools/types.js'
+import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
 
-/** What happens to tool calls the model makes (native or recovered from text). */
-export type ToolMode = 'passthrough' | 'suppress'
+/**
+ * What happens to tool calls the model makes (native or recovered from text): `execute` runs the
+ * registry's tools in the gateway and calls the model again (see tool-loop.ts); `passthrough`
+ * hands them to the client; `suppress` drops them.
+ */
+export type ToolMode = 'execute' | 'passthrough' | 'suppress'
+
+/** What the execute loop does with a call to a tool neither the client nor the registry has. */
+export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
 /**
  * Something the gateway reports, through `onEvent` (the CLI prints these as log lines, the
  * metrics count them, a dashboard can follow jobs with them). A job's events come in order:
  * `job-queued` (only when it waits), `job-start` (once per upstream it runs on: again after a
- * failover), `retry`, `tool-calls-recovered`, and always one `request-end`. Nothing secret is in
+ * retry), `upstream-error` (with `retry` when it runs again), `tool-calls-recovered`, and always one `request-end`. Nothing secret is in
  * any of them: a gateway key appears by its name, upstreams by their id (no URL credentials),
  * and no message text.
  */
@@ -64,8 +77,14 @@ export type GatewayEvent =
       /** The request body as the client sent it (message text: only with `logBodies`; the first 16 KiB). */
       body?: string | undefined
     }
-  /** A model call failed at the upstream; `code` says how (`upstream_unreachable`, `upstream_timeout`, `upstream_error`, `upstream_rejected`, …). */
-  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; code: string }
+  /**
+   * A model call failed at the upstream; `code` says how (`upstream_unreachable`, `upstream_timeout`,
+   * `upstream_error`, `upstream_rejected`, …; a failure after the answer started comes too, without
+   * `retry`). `retry`: what the gateway does next: runs the job on another upstream
+   * (`another-upstream`; `unreachable` when nothing reached the failed one), or on the same one
+   * after its `Retry-After` (`after-retry-after`, in `waitMs`); absent: the failure is the client's answer.
+   */
+  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; code: string; retry?: 'another-upstream' | 'unreachable' | 'after-retry-after' | undefined; waitMs?: number | undefined }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
   /**
    * An upstream was ejected (failed probe, or `ejectAfterFailures` failed calls in a row), is
@@ -85,8 +104,6 @@ export type GatewayEvent =
    * `new`, `kept` with `slotReused` under slot affinity, or `moved` and why); undefined without one.
    */
   | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined }
-  /** A model call is tried again (`attempt` 2, 3, …) after `upstream` failed with `reason` (an error code): a failover, or a retry. */
-  | { type: 'retry'; jobId: string; upstream: string; attempt: number; reason: string }
   /** The tool-call detector recovered `count` calls a model wrote as text, in the format `format`. */
   | { type: 'tool-calls-recovered'; jobId: string; format: string; count: number }
 
@@ -131,6 +148,13 @@ export interface GatewayOptions {
    * variant's id. @default none
    */
   variants?: VariantOptions[] | undefined
+  /**
+   * Agents served as models, by id: `{ 'research-agent': agent }`. A chat request for the id runs
+   * the agent (an async generator or function, see `Agent`): its model calls go through the
+   * gateway's queue as batch jobs, its steps stream as `reasoning_content`, its answer is the
+   * content. Listed on `/v1/models`. @default none
+   */
+  agents?: Record<string, Agent> | undefined
   /**
    * Gateway keys: when set, every `/v1/*` request needs one (`Authorization: Bearer <key>` or
    * `x-api-key`), else 401 `invalid_api_key`; `/healthz` and `/readyz` stay open. A key may carry
@@ -191,6 +215,15 @@ export interface GatewayOptions {
   maxQueued?: number | undefined
   /** A job that waited longer gets 503 `queue_timeout`; 0 waits forever. @default 0 */
   maxWaitMs?: number | undefined
+  /**
+   * Retries of a model call that failed before its first byte reached the client (issue 12): on
+   * another upstream in rotation that serves its model, for a 5xx, a 429, a reset or close before
+   * the answer's headers, or a header timeout; on the same upstream after its `Retry-After`
+   * (up to 30 s) for a 429 or 503 when no other can serve. Never once bytes reached the client,
+   * never for another 4xx. An upstream that cannot be reached at all (nothing was sent) is failed
+   * over apart from this count. 0 turns retries off. @default 2
+   */
+  maxRetries?: number | undefined
   /** How a waiting streaming client hears of its position. @default 'reasoning' */
   queueNotify?: QueueNotifyMode | undefined
   /** A streaming job still waiting after this long gets its first notice. @default 1200 */
@@ -204,8 +237,30 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry or tool servers are configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
+   * added to the upstream request and the gateway runs the model's calls to them, calling the
+   * model again until it answers. Used instead of one built from `toolServers`/`mcpServers`;
+   * the gateway does not close it. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
+  /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
+  injectTools?: boolean | undefined
+  /**
+   * Execute mode: a call to a tool neither the client declared nor the registry has. `error`: the
+   * model is told it does not exist and which do; `passthrough`: handed to the client;
+   * `ignore`: dropped. @default 'error'
+   */
+  unknownToolPolicy?: UnknownToolPolicy | undefined
+  /** Execute mode: tool rounds per request; then the model is asked once more without tools. @default 6 */
+  maxToolIters?: number | undefined
+  /**
+   * Execute mode: give the slot back while tools run; the next round queues again (sticky to the
+   * same upstream and llama.cpp slot). @default false: the slot is held for the whole loop (its cache stays warm)
+   */
+  releaseSlotDuringTools?: boolean | undefined
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
@@ -218,8 +273,37 @@ export interface GatewayOptions {
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
+  /**
+   * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
+   * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
+   * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
+   * names its tools `{namePrefix}__{tool}`. Their tools form the gateway's tool registry. @default none
+   */
+  toolServers?: Array<OpenApiServerOptions | string> | undefined
+  /** MCP servers over Streamable HTTP, as URLs or `{ url, headers, name, namePrefix }`. @default none */
+  mcpServers?: Array<McpServerOptions | string> | undefined
+  /** Longest a tool call may take, in ms (the model then gets `tool_timeout`). @default 60 000 */
+  toolTimeoutMs?: number | undefined
+  /** Largest tool result passed to the model, in bytes (a longer one is cut, with a note). @default 65 536 */
+  toolMaxBytes?: number | undefined
+  /** Tool lists are read again when older than this, in ms. @default 300 000 */
+  toolSchemaTtlMs?: number | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Serve the live dashboard: the page on `GET /` and `/dashboard`, its data on
+   * `GET /v1/dashboard/state` and `/v1/dashboard/events` (SSE; gateway keys apply). Off by default
+   * in the library (a gateway mounted in an app should not take its `/`); the CLI turns it on
+   * (`--no-dashboard` off). @default false
+   */
+  dashboard?: boolean | undefined
+  /**
+   * Chat memory: notes per conversation, the relevant ones injected before the call (the history
+   * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
+   * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
+   * @default off
+   */
+  memory?: MemoryOptions | undefined
   /** Receives every {@link GatewayEvent}: one per finished request, per job start, per upstream failure, … */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /**
@@ -255,15 +339,21 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'metrics' | 'metricsPath'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'metrics' | 'metricsPath'>> & {
   metrics: GatewayMetricsSink | undefined
   metricsPath: string | false
+  /** Off: undefined. */
+  memory: ResolvedMemoryOptions | undefined
+  toolRegistry: ToolRegistry | undefined
   variants: Map<string, Variant>
+  agents: Map<string, Agent>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
   models: string[]
   aliases: Map<string, string>
   onEvent: ((event: GatewayEvent) => void) | undefined
+  toolServers: Array<OpenApiServerOptions | string>
+  mcpServers: Array<McpServerOptions | string>
   /** Wall-clock time (the clock's `now`). */
   now: () => number
   clock: Clock
@@ -273,7 +363,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
-const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const TOOL_MODES: readonly ToolMode[] = ['execute', 'passthrough', 'suppress']
+const UNKNOWN_TOOL_POLICIES: readonly UnknownToolPolicy[] = ['error', 'passthrough', 'ignore']
 const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
@@ -284,6 +375,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     models = [],
     apiKeys = [],
     variants = [],
+    agents = {},
     aliases = {},
     discoverModels = true,
     modelRefreshMs = 60_000,
@@ -294,6 +386,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs = 10_000,
     healthIntervalMs = 10_000,
     ejectAfterFailures = 3,
+    maxRetries = 2,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -306,10 +399,23 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     queueMessage = 'Queued: position {position} of {queued}, about {eta}s',
     keepAliveMs = 15_000,
     textToolCalls = true,
-    toolMode = 'passthrough',
+    toolRegistry,
+    // Tool servers make a registry too (gateway-services.ts builds it).
+    toolMode = toolRegistry !== undefined || (Array.isArray(options.toolServers) && options.toolServers.length > 0) || (Array.isArray(options.mcpServers) && options.mcpServers.length > 0) ? 'execute' : 'passthrough',
+    injectTools = true,
+    unknownToolPolicy = 'error',
+    maxToolIters = 6,
+    releaseSlotDuringTools = false,
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    memory,
+    toolServers = [],
+    mcpServers = [],
+    toolTimeoutMs = 60_000,
+    toolMaxBytes = 65_536,
+    toolSchemaTtlMs = 300_000,
+    dashboard = false,
     onEvent: clientOnEvent,
     metrics,
     metricsPath = '/metrics',
@@ -341,6 +447,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('unhealthyCooldownMs', unhealthyCooldownMs)
   nonNegativeInteger('healthIntervalMs', healthIntervalMs)
   positiveInteger('ejectAfterFailures', ejectAfterFailures)
+  nonNegativeInteger('maxRetries', maxRetries)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -350,6 +457,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   nonNegativeNumber('notifyAfterMs', notifyAfterMs)
   positiveInteger('keepAliveMs', keepAliveMs)
   positiveInteger('maxFinishedJobs', maxFinishedJobs)
+  if (!Array.isArray(toolServers)) throw new TypeError('toolServers: expected a list of URLs or { url } objects')
+  if (!Array.isArray(mcpServers)) throw new TypeError('mcpServers: expected a list of URLs or { url } objects')
+  positiveInteger('toolTimeoutMs', toolTimeoutMs)
+  positiveInteger('toolMaxBytes', toolMaxBytes)
+  positiveInteger('toolSchemaTtlMs', toolSchemaTtlMs)
   if (typeof stickyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(stickyHeader)) {
     throw new TypeError(`stickyHeader: expected an HTTP header name, got ${JSON.stringify(stickyHeader)}`)
   }
@@ -359,6 +471,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry)')
+  }
+  if (typeof injectTools !== 'boolean') throw new TypeError(`injectTools: expected true or false, got ${JSON.stringify(injectTools)}`)
+  if (!UNKNOWN_TOOL_POLICIES.includes(unknownToolPolicy)) {
+    throw new TypeError(`unknownToolPolicy: expected one of ${UNKNOWN_TOOL_POLICIES.join(', ')}, got ${JSON.stringify(unknownToolPolicy)}`)
+  }
+  nonNegativeInteger('maxToolIters', maxToolIters)
+  if (typeof releaseSlotDuringTools !== 'boolean') throw new TypeError(`releaseSlotDuringTools: expected true or false, got ${JSON.stringify(releaseSlotDuringTools)}`)
   if (!REASONING_MODES.includes(reasoning)) {
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
@@ -383,13 +504,16 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
             metrics.observe(event)
             clientOnEvent(event)
           }
+  if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
+  const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
     upstreams: normalized,
     models: models.map((model) => model.trim()),
     aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
     apiKeys: resolveGatewayKeys(apiKeys),
-    variants: resolveVariants(variants),
+    variants: resolvedVariants,
+    agents: resolveAgents(agents, resolvedVariants),
     discoverModels,
     modelRefreshMs,
     maxBodyBytes,
@@ -399,6 +523,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs,
     healthIntervalMs,
     ejectAfterFailures,
+    maxRetries,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,
@@ -412,9 +537,21 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    toolRegistry,
+    injectTools,
+    unknownToolPolicy,
+    maxToolIters,
+    releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    memory: resolveMemoryOptions(memory),
+    toolServers,
+    mcpServers,
+    toolTimeoutMs,
+    toolMaxBytes,
+    toolSchemaTtlMs,
+    dashboard,
     onEvent,
     metrics,
     metricsPath,
@@ -443,4 +580,17 @@ function nonNegativeNumber(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`${name}: expected a number >= 0, got ${JSON.stringify(value)}`)
   }
+}
+
+/** Agents by id; an id must be unique among agents and variants. */
+function resolveAgents(agents: Record<string, Agent>, variants: ReadonlyMap<string, Variant>): Map<string, Agent> {
+  if (typeof agents !== 'object' || agents === null || Array.isArray(agents)) throw new TypeError(`agents: expected an object of model id → agent function, got ${JSON.stringify(agents)}`)
+  const resolved = new Map<string, Agent>()
+  for (const [id, agent] of Object.entries(agents)) {
+    if (id.trim() === '' || id !== id.trim()) throw new TypeError(`agents: expected model ids without surrounding spaces, got ${JSON.stringify(id)}`)
+    if (typeof agent !== 'function') throw new TypeError(`agents: ${JSON.stringify(id)} is not a function (an agent is an async generator function or a function)`)
+    if (variants.has(id)) throw new TypeError(`agents: ${JSON.stringify(id)} is also a variant's id`)
+    resolved.set(id, agent)
+  }
+  return resolved
 }

@@ -3,7 +3,8 @@
  * or as JSON through pino (one object per line: `level`, `time` (ms), `msg` and the fields). Every
  * request line carries the job id, kind, model, upstream, slot, wait, time to first token, total
  * time, status and tokens; `debug` adds each routing decision (sticky kept, moved and why, new;
- * the slot), queueing, retries, recovered tool calls and model discovery.
+ * the slot), queueing, recovered tool calls and model discovery; retries are on the `upstream error`
+ * line (warn) with where the job runs next.
  *
  * Nothing secret is logged: events carry a gateway key by its name and upstreams by their id (the
  * URL without credentials); message text only when the gateway was asked for bodies (`logBodies`,
@@ -117,12 +118,11 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
     }
     case 'job-queued':
       return { level: 'debug', message: 'queued', fields: { job: event.jobId, kind: event.kind, upstream: event.upstream, queued: event.queued } }
-    case 'retry':
-      return { level: 'debug', message: 'retry', fields: { job: event.jobId, upstream: event.upstream, attempt: event.attempt, reason: event.reason } }
     case 'tool-calls-recovered':
       return { level: 'debug', message: 'tool calls recovered', fields: { job: event.jobId, format: event.format, count: event.count } }
     case 'upstream-error':
-      return { level: 'warn', message: 'upstream error', fields: { job: event.jobId, upstream: event.upstream, code: event.code, error: event.message } }
+      // `retry`: where the job runs next (another-upstream, unreachable, after-retry-after with wait_ms).
+      return { level: 'warn', message: 'upstream error', fields: { job: event.jobId, upstream: event.upstream, code: event.code, retry: event.retry, wait_ms: event.waitMs, error: event.message } }
     case 'upstream-health':
       return event.healthy
         ? { level: 'info', message: 'back in rotation', fields: { upstream: event.upstream } }
@@ -161,7 +161,7 @@ export abstract class BaseLogger implements EventLogger {
 
   event(event: GatewayEvent): void {
     // Debug-only events are the most frequent: skip them before building their fields.
-    if (this.#rank < 4 && (event.type === 'job-start' || event.type === 'job-queued' || event.type === 'retry' || event.type === 'tool-calls-recovered')) return
+    if (this.#rank < 4 && (event.type === 'job-start' || event.type === 'job-queued' || event.type === 'tool-calls-recovered')) return
     const line = describeEvent(event)
     if (line !== undefined && this.enabled(line.level)) this.write(line.level, line.message, line.fields)
   }

@@ -54,7 +54,7 @@ class PromGatewayMetrics implements GatewayMetrics {
   readonly #duration: AggregatedHistogram
   readonly #rate: AggregatedHistogram
   readonly #upstreamErrors: Counter<'upstream' | 'kind'>
-  readonly #retries: Counter<'upstream' | 'reason'>
+  readonly #retries: Counter<'upstream' | 'reason' | 'next'>
   readonly #sticky: Counter<'decision' | 'reason'>
   readonly #slotReuse: Counter<'upstream' | 'result'>
   readonly #toolCalls: Counter<'format'>
@@ -95,7 +95,7 @@ class PromGatewayMetrics implements GatewayMetrics {
       read: () => series().map((one) => ({ labels: one.labels, value: one.cachedTokens })),
     })
     this.#upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Failed model calls, by upstream and kind (error code: upstream_unreachable, upstream_timeout, upstream_error, upstream_rejected, upstream_bad_event, ...).', labelNames: ['upstream', 'kind'], registers })
-    this.#retries = new Counter({ name: `${prefix}retries_total`, help: 'Model calls tried again (failover to another upstream, or a retry), by the upstream that failed and why.', labelNames: ['upstream', 'reason'], registers })
+    this.#retries = new Counter({ name: `${prefix}retries_total`, help: 'Model calls tried again, by the upstream that failed, why (error code) and where next (another-upstream, unreachable: elsewhere, nothing was sent; after-retry-after: the same one later).', labelNames: ['upstream', 'reason', 'next'], registers })
     this.#sticky = new Counter({ name: `${prefix}sticky_routes_total`, help: 'Routing decisions for conversations: kept on their upstream, moved (reason: load, unhealthy, model, gone), or new.', labelNames: ['decision', 'reason'], registers })
     this.#slotReuse = new Counter({ name: `${prefix}slot_reuse_total`, help: "llama.cpp slot affinity: a conversation's job on the slot of its last turn (reused) or on another one (other).", labelNames: ['upstream', 'result'], registers })
     this.#toolCalls = new Counter({ name: `${prefix}tool_calls_recovered_total`, help: 'Tool calls recovered from text a model wrote, by the format that recognised them.', labelNames: ['format'], registers })
@@ -216,9 +216,7 @@ class PromGatewayMetrics implements GatewayMetrics {
       }
       case 'upstream-error':
         this.#upstreamErrors.inc({ upstream: event.upstream, kind: errorKind(event.code) })
-        return
-      case 'retry':
-        this.#retries.inc({ upstream: event.upstream, reason: errorKind(event.reason) })
+        if (event.retry !== undefined) this.#retries.inc({ upstream: event.upstream, reason: errorKind(event.code), next: event.retry })
         return
       case 'tool-calls-recovered':
         this.#toolCalls.inc({ format: event.format }, event.count)

@@ -41,6 +41,12 @@ export interface JobRequest {
   threadKey?: string | undefined
   /** Model id, for upstream eligibility. */
   model?: string | undefined
+  /**
+   * Upstreams this job must not run on (it failed there and is being retried elsewhere), read at
+   * `acquire`. When every upstream that may take its model is excluded, `acquire` rejects with
+   * UnavailableError `no_upstream`. @default none
+   */
+  excluded?: ReadonlySet<string> | undefined
 }
 
 /** The right to run one job on one upstream (slot) until `release()`. */
@@ -62,7 +68,11 @@ export interface JobPosition {
   position: number
   /** Total waiting jobs. */
   queued: number
-  /** Estimated time until it starts, from recent service times; undefined before any job finished. */
+  /**
+   * Estimated time until it starts, in whole ms: when the slots free (each running job's recent
+   * average service time minus how long it has run), then a service time per round of jobs ahead;
+   * it shrinks as the job waits. Undefined before any job finished.
+   */
   etaMs: number | undefined
   /** Upstream it waits for (or runs on). */
   upstream: string | undefined
@@ -97,6 +107,8 @@ export interface JobQueuedEvent {
   upstream: string
   /** Total waiting jobs, this one included. */
   queued: number
+  /** The job's sticky key, when it has one (the dashboard shows the conversation). */
+  threadKey: string | undefined
 }
 
 /** Payload of `job-start`. */
@@ -111,6 +123,8 @@ export interface JobStartEvent {
   stickyHit: boolean
   /** How the job's thread key was routed; undefined for a job without a key. */
   route: StickyRoute | undefined
+  /** The job's sticky key, when it has one. */
+  threadKey: string | undefined
 }
 
 /**
@@ -208,6 +222,8 @@ interface UpstreamRecord {
   /** Lanes of jobs waiting for this upstream (one per model key). */
   readonly lanes: Map<string, Lane>
   serviceMs: number | undefined
+  /** Jobs of this scheduler running here (for ETAs). */
+  readonly running: Set<Job>
 }
 
 /** The jobs waiting for one upstream with one model key, one FIFO per class. */
@@ -227,6 +243,8 @@ interface Job {
   readonly threadKey: string | undefined
   /** The requested model, to recompute `modelKey` when an upstream's model list changes. */
   readonly model: string | undefined
+  /** Upstreams it must not run on (see {@link JobRequest.excluded}). */
+  readonly excluded: ReadonlySet<string> | undefined
   /** Lane model key (see ANY_MODEL, OTHER_MODEL); recomputed by `setUpstreamModels`. */
   modelKey: string
   readonly enqueuedAt: number
@@ -294,6 +312,10 @@ class JobLease implements Lease {
  * conversation's prompt costs seconds to tens of seconds and evicts another conversation's cache, so a short
  * wait for the warm slot is usually the better deal; `stickyMaxImbalance: 0` makes the scheduler fully work
  * conserving (a busy warm upstream is always more loaded than an idle one). A stolen job's key moves with it.
+ *
+ * **Retries.** A job may name upstreams it must not run on (`excluded`: it failed there and the gateway retries it
+ * elsewhere). Routing, stealing and sticky homes skip them; a free slot on an excluded upstream passes over such a
+ * job (and, for that slot, the jobs behind it in its lane). Nothing else about the job changes.
  *
  * **Slot affinity.** On a `slotAffinity` upstream each key remembers a slot index too. When its slot is taken
  * by another job the job takes the free slot unused the longest and the key moves there: the busy slot is
@@ -382,6 +404,7 @@ export class QueueScheduler {
         healthy: true,
         lanes: new Map(),
         serviceMs: undefined,
+        running: new Set(),
       }
       for (const model of upstream.models ?? []) this.#restrictedModels.add(model)
       this.#byId.set(record.id, record)
@@ -425,6 +448,7 @@ export class QueueScheduler {
       class: jobClass,
       threadKey: job.threadKey === '' ? undefined : job.threadKey,
       model: job.model,
+      excluded: job.excluded !== undefined && job.excluded.size > 0 ? job.excluded : undefined,
       modelKey,
       enqueuedAt,
       stickyBound: false,
@@ -441,9 +465,9 @@ export class QueueScheduler {
       onAbort: undefined,
       timer: undefined,
     }
-    const best = this.#leastLoaded(modelKey)
+    const best = this.#leastLoaded(modelKey, record.excluded)
     if (best === undefined) {
-      return Promise.reject(new UnavailableError(job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
+      return Promise.reject(new UnavailableError(record.excluded !== undefined ? 'No other upstream serves the job.' : job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
     }
     const target = this.#route(record, best)
     record.stickyBound = record.threadKey !== undefined && this.#state.sticky.get(record.threadKey)?.upstream === target.id
@@ -486,8 +510,24 @@ export class QueueScheduler {
     }
     const position = ahead + 1
     const serviceMs = upstream.serviceMs ?? this.#serviceMs
-    const etaMs = serviceMs === undefined ? undefined : Math.ceil(position / upstream.slots) * serviceMs
+    const etaMs = serviceMs === undefined ? undefined : this.#eta(upstream, ahead, serviceMs, now)
     return { position, queued: this.#waiting, etaMs, upstream: upstream.id }
+  }
+
+  /**
+   * When the job with `ahead` jobs before it starts on `upstream`: with equal service times the
+   * slots take turns, so it takes the `(ahead mod slots)`-th slot to free, `floor(ahead / slots)`
+   * rounds later. A slot frees when its job's service time is up (at once if overdue); a slot
+   * held by another gateway sharing the state counts half a service time.
+   */
+  #eta(upstream: UpstreamRecord, ahead: number, serviceMs: number, now: number): number {
+    const frees: number[] = []
+    for (const job of upstream.running) frees.push(Math.max(0, job.startedAt + serviceMs - now))
+    const elsewhere = Math.min(upstream.slots, this.#state.slots.running(upstream.id)) - frees.length
+    for (let i = 0; i < elsewhere; i++) frees.push(serviceMs / 2)
+    while (frees.length < upstream.slots) frees.push(0)
+    frees.sort((a, b) => a - b)
+    return Math.round((frees[ahead % upstream.slots] as number) + Math.floor(ahead / upstream.slots) * serviceMs)
   }
 
   /** `queued`, `running`, or undefined when the scheduler does not hold the job. */
@@ -605,7 +645,7 @@ export class QueueScheduler {
     const orphans: Job[] = []
     for (const job of moving) {
       job.modelKey = this.#modelKey(job.model)
-      const best = this.#leastLoaded(job.modelKey)
+      const best = this.#leastLoaded(job.modelKey, job.excluded)
       if (best === undefined) {
         this.#disarm(job)
         job.state = 'done'
@@ -658,11 +698,11 @@ export class QueueScheduler {
   }
 
   /**
-   * The least-loaded healthy eligible upstream, or when none is healthy the least-loaded eligible one; undefined
-   * when none may take the model. Ties go to the upstream whose coldest free slot was used least recently (its
+   * The least-loaded healthy eligible upstream, or when none is healthy the least-loaded eligible one, never one
+   * in `excluded`; undefined when none may take the model. Ties go to the upstream whose coldest free slot was used least recently (its
    * evicted cache is the least likely to be wanted), then round-robin.
    */
-  #leastLoaded(modelKey: string): UpstreamRecord | undefined {
+  #leastLoaded(modelKey: string, excluded: ReadonlySet<string> | undefined): UpstreamRecord | undefined {
     const count = this.#upstreams.length
     const start = this.#roundRobin++ % count
     let best: UpstreamRecord | undefined
@@ -671,7 +711,7 @@ export class QueueScheduler {
     for (const pass of [true, false]) {
       for (let offset = 0; offset < count; offset++) {
         const upstream = this.#upstreams[(start + offset) % count] as UpstreamRecord
-        if (upstream.healthy !== pass || !this.#eligible(modelKey, upstream)) continue
+        if (upstream.healthy !== pass || !this.#eligible(modelKey, upstream) || excluded?.has(upstream.id) === true) continue
         const load = this.#load(upstream)
         const cold = this.#state.slots.coldestFree(upstream.id)
         if (best === undefined || load < bestLoad || (load === bestLoad && cold !== undefined && (bestCold === undefined || cold < bestCold))) {
@@ -693,7 +733,7 @@ export class QueueScheduler {
     if (job.threadKey === undefined) return best
     const entry = this.#state.sticky.get(job.threadKey)
     const remembered = entry === undefined ? undefined : this.#byId.get(entry.upstream)
-    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered)) return this.#coldestFree(job, best)
+    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered) || job.excluded?.has(remembered.id) === true) return this.#coldestFree(job, best)
     return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? this.#coldestFree(job, best) : remembered
   }
 
@@ -709,7 +749,7 @@ export class QueueScheduler {
     let chosen = best
     let chosenCold = this.#hasFreeSlot(best) ? this.#state.slots.coldestFree(best.id) : undefined
     for (const upstream of this.#upstreams) {
-      if (upstream === best || !this.#hasFreeSlot(upstream) || !this.#eligible(job.modelKey, upstream) || this.#load(upstream) > limit) continue
+      if (upstream === best || !this.#hasFreeSlot(upstream) || !this.#eligible(job.modelKey, upstream) || this.#load(upstream) > limit || job.excluded?.has(upstream.id) === true) continue
       const cold = this.#state.slots.coldestFree(upstream.id)
       if (cold !== undefined && (chosenCold === undefined || cold < chosenCold)) {
         chosen = upstream
@@ -752,7 +792,7 @@ export class QueueScheduler {
         this.#drop(job, 'timeout')
       }, this.#maxWaitMs)
     }
-    if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting })
+    if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting, threadKey: job.threadKey })
   }
 
   /** Takes a waiting job out of its lane and the counts, and stops watching its signal and timer. */
@@ -815,6 +855,7 @@ export class QueueScheduler {
     job.slot = slot
     job.startedAt = Math.max(this.#now(), job.enqueuedAt)
     this.#running++
+    upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
     const lease = new JobLease(job, this.#finishJob)
@@ -824,7 +865,7 @@ export class QueueScheduler {
     resolve?.(lease)
     if (this.#events.has('job-start')) {
       const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
-      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, route: this.#routeOf(job, entry, upstream, slot) })
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot) })
     }
     return lease
   }
@@ -846,6 +887,7 @@ export class QueueScheduler {
     job.state = 'done'
     this.#jobs.delete(job.id)
     this.#running--
+    upstream.running.delete(job)
     this.#state.slots.free(upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
@@ -876,7 +918,8 @@ export class QueueScheduler {
       const batch = lane.batch.peek()
       const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1
       const head = interactive !== undefined && (batch === undefined || batchRank === 1 || interactive.seq < batch.seq) ? interactive : batch
-      if (head === undefined) continue
+      // A job being retried never returns to an upstream it failed on (the jobs behind it wait for another slot).
+      if (head === undefined || head.excluded?.has(upstream.id) === true) continue
       // A sticky job is stolen only once its warm upstream, not counting the job itself (as when it was routed),
       // is more than stickyMaxImbalance jobs per slot above this one.
       if (!own && lane.sticky && this.#load(lane.upstream) - 1 / lane.upstream.slots - this.#load(upstream) <= this.#stickyMaxImbalance) continue

@@ -130,8 +130,8 @@ describe('queuegate CLI', () => {
       'request line',
     )
     expect(records().find((record) => record.msg === 'request')).toMatchObject({ level: 'info', method: 'POST', path: '/v1/chat/completions', status: 200, model: 'fake-model', kind: 'interactive', tokens: 2 })
-    // One upstream without slot affinity: no choice to make, no conversation key.
-    expect(records().find((record) => record.msg === 'route')).toMatchObject({ level: 'debug', sticky: 'none', slot: null })
+    // The conversation's first turn (the CLI's dashboard has conversation keys computed even for one upstream).
+    expect(records().find((record) => record.msg === 'route')).toMatchObject({ level: 'debug', sticky: 'new', slot: null })
     expect(lines.join('\n')).not.toContain('cli-url-secret')
     const scraped = await fetch(metricsUrl)
     expect(scraped.status).toBe(200)

@@ -13,8 +13,11 @@ type Loose = Record<string, unknown>
 
 /** How the fake fails a generation request (chat, completions, embeddings). */
 export type FakeFailure =
-  /** Answer at once with this status (no slot taken); `body` defaults to a llama.cpp error object. */
-  | { kind: 'status'; status: number; body?: unknown }
+  /**
+   * Answer at once with this status (no slot taken); `body` defaults to a llama.cpp error object;
+   * `headers` are added to the answer's (e.g. `retry-after`).
+   */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Take a slot, send headers and `afterChunks` data events (non-stream: part of the body), then destroy the socket; 0 drops before the headers. */
   | { kind: 'drop'; afterChunks: number }
   /** Take a slot and never answer (until the client or `close()` ends the connection). */
@@ -45,6 +48,11 @@ export interface FakeResponseOptions {
   failure?: FakeFailure | undefined
   /** Answer `stream: true` with one JSON body, as servers that do not stream do. @default false */
   ignoreStream?: boolean | undefined
+  /**
+   * The vector `POST /v1/embeddings` answers for one input text. @default 8 numbers from the
+   * text's length and position (the same text always gets the same vector)
+   */
+  embed?: ((text: string) => number[]) | undefined
 }
 
 /** Options of {@link startFakeUpstream}. */
@@ -139,6 +147,7 @@ interface ResolvedOptions {
   apiKey: string | undefined
   failure: FakeFailure | undefined
   ignoreStream: boolean
+  embed: FakeUpstreamOptions['embed']
   respond: FakeUpstreamOptions['respond']
 }
 
@@ -168,6 +177,7 @@ const DEFAULTS: ResolvedOptions = {
   apiKey: undefined,
   failure: undefined,
   ignoreStream: false,
+  embed: undefined,
   respond: undefined,
 }
 
@@ -196,6 +206,7 @@ function validate(options: FakeUpstreamOptions): void {
   }
   if (apiKey !== undefined && typeof apiKey !== 'string') fail('apiKey', 'a string', apiKey)
   if (respond !== undefined && typeof respond !== 'function') fail('respond', 'a function', typeof respond)
+  if (options.embed !== undefined && typeof options.embed !== 'function') fail('embed', 'a function', typeof options.embed)
   if (failure === undefined) return
   const ok =
     (failure.kind === 'status' && Number.isInteger(failure.status) && failure.status >= 100 && failure.status <= 599) ||
@@ -431,7 +442,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       const inputs = Array.isArray(input) ? input : [input]
       const data = inputs.map((value, index) => {
         const text = JSON.stringify(value) ?? ''
-        const vector = Array.from({ length: 8 }, (_, d) => ((text.length * 31 + d * 17 + index) % 100) / 100)
+        const vector = resolved.embed !== undefined ? resolved.embed(typeof value === 'string' ? value : text) : Array.from({ length: 8 }, (_, d) => ((text.length * 31 + d * 17 + index) % 100) / 100)
         const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
         return { object: 'embedding', index, embedding }
       })
@@ -491,10 +502,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     else job.timer = setTimeout(answer, delay)
   }
 
-  const sendJson = (record: RecordedRequest, outgoing: http.ServerResponse, status: number, text: string): void => {
+  const sendJson = (record: RecordedRequest, outgoing: http.ServerResponse, status: number, text: string, headers?: Record<string, string>): void => {
     record.status = status
     record.startedAt ??= performance.now()
-    outgoing.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), server: 'llama.cpp' })
+    outgoing.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), server: 'llama.cpp', ...headers })
     outgoing.end(text, () => {
       record.endedAt = performance.now()
       record.state = 'ended'
@@ -566,12 +577,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return sendJson(record, outgoing, 500, errorBody(500, message, 'server_error'))
     }
     if (resolved.failure?.kind === 'status') {
-      const { status, body: failureBody } = resolved.failure
+      const { status, body: failureBody, headers } = resolved.failure
       const text =
         failureBody === undefined ? errorBody(status, `fake upstream failure ${status}`, status >= 500 ? 'server_error' : 'invalid_request_error')
         : typeof failureBody === 'string' ? failureBody
         : JSON.stringify(failureBody)
-      return sendJson(record, outgoing, status, text)
+      return sendJson(record, outgoing, status, text, headers)
     }
     const job: Job = { record, outgoing, options: resolved, kind, selfClosed: false, finished: false, timer: undefined }
     // The client hung up (while waiting or running): record it, free the slot at once, stop writing.
