@@ -24,11 +24,24 @@ export interface CliConfig {
   logLevel: LogLevel
   /** How long running requests may finish on SIGINT/SIGTERM. */
   shutdownGraceMs: number
+  /** Limits on clients' connections (serve's options; issue 12). */
+  clients: ClientLimits
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
 }
 
 export { ConfigError } from './config-values.js'
+
+/** How long clients may take and how many may connect (`serve()`'s options of the same names). */
+export interface ClientLimits {
+  headersTimeoutMs: number
+  /** 0: none. */
+  bodyTimeoutMs: number
+  /** 0: none. */
+  maxConnections: number
+  /** 0: none. */
+  clientIdleTimeoutMs: number
+}
 
 /** Flag values as commander hands them over (strings, booleans, or undefined when not given). */
 export type CliFlags = Record<string, string | boolean | undefined>
@@ -79,6 +92,10 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'headersTimeout'
+  | 'bodyTimeout'
+  | 'maxConnections'
+  | 'clientIdleTimeout'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -111,6 +128,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  // Client limits (issue 12).
+  { key: 'headersTimeout', flag: 'headersTimeout', env: ['HEADERS_TIMEOUT_SEC'], parse: seconds },
+  { key: 'bodyTimeout', flag: 'bodyTimeout', env: ['BODY_TIMEOUT_SEC'], parse: secondsOrZero },
+  { key: 'maxConnections', flag: 'maxConnections', env: ['MAX_CONNECTIONS'], parse: integer(0) },
+  { key: 'clientIdleTimeout', flag: 'clientIdleTimeout', env: ['CLIENT_IDLE_TIMEOUT_SEC'], parse: secondsOrZero },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -155,6 +177,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   shutdownGraceMs: fromString(integer(0)),
+  headersTimeout: fromString(seconds),
+  bodyTimeout: fromString(secondsOrZero),
+  maxConnections: fromString(integer(0)),
+  clientIdleTimeout: fromString(secondsOrZero),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -271,6 +297,12 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     host: pick<string>('host') ?? '127.0.0.1',
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
+    clients: {
+      headersTimeoutMs: Math.round((pick<number>('headersTimeout') ?? 30) * 1000),
+      bodyTimeoutMs: Math.round((pick<number>('bodyTimeout') ?? 120) * 1000),
+      maxConnections: pick<number>('maxConnections') ?? 2048,
+      clientIdleTimeoutMs: Math.round((pick<number>('clientIdleTimeout') ?? 60) * 1000),
+    },
     warnings,
   }
 }

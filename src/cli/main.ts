@@ -46,6 +46,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       gateway,
       port: config.port,
       host: config.host,
+      ...config.clients,
       onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
     })
     running = server

@@ -50,6 +50,10 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--forward-reasoning', "forward the upstream's reasoning fields as reasoning_content (env FORWARD_REASONING) [default: on]")
     .option('--no-forward-reasoning', "drop the upstream's reasoning fields")
     .option('--max-body-bytes <n>', 'largest request body (env MAX_BODY_BYTES) [default: 10485760]')
+    .option('--headers-timeout <seconds>', 'a client must send its request headers within this, else 408 (env HEADERS_TIMEOUT_SEC) [default: 30]')
+    .option('--body-timeout <seconds>', 'a client must send its whole request, headers and body, within this, else 408; 0 = none (env BODY_TIMEOUT_SEC) [default: 120]')
+    .option('--max-connections <n>', 'open client connections at most; more are closed at once; 0 = no cap (env MAX_CONNECTIONS) [default: 2048]')
+    .option('--client-idle-timeout <seconds>', 'a client that reads none of its answer for this long is dropped and its slot freed; 0 = never (env CLIENT_IDLE_TIMEOUT_SEC) [default: 60]')
     .option('--shutdown-grace-ms <ms>', 'on SIGINT/SIGTERM, time running requests get to finish (env SHUTDOWN_GRACE_MS) [default: 10000]')
     .showHelpAfterError()
     .action(async (flags: Record<string, string | boolean | undefined>) => {

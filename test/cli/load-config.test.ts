@@ -241,3 +241,17 @@ describe('loadConfig: variants', () => {
     expect(() => loadConfig({ flags: { upstreams: 'http://a', variant: 'nope' }, env: {}, readFile: noFile })).toThrow(/--variant: expected id=model/)
   })
 })
+
+describe('loadConfig: client limits (issue 12)', () => {
+  it('has defaults, and takes flags, env and the file in seconds (0 turns a limit off)', () => {
+    expect(loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile }).clients).toEqual({ headersTimeoutMs: 30_000, bodyTimeoutMs: 120_000, maxConnections: 2048, clientIdleTimeoutMs: 60_000 })
+    const config = loadConfig({
+      flags: { config: 'q', upstreams: 'http://a', clientIdleTimeout: '0' },
+      env: { BODY_TIMEOUT_SEC: '5', MAX_CONNECTIONS: '10' },
+      readFile: () => '{ headersTimeout: 2.5, maxConnections: 99, clientIdleTimeout: 30 }',
+    })
+    expect(config.clients).toEqual({ headersTimeoutMs: 2500, bodyTimeoutMs: 5000, maxConnections: 10, clientIdleTimeoutMs: 0 })
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', headersTimeout: '0' }, env: {}, readFile: noFile })).toThrow(/--headers-timeout: expected a number of seconds > 0/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', maxConnections: '-1' }, env: {}, readFile: noFile })).toThrow(/--max-connections/)
+  })
+})
