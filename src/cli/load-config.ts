@@ -9,6 +9,7 @@ import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstrea
 import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
+import { hasUrlCredentials } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
 
 /** Log levels, quietest first. */
@@ -26,11 +27,23 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Limits on clients' connections (serve's options; issue 12). */
   clients: ClientLimits
+  /** The request checks against web pages (gateway options; main.ts sets the Host list by the listen address). */
+  security: SecuritySettings
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
 }
 
 export { ConfigError } from './config-values.js'
+
+/** Checks against web pages reaching the gateway (issue 12). */
+export interface SecuritySettings {
+  /** 415 for bodies that are not JSON. @default true */
+  requireJson: boolean
+  /** `--allowed-hosts` (host names besides the loopback ones; `*` turns the check off). */
+  allowedHosts: string[] | undefined
+  /** `--cors-origin`. */
+  corsOrigins: string[] | undefined
+}
 
 /** How long clients may take and how many may connect (`serve()`'s options of the same names). */
 export interface ClientLimits {
@@ -96,6 +109,9 @@ type SettingKey =
   | 'bodyTimeout'
   | 'maxConnections'
   | 'clientIdleTimeout'
+  | 'requireJson'
+  | 'allowedHosts'
+  | 'corsOrigin'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -133,6 +149,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'bodyTimeout', flag: 'bodyTimeout', env: ['BODY_TIMEOUT_SEC'], parse: secondsOrZero },
   { key: 'maxConnections', flag: 'maxConnections', env: ['MAX_CONNECTIONS'], parse: integer(0) },
   { key: 'clientIdleTimeout', flag: 'clientIdleTimeout', env: ['CLIENT_IDLE_TIMEOUT_SEC'], parse: secondsOrZero },
+  // Security (issue 12).
+  { key: 'requireJson', flag: 'requireJson', env: ['REQUIRE_JSON'], parse: boolean },
+  { key: 'allowedHosts', flag: 'allowedHosts', env: ['ALLOWED_HOSTS'], parse: (raw) => list(raw) },
+  { key: 'corsOrigin', flag: 'corsOrigin', env: ['CORS_ORIGINS'], parse: (raw) => list(raw) },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -181,6 +201,9 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   bodyTimeout: fromString(secondsOrZero),
   maxConnections: fromString(integer(0)),
   clientIdleTimeout: fromString(secondsOrZero),
+  requireJson: fromString(boolean),
+  allowedHosts: (value, name) => stringList(value, name),
+  corsOrigins: (value, name) => stringList(value, name),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -243,7 +266,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   const upstreamKey = pick<string>('upstreamKey')
   const upstreams: UpstreamOptions[] = upstreamList.map((item) => {
     const upstream: UpstreamOptions = typeof item === 'string' ? { url: item } : { ...item }
-    if (upstream.apiKey === undefined && upstreamKey !== undefined) upstream.apiKey = upstreamKey
+    // A URL with a user and password authenticates with those (Basic), not the shared key.
+    if (upstream.apiKey === undefined && upstreamKey !== undefined && !hasUrlCredentials(upstream.url)) upstream.apiKey = upstreamKey
     if (upstream.slots === undefined && defaultSlots !== undefined) upstream.slots = defaultSlots
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
@@ -302,6 +326,11 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
       bodyTimeoutMs: Math.round((pick<number>('bodyTimeout') ?? 120) * 1000),
       maxConnections: pick<number>('maxConnections') ?? 2048,
       clientIdleTimeoutMs: Math.round((pick<number>('clientIdleTimeout') ?? 60) * 1000),
+    },
+    security: {
+      requireJson: pick<boolean>('requireJson') ?? true,
+      allowedHosts: pick<string[]>('allowedHosts'),
+      corsOrigins: pick<string[]>('corsOrigin', 'corsOrigins'),
     },
     warnings,
   }

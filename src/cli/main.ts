@@ -10,7 +10,10 @@ import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
 import type { GatewayEvent } from '../gateway/gateway-options.js'
 import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
-import type { LogLevel } from './load-config.js'
+import type { CliConfig, LogLevel } from './load-config.js'
+import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
+import { redactUrl } from '../gateway/upstream.js'
+import type { GatewayOptions } from '../gateway/gateway-options.js'
 import { createProgram } from './program.js'
 
 /** What {@link main} may be handed instead of the process's own. */
@@ -36,7 +39,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     for (const warning of config.warnings) logAt('warn', warning)
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({ ...config.gateway, ...securityOptions(config), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
@@ -50,7 +53,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
     })
     running = server
-    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
+    // Passwords in upstream URLs never reach the log.
+    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? redactUrl(upstream) : `${redactUrl(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
     if (handleSignals) {
       let stopping = false
@@ -80,6 +84,21 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     throw error
   }
   return running
+}
+
+/**
+ * The checks against web pages, on by default for the command line: JSON bodies only, and the
+ * Host header checked when listening on loopback (or whenever --allowed-hosts is given).
+ */
+function securityOptions(config: CliConfig): Pick<GatewayOptions, 'requireJsonContentType' | 'allowedHosts' | 'corsOrigins'> {
+  const { requireJson, allowedHosts, corsOrigins } = config.security
+  const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(config.host)
+  const checkHosts = allowedHosts !== undefined || loopback
+  return {
+    requireJsonContentType: requireJson,
+    allowedHosts: checkHosts ? [...LOOPBACK_HOSTS, ...(loopback && !LOOPBACK_HOSTS.includes(config.host) ? [config.host] : []), ...(allowedHosts ?? [])] : undefined,
+    corsOrigins,
+  }
 }
 
 function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {

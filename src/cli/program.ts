@@ -54,6 +54,10 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--body-timeout <seconds>', 'a client must send its whole request, headers and body, within this, else 408; 0 = none (env BODY_TIMEOUT_SEC) [default: 120]')
     .option('--max-connections <n>', 'open client connections at most; more are closed at once; 0 = no cap (env MAX_CONNECTIONS) [default: 2048]')
     .option('--client-idle-timeout <seconds>', 'a client that reads none of its answer for this long is dropped and its slot freed; 0 = never (env CLIENT_IDLE_TIMEOUT_SEC) [default: 60]')
+    .option('--require-json', 'refuse request bodies not sent as Content-Type: application/json with 415 (env REQUIRE_JSON) [default: on]')
+    .option('--no-require-json', 'accept request bodies of any Content-Type')
+    .option('--allowed-hosts <hosts>', "host names the Host header may carry besides localhost, 127.0.0.1 and [::1] (checked when listening on loopback, or when given); '*' = any (env ALLOWED_HOSTS)")
+    .option('--cors-origin <origins>', "browser origins allowed to call the gateway (CORS), comma-separated or repeatable; '*' = any (env CORS_ORIGINS) [default: none]", joinRepeated)
     .option('--shutdown-grace-ms <ms>', 'on SIGINT/SIGTERM, time running requests get to finish (env SHUTDOWN_GRACE_MS) [default: 10000]')
     .showHelpAfterError()
     .action(async (flags: Record<string, string | boolean | undefined>) => {

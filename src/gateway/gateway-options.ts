@@ -12,6 +12,10 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import { resolveAllowedHosts } from './allowed-hosts.js'
+import type { AllowedHosts } from './allowed-hosts.js'
+import { resolveCorsOrigins } from './cors.js'
+import type { CorsPolicy } from './cors.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
@@ -152,6 +156,25 @@ export interface GatewayOptions {
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
+  /**
+   * Refuse request bodies whose `Content-Type` is not JSON (`application/json`, `application/…+json`)
+   * with 415 `unsupported_media_type`: a web page can post `text/plain` or a form to a service on
+   * localhost without CORS, but not JSON. Off by default because `new Request(url, { method: 'POST',
+   * body: string })` sends `text/plain`; the CLI turns it on (`--no-require-json` off). @default false
+   */
+  requireJsonContentType?: boolean | undefined
+  /**
+   * Host names the gateway answers to (the `Host` header, any port); others get 403
+   * `host_not_allowed`, against DNS rebinding. `.example.org` allows a domain and its subdomains,
+   * `*` any host. The CLI sets `localhost`, `127.0.0.1`, `[::1]` plus `--allowed-hosts` when it
+   * listens on loopback. @default undefined: any host
+   */
+  allowedHosts?: string[] | undefined
+  /**
+   * Browser origins allowed to call the gateway (`http://localhost:3000`; `*` for any): their
+   * preflights are answered and answers carry `Access-Control-Allow-Origin`. @default none: no CORS headers
+   */
+  corsOrigins?: string[] | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
   /** Receives one event per finished request and per upstream failure. */
@@ -173,7 +196,11 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'allowedHosts' | 'corsOrigins'>> & {
+  /** Undefined: any host. */
+  allowedHosts: AllowedHosts | undefined
+  /** Undefined: no CORS. */
+  corsOrigins: CorsPolicy | undefined
   variants: Map<string, Variant>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
@@ -226,6 +253,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    requireJsonContentType = false,
+    allowedHosts,
+    corsOrigins,
     onEvent,
     _internal = {},
   } = options
@@ -278,6 +308,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
+  if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
@@ -311,6 +342,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    requireJsonContentType,
+    allowedHosts: resolveAllowedHosts(allowedHosts),
+    corsOrigins: resolveCorsOrigins(corsOrigins),
     onEvent,
     now: clock.now,
     clock,

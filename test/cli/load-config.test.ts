@@ -255,3 +255,15 @@ describe('loadConfig: client limits (issue 12)', () => {
     expect(() => loadConfig({ flags: { upstreams: 'http://a', maxConnections: '-1' }, env: {}, readFile: noFile })).toThrow(/--max-connections/)
   })
 })
+
+describe('loadConfig: security (issue 12)', () => {
+  it('requires JSON by default; reads --allowed-hosts, --cors-origin and their env and file forms; --upstream-key skips a URL with a password', () => {
+    const defaults = loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile })
+    expect(defaults.security).toEqual({ requireJson: true, allowedHosts: undefined, corsOrigins: undefined })
+    const flags = loadConfig({ flags: { upstreams: 'http://a,http://u:p@b', requireJson: false, allowedHosts: 'gpu-box.lan, .example.org', corsOrigin: 'http://x.test,http://y.test', upstreamKey: 'shared-key' }, env: {}, readFile: noFile })
+    expect(flags.security).toEqual({ requireJson: false, allowedHosts: ['gpu-box.lan', '.example.org'], corsOrigins: ['http://x.test', 'http://y.test'] })
+    expect(flags.gateway.upstreams).toEqual([{ url: 'http://a', apiKey: 'shared-key' }, { url: 'http://u:p@b' }])
+    const fromEnvAndFile = loadConfig({ flags: { config: 'q' }, env: { ALLOWED_HOSTS: '*', REQUIRE_JSON: 'no' }, readFile: () => "{ upstreams: ['http://a'], corsOrigins: ['*'], requireJson: true }" })
+    expect(fromEnvAndFile.security).toEqual({ requireJson: false, allowedHosts: ['*'], corsOrigins: ['*'] })
+  })
+})
