@@ -112,8 +112,8 @@ export class UnavailableError extends QueuegateError {
 
 /** 502: the upstream refused the connection, failed, or answered with an error. */
 export class UpstreamError extends QueuegateError {
-  constructor(message: string, options: { status?: number; code?: string; cause?: unknown } = {}) {
-    super(message, { status: options.status ?? 502, type: 'upstream_error', code: options.code ?? 'upstream_error', cause: options.cause })
+  constructor(message: string, options: { status?: number; code?: string; cause?: unknown; headers?: Record<string, string> | undefined } = {}) {
+    super(message, { status: options.status ?? 502, type: 'upstream_error', code: options.code ?? 'upstream_error', cause: options.cause, headers: options.headers })
     this.name = 'UpstreamError'
   }
 }

@@ -7,10 +7,11 @@ import './node-version-guard.js'
 export { createGateway, errorResponse } from './gateway/create-gateway.js'
 export type { Gateway } from './gateway/create-gateway.js'
 export { resolveGatewayOptions } from './gateway/gateway-options.js'
-export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode } from './gateway/gateway-options.js'
+export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode, UnknownToolPolicy } from './gateway/gateway-options.js'
 export { parseUpstreamUrl } from './gateway/upstream.js'
 export type { UpstreamOptions } from './gateway/upstream.js'
 export type { VariantOptions } from './gateway/variants.js'
+export type { Agent, AgentAnswer, AgentChatRequest, AgentContext, AgentStep } from './agents/types.js'
 export type { GatewayKeyOptions } from './gateway/gateway-keys.js'
 export type { JobRecord, JobStatus } from './gateway/job-registry.js'
 export { QueueScheduler } from './queue/queue-scheduler.js'
@@ -42,6 +43,8 @@ export type {
   DeclaredTools,
   FlexibleJsonResult,
   JsonObject,
+  MalformedCall,
+  MalformedToolCall,
   MatchContext,
   MatchResult,
   ParsedCall,
@@ -55,6 +58,22 @@ export type {
   ToolCallParserOptions,
   ToolSpec,
 } from './toolcalls/index.js'
+export { createMcpSource, createOpenApiSource, createToolRegistry, openApiTools, PREFIX_SEPARATOR, ToolCallError, toParametersSchema, toToolSchema } from './tools/index.js'
+export type {
+  McpServerOptions,
+  McpSourceOptions,
+  OpenApiServerOptions,
+  OpenApiSourceOptions,
+  OpenApiTool,
+  OpenApiToolsResult,
+  ToolCallOptions,
+  ToolError,
+  ToolOutcome,
+  ToolRegistry,
+  ToolRegistryOptions,
+  ToolSource,
+  ToolSourceEntry,
+} from './tools/index.js'
 export {
   AbortError,
   InvalidRequestError,

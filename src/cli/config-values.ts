@@ -4,7 +4,7 @@
  * message is the one line the CLI prints.
  * @module
  */
-import type { QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import type { QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
@@ -63,8 +63,8 @@ export function nonEmpty(raw: string, name: string): string {
 }
 
 export const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
-// `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
-export const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
+export const TOOL_MODE = oneOf<ToolMode>(['execute', 'passthrough', 'suppress'])
+export const UNKNOWN_TOOL_POLICY = oneOf<UnknownToolPolicy>(['error', 'passthrough', 'ignore'])
 export const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
 
 /** `public=upstream` pairs, comma-separated. */
@@ -124,16 +124,17 @@ export function fileVariants(value: unknown, name: string): VariantOptions[] {
 }
 
 /** `apiKeys`: strings or `{ key, name, class }` objects (checked in full by the gateway). */
-export function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch' }> {
+export function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch'; maxRunning?: number }> {
   const items = typeof value === 'string' ? list(value) : value
-  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class } objects`)
+  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class, maxRunning } objects`)
   return items.map((item, index) => {
     if (typeof item === 'string') return item
-    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class }`)
+    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class, maxRunning }`)
     const record = item as Record<string, unknown>
-    for (const key of Object.keys(record)) if (!['key', 'name', 'class'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class)`)
+    for (const key of Object.keys(record)) if (!['key', 'name', 'class', 'maxRunning'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class, maxRunning)`)
+    if (record.maxRunning !== undefined) record.maxRunning = fromString(integer(1))(record.maxRunning, `${name}[${index}].maxRunning`)
     if (record.class !== undefined && record.class !== 'interactive' && record.class !== 'batch') throw new ConfigError(`${name}[${index}].class: expected interactive or batch, got ${JSON.stringify(record.class)}`)
-    return record as { key: string; name?: string; class?: 'interactive' | 'batch' }
+    return record as { key: string; name?: string; class?: 'interactive' | 'batch'; maxRunning?: number }
   })
 }
 

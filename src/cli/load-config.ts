@@ -5,8 +5,8 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
-import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
+import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import { hasUrlCredentials } from '../gateway/upstream.js'
@@ -31,6 +31,8 @@ export interface CliConfig {
   security: SecuritySettings
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
+  agentModules: string[]
 }
 
 export { ConfigError } from './config-values.js'
@@ -82,10 +84,12 @@ type SettingKey =
   | 'modelAlias'
   | 'apiKey'
   | 'variant'
+  | 'agent'
   | 'upstreamKey'
   | 'modelDiscovery'
   | 'modelRefresh'
   | 'healthInterval'
+  | 'maxRetries'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -101,6 +105,10 @@ type SettingKey =
   | 'queueMessage'
   | 'textToolcalls'
   | 'toolMode'
+  | 'injectTools'
+  | 'unknownToolPolicy'
+  | 'maxToolIters'
+  | 'releaseSlotDuringTools'
   | 'reasoning'
   | 'forwardReasoning'
   | 'maxBodyBytes'
@@ -119,12 +127,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'slots', flag: 'slots', env: ['LLM_SLOTS', 'QUEUEGATE_SLOTS'], parse: integer(1) },
   { key: 'models', flag: 'models', env: ['PROXY_MODELS', 'LLM_MODELS'], parse: (raw) => list(raw) },
   { key: 'variant', flag: 'variant', env: ['QUEUEGATE_VARIANTS'], parse: (raw, name) => variantSpecs(raw, name) },
+  { key: 'agent', flag: 'agent', env: ['QUEUEGATE_AGENTS'], parse: (raw) => list(raw) },
   { key: 'apiKey', flag: 'apiKey', env: ['QUEUEGATE_API_KEYS'], parse: (raw) => list(raw) },
   { key: 'upstreamKey', flag: 'upstreamKey', env: ['UPSTREAM_API_KEY', 'HF_TOKEN'], parse: nonEmpty },
   { key: 'modelAlias', flag: 'modelAlias', env: ['MODEL_ALIASES'], parse: (raw, name) => aliasPairs(raw, name) },
   { key: 'modelDiscovery', flag: 'modelDiscovery', env: ['MODEL_DISCOVERY'], parse: boolean },
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
+  { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -140,6 +150,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
   { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
   { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  // Server-side tools (execute mode: the tool loop).
+  { key: 'injectTools', flag: 'injectTools', env: ['INJECT_TOOLS'], parse: boolean },
+  { key: 'unknownToolPolicy', flag: 'unknownToolPolicy', env: ['UNKNOWN_TOOL_POLICY'], parse: UNKNOWN_TOOL_POLICY },
+  { key: 'maxToolIters', flag: 'maxToolIters', env: ['MAX_TOOL_ITERS'], parse: integer(0) },
+  { key: 'releaseSlotDuringTools', flag: 'releaseSlotDuringTools', env: ['RELEASE_SLOT_DURING_TOOLS'], parse: boolean },
   { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
@@ -163,6 +178,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   aliases: (value, name) => aliasObject(value, name),
   apiKeys: (value, name) => fileApiKeys(value, name),
   variants: (value, name) => fileVariants(value, name),
+  agents: (value, name) => stringList(value, name),
   upstreamKey: fromString(nonEmpty),
   discoverModels: fromString(boolean),
   modelRefresh: fromString(seconds),
@@ -187,6 +203,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   keepAliveMs: fromString(integer(1)),
   textToolCalls: fromString(boolean),
   toolMode: fromString(TOOL_MODE),
+  injectTools: fromString(boolean),
+  unknownToolPolicy: fromString(UNKNOWN_TOOL_POLICY),
+  maxToolIters: fromString(integer(0)),
+  releaseSlotDuringTools: fromString(boolean),
   reasoning: fromString(REASONING_MODE),
   forwardReasoning: fromString(boolean),
   maxBodyBytes: fromString(integer(1)),
@@ -196,6 +216,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthInterval: fromString(secondsOrZero),
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
+  maxRetries: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
   headersTimeout: fromString(seconds),
   bodyTimeout: fromString(secondsOrZero),
@@ -272,11 +293,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
   })
-  let toolMode = pick<ToolMode | 'execute'>('toolMode')
-  if (toolMode === 'execute') {
-    warnings.push('toolMode execute: server-side tool execution is not available yet; tool calls are passed through to the client')
-    toolMode = 'passthrough'
-  }
+  const toolMode = pick<ToolMode>('toolMode')
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
   const modelRefresh = layer.modelRefresh as number | undefined
@@ -305,6 +322,10 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     keepAliveMs: file.keepAliveMs as number | undefined,
     textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
     toolMode,
+    injectTools: pick<boolean>('injectTools'),
+    unknownToolPolicy: pick<UnknownToolPolicy>('unknownToolPolicy'),
+    maxToolIters: pick<number>('maxToolIters'),
+    releaseSlotDuringTools: pick<boolean>('releaseSlotDuringTools'),
     reasoning: pick<ReasoningMode>('reasoning'),
     forwardReasoning: pick<boolean>('forwardReasoning'),
     maxBodyBytes: pick<number>('maxBodyBytes'),
@@ -313,6 +334,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    maxRetries: pick<number>('maxRetries'),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -333,5 +355,6 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
       corsOrigins: pick<string[]>('corsOrigin', 'corsOrigins'),
     },
     warnings,
+    agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
   }
 }

@@ -15,6 +15,7 @@ import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
 import { redactUrl } from '../gateway/upstream.js'
 import type { GatewayOptions } from '../gateway/gateway-options.js'
 import { createProgram } from './program.js'
+import { loadAgentModules } from './load-agents.js'
 
 /** What {@link main} may be handed instead of the process's own. */
 export interface MainOptions {
@@ -37,9 +38,10 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
     }
     for (const warning of config.warnings) logAt('warn', warning)
+    const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, ...securityOptions(config), onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({ ...config.gateway, ...securityOptions(config), ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
@@ -56,6 +58,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     // Passwords in upstream URLs never reach the log.
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? redactUrl(upstream) : `${redactUrl(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
     if (handleSignals) {
       let stopping = false
       const stop = (signal: string): void => {
@@ -113,7 +116,12 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     return
   }
   if (event.type === 'upstream-error') {
-    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}`)
+    const next =
+      event.retry === 'another-upstream' ? '; retried on another upstream'
+      : event.retry === 'unreachable' ? '; nothing was sent: running it elsewhere'
+      : event.retry === 'after-retry-after' ? `; retried after its Retry-After (${event.waitMs ?? 0} ms)`
+      : ''
+    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}${next}`)
     return
   }
   if (event.type === 'upstream-models') {

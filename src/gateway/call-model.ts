@@ -20,6 +20,7 @@ import type { GatewayServices } from './gateway-services.js'
 import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { UpstreamBody } from './upstream-body.js'
+import { RetryBudget } from './retry-policy.js'
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
@@ -46,6 +47,8 @@ export class ModelCall implements JobRequest {
   #upstream: Upstream | undefined
   #abortReason: Error | undefined
   #abortUpstream: ((reason: Error) => void) | undefined
+  /** Ends a wait for a `Retry-After` early. */
+  #wake: ((error: Error) => void) | undefined
 
   constructor(services: GatewayServices, plan: CallPlan, holder: LeaseHolder) {
     this.#services = services
@@ -64,16 +67,20 @@ export class ModelCall implements JobRequest {
 
   /**
    * Sends the plan's request on `first` and resolves on a 2xx answer's headers; a non-2xx answer
-   * rejects with an error carrying the upstream's message. When the upstream cannot be reached
-   * (nothing was sent) and another healthy one serves the model, the unreachable one sits out a
-   * cooldown, the lease is released, and the call runs again on a new lease (`signal` aborts
-   * that wait).
+   * rejects with an error carrying the upstream's message. A failure before the answer started
+   * (nothing of it reached the client) may run the call again (see `retry-policy.ts`): on
+   * another upstream, which the call then excludes (an unreachable one also sits out a cooldown),
+   * or after a `Retry-After` on the same one. Each time the lease is released and the call waits
+   * for a new one (`signal` aborts that wait).
    */
   async start(first: Lease, signal?: AbortSignal): Promise<UpstreamResponse> {
     const services = this.#services
     const plan = this.#plan
+    const { onEvent } = services.options
+    // Made on the first failure: the common call allocates nothing for retries.
+    let retry: RetryBudget | undefined
     let granted = first
-    for (let attempt = 1; ; attempt += 1) {
+    for (;;) {
       const upstream = services.upstreams.get(granted.upstream)
       if (upstream === undefined) throw new UpstreamError(`The scheduler chose an unknown upstream ${JSON.stringify(granted.upstream)}.`)
       this.#upstream = upstream
@@ -84,41 +91,75 @@ export class ModelCall implements JobRequest {
       } catch (error) {
         throw isStackOverflow(error) ? nestedTooDeeply(error) : error
       }
-      let response: UpstreamResponse
+      let failure: QueuegateError
+      let status: number | undefined
+      let retryAfter: string | undefined
       try {
         const handle = startUpstreamCall(upstream, { path: plan.endpoint.upstreamPath, body, accept: plan.stream ? 'text/event-stream' : 'application/json' })
         this.#abortUpstream = handle.abort
         if (this.#abortReason !== undefined) handle.abort(this.#abortReason)
-        response = await handle.response
-      } catch (error) {
-        const failure = upstreamFailure(upstream, error)
-        if (!(failure instanceof AbortError)) services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
-        services.health.report(upstream.id, { error: failure, model: plan.upstreamModel })
-        const unreachable = failure.code === 'upstream_unreachable'
-        if (!unreachable || attempt >= services.upstreams.size || this.#abortReason !== undefined || !services.health.markDown(upstream.id, plan.upstreamModel)) throw failure
-        granted.release()
-        this.#abortUpstream = undefined
-        granted = await services.scheduler.acquire(this, { signal })
-        continue
-      }
-      if (response.status >= 400) {
+        const response = await handle.response
+        if (response.status < 400) {
+          services.health.succeeded(upstream.id)
+          return response
+        }
+        status = response.status
+        retryAfter = headerValue(response.headers['retry-after'])
         const text = await response.body.text(256 * 1024).catch(() => '')
-        const failure = upstreamStatusError(upstream, response.status, text)
-        services.options.onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message })
-        services.health.report(upstream.id, { status: response.status, error: failure, model: plan.upstreamModel })
-        if (response.status === 404) services.catalog.missed(upstream.id)
-        throw failure
+        failure = upstreamStatusError(upstream, status, text, retryAfter)
+        if (status === 404) services.catalog.missed(upstream.id)
+      } catch (error) {
+        failure = upstreamFailure(upstream, error)
       }
-      services.health.succeeded(upstream.id)
-      return response
+      this.#abortUpstream = undefined
+      services.health.report(upstream.id, { status, error: failure, model: plan.upstreamModel })
+      retry ??= new RetryBudget(services.options.maxRetries, services.upstreams.size)
+      const next = this.#abortReason !== undefined ? undefined : retry.next(failure, status, retryAfter, { health: services.health, model: plan.upstreamModel, upstream: upstream.id, now: services.clock.now() })
+      if (!(failure instanceof AbortError)) onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, retry: next?.kind, waitMs: next?.waitMs })
+      if (next === undefined) throw retry.finalError(failure, status, () => services.scheduler.retryAfterSeconds())
+      if (next.kind === 'unreachable') services.health.markDown(upstream.id, plan.upstreamModel)
+      granted.release()
+      if (next.waitMs !== undefined) await this.#sleep(next.waitMs, signal)
+      this.excluded = retry.excluded
+      try {
+        granted = await services.scheduler.acquire(this, { signal })
+      } catch (error) {
+        // Nobody else can take it after all (the pool changed meanwhile): the failure stands.
+        if (QueuegateError.isInstance(error) && error.code === 'no_upstream') throw retry.finalError(failure, status, () => services.scheduler.retryAfterSeconds())
+        throw error
+      }
     }
   }
 
-  /** Aborts the upstream call, now or as soon as it starts. */
+  /** Upstreams the call must not run on (it failed there); read by the scheduler (JobRequest). */
+  excluded: ReadonlySet<string> | undefined = undefined
+
+  /** Aborts the upstream call, now or as soon as it starts (also a wait for a `Retry-After`). */
   abort(reason: Error): void {
     if (this.#abortReason !== undefined) return
     this.#abortReason = reason
     this.#abortUpstream?.(reason)
+    this.#wake?.(reason)
+  }
+
+  /** Waits `ms` on the clock before a retry; the signal or {@link abort} ends the wait with an error. */
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const { clock } = this.#services
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clock.clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        this.#wake = undefined
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const onAbort = (): void => done(new AbortError('The request was aborted.', signal?.reason))
+      const timer = clock.setTimeout(() => done(), ms)
+      if (signal?.aborted === true) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#wake = done
+      if (this.#abortReason !== undefined) done(this.#abortReason)
+    })
   }
 
   /** A failure of the call or its answer's body, as the error the client sees. */
@@ -262,8 +303,11 @@ export function badResponseError(upstream: Pick<Upstream, 'id'>, response: Upstr
   return new UpstreamError(`Upstream ${upstream.id} answered ${response.status} with ${contentType}, neither ${stream ? 'SSE' : 'a JSON completion'} nor JSON.`, { code: 'upstream_bad_response' })
 }
 
-/** The error a non-2xx upstream answer becomes: 5xx → 502; 4xx keeps its status and message. */
-export function upstreamStatusError(upstream: Upstream, status: number, text: string): QueuegateError {
+/**
+ * The error a non-2xx upstream answer becomes: 503 stays 503 (`upstream_unavailable`), other 5xx
+ * → 502; 4xx keeps its status and message. A 429 or 503 carries the upstream's `Retry-After`.
+ */
+export function upstreamStatusError(upstream: Pick<Upstream, 'id'>, status: number, text: string, retryAfter?: string | undefined): QueuegateError {
   const parsed = safeParseJson(text)
   let message = text.trim().slice(0, 2000)
   let code: string | undefined
@@ -281,8 +325,10 @@ export function upstreamStatusError(upstream: Upstream, status: number, text: st
     }
   }
   if (message === '') message = `HTTP ${status}`
+  const headers = retryAfter !== undefined && (status === 429 || status === 503) ? { 'retry-after': retryAfter } : undefined
+  if (status === 503) return new UpstreamError(`Upstream ${upstream.id} is unavailable (503): ${message}`, { status: 503, code: 'upstream_unavailable', headers })
   if (status >= 500) return new UpstreamError(`Upstream ${upstream.id} failed with ${status}: ${message}`, { code: 'upstream_error' })
-  return new QueuegateError(message, { status, type: type ?? 'invalid_request_error', code: code ?? 'upstream_rejected' })
+  return new QueuegateError(message, { status, type: type ?? (status === 429 ? 'rate_limit_error' : 'invalid_request_error'), code: code ?? 'upstream_rejected', headers })
 }
 
 /**
@@ -333,4 +379,8 @@ function throughTransforms(plan: CallPlan, completion: ChatCompletion): ChatComp
   let result = completion
   for (const transform of plan.transforms) result = transform.completion(result)
   return result
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
 }

@@ -14,6 +14,7 @@ import { createGatewayServices } from './gateway-services.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
 import { answerClient } from './model-call.js'
+import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
 import { checkHost } from './allowed-hosts.js'
@@ -57,15 +58,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   })
 
-  /** `/v1/models` lists the variants after the models. */
+  /** `/v1/models` lists the variants and the agents after the models. */
   function withVariants(models: Array<Record<string, unknown> & { id: string }>): Array<Record<string, unknown>> {
-    if (resolved.variants.size === 0) return models
+    if (resolved.variants.size === 0 && resolved.agents.size === 0) return models
     const listed = new Set(models.map((model) => model.id))
     const created = Math.floor(clock.now() / 1000)
     const variants = [...resolved.variants.values()].filter((variant) => !listed.has(variant.id)).map((variant) => ({ id: variant.id, object: 'model', created, owned_by: 'queuegate', parent: variant.model }))
-    return [...models, ...variants]
+    const agents = [...resolved.agents.keys()].filter((id) => !listed.has(id)).map((id) => ({ id, object: 'model', created, owned_by: 'queuegate', kind: 'agent' }))
+    return [...models, ...variants, ...agents]
   }
   upstreamHealth.start()
+  if (resolved.toolMode === 'execute' && services.tools === undefined) {
+    resolved.onEvent?.({ type: 'warning', message: 'toolMode execute: no tool servers are configured; tool calls are passed through to the client' })
+  }
 
   async function route(request: Request, requestId: string): Promise<Response> {
     // A foreign Host first (DNS rebinding), whatever the path; then a CORS preflight, which carries no key.
@@ -97,7 +102,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // A body nested thousands of levels deep overflows the stack of whatever walks it (the thread key's hash).
         throw isStackOverflow(error) ? nestedTooDeeply(error) : error
       }
-      return await answerClient(services, plan)
+      return await (plan.agent !== undefined ? answerAgent(services, plan) : answerClient(services, plan))
     }
     if (isKnownPath(path)) {
       throw new QueuegateError(`Method ${request.method} is not allowed on ${path}.`, { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' })
@@ -168,6 +173,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ended_at: record.endedAt ?? null,
       wait_ms: startedOrNow - record.createdAt,
       error: record.error ?? null,
+      // Execute mode (tool-loop.ts), while the job runs: its round and the tools running now.
+      ...(record.toolRound === undefined ? {} : { tool_round: record.toolRound, tools_running: record.toolsRunning ?? null }),
     }
   }
 

@@ -16,12 +16,21 @@ import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
 import type { CorsPolicy } from './cors.js'
+import type { ToolRegistry } from '../tools/types.js'
+import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
 
-/** What happens to tool calls the model makes (native or recovered from text). */
-export type ToolMode = 'passthrough' | 'suppress'
+/**
+ * What happens to tool calls the model makes (native or recovered from text): `execute` runs the
+ * registry's tools in the gateway and calls the model again (see tool-loop.ts); `passthrough`
+ * hands them to the client; `suppress` drops them.
+ */
+export type ToolMode = 'execute' | 'passthrough' | 'suppress'
+
+/** What the execute loop does with a call to a tool neither the client nor the registry has. */
+export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
 /** Something the gateway reports; the CLI prints these as log lines. */
 export type GatewayEvent =
@@ -40,7 +49,13 @@ export type GatewayEvent =
       /** The gateway key's name, when keys are configured. */
       key?: string | undefined
     }
-  | { type: 'upstream-error'; jobId: string; upstream: string; message: string }
+  /**
+   * A model call failed before its answer started. `retry`: what the gateway does next: runs the
+   * job on another upstream (`another-upstream`; `unreachable` when nothing reached the failed one),
+   * or on the same one after its `Retry-After` (`after-retry-after`, in `waitMs`); absent: the
+   * failure is the client's answer.
+   */
+  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; retry?: 'another-upstream' | 'unreachable' | 'after-retry-after' | undefined; waitMs?: number | undefined }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
   /**
    * An upstream was ejected (failed probe, or `ejectAfterFailures` failed calls in a row), is
@@ -69,6 +84,13 @@ export interface GatewayOptions {
    * variant's id. @default none
    */
   variants?: VariantOptions[] | undefined
+  /**
+   * Agents served as models, by id: `{ 'research-agent': agent }`. A chat request for the id runs
+   * the agent (an async generator or function, see `Agent`): its model calls go through the
+   * gateway's queue as batch jobs, its steps stream as `reasoning_content`, its answer is the
+   * content. Listed on `/v1/models`. @default none
+   */
+  agents?: Record<string, Agent> | undefined
   /**
    * Gateway keys: when set, every `/v1/*` request needs one (`Authorization: Bearer <key>` or
    * `x-api-key`), else 401 `invalid_api_key`; `/healthz` and `/readyz` stay open. A key may carry
@@ -129,6 +151,15 @@ export interface GatewayOptions {
   maxQueued?: number | undefined
   /** A job that waited longer gets 503 `queue_timeout`; 0 waits forever. @default 0 */
   maxWaitMs?: number | undefined
+  /**
+   * Retries of a model call that failed before its first byte reached the client (issue 12): on
+   * another upstream in rotation that serves its model, for a 5xx, a 429, a reset or close before
+   * the answer's headers, or a header timeout; on the same upstream after its `Retry-After`
+   * (up to 30 s) for a 429 or 503 when no other can serve. Never once bytes reached the client,
+   * never for another 4xx. An upstream that cannot be reached at all (nothing was sent) is failed
+   * over apart from this count. 0 turns retries off. @default 2
+   */
+  maxRetries?: number | undefined
   /** How a waiting streaming client hears of its position. @default 'reasoning' */
   queueNotify?: QueueNotifyMode | undefined
   /** A streaming job still waiting after this long gets its first notice. @default 1200 */
@@ -142,8 +173,29 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry is configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
+   * added to the upstream request and the gateway runs the model's calls to them, calling the
+   * model again until it answers. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
+  /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
+  injectTools?: boolean | undefined
+  /**
+   * Execute mode: a call to a tool neither the client declared nor the registry has. `error`: the
+   * model is told it does not exist and which do; `passthrough`: handed to the client;
+   * `ignore`: dropped. @default 'error'
+   */
+  unknownToolPolicy?: UnknownToolPolicy | undefined
+  /** Execute mode: tool rounds per request; then the model is asked once more without tools. @default 6 */
+  maxToolIters?: number | undefined
+  /**
+   * Execute mode: give the slot back while tools run; the next round queues again (sticky to the
+   * same upstream and llama.cpp slot). @default false: the slot is held for the whole loop (its cache stays warm)
+   */
+  releaseSlotDuringTools?: boolean | undefined
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
@@ -196,12 +248,14 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'allowedHosts' | 'corsOrigins'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolRegistry' | 'allowedHosts' | 'corsOrigins'>> & {
+  toolRegistry: ToolRegistry | undefined
   /** Undefined: any host. */
   allowedHosts: AllowedHosts | undefined
   /** Undefined: no CORS. */
   corsOrigins: CorsPolicy | undefined
   variants: Map<string, Variant>
+  agents: Map<string, Agent>
   apiKeys: GatewayKey[]
   upstreams: UpstreamOptions[]
   models: string[]
@@ -216,7 +270,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
-const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const TOOL_MODES: readonly ToolMode[] = ['execute', 'passthrough', 'suppress']
+const UNKNOWN_TOOL_POLICIES: readonly UnknownToolPolicy[] = ['error', 'passthrough', 'ignore']
 const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
@@ -227,6 +282,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     models = [],
     apiKeys = [],
     variants = [],
+    agents = {},
     aliases = {},
     discoverModels = true,
     modelRefreshMs = 60_000,
@@ -237,6 +293,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs = 10_000,
     healthIntervalMs = 10_000,
     ejectAfterFailures = 3,
+    maxRetries = 2,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -249,7 +306,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     queueMessage = 'Queued: position {position} of {queued}, about {eta}s',
     keepAliveMs = 15_000,
     textToolCalls = true,
-    toolMode = 'passthrough',
+    toolRegistry,
+    toolMode = toolRegistry !== undefined ? 'execute' : 'passthrough',
+    injectTools = true,
+    unknownToolPolicy = 'error',
+    maxToolIters = 6,
+    releaseSlotDuringTools = false,
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
@@ -284,6 +346,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('unhealthyCooldownMs', unhealthyCooldownMs)
   nonNegativeInteger('healthIntervalMs', healthIntervalMs)
   positiveInteger('ejectAfterFailures', ejectAfterFailures)
+  nonNegativeInteger('maxRetries', maxRetries)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -302,6 +365,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry)')
+  }
+  if (typeof injectTools !== 'boolean') throw new TypeError(`injectTools: expected true or false, got ${JSON.stringify(injectTools)}`)
+  if (!UNKNOWN_TOOL_POLICIES.includes(unknownToolPolicy)) {
+    throw new TypeError(`unknownToolPolicy: expected one of ${UNKNOWN_TOOL_POLICIES.join(', ')}, got ${JSON.stringify(unknownToolPolicy)}`)
+  }
+  nonNegativeInteger('maxToolIters', maxToolIters)
+  if (typeof releaseSlotDuringTools !== 'boolean') throw new TypeError(`releaseSlotDuringTools: expected true or false, got ${JSON.stringify(releaseSlotDuringTools)}`)
   if (!REASONING_MODES.includes(reasoning)) {
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
@@ -310,13 +382,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
     upstreams: normalized,
     models: models.map((model) => model.trim()),
     aliases: new Map(Object.entries(aliases).map(([id, target]) => [id.trim(), target.trim()])),
     apiKeys: resolveGatewayKeys(apiKeys),
-    variants: resolveVariants(variants),
+    variants: resolvedVariants,
+    agents: resolveAgents(agents, resolvedVariants),
     discoverModels,
     modelRefreshMs,
     maxBodyBytes,
@@ -326,6 +400,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unhealthyCooldownMs,
     healthIntervalMs,
     ejectAfterFailures,
+    maxRetries,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,
@@ -339,6 +414,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    toolRegistry,
+    injectTools,
+    unknownToolPolicy,
+    maxToolIters,
+    releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
@@ -370,4 +450,17 @@ function nonNegativeNumber(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(`${name}: expected a number >= 0, got ${JSON.stringify(value)}`)
   }
+}
+
+/** Agents by id; an id must be unique among agents and variants. */
+function resolveAgents(agents: Record<string, Agent>, variants: ReadonlyMap<string, Variant>): Map<string, Agent> {
+  if (typeof agents !== 'object' || agents === null || Array.isArray(agents)) throw new TypeError(`agents: expected an object of model id → agent function, got ${JSON.stringify(agents)}`)
+  const resolved = new Map<string, Agent>()
+  for (const [id, agent] of Object.entries(agents)) {
+    if (id.trim() === '' || id !== id.trim()) throw new TypeError(`agents: expected model ids without surrounding spaces, got ${JSON.stringify(id)}`)
+    if (typeof agent !== 'function') throw new TypeError(`agents: ${JSON.stringify(id)} is not a function (an agent is an async generator function or a function)`)
+    if (variants.has(id)) throw new TypeError(`agents: ${JSON.stringify(id)} is also a variant's id`)
+    resolved.set(id, agent)
+  }
+  return resolved
 }

@@ -17,6 +17,7 @@ import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import type { Upstream } from './upstream.js'
+import type { ToolRegistry } from '../tools/types.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -34,6 +35,8 @@ export interface GatewayServices {
   readonly running: RunningJobs
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
+  /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
+  readonly tools?: ToolRegistry | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
@@ -85,7 +88,8 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute.
   const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
+  const tools = resolved.toolRegistry
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools })
   return {
     options: resolved,
     clock,
@@ -96,5 +100,6 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
     stages: resolved.stages?.(stages) ?? stages,
+    tools,
   }
 }

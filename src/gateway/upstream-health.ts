@@ -157,6 +157,15 @@ export class UpstreamHealth {
     return [...this.#entries.values()].some((entry) => this.#serving(entry))
   }
 
+  /**
+   * Whether an upstream outside `excluded` serves (is in rotation) and takes `model`: where a
+   * call that failed on the excluded ones may be retried.
+   */
+  servesOutside(excluded: ReadonlySet<string>, model: string | undefined): boolean {
+    for (const entry of this.#entries.values()) if (!excluded.has(entry.id) && this.#serving(entry) && this.#serves(entry.id, model)) return true
+    return false
+  }
+
   /** A model call on `upstream` got a 2xx answer: its run of failures ends (passive signals; see the module doc). */
   succeeded(upstream: string): void {
     const entry = this.#entries.get(upstream)

@@ -253,6 +253,8 @@ class CallHandler {
   #body: UpstreamBody | undefined = new UpstreamBody()
   #controller: DispatchController | undefined
   #started = false
+  /** The request went out in full (undici's `onRequestSent`): a failure from now on is not a connect failure. */
+  #sent = false
   #abortReason: Error | undefined
 
   constructor(upstream: Upstream, resolve: (response: UpstreamResponse) => void, reject: (error: QueuegateError) => void) {
@@ -265,6 +267,10 @@ class CallHandler {
     this.#controller = controller
     this.#body?.attach(controller)
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason)
+  }
+
+  onRequestSent(): void {
+    this.#sent = true
   }
 
   onResponseStart(_controller: DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -288,7 +294,7 @@ class CallHandler {
     const reject = this.#reject
     const started = this.#started
     this.#settle()
-    const failure = upstreamFailure(this.#upstream, error)
+    const failure = upstreamFailure(this.#upstream, error, this.#sent || started)
     if (started) body?.fail(failure)
     else reject?.(failure)
   }
@@ -308,8 +314,13 @@ class CallHandler {
   }
 }
 
-/** Maps an undici or network error to the error the client sees (502, 504, or abort). */
-export function upstreamFailure(upstream: Pick<Upstream, 'id'>, error: unknown): QueuegateError {
+/**
+ * Maps an undici or network error to the error the client sees (502, 504, or abort). `sent`: the
+ * request had gone out in full. Only a failure before that is `upstream_unreachable` (nothing
+ * reached the server: the job may run elsewhere as if it never ran); a reset or close after it
+ * is `upstream_reset` (the server may have started on it: it is retried only under the retry rule).
+ */
+export function upstreamFailure(upstream: Pick<Upstream, 'id'>, error: unknown, sent = false): QueuegateError {
   if (QueuegateError.isInstance(error)) return error
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
   const message = error instanceof Error ? error.message : String(error)
@@ -322,8 +333,11 @@ export function upstreamFailure(upstream: Pick<Upstream, 'id'>, error: unknown):
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new UpstreamError(`Upstream ${upstream.id} could not be reached: connect timeout.`, { code: 'upstream_unreachable', cause: error })
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN' || ((code === 'ECONNRESET' || code === 'EPIPE') && !sent)) {
     return new UpstreamError(`Upstream ${upstream.id} could not be reached: ${message} (${String(code)}).`, { code: 'upstream_unreachable', cause: error })
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') {
+    return new UpstreamError(`Upstream ${upstream.id} closed the connection after the request was sent (${message}).`, { code: 'upstream_reset', cause: error })
   }
   return new UpstreamError(`Upstream ${upstream.id} failed: ${message}.`, { cause: error })
 }

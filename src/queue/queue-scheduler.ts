@@ -41,6 +41,12 @@ export interface JobRequest {
   threadKey?: string | undefined
   /** Model id, for upstream eligibility. */
   model?: string | undefined
+  /**
+   * Upstreams this job must not run on (it failed there and is being retried elsewhere), read at
+   * `acquire`. When every upstream that may take its model is excluded, `acquire` rejects with
+   * UnavailableError `no_upstream`. @default none
+   */
+  excluded?: ReadonlySet<string> | undefined
 }
 
 /** The right to run one job on one upstream (slot) until `release()`. */
@@ -211,6 +217,8 @@ interface Job {
   readonly threadKey: string | undefined
   /** The requested model, to recompute `modelKey` when an upstream's model list changes. */
   readonly model: string | undefined
+  /** Upstreams it must not run on (see {@link JobRequest.excluded}). */
+  readonly excluded: ReadonlySet<string> | undefined
   /** Lane model key (see ANY_MODEL, OTHER_MODEL); recomputed by `setUpstreamModels`. */
   modelKey: string
   readonly enqueuedAt: number
@@ -278,6 +286,10 @@ class JobLease implements Lease {
  * conversation's prompt costs seconds to tens of seconds and evicts another conversation's cache, so a short
  * wait for the warm slot is usually the better deal; `stickyMaxImbalance: 0` makes the scheduler fully work
  * conserving (a busy warm upstream is always more loaded than an idle one). A stolen job's key moves with it.
+ *
+ * **Retries.** A job may name upstreams it must not run on (`excluded`: it failed there and the gateway retries it
+ * elsewhere). Routing, stealing and sticky homes skip them; a free slot on an excluded upstream passes over such a
+ * job (and, for that slot, the jobs behind it in its lane). Nothing else about the job changes.
  *
  * **Slot affinity.** On a `slotAffinity` upstream each key remembers a slot index too. When its slot is taken
  * by another job the job takes the free slot unused the longest and the key moves there: the busy slot is
@@ -409,6 +421,7 @@ export class QueueScheduler {
       class: jobClass,
       threadKey: job.threadKey === '' ? undefined : job.threadKey,
       model: job.model,
+      excluded: job.excluded !== undefined && job.excluded.size > 0 ? job.excluded : undefined,
       modelKey,
       enqueuedAt,
       stickyBound: false,
@@ -425,9 +438,9 @@ export class QueueScheduler {
       onAbort: undefined,
       timer: undefined,
     }
-    const best = this.#leastLoaded(modelKey)
+    const best = this.#leastLoaded(modelKey, record.excluded)
     if (best === undefined) {
-      return Promise.reject(new UnavailableError(job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
+      return Promise.reject(new UnavailableError(record.excluded !== undefined ? 'No other upstream serves the job.' : job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
     }
     const target = this.#route(record, best)
     record.stickyBound = record.threadKey !== undefined && this.#state.sticky.get(record.threadKey)?.upstream === target.id
@@ -586,7 +599,7 @@ export class QueueScheduler {
     const orphans: Job[] = []
     for (const job of moving) {
       job.modelKey = this.#modelKey(job.model)
-      const best = this.#leastLoaded(job.modelKey)
+      const best = this.#leastLoaded(job.modelKey, job.excluded)
       if (best === undefined) {
         this.#disarm(job)
         job.state = 'done'
@@ -639,11 +652,11 @@ export class QueueScheduler {
   }
 
   /**
-   * The least-loaded healthy eligible upstream, or when none is healthy the least-loaded eligible one; undefined
-   * when none may take the model. Ties go to the upstream whose coldest free slot was used least recently (its
+   * The least-loaded healthy eligible upstream, or when none is healthy the least-loaded eligible one, never one
+   * in `excluded`; undefined when none may take the model. Ties go to the upstream whose coldest free slot was used least recently (its
    * evicted cache is the least likely to be wanted), then round-robin.
    */
-  #leastLoaded(modelKey: string): UpstreamRecord | undefined {
+  #leastLoaded(modelKey: string, excluded: ReadonlySet<string> | undefined): UpstreamRecord | undefined {
     const count = this.#upstreams.length
     const start = this.#roundRobin++ % count
     let best: UpstreamRecord | undefined
@@ -652,7 +665,7 @@ export class QueueScheduler {
     for (const pass of [true, false]) {
       for (let offset = 0; offset < count; offset++) {
         const upstream = this.#upstreams[(start + offset) % count] as UpstreamRecord
-        if (upstream.healthy !== pass || !this.#eligible(modelKey, upstream)) continue
+        if (upstream.healthy !== pass || !this.#eligible(modelKey, upstream) || excluded?.has(upstream.id) === true) continue
         const load = this.#load(upstream)
         const cold = this.#state.slots.coldestFree(upstream.id)
         if (best === undefined || load < bestLoad || (load === bestLoad && cold !== undefined && (bestCold === undefined || cold < bestCold))) {
@@ -674,7 +687,7 @@ export class QueueScheduler {
     if (job.threadKey === undefined) return best
     const entry = this.#state.sticky.get(job.threadKey)
     const remembered = entry === undefined ? undefined : this.#byId.get(entry.upstream)
-    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered)) return this.#coldestFree(job, best)
+    if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered) || job.excluded?.has(remembered.id) === true) return this.#coldestFree(job, best)
     return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? this.#coldestFree(job, best) : remembered
   }
 
@@ -690,7 +703,7 @@ export class QueueScheduler {
     let chosen = best
     let chosenCold = this.#hasFreeSlot(best) ? this.#state.slots.coldestFree(best.id) : undefined
     for (const upstream of this.#upstreams) {
-      if (upstream === best || !this.#hasFreeSlot(upstream) || !this.#eligible(job.modelKey, upstream) || this.#load(upstream) > limit) continue
+      if (upstream === best || !this.#hasFreeSlot(upstream) || !this.#eligible(job.modelKey, upstream) || this.#load(upstream) > limit || job.excluded?.has(upstream.id) === true) continue
       const cold = this.#state.slots.coldestFree(upstream.id)
       if (cold !== undefined && (chosenCold === undefined || cold < chosenCold)) {
         chosen = upstream
@@ -847,7 +860,8 @@ export class QueueScheduler {
       const batch = lane.batch.peek()
       const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1
       const head = interactive !== undefined && (batch === undefined || batchRank === 1 || interactive.seq < batch.seq) ? interactive : batch
-      if (head === undefined) continue
+      // A job being retried never returns to an upstream it failed on (the jobs behind it wait for another slot).
+      if (head === undefined || head.excluded?.has(upstream.id) === true) continue
       // A sticky job is stolen only once its warm upstream, not counting the job itself (as when it was routed),
       // is more than stickyMaxImbalance jobs per slot above this one.
       if (!own && lane.sticky && this.#load(lane.upstream) - 1 / lane.upstream.slots - this.#load(upstream) <= this.#stickyMaxImbalance) continue

@@ -28,10 +28,12 @@ function toToolCalls(calls: RecognisedCall[], setup: DetectionSetup): ToolCall[]
   return calls.map((call) => ({ id: setup.generateId(), type: 'function', function: { name: call.name, arguments: call.arguments } }))
 }
 
+/** Scans one whole text; malformed calls are reported to `setup.onMalformedCall` as the scanner finds them. */
 function scanText(text: string, setup: DetectionSetup, deferCalls: boolean, contentFollows: boolean): { text: string; calls: RecognisedCall[] } {
   if (setup.index === undefined) return { text, calls: [] }
   let out = ''
   const calls: RecognisedCall[] = []
+  const report = setup.onMalformedCall
   const scanner = createToolCallScanner({
     index: setup.index,
     deferCalls,
@@ -40,8 +42,9 @@ function scanText(text: string, setup: DetectionSetup, deferCalls: boolean, cont
     onText: (piece) => {
       out += piece
     },
-    onCalls: (found) => {
+    onCalls: (found, malformed) => {
       calls.push(...found)
+      if (malformed !== undefined && report !== undefined) for (const entry of malformed) report(entry.call)
     },
   })
   scanner.feed(text)

@@ -9,7 +9,17 @@ import type { ChatCompletionChunk, ChatCompletionChunkChoice, ChatCompletionDelt
 import { createDeclaredTools, type ToolSpec } from './declared-tools.js'
 import { toolCallFormats } from './formats/index.js'
 import type { ToolCallFormat } from './formats/types.js'
-import { createMarkerIndex, createToolCallScanner, type MarkerIndex, type RecognisedCall, type ToolCallScanner } from './tool-call-scanner.js'
+import {
+  createMarkerIndex,
+  createToolCallScanner,
+  type MalformedToolCall,
+  type MarkerIndex,
+  type PlacedMalformedCall,
+  type RecognisedCall,
+  type ToolCallScanner,
+} from './tool-call-scanner.js'
+
+export type { MalformedToolCall } from './tool-call-scanner.js'
 
 /** The reasoning fields read for detection, besides `content`. */
 export const REASONING_FIELDS = ['reasoning_content', 'reasoning', 'thinking'] as const
@@ -44,6 +54,15 @@ export interface ToolCallDetectionOptions {
   maxHeldChars?: number | undefined
   /** Id of a recovered call (and of a native call that came without one). @default `call_` + 24 random chars */
   generateId?: (() => string) | undefined
+  /**
+   * Called, in stream order, for each call inside a recognised call section that cannot be turned
+   * into a call: a broken call beside good ones, arguments that cannot be repaired, the cut-off part
+   * of a section that ended after complete calls (when it had a name). The section's text is removed
+   * either way; without this option broken calls are dropped silently. Called in every mode. In the
+   * stream it runs between the chunks around the broken call (after the chunk of the calls before it).
+   * @example onMalformedCall: (call) => errors.push({ name: call.name, reason: call.reason })
+   */
+  onMalformedCall?: ((call: MalformedToolCall) => void) | undefined
 }
 
 /** Options of `createToolCallParser`. */
@@ -78,6 +97,7 @@ export interface DetectionSetup {
   maxCallChars: number
   maxHeldChars: number
   generateId: () => string
+  onMalformedCall: ((call: MalformedToolCall) => void) | undefined
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -87,8 +107,9 @@ function positiveInteger(name: string, value: number): number {
 
 /** Validates options and builds the opener index (`index` undefined when detection is off). */
 export function createDetectionSetup(options: ToolCallDetectionOptions): DetectionSetup {
-  const { tools = [], formats, mode = 'passthrough', maxCallChars = 1_048_576, maxHeldChars = 2_097_152, generateId = generateCallId } = options
+  const { tools = [], formats, mode = 'passthrough', maxCallChars = 1_048_576, maxHeldChars = 2_097_152, generateId = generateCallId, onMalformedCall } = options
   if (mode !== 'passthrough' && mode !== 'suppress') throw new InvalidRequestError(`mode: expected "passthrough" or "suppress", got ${JSON.stringify(mode)}`, { param: 'mode', code: 'invalid_option' })
+  if (onMalformedCall !== undefined && typeof onMalformedCall !== 'function') throw new InvalidRequestError('onMalformedCall: expected a function', { param: 'onMalformedCall', code: 'invalid_option' })
   if (!Array.isArray(tools)) throw new InvalidRequestError(`tools: expected an array, got ${JSON.stringify(tools)}`, { param: 'tools', code: 'invalid_option' })
   const chosen: ToolCallFormat[] = []
   for (const format of formats ?? toolCallFormats) {
@@ -107,6 +128,7 @@ export function createDetectionSetup(options: ToolCallDetectionOptions): Detecti
     maxCallChars: positiveInteger('maxCallChars', maxCallChars),
     maxHeldChars: positiveInteger('maxHeldChars', maxHeldChars),
     generateId,
+    onMalformedCall,
   }
 }
 
@@ -119,7 +141,7 @@ interface ChunkBase {
   [key: string]: unknown
 }
 
-type OutEvent = { kind: 'text'; field: string; text: string } | { kind: 'calls'; deltas: ToolCallDelta[][] }
+type OutEvent = { kind: 'text'; field: string; text: string } | { kind: 'calls'; deltas: ToolCallDelta[][] } | { kind: 'malformed'; call: MalformedToolCall }
 
 interface NativeCall {
   id: string | undefined
@@ -191,12 +213,12 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
           else pushText(created, 'content', text)
           if (created.reasoning.size > 0 && hasNonSpace(text)) for (const scanner of created.reasoning.values()) scanner.contentFollows()
         },
-        onCalls: (calls) => {
+        onCalls: (calls, malformed) => {
           if (direct !== undefined && direct.text !== '') {
             pushText(created, 'content', direct.text)
             direct.text = ''
           }
-          pushCalls(created, calls)
+          pushCalls(created, calls, malformed)
           for (const scanner of created.reasoning.values()) scanner.contentFollows()
         },
       })
@@ -215,7 +237,7 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
         maxCallChars: setup.maxCallChars,
         maxHeldChars: setup.maxHeldChars,
         onText: (text) => pushText(state, field, text),
-        onCalls: (calls) => pushCalls(state, calls),
+        onCalls: (calls, malformed) => pushCalls(state, calls, malformed),
       })
       state.reasoning.set(field, scanner)
     }
@@ -228,16 +250,31 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
     else state.events.push({ kind: 'text', field, text })
   }
 
-  function pushCalls(state: ChoiceState, calls: RecognisedCall[]): void {
-    if (mode === 'suppress' || calls.length === 0) return
-    const deltas: ToolCallDelta[][] = []
-    for (const call of calls) {
+  function pushCalls(state: ChoiceState, calls: RecognisedCall[], malformed: readonly PlacedMalformedCall[] | undefined): void {
+    // Broken calls are events of their own, between the calls around them (stream order).
+    const report = malformed !== undefined && setup.onMalformedCall !== undefined ? malformed : undefined
+    let next = 0
+    const reportUpTo = (at: number): void => {
+      while (report !== undefined && next < report.length && report[next]!.at <= at) state.events.push({ kind: 'malformed', call: report[next++]!.call })
+    }
+    if (mode === 'suppress' || calls.length === 0) {
+      reportUpTo(Number.POSITIVE_INFINITY)
+      return
+    }
+    let deltas: ToolCallDelta[][] = []
+    calls.forEach((call, position) => {
+      if (report !== undefined && next < report.length && report[next]!.at <= position) {
+        if (deltas.length > 0) state.events.push({ kind: 'calls', deltas })
+        deltas = []
+        reportUpTo(position)
+      }
       const callIndex = state.nextCallIndex++
       state.callCount++
       deltas.push([{ index: callIndex, id: setup.generateId(), type: 'function', function: { name: call.name, arguments: '' } }])
       deltas.push([{ index: callIndex, function: { arguments: call.arguments } }])
-    }
-    state.events.push({ kind: 'calls', deltas })
+    })
+    if (deltas.length > 0) state.events.push({ kind: 'calls', deltas })
+    reportUpTo(Number.POSITIVE_INFINITY)
   }
 
   function nativeFragments(state: ChoiceState, fragments: unknown[]): void {
@@ -323,7 +360,8 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
       }
       if (delta !== undefined) out(delta)
       delta = undefined
-      for (const toolCalls of event.deltas) out({ tool_calls: toolCalls })
+      if (event.kind === 'malformed') setup.onMalformedCall?.(event.call)
+      else for (const toolCalls of event.deltas) out({ tool_calls: toolCalls })
     }
     if (delta !== undefined) out(delta)
     state.events = []

@@ -13,8 +13,11 @@ type Loose = Record<string, unknown>
 
 /** How the fake fails a generation request (chat, completions, embeddings). */
 export type FakeFailure =
-  /** Answer at once with this status (no slot taken); `body` defaults to a llama.cpp error object. */
-  | { kind: 'status'; status: number; body?: unknown }
+  /**
+   * Answer at once with this status (no slot taken); `body` defaults to a llama.cpp error object;
+   * `headers` are added to the answer's (e.g. `retry-after`).
+   */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Take a slot, send headers and `afterChunks` data events (non-stream: part of the body), then destroy the socket; 0 drops before the headers. */
   | { kind: 'drop'; afterChunks: number }
   /** Take a slot and never answer (until the client or `close()` ends the connection). */
@@ -491,10 +494,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     else job.timer = setTimeout(answer, delay)
   }
 
-  const sendJson = (record: RecordedRequest, outgoing: http.ServerResponse, status: number, text: string): void => {
+  const sendJson = (record: RecordedRequest, outgoing: http.ServerResponse, status: number, text: string, headers?: Record<string, string>): void => {
     record.status = status
     record.startedAt ??= performance.now()
-    outgoing.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), server: 'llama.cpp' })
+    outgoing.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), server: 'llama.cpp', ...headers })
     outgoing.end(text, () => {
       record.endedAt = performance.now()
       record.state = 'ended'
@@ -566,12 +569,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return sendJson(record, outgoing, 500, errorBody(500, message, 'server_error'))
     }
     if (resolved.failure?.kind === 'status') {
-      const { status, body: failureBody } = resolved.failure
+      const { status, body: failureBody, headers } = resolved.failure
       const text =
         failureBody === undefined ? errorBody(status, `fake upstream failure ${status}`, status >= 500 ? 'server_error' : 'invalid_request_error')
         : typeof failureBody === 'string' ? failureBody
         : JSON.stringify(failureBody)
-      return sendJson(record, outgoing, status, text)
+      return sendJson(record, outgoing, status, text, headers)
     }
     const job: Job = { record, outgoing, options: resolved, kind, selfClosed: false, finished: false, timer: undefined }
     // The client hung up (while waiting or running): record it, free the slot at once, stop writing.

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import type { ChatCompletionChunk, ToolCall, ToolDefinition } from '../../src/openai/types.js'
 import type { ToolSpec } from '../../src/toolcalls/declared-tools.js'
 import { detectInCompletion, parseToolCalls } from '../../src/toolcalls/parse-tool-calls.js'
-import { createToolCallParser } from '../../src/toolcalls/tool-call-parser.js'
+import { createToolCallParser, type MalformedToolCall } from '../../src/toolcalls/tool-call-parser.js'
 import { ToolCallDetector } from '../../src/toolcalls/tool-call-detector.js'
 import { mergeChunks } from '../helpers/merge-chunks.js'
 import { arrayToStream, collectStream } from '../helpers/streams.js'
@@ -41,7 +41,7 @@ export interface FormatCase {
   text: string
   /** Expected calls. @default [] */
   calls?: ExpectedCall[]
-  /** Expected text left in the channel. @default '' when `calls` is non-empty, else `text` */
+  /** Expected text left in the channel. @default '' when `calls` or `malformed` is non-empty, else `text` */
   content?: string
   /** Declared tools. @default TEST_TOOLS */
   tools?: ToolSpec[]
@@ -51,6 +51,11 @@ export interface FormatCase {
   channel?: 'content' | 'reasoning'
   /** With `channel: 'reasoning'`: content that follows the reasoning. @default '' */
   contentAfter?: string
+  /**
+   * Names of the malformed calls reported through `onMalformedCall` (`undefined` for a call whose name
+   * could not be read), in order. Every path must report the same calls, text and reasons. @default []
+   */
+  malformed?: (string | undefined)[]
   only?: boolean
   skip?: boolean
 }
@@ -110,10 +115,10 @@ function outcomeOf(chunks: ChatCompletionChunk[]): Outcome {
  * Runs `pieces` through the parser; after every chunk checks that the text released so far in the
  * case's channel is a prefix of the final expected text (no marker, not even a prefix, leaks).
  */
-function runParser(testCase: FormatCase, pieces: string[], expected: { channelText: string }): Outcome {
+function runParser(testCase: FormatCase, pieces: string[], expected: { channelText: string }, malformed: MalformedToolCall[]): Outcome {
   const field = testCase.channel === 'reasoning' ? 'reasoning_content' : 'content'
   const out: ChatCompletionChunk[] = []
-  const parser = createToolCallParser({ tools: testCase.tools ?? TEST_TOOLS, formats: testCase.formats, generateId, onChunk: (chunk) => out.push(chunk) })
+  const parser = createToolCallParser({ tools: testCase.tools ?? TEST_TOOLS, formats: testCase.formats, generateId, onMalformedCall: (call) => malformed.push(call), onChunk: (chunk) => out.push(chunk) })
   let released = ''
   const chunks = toChunks(pieces, field, testCase.contentAfter === undefined || testCase.contentAfter === '' ? [] : [testCase.contentAfter])
   for (const chunk of chunks) {
@@ -138,7 +143,7 @@ export function runFormatCases(title: string, cases: FormatCase[]): void {
       const define = testCase.only === true ? it.only : testCase.skip === true ? it.skip : it
       define(testCase.name, async () => {
         const calls = testCase.calls ?? []
-        const channelText = testCase.content ?? (calls.length > 0 ? '' : testCase.text)
+        const channelText = testCase.content ?? (calls.length > 0 || (testCase.malformed ?? []).length > 0 ? '' : testCase.text)
         const reasoning = testCase.channel === 'reasoning'
         const expected: Outcome = {
           content: reasoning ? testCase.contentAfter ?? '' : channelText,
@@ -146,14 +151,31 @@ export function runFormatCases(title: string, cases: FormatCase[]): void {
           calls,
           finishReason: calls.length > 0 ? 'tool_calls' : 'stop',
         }
+        // Malformed calls: the first path's reports are the reference every other path must repeat.
+        let reported: MalformedToolCall[] | undefined
+        const checkReports = (got: MalformedToolCall[]): void => {
+          if (reported === undefined) {
+            reported = got
+            expect(got.map((call) => call.name)).toEqual(testCase.malformed ?? [])
+            for (const call of got) {
+              expect(call.reason).toMatch(/\S/)
+              expect(call.text).toMatch(/\S/)
+              expect(testCase.text.includes(call.text)).toBe(true)
+            }
+          } else expect(got).toEqual(reported)
+        }
         const options = { tools: testCase.tools ?? TEST_TOOLS, formats: testCase.formats, generateId }
         // Whole message: parseToolCalls (no content after reasoning there) and detectInCompletion.
         if (!reasoning || (testCase.contentAfter ?? '') === '') {
-          const whole = parseToolCalls(testCase.text, { ...options, reasoning })
+          const got: MalformedToolCall[] = []
+          const whole = parseToolCalls(testCase.text, { ...options, reasoning, onMalformedCall: (call) => got.push(call) })
           expect({ content: whole.content, calls: whole.toolCalls.map(callOf) }).toEqual({ content: channelText, calls })
+          checkReports(got)
         }
         const message = reasoning ? { role: 'assistant', content: testCase.contentAfter ?? '', reasoning_content: testCase.text } : { role: 'assistant', content: testCase.text }
-        const completion = detectInCompletion({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: 'stop' }] }, options)
+        const inCompletion: MalformedToolCall[] = []
+        const completion = detectInCompletion({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: 'stop' }] }, { ...options, onMalformedCall: (call) => inCompletion.push(call) })
+        checkReports(inCompletion)
         const choice = completion.choices[0]!
         expect({
           content: choice.message.content ?? '',
@@ -164,7 +186,11 @@ export function runFormatCases(title: string, cases: FormatCase[]): void {
         // Streamed: one piece, one char at a time, seeded random splits.
         const splits: string[][] = [[testCase.text], [...testCase.text]]
         for (let seed = 1; seed <= 6; seed++) splits.push(randomSplit(testCase.text, seededRandom(seed * 7919 + testCase.text.length), seed <= 3 ? 5 : 24))
-        for (const pieces of splits) expect(runParser(testCase, pieces, { channelText })).toEqual(expected)
+        for (const pieces of splits) {
+          const got: MalformedToolCall[] = []
+          expect(runParser(testCase, pieces, { channelText }, got)).toEqual(expected)
+          checkReports(got)
+        }
         // Through the platform: array → ReadableStream → ToolCallDetector → array.
         const field = reasoning ? 'reasoning_content' : 'content'
         const after = testCase.contentAfter === undefined || testCase.contentAfter === '' ? [] : [testCase.contentAfter]

@@ -6,7 +6,7 @@
 import { expect } from 'vitest'
 import { createDeclaredTools } from '../../src/toolcalls/declared-tools.js'
 import { toolCallFormats } from '../../src/toolcalls/formats/index.js'
-import { createMarkerIndex, createToolCallScanner, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
+import { createMarkerIndex, createToolCallScanner, type MalformedToolCall, type RecognisedCall } from '../../src/toolcalls/tool-call-scanner.js'
 import { TEST_TOOLS } from './format-cases.js'
 
 const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS))
@@ -15,6 +15,8 @@ const index = createMarkerIndex(toolCallFormats, createDeclaredTools(TEST_TOOLS)
 export interface ScannerRun {
   content: string
   calls: RecognisedCall[]
+  /** Malformed calls reported, in order. */
+  malformed: MalformedToolCall[]
   /** Content released after each piece, to check it only ever grows towards the final content. */
   snapshots: string[]
 }
@@ -23,14 +25,23 @@ export interface ScannerRun {
 export function runScanner(pieces: string[], deferCalls = false): ScannerRun {
   let content = ''
   const calls: RecognisedCall[] = []
+  const malformed: MalformedToolCall[] = []
   const snapshots: string[] = []
-  const scanner = createToolCallScanner({ index, deferCalls, onText: (text) => (content += text), onCalls: (found) => calls.push(...found) })
+  const scanner = createToolCallScanner({
+    index,
+    deferCalls,
+    onText: (text) => (content += text),
+    onCalls: (found, broken) => {
+      calls.push(...found)
+      if (broken !== undefined) malformed.push(...broken.map((entry) => entry.call))
+    },
+  })
   for (const piece of pieces) {
     scanner.feed(piece)
     snapshots.push(content)
   }
   scanner.finish()
-  return { content, calls, snapshots }
+  return { content, calls, malformed, snapshots }
 }
 
 /** Cuts `text` at the given points (taken modulo its length + 1; duplicates and order do not matter). */
@@ -54,7 +65,7 @@ export function expectSplitIndependent(text: string, cuts: number[], deferCalls:
   const whole = runScanner([text], deferCalls)
   const chars = runScanner([...text], deferCalls)
   const split = runScanner(splitAt(text, cuts), deferCalls)
-  const view = ({ content, calls }: ScannerRun): unknown => ({ content, calls })
+  const view = ({ content, calls, malformed }: ScannerRun): unknown => ({ content, calls, malformed })
   expect(view(chars)).toEqual(view(whole))
   expect(view(split)).toEqual(view(whole))
   for (const snapshot of [...chars.snapshots, ...split.snapshots]) expect(whole.content.startsWith(snapshot)).toBe(true)

@@ -166,3 +166,58 @@ describe('finish reasons', () => {
     expect(merged(out)).toMatchObject({ toolCalls: [], finishReason: 'stop' })
   })
 })
+
+describe('onMalformedCall', () => {
+  const SB = '<|tool_calls_section_begin|>'
+  const SE = '<|tool_calls_section_end|>'
+  const kimi = (id: string, json: string): string => `<|tool_call_begin|>${id}<|tool_call_argument_begin|>${json}<|tool_call_end|>`
+  const section = `Before ${SB}${kimi('functions.get_time:0', '{}')}${kimi('functions.search:1', '{"query": oops}')}${kimi('functions.get_weather:2', '{"city": "Oslo"}')}${SE} after`
+
+  it('is called in stream order, between the chunks of the calls around the broken one', () => {
+    const log: string[] = []
+    const out: ChatCompletionChunk[] = []
+    const parser = createToolCallParser({
+      tools: TEST_TOOLS,
+      generateId: () => 'call_x',
+      onMalformedCall: (call) => log.push(`malformed ${call.name} (${call.format}): ${call.reason}`),
+      onChunk: (c) => {
+        out.push(c)
+        const delta = c.choices[0]?.delta
+        if (delta?.tool_calls?.[0]?.function?.name !== undefined) log.push(`call ${delta.tool_calls[0].function.name}`)
+        else if (typeof delta?.content === 'string' && delta.content !== '') log.push(`text ${delta.content}`)
+      },
+    })
+    for (const piece of [chunk({ role: 'assistant', content: '' }), chunk({ content: section.slice(0, 40) }), chunk({ content: section.slice(40) }), chunk({}, 'stop')]) parser.feed(piece)
+    parser.flush()
+    expect(log).toEqual(['text Before', 'call get_time', 'malformed search (kimi_k2): arguments are not valid JSON', 'call get_weather', 'text  after'])
+    expect(merged(out)).toMatchObject({ content: 'Before after', finishReason: 'tool_calls' })
+  })
+
+  it('reports the call text (capped) and the format, in parseToolCalls and detectInCompletion too', async () => {
+    const { parseToolCalls, detectInCompletion } = await import('../../src/toolcalls/parse-tool-calls.js')
+    const reports: unknown[] = []
+    const parsed = parseToolCalls(section, { tools: TEST_TOOLS, onMalformedCall: (call) => reports.push(call) })
+    expect(parsed.content).toBe('Before after')
+    expect(parsed.toolCalls.map((call) => call.function.name)).toEqual(['get_time', 'get_weather'])
+    const expected = { name: 'search', text: kimi('functions.search:1', '{"query": oops}'), reason: 'arguments are not valid JSON', format: 'kimi_k2' }
+    expect(reports).toEqual([expected])
+    const huge = `${SB}${kimi('functions.search:0', `{"query": ${'x'.repeat(10_000)}}`)}${SE}`
+    const fromCompletion: { text: string }[] = []
+    const completion = detectInCompletion({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: huge }, finish_reason: 'stop' }] }, { tools: TEST_TOOLS, onMalformedCall: (call) => fromCompletion.push(call) })
+    expect(completion.choices[0]?.message.content).toBe('')
+    expect(fromCompletion).toHaveLength(1)
+    expect(fromCompletion[0]!.text).toBe(huge.slice(SB.length, SB.length + 4096))
+  })
+
+  it('without the option the broken call is dropped (no marker text), and in suppress mode it is still reported', () => {
+    expect(merged(runChunks([chunk({ content: section }), chunk({}, 'stop')]))).toMatchObject({ content: 'Before after' })
+    const reports: string[] = []
+    const out = runChunks([chunk({ content: section }), chunk({}, 'stop')], { mode: 'suppress', onMalformedCall: (call) => reports.push(call.name ?? '') })
+    expect(merged(out)).toMatchObject({ content: 'Before after', toolCalls: [], finishReason: 'stop' })
+    expect(reports).toEqual(['search'])
+  })
+
+  it('rejects a value that is not a function', () => {
+    expect(() => createToolCallParser({ tools: TEST_TOOLS, onMalformedCall: 'x' as never, onChunk: () => {} })).toThrow(/onMalformedCall/)
+  })
+})

@@ -80,8 +80,8 @@ describe('tool-call engine properties', () => {
       fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), (parts, cuts, reasoning) => {
         const text = parts.join('')
         const whole = expectSplitIndependent(text, cuts, reasoning)
-        // Nothing is invented or lost: without calls, the text comes back exactly.
-        if (whole.calls.length === 0) expect(whole.content).toBe(text)
+        // Nothing is invented or lost: without calls (good or malformed), the text comes back exactly.
+        if (whole.calls.length === 0 && whole.malformed.length === 0) expect(whole.content).toBe(text)
       }),
       { numRuns: 400, seed: 7 },
     )

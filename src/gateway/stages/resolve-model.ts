@@ -14,10 +14,18 @@ import type { AnswerTransform, CallPlan, CallStage } from '../call-plan.js'
 import type { ModelCatalog } from '../model-catalog.js'
 import { applyVariant } from '../variants.js'
 import type { Variant } from '../variants.js'
+import type { Agent } from '../../agents/types.js'
 
 /** The model stage over a catalog. */
-export function createResolveModelStage(catalog: ModelCatalog, variants: ReadonlyMap<string, Variant> = new Map()): CallStage {
+export function createResolveModelStage(catalog: ModelCatalog, variants: ReadonlyMap<string, Variant> = new Map(), agents: ReadonlyMap<string, Agent> = new Map()): CallStage {
   function resolve(plan: CallPlan, requested: string | undefined): void {
+    const agent = requested === undefined ? undefined : agents.get(requested)
+    if (agent !== undefined) {
+      // The agent answers; the models it calls are resolved by their own plans.
+      plan.agent = agent
+      plan.model = requested
+      return
+    }
     const variant = requested === undefined ? undefined : variants.get(requested)
     if (variant !== undefined) {
       if (!catalog.accepts(variant.model) && variants.get(variant.model) === undefined) {
@@ -66,6 +74,7 @@ export function createResolveModelStage(catalog: ModelCatalog, variants: Readonl
       }
       if (raw !== undefined && typeof raw !== 'string') throw new InvalidRequestError('`model` must be a string (or an object with an `id`).', { param: 'model', code: 'invalid_model' })
       const requested = raw !== undefined && raw.trim() !== '' ? raw : undefined
+      if (requested !== undefined && agents.has(requested)) return resolve(plan, requested)
       const discovering = catalog.ready()
       if (discovering !== undefined) return discovering.then(() => resolve(plan, requested))
       resolve(plan, requested)

@@ -5,10 +5,20 @@
  * @module
  */
 import { NO, PARTIAL, skipWhitespace } from '../scan.js'
-import type { MatchContext, MatchResult, ParsedCall } from './types.js'
+import type { MalformedCall, MatchContext, MatchResult, ParsedCall } from './types.js'
 
-/** One call read at a position: the call and where it ends, or the verdict for the whole section. */
-export type CallStep = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+/**
+ * One call read at a position: the call and where it ends; a broken call (named, in a section) and
+ * where it ends; or the verdict for the whole section. With `cut`, the verdict is for a call the end
+ * of the text cut off: after complete calls it becomes a malformed call when it had a name.
+ */
+export type CallStep =
+  | { end: number; call: ParsedCall }
+  | { end: number; broken: { name: string | undefined; reason: string } }
+  | { verdict: MatchResult; undeclared?: boolean | undefined; cut?: { name: string | undefined } | undefined }
+
+/** The reason reported for a call the end of the message cut off (by sections and by the engine). */
+export const CUT_OFF = 'the call was cut off before its arguments were complete'
 
 /** How a section's parts are read. */
 export interface CallSectionSyntax {
@@ -23,25 +33,39 @@ export interface CallSectionSyntax {
  * Text after complete calls that is not another call ends the section without its closer (the
  * calls so far count), unless it names an undeclared tool (the whole section stays text). At the
  * end of the stream, complete calls count even without the closer; until then the section waits.
+ * Broken calls (`broken` steps) are skipped and reported as `malformed`: a section of broken calls
+ * only is still a section (removed from the text). A call cut off by the end of the message after
+ * complete (or broken) calls goes with the section, reported when it had a name.
  */
 export function matchCallSection(text: string, start: number, context: MatchContext, syntax: CallSectionSyntax): MatchResult {
   const { final } = context
   const calls: ParsedCall[] = []
+  let malformed: MalformedCall[] | undefined
   let lastEnd = 0
   let pos = start
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : final ? { status: 'reject', length: text.length } : { status: 'reject' })
+  const found = (): boolean => calls.length > 0 || malformed !== undefined
+  const result = (length: number): MatchResult => (malformed === undefined ? { status: 'match', length, calls } : { status: 'match', length, calls, malformed })
+  const finish = (): MatchResult => (found() ? result(lastEnd) : final ? { status: 'reject', length: text.length } : { status: 'reject' })
   for (;;) {
     const at = skipWhitespace(text, pos)
     if (at >= text.length) return final ? finish() : { status: 'partial' }
     const closer = syntax.closerAt(text, at)
-    if (closer === PARTIAL) return final ? finish() : { status: 'partial' }
-    if (closer !== NO) return calls.length > 0 ? { status: 'match', length: closer, calls } : { status: 'reject', length: closer }
-    const step = syntax.callAt(text, at, calls.length)
+    if (closer === PARTIAL) return final ? (found() ? result(text.length) : finish()) : { status: 'partial' }
+    if (closer !== NO) return found() ? result(closer) : { status: 'reject', length: closer }
+    const step = syntax.callAt(text, at, calls.length + (malformed?.length ?? 0))
     if ('verdict' in step) {
-      if (step.verdict.status === 'reject' && calls.length > 0 && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      if (step.cut !== undefined && final && found()) {
+        // Cut off by the end after complete calls: the rest of the text is the section's.
+        if (step.cut.name !== undefined) (malformed ??= []).push({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF, at: calls.length })
+        return result(text.length)
+      }
+      if (step.verdict.status === 'reject' && found() && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      // Cut off with no complete call before it: text, unless a recovered call came right before.
+      if (step.cut !== undefined && final && step.verdict.status === 'reject') return { ...step.verdict, cut: step.cut }
       return step.verdict
     }
-    calls.push(step.call)
+    if ('broken' in step) (malformed ??= []).push({ name: step.broken.name, text: text.slice(at, step.end), reason: step.broken.reason, at: calls.length })
+    else calls.push(step.call)
     lastEnd = step.end
     pos = step.end
   }

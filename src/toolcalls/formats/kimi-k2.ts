@@ -11,7 +11,7 @@ import { toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { jsonWaitFor } from '../json-calls-at.js'
-import { matchCallSection } from './call-section.js'
+import { matchCallSection, type CallStep } from './call-section.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const SECTION_BEGIN = ['<|tool_calls_section_begin|>', '<|tool_call_section_begin|>']
@@ -26,12 +26,31 @@ const CALL_ID = /^(?:functions\.)?([^:]+?)(?::\d+)?$/
 const partial = (): MatchResult => ({ status: 'partial' })
 const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
 
-type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+type Step = CallStep
+
+/** Where a broken call's arguments end: after the next call-end token, or before the next call or section end. */
+const RESYNC = [CALL_END, CALL_BEGIN, ...SECTION_END]
+
+function brokenCall(text: string, bodyStart: number, name: string, reason: string, context: MatchContext): Step {
+  let best = -1
+  let which = ''
+  for (const literal of RESYNC) {
+    const index = text.indexOf(literal, bodyStart)
+    if (index >= 0 && (best < 0 || index < best)) {
+      best = index
+      which = literal
+    }
+  }
+  // Until a token ends it, the broken call may run on: wait (at the end it is cut off).
+  if (best < 0) return context.final ? { verdict: reject(text.length), cut: { name } } : { verdict: { status: 'partial', waitFor: RESYNC } }
+  return { end: which === CALL_END ? best + CALL_END.length : best, broken: { name, reason } }
+}
 
 /** One call at `pos`: optional `<|tool_call_begin|>`, the id, the argument token, JSON, optional end token. */
 function callAt(text: string, pos: number, context: MatchContext, bareId: boolean): Step {
   const { final } = context
-  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  let name: string | undefined
+  const truncated = (): Step => (final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial() })
   let i = skipWhitespace(text, pos)
   const begin = literalAt(text, i, CALL_BEGIN)
   if (begin === PARTIAL) return truncated()
@@ -43,7 +62,7 @@ function callAt(text: string, pos: number, context: MatchContext, bareId: boolea
   const id = text.slice(i, idEnd)
   // Without any begin token only `functions.NAME:IDX` / `NAME:IDX` is a call id.
   if (begin === NO && !/:\d+$/.test(id)) return { verdict: reject() }
-  const name = CALL_ID.exec(id)?.[1]
+  name = CALL_ID.exec(id)?.[1]
   if (name === undefined) return { verdict: reject() }
   const argument = literalAt(text, skipWhitespace(text, idEnd), ARGUMENT_BEGIN)
   if (argument === PARTIAL) return truncated()
@@ -52,11 +71,11 @@ function callAt(text: string, pos: number, context: MatchContext, bareId: boolea
   const bodyStart = skipWhitespace(text, argument)
   if (bodyStart >= text.length) return truncated()
   const end = jsonValueEnd(text, bodyStart, context.memo)
-  if (end === NO) return { verdict: reject() }
-  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: jsonWaitFor(text, bodyStart) } }
+  if (end === NO) return brokenCall(text, bodyStart, name, 'arguments are not a JSON object', context)
+  if (end === PARTIAL) return final ? truncated() : { verdict: { status: 'partial', waitFor: jsonWaitFor(text, bodyStart) } }
   const parsed = parseFlexibleJson(text.slice(bodyStart, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
-  if (args === undefined) return { verdict: reject(end) }
+  if (args === undefined) return brokenCall(text, end, name, parsed.ok ? 'arguments are not a JSON object' : 'arguments are not valid JSON', context)
   const call = { name, arguments: args }
   const j = skipWhitespace(text, end)
   const close = literalAt(text, j, CALL_END)

@@ -35,6 +35,22 @@ export interface ParsedCall {
   arguments: JsonObject
 }
 
+/**
+ * A call inside a recognised call section that cannot be turned into a call (arguments that cannot
+ * be repaired, a call cut off after complete ones). The section is still removed from the text; the
+ * engine reports these through `onMalformedCall` with the format's id.
+ */
+export interface MalformedCall {
+  /** The tool name as written, when it could be read. */
+  name: string | undefined
+  /** The call's raw text (the engine caps it). */
+  text: string
+  /** A short sentence saying what is wrong, e.g. `arguments are not valid JSON`. */
+  reason: string
+  /** How many of the match's `calls` come before it in the text (its place among them). */
+  at: number
+}
+
 /** The tools the request declared, as the engine and the formats see them. */
 export interface DeclaredTools {
   /** Declared names, in declaration order. */
@@ -88,6 +104,12 @@ export type MatchResult =
        * complete block turned out invalid, so its insides are not re-scanned.
        */
       length?: number | undefined
+      /**
+       * Final only: the text is a call of this format cut off by the end of the message (`name` when
+       * it was written and declared). Right after a recovered call the engine removes it with that
+       * call (a section cut off after a complete call) and reports it when named; elsewhere it is text.
+       */
+      cut?: { name: string | undefined } | undefined
     }
   | {
       /** A complete call (or several parallel calls) occupying `text.slice(0, length)`. */
@@ -96,6 +118,8 @@ export type MatchResult =
       length: number
       /** The calls, in order. An empty list means "a call block with no calls": it is removed. */
       calls: ParsedCall[]
+      /** Broken calls inside the block (removed with it, reported by the engine), in order. */
+      malformed?: MalformedCall[] | undefined
     }
 
 /**

@@ -34,7 +34,15 @@ const cases: FormatCase[] = [
   { name: 'undeclared tool', text: wrap(call('functions.launch_rockets:0', '{}')) },
   { name: 'undeclared tool without begin tokens', text: `functions.launch:0${AB}{}${CE}` },
   { name: 'prose with a tool name and a colon', text: 'The get_weather: tool and functions.search are documented. get_time:00 is not a call.' },
-  { name: 'invalid JSON', text: wrap(call('functions.get_weather:0', '{city: Paris here}')) },
+  // Broken calls (issue 9): the section goes, the good calls count, the broken ones are reported.
+  { name: 'invalid JSON: the section goes, the call is reported', text: 'Ok. ' + wrap(call('functions.get_weather:0', '{city: Paris here}')), content: 'Ok.', malformed: ['get_weather'] },
+  { name: 'broken call beside good ones', text: wrap(call('functions.get_weather:0', '{"city": "Oslo"}'), call('functions.search:1', '{"query": "x",, ]'), call('functions.get_weather:2', '{"city": "Rome"}')), calls: [weather('Oslo'), weather('Rome')], malformed: ['search'] },
+  { name: 'arguments that are not an object', text: wrap(call('functions.search:0', '["a", "b"]'), call('functions.get_time:1', '{}')), calls: [{ name: 'get_time', arguments: {} }], malformed: ['search'] },
+  { name: 'arguments that are not JSON at all', text: wrap(call('functions.get_weather:0', 'city=Paris'), call('functions.get_time:1', '{}')) + ' Done.', content: 'Done.', calls: [{ name: 'get_time', arguments: {} }], malformed: ['get_weather'] },
+  { name: 'section cut off after a complete call', text: 'Two. ' + SB + call('functions.get_weather:0', '{"city": "Oslo"}') + `${CB}functions.search:1${AB}{"query": "ca`, content: 'Two.', calls: [weather('Oslo')], malformed: ['search'] },
+  { name: 'section cut off in the next call id (no name: dropped, not reported)', text: SB + call('functions.get_time:0', '{}') + `${CB}functions.sea`, calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'section end cut off part-way', text: SB + call('functions.get_time:0', '{}') + '<|tool_calls_sec', calls: [{ name: 'get_time', arguments: {} }] },
+  { name: 'a name but no arguments, cut off by the end: text', text: `Hm. ${SB}${CB}functions.get_weather:0${AB}` },
   { name: 'no tools declared', tools: [], text: wrap(call('functions.get_time:0', '{}')) },
 ]
 
