@@ -160,7 +160,8 @@ describe('slow clients', () => {
 
   it('a client that reads slowly but steadily is not dropped', async () => {
     upstream = await startFakeUpstream({ chunks: Array.from({ length: 200 }, () => ({ content: 'z'.repeat(64 * 1024) })) })
-    const server = await start({ clientIdleTimeoutMs: 400 })
+    // Pauses of 150 ms against a 1.5 s timeout: a loaded machine's stalls of the test process do not drop it.
+    const server = await start({ clientIdleTimeoutMs: 1500 })
     const reader = await connect(server.url)
     reader.socket.write(chatRequest({ model: 'fake-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }))
     // Read in short bursts with pauses shorter than the idle timeout, for at most ~15 s.
