@@ -16,6 +16,10 @@ import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
 import type { CorsPolicy } from './cors.js'
+import { resolveMemoryOptions } from './memory-options.js'
+import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 import type { ToolRegistry } from '../tools/types.js'
 import type { Agent } from '../agents/types.js'
 
@@ -173,12 +177,13 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry is configured, else 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry or tool servers are configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
   /**
    * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
    * added to the upstream request and the gateway runs the model's calls to them, calling the
-   * model again until it answers. @default none
+   * model again until it answers. Used instead of one built from `toolServers`/`mcpServers`;
+   * the gateway does not close it. @default none
    */
   toolRegistry?: ToolRegistry | undefined
   /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
@@ -227,8 +232,37 @@ export interface GatewayOptions {
    * preflights are answered and answers carry `Access-Control-Allow-Origin`. @default none: no CORS headers
    */
   corsOrigins?: string[] | undefined
+  /**
+   * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
+   * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
+   * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
+   * names its tools `{namePrefix}__{tool}`. Their tools form the gateway's tool registry. @default none
+   */
+  toolServers?: Array<OpenApiServerOptions | string> | undefined
+  /** MCP servers over Streamable HTTP, as URLs or `{ url, headers, name, namePrefix }`. @default none */
+  mcpServers?: Array<McpServerOptions | string> | undefined
+  /** Longest a tool call may take, in ms (the model then gets `tool_timeout`). @default 60 000 */
+  toolTimeoutMs?: number | undefined
+  /** Largest tool result passed to the model, in bytes (a longer one is cut, with a note). @default 65 536 */
+  toolMaxBytes?: number | undefined
+  /** Tool lists are read again when older than this, in ms. @default 300 000 */
+  toolSchemaTtlMs?: number | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Serve the live dashboard: the page on `GET /` and `/dashboard`, its data on
+   * `GET /v1/dashboard/state` and `/v1/dashboard/events` (SSE; gateway keys apply). Off by default
+   * in the library (a gateway mounted in an app should not take its `/`); the CLI turns it on
+   * (`--no-dashboard` off). @default false
+   */
+  dashboard?: boolean | undefined
+  /**
+   * Chat memory: notes per conversation, the relevant ones injected before the call (the history
+   * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
+   * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
+   * @default off
+   */
+  memory?: MemoryOptions | undefined
   /** Receives one event per finished request and per upstream failure. */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /** Test seams. */
@@ -248,7 +282,9 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolRegistry' | 'allowedHosts' | 'corsOrigins'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins'>> & {
+  /** Off: undefined. */
+  memory: ResolvedMemoryOptions | undefined
   toolRegistry: ToolRegistry | undefined
   /** Undefined: any host. */
   allowedHosts: AllowedHosts | undefined
@@ -261,6 +297,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
   models: string[]
   aliases: Map<string, string>
   onEvent: ((event: GatewayEvent) => void) | undefined
+  toolServers: Array<OpenApiServerOptions | string>
+  mcpServers: Array<McpServerOptions | string>
   /** Wall-clock time (the clock's `now`). */
   now: () => number
   clock: Clock
@@ -307,7 +345,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs = 15_000,
     textToolCalls = true,
     toolRegistry,
-    toolMode = toolRegistry !== undefined ? 'execute' : 'passthrough',
+    // Tool servers make a registry too (gateway-services.ts builds it).
+    toolMode = toolRegistry !== undefined || (Array.isArray(options.toolServers) && options.toolServers.length > 0) || (Array.isArray(options.mcpServers) && options.mcpServers.length > 0) ? 'execute' : 'passthrough',
     injectTools = true,
     unknownToolPolicy = 'error',
     maxToolIters = 6,
@@ -318,6 +357,13 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     requireJsonContentType = false,
     allowedHosts,
     corsOrigins,
+    memory,
+    toolServers = [],
+    mcpServers = [],
+    toolTimeoutMs = 60_000,
+    toolMaxBytes = 65_536,
+    toolSchemaTtlMs = 300_000,
+    dashboard = false,
     onEvent,
     _internal = {},
   } = options
@@ -356,6 +402,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   nonNegativeNumber('notifyAfterMs', notifyAfterMs)
   positiveInteger('keepAliveMs', keepAliveMs)
   positiveInteger('maxFinishedJobs', maxFinishedJobs)
+  if (!Array.isArray(toolServers)) throw new TypeError('toolServers: expected a list of URLs or { url } objects')
+  if (!Array.isArray(mcpServers)) throw new TypeError('mcpServers: expected a list of URLs or { url } objects')
+  positiveInteger('toolTimeoutMs', toolTimeoutMs)
+  positiveInteger('toolMaxBytes', toolMaxBytes)
+  positiveInteger('toolSchemaTtlMs', toolSchemaTtlMs)
   if (typeof stickyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(stickyHeader)) {
     throw new TypeError(`stickyHeader: expected an HTTP header name, got ${JSON.stringify(stickyHeader)}`)
   }
@@ -382,6 +433,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
@@ -425,6 +477,13 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     requireJsonContentType,
     allowedHosts: resolveAllowedHosts(allowedHosts),
     corsOrigins: resolveCorsOrigins(corsOrigins),
+    memory: resolveMemoryOptions(memory),
+    toolServers,
+    mcpServers,
+    toolTimeoutMs,
+    toolMaxBytes,
+    toolSchemaTtlMs,
+    dashboard,
     onEvent,
     now: clock.now,
     clock,

@@ -8,3 +8,4 @@ export type { FetchHandler, RequestListener, RequestListenerOptions } from './re
 export { serve } from './serve.js'
 export type { RunningServer, ServeOptions } from './serve.js'
 export { answerClientError } from './client-error.js'
+export { createMemoryFile } from './memory-file.js'

@@ -131,7 +131,7 @@ export function createMcpSource(options: McpSourceOptions): ToolSource {
       } catch (error) {
         await dropAfter(error)
         signal?.throwIfAborted()
-        throw new Error(describeFailure(error), { cause: error })
+        throw new Error(describeFailure(error, false), { cause: error })
       }
     },
 
@@ -145,7 +145,7 @@ export function createMcpSource(options: McpSourceOptions): ToolSource {
       } catch (error) {
         await dropAfter(error)
         signal?.throwIfAborted()
-        throw new ToolCallError({ code: 'tool_call_failed', message: `${name}: ${describeFailure(error)}` }, { cause: error })
+        throw new ToolCallError({ code: 'tool_call_failed', message: `${name}: ${describeFailure(error, true)}` }, { cause: error })
       }
       const text = cutToBytes(resultText(result), callOptions.maxBytes ?? maxResultBytes)
       if (result.isError === true) {
@@ -199,12 +199,13 @@ function isProtocolError(error: unknown): boolean {
   return typeof code === 'number' && code >= -32_768 && code <= -32_000 && code !== -32_000 && code !== -32_001
 }
 
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return 'the MCP server could not be reached'
-  if (error.name === 'McpError') return error.message
-  const status = (error as { code?: unknown }).code
-  if (error.constructor.name === 'StreamableHTTPError' && typeof status === 'number') return `the MCP server answered ${status}`
-  return `the MCP server could not be reached (${networkReason(error)})`
+/** Why a request failed, for the model (`long`: a sentence) or for the registry's warning (a short reason). */
+function describeFailure(error: unknown, long: boolean): string {
+  if (error instanceof Error && error.name === 'McpError') return error.message
+  const status = (error as { code?: unknown } | undefined)?.code
+  if (error instanceof Error && error.constructor.name === 'StreamableHTTPError' && typeof status === 'number') return long ? `the MCP server answered ${status}` : `it answered ${status}`
+  const reason = networkReason(error)
+  return long ? `the MCP server could not be reached (${reason})` : reason
 }
 
 /**

@@ -26,7 +26,22 @@ describe('loadConfig', () => {
       ],
       models: ['qwen3', 'llama'],
       readTimeoutMs: 30_000,
+      dashboard: true,
     })
+  })
+
+  it('serves the dashboard unless --no-dashboard, QUEUEGATE_DASHBOARD=false or dashboard: false says not to', () => {
+    const base = { upstreams: 'http://a' }
+    expect(loadConfig({ flags: base, env: {}, readFile: noFile }).gateway.dashboard).toBe(true)
+    expect(loadConfig({ flags: { ...base, dashboard: false }, env: {}, readFile: noFile }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: base, env: { QUEUEGATE_DASHBOARD: 'false' }, readFile: noFile }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => '{ upstreams: ["http://a"], dashboard: false }' }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: { ...base, dashboard: true }, env: { QUEUEGATE_DASHBOARD: 'false' }, readFile: noFile }).gateway.dashboard).toBe(true)
+  })
+
+  it('takes given upstreams instead of configured ones (--demo), and needs none configured then', () => {
+    const config = loadConfig({ flags: { slots: '4' }, env: {}, readFile: noFile, upstreams: [{ url: 'http://127.0.0.1:1/v1', id: 'sim-a', slots: 2 }] })
+    expect(config.gateway.upstreams).toEqual([{ url: 'http://127.0.0.1:1/v1', id: 'sim-a', slots: 2 }])
   })
 
   it('keeps the first version\'s environment names working', () => {

@@ -147,6 +147,15 @@ describe('createToolRegistry over an OpenAPI tool server', () => {
     expect(String(outcome.error?.body).startsWith('boom xx')).toBe(true)
   })
 
+  it('a redirect is not followed (the tool stays at its server): tool_http_error with the 3xx status', async () => {
+    const elsewhere = await server({ tools: { target: {} } })
+    const fake = await server({ tools: { moved: { handler: () => reply({ status: 307, body: '', headers: { location: `${elsewhere.url}/target` } }) } } })
+    const tools = registry({ toolServers: [fake.url] })
+    await tools.ready()
+    expect((await tools.call('moved', {})).error).toMatchObject({ code: 'tool_http_error', status: 307 })
+    expect(elsewhere.calls).toHaveLength(0)
+  })
+
   it('a network error: tool_call_failed; the last good list stays', async () => {
     const fake = await weatherServer()
     const tools = registry({ toolServers: [fake.url] })

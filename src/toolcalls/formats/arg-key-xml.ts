@@ -78,19 +78,20 @@ function anyTagAt(text: string, pos: number, tags: readonly (readonly [string, b
   return partialSeen ? PARTIAL : NO
 }
 
+/** A call at `pos` naming a declared tool whose body cannot be read: skipped to its close tag and reported. */
+function brokenCall(text: string, pos: number, name: string | undefined, syntax: ArgKeySyntax, context: MatchContext, reason: string): Step {
+  const stop = [`<${syntax.call}>`, ...(syntax.wrapper === undefined ? [] : [`</${syntax.wrapper}>`])]
+  const end = brokenCallEnd(text, pos + 1, [`</${syntax.call}>`], stop, context.memo)
+  if (end === PARTIAL) return context.final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial([`</${syntax.call}>`, ...stop]) }
+  return { end, broken: { name, reason } }
+}
+
 /** One call element at `pos` (its open tag included). */
 function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKeySyntax): Step {
   const { final } = context
   const { suffix } = syntax
   let name: string | undefined
   const truncated = (): Step => (final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial() })
-  /** A call naming a declared tool whose body cannot be read: skipped to its close tag and reported. */
-  const broken = (reason: string): Step => {
-    const stop = [`<${syntax.call}>`, ...(syntax.wrapper === undefined ? [] : [`</${syntax.wrapper}>`])]
-    const end = brokenCallEnd(text, pos + 1, [`</${syntax.call}>`], stop, context.memo)
-    if (end === PARTIAL) return final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial([`</${syntax.call}>`, ...stop]) }
-    return { end, broken: { name, reason } }
-  }
   const open = tagAt(text, pos, syntax.call, false, suffix)
   if (open === PARTIAL) return truncated()
   if (open === NO) return { verdict: reject() }
@@ -142,11 +143,11 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
     // `NAME{json}` / `NAME\n{json}` inside the call element (Ollama accepts it for GLM-style models).
     if (text[i] === '{' && Object.keys(args).length === 0) {
       const end = jsonValueEnd(text, i, context.memo)
-      if (end === NO) return broken('the arguments object is not balanced JSON')
+      if (end === NO) return brokenCall(text, pos, name, syntax, context, 'the arguments object is not balanced JSON')
       if (end === PARTIAL) return final ? truncated() : { verdict: partial(jsonWaitFor(text, i)) }
       const parsed = parseFlexibleJson(text.slice(i, end))
       const value = parsed.ok ? toArguments(parsed.value) : undefined
-      if (value === undefined) return broken(parsed.ok ? 'the arguments are not a JSON object' : 'the arguments are not valid JSON')
+      if (value === undefined) return brokenCall(text, pos, name, syntax, context, parsed.ok ? 'the arguments are not a JSON object' : 'the arguments are not valid JSON')
       const j = skipWhitespace(text, end)
       if (j >= text.length) return final ? { end, call: { name, arguments: value } } : { verdict: partial() }
       const after = tagAt(text, j, syntax.call, true, suffix)
@@ -161,12 +162,12 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
       const other = anyTagAt(text, i, followers.slice(2), suffix)
       if (other === PARTIAL) return truncated()
       if (other !== NO) return { end: i, call: { name, arguments: args } }
-      return broken(`the call holds text that is not <${syntax.key}>/<${syntax.value}> pairs`)
+      return brokenCall(text, pos, name, syntax, context, `the call holds text that is not <${syntax.key}>/<${syntax.value}> pairs`)
     }
     const keyClose = nextTag(text, keyOpen, syntax.key, true, suffix)
-    if (keyClose === PARTIAL) return text.length - keyOpen > 256 ? broken('an argument key is not closed') : truncated()
+    if (keyClose === PARTIAL) return text.length - keyOpen > 256 ? brokenCall(text, pos, name, syntax, context, 'an argument key is not closed') : truncated()
     const key = text.slice(keyOpen, keyClose.start).trim()
-    if (key === '' || key.length > 256) return broken('an argument key is empty or too long')
+    if (key === '' || key.length > 256) return brokenCall(text, pos, name, syntax, context, 'an argument key is empty or too long')
     let valueStart = skipWhitespace(text, keyClose.end)
     const valueOpen = tagAt(text, valueStart, syntax.value, false, suffix)
     if (valueOpen === PARTIAL || valueStart >= text.length) return truncated()
@@ -176,7 +177,7 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
     if (found === 'wait-close') {
       if (!final) return { verdict: partial([`</${syntax.value}`]) }
       // At the end: a value never closed inside a closed call is a broken call; else it was cut off.
-      return text.indexOf(`</${syntax.call}>`, valueStart) >= 0 ? broken('an argument value is not closed') : truncated()
+      return text.indexOf(`</${syntax.call}>`, valueStart) >= 0 ? brokenCall(text, pos, name, syntax, context, 'an argument value is not closed') : truncated()
     }
     if (found === 'wait') return { verdict: partial() }
     const raw = trimFramingNewlines(text.slice(valueStart, found.valueEnd))

@@ -11,8 +11,8 @@ import { callsFromJsonText, toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { jsonWaitFor } from '../json-calls-at.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
-import { CUT_OFF } from './call-section.js'
-import type { MalformedCall, MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
+import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const WRAPPERS = ['<tool_call>', '<function_call>', '<tools>', '<response>', '<json>', '<JSON>', '<xml>']
 const CLOSERS = ['</tool_call>', '</function_call>', '</tools>', '</response>', '</json>', '</JSON>', '</xml>']
@@ -85,15 +85,13 @@ function writtenName(json: string, context: MatchContext): string | undefined {
  * follows a recovered call.
  */
 function wrapperBody(text: string, start: number, closer: string, context: MatchContext): MatchResult {
-  const calls: ParsedCall[] = []
-  let malformed: MalformedCall[] | undefined
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = -1
   let fenced = false
   let pos = skipWhitespace(text, start)
   const reportBroken = CALL_WRAPPERS.has(closer)
-  const found = (): boolean => calls.length > 0 || malformed !== undefined
-  const result = (length: number): MatchResult => ({ status: 'match', length, calls, ...(malformed === undefined ? {} : { malformed }) })
-  const finish = (): MatchResult => (found() ? result(lastEnd) : reject(context.final ? text.length : undefined))
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : reject(context.final ? text.length : undefined))
   const fence = literalAt(text, pos, '```')
   if (fence === PARTIAL) return context.final ? reject(text.length) : partial()
   if (fence !== NO) {
@@ -108,20 +106,20 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     const char = text[pos]
     if (char === '{' || char === '[') {
       const end = jsonValueEnd(text, pos, context.memo)
-      if (end === NO) return found() ? finish() : reject()
+      if (end === NO) return section.found ? finish() : reject()
       if (end === PARTIAL) {
         if (!context.final) return partial(jsonWaitFor(text, pos, context.memo))
         const name = reportBroken ? writtenName(text.slice(pos), context) : undefined
-        if (!found()) return { status: 'reject', length: text.length, cut: { name } }
-        if (name !== undefined) (malformed ??= []).push({ name, text: text.slice(pos), reason: CUT_OFF, at: calls.length })
-        return result(text.length)
+        if (!section.found) return { status: 'reject', length: text.length, cut: { name } }
+        if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
+        return section.match(text.length)
       }
       const read = callsFromJsonText(text.slice(pos, end))
       if (read === undefined) {
         // Valid JSON that is not a call is data (extra keys, definitions); JSON that cannot be repaired is a broken call.
         const name = reportBroken && !parseFlexibleJson(text.slice(pos, end)).ok ? writtenName(text.slice(pos, end), context) : undefined
         if (name === undefined) return reject(end)
-        ;(malformed ??= []).push({ name, text: text.slice(pos, end), reason: 'the call is not valid JSON', at: calls.length })
+        ;section.broken({ name, text: text.slice(pos, end), reason: 'the call is not valid JSON' })
         lastEnd = end
         pos = skipWhitespace(text, end)
         continue
@@ -135,10 +133,10 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     if (char === '<') {
       const closed = literalAt(text, pos, closer)
       if (closed === PARTIAL) return context.final ? finish() : partial()
-      if (closed !== NO) return found() ? result(closed) : reject(closed)
+      if (closed !== NO) return section.found ? section.match(closed) : reject(closed)
       const step = functionTag(text, pos, context)
       if ('verdict' in step) {
-        if (step.verdict.status === 'reject' && found()) return finish()
+        if (step.verdict.status === 'reject' && section.found) return finish()
         return step.verdict.status === 'match' ? reject() : step.verdict
       }
       calls.push(...step.calls)
@@ -149,7 +147,7 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     if (fenced && char === '`') {
       const fenceEnd = literalAt(text, pos, '```')
       if (fenceEnd === PARTIAL) return context.final ? finish() : partial()
-      if (fenceEnd !== NO && found()) {
+      if (fenceEnd !== NO && section.found) {
         fenced = false
         lastEnd = fenceEnd
         pos = skipWhitespace(text, fenceEnd)

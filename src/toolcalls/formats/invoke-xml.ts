@@ -12,9 +12,9 @@ import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { jsonWaitFor } from '../json-calls-at.js'
-import { CUT_OFF } from './call-section.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
 import { brokenCallEnd } from './qwen3-coder-xml.js'
-import type { JsonObject, MalformedCall, MatchContext, MatchResult, ParsedCall } from './types.js'
+import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** How raw parameter text becomes a JSON value. */
 export type InvokeXmlValueMode =
@@ -47,6 +47,8 @@ export interface InvokeXmlSyntax {
   readonly skip?: ((text: string, pos: number) => number) | undefined
   /** Other tags that may follow a structural parameter closer. */
   readonly extraStructural?: readonly string[] | undefined
+  /** Cleans an invoke's name attribute before it is resolved (Glimmer: boundary tokens written into it). */
+  readonly cleanName?: ((raw: string) => string) | undefined
 }
 
 const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
@@ -220,7 +222,7 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
   const tag = openTagAt(text, pos, syntax.invokeOpens, syntax.nameStyle)
   if (tag === PARTIAL) return truncated()
   if (tag === NO) return { verdict: reject(), notInvoke: true }
-  const rawName = tag.attributes.name
+  const rawName = tag.attributes.name === undefined || syntax.cleanName === undefined ? tag.attributes.name : syntax.cleanName(tag.attributes.name)
   if (rawName === undefined || rawName.trim() === '') return { verdict: reject() }
   const declared = rawName.trim()
   if (context.tools.resolve(declared) === undefined) return { verdict: reject() }
@@ -294,24 +296,22 @@ export function matchInvokeXml(text: string, context: MatchContext, syntax: Invo
     if (which === NO) return reject()
     pos = syntax.wrappers[which]!.length
   }
-  const calls: ParsedCall[] = []
-  let malformed: MalformedCall[] | undefined
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = 0
-  const found = (): boolean => calls.length > 0 || malformed !== undefined
-  const result = (length: number): MatchResult => ({ status: 'match', length, calls, ...(malformed === undefined ? {} : { malformed }) })
-  const finish = (): MatchResult => (found() ? result(lastEnd) : reject(final ? text.length : undefined))
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : reject(final ? text.length : undefined))
   const skip = syntax.skip ?? skipWhitespace
   for (;;) {
-    if (bare && found()) return result(lastEnd)
+    if (bare && section.found) return section.match(lastEnd)
     const at = skip(text, skipWhitespace(text, pos))
-    if (at === PARTIAL) return final ? (found() ? finish() : reject(text.length)) : partial()
+    if (at === PARTIAL) return final ? (section.found ? finish() : reject(text.length)) : partial()
     if (at >= text.length) return final ? finish() : partial()
     if (!bare) {
       const closer = whichLiteralAt(text, at, syntax.closers)
       if (closer === PARTIAL) return final ? finish() : partial()
       if (closer !== NO) {
         const end = at + syntax.closers[closer]!.length
-        return found() ? result(end) : reject(end)
+        return section.found ? section.match(end) : reject(end)
       }
     }
     const step = invokeAt(text, at, context, syntax)
@@ -320,21 +320,21 @@ export function matchInvokeXml(text: string, context: MatchContext, syntax: Invo
       const stop = bare ? [] : [...syntax.closers, ...syntax.invokeOpens]
       const end = brokenCallEnd(text, at + 1, syntax.invokeCloses, stop, context.memo)
       if (end === PARTIAL && !final) return partial([...syntax.invokeCloses, ...stop])
-      if (end === PARTIAL && !found()) return { status: 'reject', length: text.length, cut: { name: step.broken.name } }
+      if (end === PARTIAL && !section.found) return { status: 'reject', length: text.length, cut: { name: step.broken.name } }
       const stopAt = end === PARTIAL ? text.length : end
-      ;(malformed ??= []).push({ name: step.broken.name, text: text.slice(at, stopAt), reason: step.broken.reason, at: calls.length })
+      ;section.broken({ name: step.broken.name, text: text.slice(at, stopAt), reason: step.broken.reason })
       lastEnd = stopAt
       pos = stopAt
       continue
     }
     if ('verdict' in step) {
       // Text after complete invokes that is not another invoke: the block ended without its closer.
-      if (step.notInvoke === true && found()) return finish()
+      if (step.notInvoke === true && section.found) return finish()
       if (step.cut !== undefined) {
         // Cut off by the end: after complete invokes the rest is the block's (reported when named).
-        if (!found()) return { ...step.verdict, status: 'reject', cut: step.cut }
-        if (step.cut.name !== undefined) (malformed ??= []).push({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF, at: calls.length })
-        return result(text.length)
+        if (!section.found) return { ...step.verdict, status: 'reject', cut: step.cut }
+        if (step.cut.name !== undefined) section.broken({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF })
+        return section.match(text.length)
       }
       return step.verdict
     }

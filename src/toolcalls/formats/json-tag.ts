@@ -12,7 +12,7 @@ import { callsFromJson } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { jsonWaitFor } from '../json-calls-at.js'
-import { CUT_OFF } from './call-section.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
 import type { MalformedCall, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** One JSON-in-a-tag dialect. */
@@ -111,6 +111,16 @@ function brokenCalls(text: string, pos: number, end: number, cut: boolean, conte
   return items.length > 0 ? items : undefined
 }
 
+/** Adds what `brokenCalls` read; false when an undeclared name makes the block text. */
+function take(section: SectionCalls, read: Item[], context: MatchContext): boolean {
+  for (const item of read) if (!('reason' in item) && context.tools.resolve(item.name) === undefined) return false
+  for (const item of read) {
+    if ('reason' in item) section.broken(item)
+    else section.calls.push(item)
+  }
+  return true
+}
+
 /** Matches one JSON-in-a-tag block at the start of `text`. Any undeclared name rejects the whole block. */
 export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTagSyntax): MatchResult {
   const { final } = context
@@ -125,21 +135,10 @@ export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTa
     pos = after
   }
   const toCalls = syntax.toCalls ?? ((value: JsonValue) => callsFromJson(value))
-  const calls: ParsedCall[] = []
-  let malformed: MalformedCall[] | undefined
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = 0
-  const found = (): boolean => calls.length > 0 || malformed !== undefined
-  const result = (length: number): MatchResult => ({ status: 'match', length, calls, ...(malformed === undefined ? {} : { malformed }) })
-  const finish = (): MatchResult => (found() ? result(lastEnd) : reject(final ? text.length : undefined))
-  /** Adds what `brokenCalls` read; false when an undeclared name makes the block text. */
-  const take = (read: Item[]): boolean => {
-    if (read.some((item) => !('reason' in item) && context.tools.resolve(item.name) === undefined)) return false
-    for (const item of read) {
-      if ('reason' in item) (malformed ??= []).push({ ...item, at: calls.length })
-      else calls.push(item)
-    }
-    return true
-  }
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : reject(final ? text.length : undefined))
   for (;;) {
     const i = skipWhitespace(text, pos)
     if (i >= text.length) return final ? finish() : partial()
@@ -147,17 +146,17 @@ export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTa
     if (closer === PARTIAL) return final ? finish() : partial()
     if (closer !== NO) {
       const end = i + syntax.closers[closer]!.length
-      return found() ? result(end) : reject(end)
+      return section.found ? section.match(end) : reject(end)
     }
     const char = text[i]
-    if ((found() && !syntax.several) || (char !== '{' && char !== '[')) return finish()
+    if ((section.found && !syntax.several) || (char !== '{' && char !== '[')) return finish()
     // Checked before completeness, so the verdict is the same however the text was split.
     const pattern = syntax.leadingName ?? LEADING_NAME
     pattern.lastIndex = i
     const written = pattern.exec(text)?.[1]
     if (written !== undefined && context.tools.resolve(written.trim()) === undefined) return reject()
     const end = jsonValueEnd(text, i, context.memo)
-    if (end === NO) return found() ? finish() : reject()
+    if (end === NO) return section.found ? finish() : reject()
     // Until the leading name is known its arrival may change the verdict: no `waitFor` then.
     if (end === PARTIAL) {
       if (!final) return partial(written === undefined ? undefined : jsonWaitFor(text, i))
@@ -165,20 +164,20 @@ export function matchJsonTag(text: string, context: MatchContext, syntax: JsonTa
       const read = brokenCalls(text, i, text.length, true, context, toCalls)
       if (read === undefined || read.every((item) => 'reason' in item)) {
         const name = read?.[0]?.name
-        if (!found()) return { status: 'reject', length: text.length, cut: { name } }
-        if (name !== undefined) (malformed ??= []).push({ name, text: text.slice(i), reason: CUT_OFF, at: calls.length })
-        return result(text.length)
+        if (!section.found) return { status: 'reject', length: text.length, cut: { name } }
+        if (name !== undefined) section.broken({ name, text: text.slice(i), reason: CUT_OFF })
+        return section.match(text.length)
       }
-      if (!take(read)) return reject()
-      return result(text.length)
+      if (!take(section, read, context)) return reject()
+      return section.match(text.length)
     }
     const parsed = parseFlexibleJson(text.slice(i, end))
     const read = parsed.ok ? toCalls(parsed.value) : undefined
     if (read === undefined || read.length === 0) {
       // JSON that cannot be repaired, naming declared tools: broken calls (good list elements still count).
       const broken = parsed.ok ? undefined : brokenCalls(text, i, end, false, context, toCalls)
-      if (broken === undefined) return found() ? finish() : reject(end)
-      if (!take(broken)) return reject()
+      if (broken === undefined) return section.found ? finish() : reject(end)
+      if (!take(section, broken, context)) return reject()
       lastEnd = end
       pos = skipWhitespace(text, end)
       if (text[pos] === ',' || text[pos] === ';') pos++

@@ -6,10 +6,10 @@
  * contain `</parameter>`), and a missing `</parameter>` before the next `<parameter=` is implied.
  * @module
  */
-import type { JsonObject, MalformedCall, MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+import type { JsonObject, MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { NO, PARTIAL, findLiteral, identifierEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
-import { CUT_OFF } from './call-section.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
 
 /** Inside a value nothing can change until one of these arrives. */
 const VALUE_WAIT = ['</parameter', '\n<parameter=', '</function>'] as const
@@ -140,11 +140,10 @@ export function qwen3FunctionAt(text: string, pos: number, context: MatchContext
   const args: JsonObject = {}
   let parameters = 0
   let i = gt
-  // At the end of the message a call with parameters is complete; one with none yet was cut off.
-  const atEnd = (end: number): FunctionStep => (parameters > 0 ? { end, call: { name, arguments: args } } : cut(text, name))
   for (;;) {
     i = skipWhitespace(text, i)
-    if (i >= text.length) return final ? atEnd(i) : { verdict: { status: 'partial' } }
+    // At the end of the message a call with parameters is complete; one with none yet was cut off.
+    if (i >= text.length) return final ? (parameters > 0 ? { end: i, call: { name, arguments: args } } : cut(text, name)) : { verdict: { status: 'partial' } }
     const parameter = literalAt(text, i, '<parameter=')
     if (parameter !== NO && parameter !== PARTIAL) {
       const keyEnd = text.indexOf('>', parameter)
@@ -164,9 +163,23 @@ export function qwen3FunctionAt(text: string, pos: number, context: MatchContext
     // `</tool_call>` right after the last parameter: `</function>` was dropped.
     const outerClose = literalAt(text, i, '</tool_call>')
     if (outerClose !== NO && outerClose !== PARTIAL) return { end: i, call: { name, arguments: args } }
-    if (parameter === PARTIAL || close === PARTIAL || outerClose === PARTIAL) return final ? atEnd(i) : { verdict: { status: 'partial' } }
+    if (parameter === PARTIAL || close === PARTIAL || outerClose === PARTIAL) return final ? (parameters > 0 ? { end: i, call: { name, arguments: args } } : cut(text, name)) : { verdict: { status: 'partial' } }
     return { broken: { name, reason: 'the call body is not <parameter=…> elements' } }
   }
+}
+
+/**
+ * A broken call at `at`: skipped to its closer and recorded in `section`; the position after it, or
+ * the verdict while its end has not come (or, at the end, when it was cut off with nothing before it).
+ */
+function skipBroken(text: string, at: number, broken: { name: string; reason: string }, stop: readonly string[], context: MatchContext, section: SectionCalls): number | MatchResult {
+  const end = brokenCallEnd(text, at + 1, BROKEN_CONSUME, stop, context.memo)
+  if (end === PARTIAL && !context.final) return { status: 'partial', waitFor: [...BROKEN_CONSUME, ...stop] }
+  // Cut off by the end: the block's when calls came before it, else text (unless it follows a call).
+  if (end === PARTIAL && !section.found) return { status: 'reject', length: text.length, cut: { name: broken.name } }
+  const stopAt = end === PARTIAL ? text.length : end
+  section.broken({ name: broken.name, text: text.slice(at, stopAt), reason: broken.reason })
+  return stopAt
 }
 
 /** Closers after which a broken `<function=…>` resumes (consumed), and tags it stops before. */
@@ -182,61 +195,49 @@ export const qwen3CoderXml: ToolCallFormat = {
     const outer = literalAt(text, 0, '<tool_call>')
     if (outer === PARTIAL) return { status: 'partial' }
     const { final } = context
-    const calls: ParsedCall[] = []
-    let malformed: MalformedCall[] | undefined
-    const found = (): boolean => calls.length > 0 || malformed !== undefined
-    const result = (length: number): MatchResult => ({ status: 'match', length, calls, ...(malformed === undefined ? {} : { malformed }) })
-    /** A broken call at `at`: skipped to its closer and reported; `undefined` when its end has not come. */
-    const skipBroken = (at: number, broken: { name: string; reason: string }, stop: readonly string[]): number | MatchResult => {
-      const end = brokenCallEnd(text, at + 1, BROKEN_CONSUME, stop, context.memo)
-      if (end === PARTIAL && !final) return { status: 'partial', waitFor: [...BROKEN_CONSUME, ...stop] }
-      // Cut off by the end: the block's when calls came before it, else text (unless it follows a call).
-      if (end === PARTIAL && !found()) return { status: 'reject', length: text.length, cut: { name: broken.name } }
-      const stopAt = end === PARTIAL ? text.length : end
-      ;(malformed ??= []).push({ name: broken.name, text: text.slice(at, stopAt), reason: broken.reason, at: calls.length })
-      return stopAt
-    }
+    const section = new SectionCalls()
     if (outer === NO) {
       const step = qwen3FunctionAt(text, 0, context)
       if ('verdict' in step) return step.verdict
       if ('call' in step) return { status: 'match', length: step.end, calls: [step.call] }
-      const end = skipBroken(0, step.broken, [])
-      return typeof end === 'number' ? result(end) : end
+      const end = skipBroken(text, 0, step.broken, [], context, section)
+      return typeof end === 'number' ? section.match(end) : end
     }
     let pos = skipWhitespace(text, outer)
     let lastEnd = outer
     for (;;) {
       if (pos >= text.length) {
         if (!final) return { status: 'partial' }
-        return found() ? result(lastEnd) : { status: 'reject', length: text.length, cut: { name: undefined } }
+        return section.found ? section.match(lastEnd) : { status: 'reject', length: text.length, cut: { name: undefined } }
       }
       const close = literalAt(text, pos, '</tool_call>')
-      if (close !== NO && close !== PARTIAL) return found() ? result(close) : { status: 'reject' }
+      if (close !== NO && close !== PARTIAL) return section.found ? section.match(close) : { status: 'reject' }
       if (close === PARTIAL) {
         if (!final) return { status: 'partial' }
         // `</tool_` cut off by the end: the block's.
-        return found() ? result(text.length) : { status: 'reject', length: text.length }
+        return section.found ? section.match(text.length) : { status: 'reject', length: text.length }
       }
       const step = qwen3FunctionAt(text, pos, context)
       if ('broken' in step) {
-        const end = skipBroken(pos, step.broken, BROKEN_STOP)
+        const end = skipBroken(text, pos, step.broken, BROKEN_STOP, context, section)
         if (typeof end !== 'number') return end
         lastEnd = end
         pos = skipWhitespace(text, end)
         continue
       }
       if ('verdict' in step) {
-        if (step.verdict.status === 'reject' && found()) return step.verdict.cut !== undefined ? cutAfter(step.verdict.cut.name) : result(lastEnd)
+        if (step.verdict.status === 'reject' && section.found) {
+          if (step.verdict.cut === undefined) return section.match(lastEnd)
+          // Cut off by the end after complete calls in the block: the rest is the block's (reported when named).
+          const { name } = step.verdict.cut
+          if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
+          return section.match(text.length)
+        }
         return step.verdict
       }
-      calls.push(step.call)
+      section.calls.push(step.call)
       lastEnd = step.end
       pos = skipWhitespace(text, step.end)
-    }
-    /** Cut off by the end after complete calls in the block: the rest is the block's (reported when named). */
-    function cutAfter(name: string | undefined): MatchResult {
-      if (name !== undefined) (malformed ??= []).push({ name, text: text.slice(pos), reason: CUT_OFF, at: calls.length })
-      return result(text.length)
     }
   },
 }
