@@ -13,7 +13,10 @@ import type { Gateway } from '../gateway/create-gateway.js'
 import { serveMetrics } from '../server/serve-metrics.js'
 import { createEventLogger } from '../observe/event-log.js'
 import { ConfigError, loadConfig } from './load-config.js'
-import type { LogLevel } from './load-config.js'
+import type { CliConfig, LogLevel } from './load-config.js'
+import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
+import { redactUrl } from '../gateway/upstream.js'
+import type { GatewayOptions } from '../gateway/gateway-options.js'
 import { createProgram } from './program.js'
 import { loadAgentModules } from './load-agents.js'
 
@@ -55,6 +58,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
       gateway = createGateway({
         ...config.gateway,
+        ...securityOptions(config),
         memory,
         ...(agents === undefined ? {} : { agents }),
         metrics,
@@ -82,6 +86,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
         gateway,
         port: config.port,
         host: config.host,
+        ...config.clients,
         onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })
     } catch (error) {
@@ -103,8 +108,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
         await Promise.all([close(closeOptions), metricsServer.close()])
       }
     }
-    // Upstream URLs without their credentials (user:password@ never reaches a log).
-    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? withoutCredentials(upstream) : `${withoutCredentials(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
+    // Passwords in upstream URLs never reach the log.
+    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? redactUrl(upstream) : `${redactUrl(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
     if (metrics !== undefined) logAt('info', `metrics on ${metricsServer === undefined ? server.url : metricsServer.url}/metrics`)
     const memoryStore = config.gateway.memory?.store
@@ -145,16 +150,18 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
   return running
 }
 
-/** A URL as it may be logged: without `user:password@`. */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.username === '' && parsed.password === '') return url
-    parsed.username = ''
-    parsed.password = ''
-    return parsed.toString()
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//')
+/**
+ * The checks against web pages, on by default for the command line: JSON bodies only, and the
+ * Host header checked when listening on loopback (or whenever --allowed-hosts is given).
+ */
+function securityOptions(config: CliConfig): Pick<GatewayOptions, 'requireJsonContentType' | 'allowedHosts' | 'corsOrigins'> {
+  const { requireJson, allowedHosts, corsOrigins } = config.security
+  const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(config.host)
+  const checkHosts = allowedHosts !== undefined || loopback
+  return {
+    requireJsonContentType: requireJson,
+    allowedHosts: checkHosts ? [...LOOPBACK_HOSTS, ...(loopback && !LOOPBACK_HOSTS.includes(config.host) ? [config.host] : []), ...(allowedHosts ?? [])] : undefined,
+    corsOrigins,
   }
 }
 

@@ -14,6 +14,10 @@ import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
+import { resolveAllowedHosts } from './allowed-hosts.js'
+import type { AllowedHosts } from './allowed-hosts.js'
+import { resolveCorsOrigins } from './cors.js'
+import type { CorsPolicy } from './cors.js'
 import { resolveMemoryOptions } from './memory-options.js'
 import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
@@ -274,6 +278,25 @@ export interface GatewayOptions {
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
   /**
+   * Refuse request bodies whose `Content-Type` is not JSON (`application/json`, `application/…+json`)
+   * with 415 `unsupported_media_type`: a web page can post `text/plain` or a form to a service on
+   * localhost without CORS, but not JSON. Off by default because `new Request(url, { method: 'POST',
+   * body: string })` sends `text/plain`; the CLI turns it on (`--no-require-json` off). @default false
+   */
+  requireJsonContentType?: boolean | undefined
+  /**
+   * Host names the gateway answers to (the `Host` header, any port); others get 403
+   * `host_not_allowed`, against DNS rebinding. `.example.org` allows a domain and its subdomains,
+   * `*` any host. The CLI sets `localhost`, `127.0.0.1`, `[::1]` plus `--allowed-hosts` when it
+   * listens on loopback. @default undefined: any host
+   */
+  allowedHosts?: string[] | undefined
+  /**
+   * Browser origins allowed to call the gateway (`http://localhost:3000`; `*` for any): their
+   * preflights are answered and answers carry `Access-Control-Allow-Origin`. @default none: no CORS headers
+   */
+  corsOrigins?: string[] | undefined
+  /**
    * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
    * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
    * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
@@ -339,12 +362,16 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'metrics' | 'metricsPath'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath'>> & {
   metrics: GatewayMetricsSink | undefined
   metricsPath: string | false
   /** Off: undefined. */
   memory: ResolvedMemoryOptions | undefined
   toolRegistry: ToolRegistry | undefined
+  /** Undefined: any host. */
+  allowedHosts: AllowedHosts | undefined
+  /** Undefined: no CORS. */
+  corsOrigins: CorsPolicy | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -409,6 +436,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    requireJsonContentType = false,
+    allowedHosts,
+    corsOrigins,
     memory,
     toolServers = [],
     mcpServers = [],
@@ -487,6 +517,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof logBodies !== 'boolean') throw new TypeError(`logBodies: expected true or false, got ${JSON.stringify(logBodies)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
+  if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (clientOnEvent !== undefined && typeof clientOnEvent !== 'function') throw new TypeError('onEvent: expected a function')
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || typeof metrics.observe !== 'function' || typeof metrics.render !== 'function' || typeof metrics.bind !== 'function')) {
     throw new TypeError('metrics: expected a metrics collector (createGatewayMetrics() from queuegate/server)')
@@ -545,6 +576,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    requireJsonContentType,
+    allowedHosts: resolveAllowedHosts(allowedHosts),
+    corsOrigins: resolveCorsOrigins(corsOrigins),
     memory: resolveMemoryOptions(memory),
     toolServers,
     mcpServers,
