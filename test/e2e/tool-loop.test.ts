@@ -8,6 +8,9 @@ import { reply, startFakeToolServer } from '../tools/fake-tool-server.js'
 import type { FakeTool, FakeToolServer } from '../tools/fake-tool-server.js'
 import type { ToolDefinition } from '../../src/openai/types.js'
 import { withTimeout } from '../helpers/with-timeout.js'
+import { addAnswerHook } from '../../src/gateway/call-plan.js'
+import type { CallStage } from '../../src/gateway/call-plan.js'
+import type { AssistantMessage } from '../../src/openai/message-accumulator.js'
 
 type Loose = Record<string, unknown>
 
@@ -291,6 +294,19 @@ describe('execute mode: the gateway runs the tools and loops', () => {
     expect(answer.choices[0]!.message.content).toBe('plain')
     const slots = chatRequests().filter(isToolAsk).map((request) => request.idSlot)
     expect(slots).toEqual([0, 0])
+  })
+
+  it('hands the final assistant message (content, progress, finish) to the answer hooks', async () => {
+    const finished: AssistantMessage[] = []
+    const hookStage: CallStage = { name: 'test-hook', prepare: (plan) => addAnswerHook(plan, (message) => void finished.push(message)) }
+    await setup({ 1: [call('call_a', 'get_weather', { city: 'Paris' })], 2: [{ content: 'Sunny.' }] }, () => 'sunny', { _internal: { stages: (defaults) => [...defaults, hookStage] } })
+    await stream(ask)
+    await gateway!.client.chat.completions.create(ask)
+    expect(finished).toHaveLength(2)
+    for (const message of finished) {
+      expect(message).toMatchObject({ role: 'assistant', content: 'Sunny.', finish_reason: 'stop' })
+      expect(message.reasoning_content).toContain('→ get_weather')
+    }
   })
 
   it('holds the slot for the whole loop by default, and /v1/jobs shows the round and the tool running', async () => {
