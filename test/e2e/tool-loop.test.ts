@@ -296,6 +296,39 @@ describe('execute mode: the gateway runs the tools and loops', () => {
     expect(slots).toEqual([0, 0])
   })
 
+  it('runs the registry\'s tools without declaring them upstream under injectTools: false', async () => {
+    await setup({ 1: [call('call_a', 'get_weather', { city: 'Paris' })], 2: [{ content: 'Sunny.' }] }, () => 'sunny', { injectTools: false })
+    const completion = await gateway!.client.chat.completions.create(ask)
+    expect(completion.choices[0]!.message.content).toBe('Sunny.')
+    expect((chatRequests()[0]!.body as Loose).tools).toBeUndefined()
+    expect(tools!.calls).toHaveLength(1)
+  })
+
+  it('leaves the calls to the client under X-Tool-Mode: passthrough, and executes on the agent endpoint whatever the default', async () => {
+    await setup({ 1: [call('call_a', 'get_weather', { city: 'Paris' })], 2: [{ content: 'Sunny.' }] }, () => 'sunny', { toolMode: 'passthrough' })
+    const plain = await gateway!.client.chat.completions.create(ask)
+    expect(plain.choices[0]!.finish_reason).toBe('tool_calls')
+    expect(plain.choices[0]!.message.tool_calls).toMatchObject([{ id: 'call_a', function: { name: 'get_weather' } }])
+    expect((chatRequests()[0]!.body as Loose).tools).toBeUndefined()
+    const agent = await gateway!.client.post('/agent/chat/completions', { body: ask }) as { choices: Array<{ message: { content: string } }> }
+    expect(agent.choices[0]!.message.content).toBe('Sunny.')
+    const executed = await gateway!.client.chat.completions.create(ask, { headers: { 'X-Tool-Mode': 'execute' } })
+    expect(executed.choices[0]!.message.content).toBe('Sunny.')
+    expect(tools!.calls).toHaveLength(2)
+  })
+
+  it('stops a non-streamed loop too when its client leaves mid-tool', async () => {
+    await setup({ 1: [call('call_a', 'get_weather', { city: 'Paris' })], 2: [{ content: 'never' }] }, () => reply({ hang: true }))
+    const controller = new AbortController()
+    const pending = gateway!.client.chat.completions.create(ask, { signal: controller.signal })
+    await withTimeout(tools!.waitFor((server) => server.active === 1), 5000, 'tool running')
+    controller.abort()
+    await expect(pending).rejects.toThrow()
+    await withTimeout(gateway!.waitForEvent((event) => event.type === 'request-end' && event.status === 499), 5000, 'request end')
+    await withTimeout(tools!.waitFor((server) => server.active === 0), 5000, 'tool request aborted')
+    expect(gateway!.gateway.scheduler.snapshot().running).toBe(0)
+  })
+
   it('hands the final assistant message (content, progress, finish) to the answer hooks', async () => {
     const finished: AssistantMessage[] = []
     const hookStage: CallStage = { name: 'test-hook', prepare: (plan) => addAnswerHook(plan, (message) => void finished.push(message)) }
