@@ -329,6 +329,21 @@ describe('execute mode: the gateway runs the tools and loops', () => {
     expect(gateway!.gateway.scheduler.snapshot().running).toBe(0)
   })
 
+  it('tells a streaming client that waits for a slot where it stands, then runs the loop', async () => {
+    upstream = await startFakeUpstream({
+      respond: (request) => (isToolAsk(request) ? { chunks: roundOf(request) === 1 ? [call('call_a', 'get_weather', { city: 'Paris' })] : [{ content: 'Sunny.' }] } : { ttftMs: 400, chunks: [{ content: 'slow' }] }),
+    })
+    tools = await startFakeToolServer({ tools: toolsOf(() => 'sunny') })
+    gateway = await startQueuegate({ upstreams: [upstream.url], toolServers: [tools.url], notifyAfterMs: 50, queueNotify: 'reasoning' })
+    const holder = gateway.client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hold the slot' }] }, { headers: { 'x-tool-mode': 'passthrough' } })
+    await withTimeout(upstream.waitFor((fake) => fake.active === 1), 5000, 'slot taken')
+    const streamed = await stream(ask)
+    expect(streamed.reasoning).toMatch(/Queued: position 1/)
+    expect(streamed.reasoning).toContain('→ get_weather')
+    expect(streamed).toMatchObject({ content: 'Sunny.', finishReason: 'stop' })
+    expect((await holder).choices[0]!.message.content).toBe('slow')
+  })
+
   it('hands the final assistant message (content, progress, finish) to the answer hooks', async () => {
     const finished: AssistantMessage[] = []
     const hookStage: CallStage = { name: 'test-hook', prepare: (plan) => addAnswerHook(plan, (message) => void finished.push(message)) }
