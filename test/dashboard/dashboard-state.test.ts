@@ -45,7 +45,7 @@ describe('DashboardState', () => {
 
   it('keeps the last finished jobs, newest first, with time to first token, tokens per second and recovered tool calls when reported', () => {
     const { state } = setup()
-    state.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 } as unknown as GatewayEvent)
+    state.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 })
     state.onEvent(ended('j1', { waitMs: 100, ttftMs: 400, totalMs: 1500, tokens: 50 }))
     state.onEvent(ended('j2', { status: 502, error: 'upstream failed' }))
     state.onEvent(ended('j3'))
@@ -57,7 +57,7 @@ describe('DashboardState', () => {
     expect(rates.requests.at(-1)).toBe(4)
     expect(rates.errors.at(-1)).toBe(1)
     const fresh = setup().state
-    fresh.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 } as unknown as GatewayEvent)
+    fresh.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 })
     fresh.onEvent(ended('j1', { waitMs: 100, ttftMs: 400, totalMs: 1500, tokens: 50 }))
     // 50 tokens over 1500 - 100 - 400 = 1000 ms of generation.
     expect(fresh.snapshot().recent[0]).toMatchObject({ ttftMs: 400, tokens: 50, tokensPerSecond: 50, toolCallsRecovered: 2, status: 200 })
