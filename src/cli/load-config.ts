@@ -64,6 +64,9 @@ type SettingKey =
   | 'modelRefresh'
   | 'healthInterval'
   | 'maxRetries'
+  | 'ttfbTimeout'
+  | 'stallTimeout'
+  | 'maxDuration'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -98,6 +101,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
   { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
+  { key: 'ttfbTimeout', flag: 'ttfbTimeout', env: ['TTFB_TIMEOUT_SEC'], parse: seconds },
+  { key: 'stallTimeout', flag: 'stallTimeout', env: ['STALL_TIMEOUT_SEC'], parse: seconds },
+  { key: 'maxDuration', flag: 'maxDuration', env: ['MAX_DURATION_SEC'], parse: secondsOrZero },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -162,6 +168,12 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   maxRetries: fromString(integer(0)),
+  ttfbTimeout: fromString(seconds),
+  ttfbTimeoutMs: fromString(integer(1)),
+  stallTimeout: fromString(seconds),
+  stallTimeoutMs: fromString(integer(1)),
+  maxDuration: fromString(secondsOrZero),
+  maxDurationMs: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
 }
 
@@ -191,11 +203,20 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
   if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
   if (out.healthInterval !== undefined) out.healthIntervalMs ??= Math.round((out.healthInterval as number) * 1000)
+  for (const key of ['ttfbTimeout', 'stallTimeout', 'maxDuration']) {
+    if (out[key] !== undefined) out[`${key}Ms`] ??= Math.round((out[key] as number) * 1000)
+    delete out[key]
+  }
   delete out.readTimeout
   delete out.stickyTtl
   delete out.modelRefresh
   delete out.healthInterval
   return out
+}
+
+/** A setting given in seconds by flag or environment, else in ms by the file. */
+function milliseconds(seconds: unknown, fileMs: unknown): number | undefined {
+  return typeof seconds === 'number' ? Math.round(seconds * 1000) : (fileMs as number | undefined)
 }
 
 function flagName(key: string): string {
@@ -272,6 +293,9 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
     maxRetries: pick<number>('maxRetries'),
+    ttfbTimeoutMs: milliseconds(layer.ttfbTimeout, file.ttfbTimeoutMs),
+    stallTimeoutMs: milliseconds(layer.stallTimeout, file.stallTimeoutMs),
+    maxDurationMs: milliseconds(layer.maxDuration, file.maxDurationMs),
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {

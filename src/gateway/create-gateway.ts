@@ -176,6 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+      services.deadlines.close()
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
     })()
     return closed

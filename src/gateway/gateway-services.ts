@@ -16,6 +16,7 @@ import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
+import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
 import type { ToolRegistry } from '../tools/types.js'
 
@@ -33,6 +34,8 @@ export interface GatewayServices {
   readonly catalog: ModelCatalog
   readonly jobs: JobRegistry
   readonly running: RunningJobs
+  /** First-byte, stall and total deadlines of running calls. */
+  readonly deadlines: CallDeadlines
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
   /** The tool servers' tools, when any are configured. */
@@ -98,6 +101,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     catalog,
     jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
     running: new RunningJobs({ clock }),
+    deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
   }
 }

@@ -13,14 +13,14 @@ import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { answerGates, isPassThrough } from './call-plan.js'
 import { answerKind, badResponseError, completionAsEvents, ModelCall, transformCompletionBytes } from './call-model.js'
-import type { LeaseHolder } from './call-model.js'
+import type { LeaseHolder, ProgressMeter } from './call-model.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import { chainTransforms } from './chunk-pipeline.js'
 import { createEventStream } from './event-stream.js'
 import type { GatewayServices } from './gateway-services.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream } from './byte-source.js'
-import type { ByteSource } from './byte-source.js'
+import type { ByteSink, ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import { relayGated } from './gated-relay.js'
 import type { RelayEnd, RelayOptions } from './upstream-relay.js'
@@ -48,7 +48,7 @@ export function answerClient(services: GatewayServices, plan: CallPlan): Promise
  * model call (`onLease`), and the relay's end, cancel and error mapping. (Closures for each
  * would be a dozen allocations per request on the hot path.)
  */
-class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
+class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteSource, ByteSink, ProgressMeter {
   readonly #services: GatewayServices
   readonly #plan: CallPlan
   readonly #call: ModelCall
@@ -61,6 +61,13 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
   #status = 200
   /** Assembles the streamed message for the plan's answer hooks (only when it has some). */
   #message: MessageAccumulator | undefined
+  /** The relay the job passes the answer through (as a {@link ByteSource}), and where it writes. */
+  #source: ByteSource | undefined
+  #sink: ByteSink | undefined
+  /** Writes to the client so far (complete events on SSE): the deadlines' progress ({@link ProgressMeter}). */
+  events = 0
+  /** The client's side asked to wait (a write returned false) and has not resumed yet. */
+  blocked = false
 
   constructor(services: GatewayServices, plan: CallPlan) {
     this.#services = services
@@ -86,7 +93,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
         const response = await this.#call.start(await acquired, clientSignal)
         const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
         this.#status = response.status
-        return lightResponse(relayBytes(response.body, this), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
+        return lightResponse(this.#metered(relayBytes(response.body, this)), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
       }
       if (!plan.stream) {
         const response = await this.#call.start(await acquired, clientSignal)
@@ -165,6 +172,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     const { clock, options, jobs } = this.#services
     const plan = this.#plan
     unwatchClient(plan.request, this)
+    this.#call.unwatch()
     this.#lease?.release()
     this.#unregister?.()
     const endedAt = clock.now()
@@ -189,6 +197,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
   /** The relayed answer ended. The upstream is done: free its slot now, even while the last bytes are on their way. */
   onEnd(reason: RelayEnd, error?: Error): void {
     if (reason === 'cancel') return
+    // A failure of the upstream's making after the answer started (a cut, a stall, a bad event)
+    // counts against it; the client's doing (it left, it stopped reading) and the total deadline do not.
+    if (reason === 'error' && QueuegateError.isInstance(error) && error.type === 'upstream_error' && error.code !== 'deadline_exceeded' && this.#lease !== undefined) {
+      this.#services.health.report(this.#lease.upstream, { error, model: this.#plan.upstreamModel })
+    }
     this.finish(this.#status, error)
     if (reason === 'done' && this.#message !== undefined) this.#runHooks(this.#message.message())
   }
@@ -249,7 +262,47 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     return this.#relay(response.body)
   }
 
+  /** The relay, passed through the job: what it writes is the deadlines' progress (see {@link write}). */
+  #metered(source: ByteSource): ByteSource {
+    this.#source = source
+    this.#call.meter(this)
+    return this
+  }
+
+  start(sink: ByteSink): void {
+    this.#sink = sink
+    ;(this.#source as ByteSource).start(this)
+  }
+
+  resume(): void {
+    this.blocked = false
+    ;(this.#source as ByteSource).resume()
+  }
+
+  cancel(reason?: unknown): void {
+    ;(this.#source as ByteSource).cancel(reason)
+  }
+
+  write(chunk: Uint8Array): boolean {
+    this.events += 1
+    const more = (this.#sink as ByteSink).write(chunk)
+    if (!more) this.blocked = true
+    return more
+  }
+
+  end(chunk?: Uint8Array): void {
+    ;(this.#sink as ByteSink).end(chunk)
+  }
+
+  error(error: Error): void {
+    ;(this.#sink as ByteSink).error(error)
+  }
+
   #relay(body: UpstreamBody): ByteSource {
+    return this.#metered(this.#relayOf(body))
+  }
+
+  #relayOf(body: UpstreamBody): ByteSource {
     // With nothing to transform or collect, the upstream's events are re-framed as bytes (the fast
     // path); with gated transforms only, bytes until a gate fires, then chunks; otherwise upstream
     // SSE → payloads → chunk objects → transforms → SSE bytes.
