@@ -113,6 +113,10 @@ function logEvent(logAt: (level: LogLevel, message: string) => void, event: Gate
     logAt('warn', event.message)
     return
   }
+  if (event.type === 'internal-error') {
+    logAt('error', `job=${event.jobId} internal error: ${event.stack ?? event.message}`)
+    return
+  }
   if (event.type === 'answer-hook-error') {
     logAt('warn', `job=${event.jobId} answer hook failed: ${event.message}`)
     return

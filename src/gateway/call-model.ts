@@ -21,6 +21,7 @@ import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { UpstreamBody } from './upstream-body.js'
 import { RetryBudget } from './retry-policy.js'
+import { reportInternalError } from './internal-error.js'
 import type { Deadline, WatchedCall } from './call-deadlines.js'
 
 const textEncoder = new TextEncoder()
@@ -221,9 +222,16 @@ export class ModelCall implements JobRequest, WatchedCall {
     })
   }
 
-  /** A failure of the call or its answer's body, as the error the client sees. */
+  /**
+   * A failure of the call or its answer's body, as the error the client sees. The body's own
+   * failures come as QueuegateErrors already (upstream.ts maps undici's); anything else is a bug
+   * in the gateway (a transform that threw): a 500 `internal_error`, reported with its stack,
+   * never blamed on the upstream.
+   */
   mapError(error: unknown): QueuegateError {
-    return upstreamFailure(this.#upstream ?? { id: 'unknown' }, error)
+    if (QueuegateError.isInstance(error)) return error
+    reportInternalError(this.#services.options.onEvent, this.id, error)
+    return new QueuegateError(`Internal error: ${error instanceof Error ? error.message : String(error)}`, { status: 500, code: 'internal_error', cause: error })
   }
 
   /**

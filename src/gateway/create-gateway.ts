@@ -10,6 +10,7 @@ import type { QueueScheduler } from '../queue/queue-scheduler.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
+import { reportInternalError } from './internal-error.js'
 import { createGatewayServices } from './gateway-services.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
@@ -162,6 +163,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       response = await route(request, requestId)
     } catch (error) {
+      if (!QueuegateError.isInstance(error)) reportInternalError(resolved.onEvent, requestId, error)
       response = errorResponse(error)
     }
     setResponseHeader(response, 'x-queuegate-job-id', requestId)

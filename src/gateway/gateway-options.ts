@@ -54,6 +54,8 @@ export type GatewayEvent =
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
   /** Something in the configuration that will not work as meant (a variant whose model no upstream serves). */
   | { type: 'warning'; message: string }
+  /** A bug: a request failed on something no upstream or client did (500 `internal_error`); `stack` for the log. */
+  | { type: 'internal-error'; jobId: string; message: string; stack: string | undefined }
   /** An answer hook failed (the client's answer was not affected). */
   | { type: 'answer-hook-error'; jobId: string; message: string }
 

@@ -28,7 +28,6 @@ import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
-import { upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 
 const SSE_HEADERS = {
@@ -129,9 +128,14 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
       })
       return lightResponse(body, 200, { ...SSE_HEADERS })
     } catch (error) {
-      const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: this.#lease?.upstream ?? 'unknown' }, error)
-      this.finish(failure.status, failure)
-      throw failure
+      // Failures of the call are QueuegateErrors (upstream.ts maps the network's); anything else is
+      // a bug, which the gateway answers 500 and reports with its stack (never blamed on the upstream).
+      if (!QueuegateError.isInstance(error)) {
+        this.finish(500, error)
+        throw error
+      }
+      this.finish(error.status, error)
+      throw error
     }
   }
 
