@@ -144,9 +144,15 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     this.disconnect()
   }
 
-  /** The client went away: free the slot (499 in the log) and abort the upstream request. */
+  /**
+   * The client went away: abort the upstream request, then free the slot (499 in the log). In that
+   * order, the aborted socket is closed (its FIN sent) before the slot's next job sends a byte; the
+   * server may still see both for a moment (it learns of the abort when it reads the FIN, llama.cpp
+   * at its next token), which no gateway can prevent over HTTP/1.1 short of holding the slot until
+   * the server says so, which it never does.
+   */
   disconnect(): void {
-    this.finish(499, 'client disconnected')
+    this.finish(499, 'client disconnected', true)
     this.abort(new AbortError('The client disconnected.'))
   }
 
@@ -169,14 +175,15 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     jobs.start(this.#plan.jobId, { upstream: upstream.id, slot: lease.slot, at: this.#startedAt })
   }
 
-  /** Ends the job exactly once: releases the slot, records the outcome, reports it. */
-  finish(status: number, error?: unknown): void {
+  /** Ends the job exactly once: releases the slot (`abortFirst`: after aborting the upstream call), records the outcome, reports it. */
+  finish(status: number, error?: unknown, abortFirst = false): void {
     if (this.#finished) return
     this.#finished = true
     const { clock, options, jobs } = this.#services
     const plan = this.#plan
     unwatchClient(plan.request, this)
     this.#call.unwatch()
+    if (abortFirst) this.abort(new AbortError('The client disconnected.'))
     this.#lease?.release()
     this.#unregister?.()
     const endedAt = clock.now()

@@ -114,6 +114,8 @@ export interface FakeUpstream {
   readonly maxConcurrency: number
   /** Generation requests waiting for a slot. */
   readonly waiting: number
+  /** Highest number of generation requests open at once, running or waiting (what the server had in flight). */
+  readonly maxInFlight: number
   /** Changes behaviour for the requests that arrive from now on (slots apply at once). */
   setOptions(options: FakeUpstreamOptions): void
   /** Clears `requests` and sets `maxConcurrency` to the current `active`. */
@@ -284,10 +286,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   let seq = 0
   let startOrder = 0
   let maxConcurrency = 0
+  let maxInFlight = 0
   let closing = false
   const listeners = new Set<() => void>()
 
   const notify = (): void => {
+    maxInFlight = Math.max(maxInFlight, running.size + queue.length)
     for (const listener of [...listeners]) listener()
   }
   const scriptFor = (resolved: ResolvedOptions): Script => {
@@ -642,6 +646,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     get waiting() {
       return queue.length
     },
+    get maxInFlight() {
+      return maxInFlight
+    },
     setOptions(partial) {
       validate(partial)
       current = resolve(current, partial)
@@ -654,6 +661,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     reset() {
       requests.length = 0
       maxConcurrency = running.size
+      maxInFlight = running.size + queue.length
     },
     waitFor(predicate, timeoutMs = 5000) {
       return new Promise<void>((resolveWait, rejectWait) => {
