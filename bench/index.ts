@@ -8,6 +8,7 @@ import { run as runCore } from './core.js'
 import { run as runScheduler } from './scheduler.js'
 import { run as runRoutingSim } from './routing-sim.js'
 import { run as runDetector } from './detector.js'
+import { run as runMemory } from './memory.js'
 
 const started = performance.now()
 for (const [name, run] of [
@@ -16,6 +17,7 @@ for (const [name, run] of [
   ['scheduler cost', runScheduler],
   ['routing simulation', runRoutingSim],
   ['tool-call detector', runDetector],
+  ['chat memory', runMemory],
 ] as const) {
   console.log(`\n=== ${name} ===`)
   await run()

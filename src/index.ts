@@ -7,13 +7,22 @@ import './node-version-guard.js'
 export { createGateway, errorResponse } from './gateway/create-gateway.js'
 export type { Gateway } from './gateway/create-gateway.js'
 export { resolveGatewayOptions } from './gateway/gateway-options.js'
-export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode } from './gateway/gateway-options.js'
+export type { GatewayEvent, GatewayOptions, QueueNotifyMode, ResolvedGatewayOptions, ToolMode, UnknownToolPolicy } from './gateway/gateway-options.js'
 export { parseUpstreamUrl } from './gateway/upstream.js'
 export type { UpstreamOptions } from './gateway/upstream.js'
 export type { VariantOptions } from './gateway/variants.js'
 export type { Agent, AgentAnswer, AgentChatRequest, AgentContext, AgentStep } from './agents/types.js'
 export type { GatewayKeyOptions } from './gateway/gateway-keys.js'
 export type { JobRecord, JobStatus } from './gateway/job-registry.js'
+export type { MemoryOptions } from './gateway/memory-options.js'
+export { createLocalMemory, LocalMemory } from './memory/local-memory.js'
+export type { LocalMemoryOptions } from './memory/local-memory.js'
+export { createToolServerMemory } from './memory/tool-server-memory.js'
+export type { ToolServerMemoryOptions } from './memory/tool-server-memory.js'
+export { StringMemoryStorage } from './memory/memory-storage.js'
+export type { MemoryStorage } from './memory/memory-storage.js'
+export type { MemoryAdapter, MemoryItem, MemoryNote, MemoryQueryOptions } from './memory/memory-adapter.js'
+export type { Embedder } from './memory/embedder.js'
 export { QueueScheduler } from './queue/queue-scheduler.js'
 export type {
   JobClass,
@@ -32,6 +41,8 @@ export type {
   UpstreamSnapshot,
 } from './queue/queue-scheduler.js'
 export { threadKeyFor } from './queue/thread-key.js'
+export { conversationIdOf } from './queue/conversation-id.js'
+export type { ConversationIdInput } from './queue/conversation-id.js'
 export type { ThreadKeyInput } from './queue/thread-key.js'
 export { jobClassFor } from './gateway/job-class.js'
 export type { JobClassInput } from './gateway/job-class.js'
@@ -58,6 +69,22 @@ export type {
   ToolCallParserOptions,
   ToolSpec,
 } from './toolcalls/index.js'
+export { createMcpSource, createOpenApiSource, createToolRegistry, openApiTools, PREFIX_SEPARATOR, ToolCallError, toParametersSchema, toToolSchema } from './tools/index.js'
+export type {
+  McpServerOptions,
+  McpSourceOptions,
+  OpenApiServerOptions,
+  OpenApiSourceOptions,
+  OpenApiTool,
+  OpenApiToolsResult,
+  ToolCallOptions,
+  ToolError,
+  ToolOutcome,
+  ToolRegistry,
+  ToolRegistryOptions,
+  ToolSource,
+  ToolSourceEntry,
+} from './tools/index.js'
 export {
   AbortError,
   InvalidRequestError,

@@ -4,9 +4,11 @@
  * message is the one line the CLI prints.
  * @module
  */
-import type { QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import type { QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 
 /** A bad setting; `message` is the one line the CLI prints. */
@@ -63,8 +65,8 @@ export function nonEmpty(raw: string, name: string): string {
 }
 
 export const QUEUE_NOTIFY = oneOf<QueueNotifyMode>(['reasoning', 'content', 'comment', 'never'], { auto: 'reasoning', always: 'reasoning' })
-// `execute` (server-side tools) is accepted for the first version's TOOLCALL_MODE and runs as passthrough until it exists.
-export const TOOL_MODE = oneOf<ToolMode | 'execute'>(['passthrough', 'suppress', 'execute'])
+export const TOOL_MODE = oneOf<ToolMode>(['execute', 'passthrough', 'suppress'])
+export const UNKNOWN_TOOL_POLICY = oneOf<UnknownToolPolicy>(['error', 'passthrough', 'ignore'])
 export const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
 
 /** `public=upstream` pairs, comma-separated. */
@@ -124,16 +126,17 @@ export function fileVariants(value: unknown, name: string): VariantOptions[] {
 }
 
 /** `apiKeys`: strings or `{ key, name, class }` objects (checked in full by the gateway). */
-export function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch' }> {
+export function fileApiKeys(value: unknown, name: string): Array<string | { key: string; name?: string; class?: 'interactive' | 'batch'; maxRunning?: number }> {
   const items = typeof value === 'string' ? list(value) : value
-  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class } objects`)
+  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of keys or { key, name, class, maxRunning } objects`)
   return items.map((item, index) => {
     if (typeof item === 'string') return item
-    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class }`)
+    if (typeof item !== 'object' || item === null || typeof (item as { key?: unknown }).key !== 'string') throw new ConfigError(`${name}[${index}]: expected a key or { key, name, class, maxRunning }`)
     const record = item as Record<string, unknown>
-    for (const key of Object.keys(record)) if (!['key', 'name', 'class'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class)`)
+    for (const key of Object.keys(record)) if (!['key', 'name', 'class', 'maxRunning'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown key setting (known: key, name, class, maxRunning)`)
+    if (record.maxRunning !== undefined) record.maxRunning = fromString(integer(1))(record.maxRunning, `${name}[${index}].maxRunning`)
     if (record.class !== undefined && record.class !== 'interactive' && record.class !== 'batch') throw new ConfigError(`${name}[${index}].class: expected interactive or batch, got ${JSON.stringify(record.class)}`)
-    return record as { key: string; name?: string; class?: 'interactive' | 'batch' }
+    return record as { key: string; name?: string; class?: 'interactive' | 'batch'; maxRunning?: number }
   })
 }
 
@@ -181,5 +184,59 @@ export function fileUpstreams(value: unknown, name: string): Array<UpstreamOptio
     if (record.slotAffinity !== undefined) upstream.slotAffinity = fromString(boolean)(record.slotAffinity, `${where}.slotAffinity`) as boolean
     if (record.id !== undefined) upstream.id = fromString(nonEmpty)(record.id, `${where}.id`) as string
     return upstream
+  })
+}
+
+export const TOOL_SERVER_KEYS = new Set(['url', 'prefix', 'apiKey', 'name', 'namePrefix'])
+export const MCP_SERVER_KEYS = new Set(['url', 'headers', 'name', 'namePrefix'])
+
+/** `toolServers` in the config file: URLs or `{ url, prefix, apiKey, name, namePrefix }` (no value is echoed: keys are secrets). */
+export function fileToolServers(value: unknown, name: string): Array<OpenApiServerOptions | string> {
+  return serverList(value, name, TOOL_SERVER_KEYS, (record, where) => {
+    const server: OpenApiServerOptions = { url: record.url as string }
+    for (const key of ['prefix', 'apiKey', 'name', 'namePrefix'] as const) {
+      if (record[key] === undefined) continue
+      if (typeof record[key] !== 'string' || record[key].trim() === '') throw new ConfigError(`${where}.${key}: expected a non-empty string`)
+      server[key] = record[key].trim()
+    }
+    return server
+  })
+}
+
+/** `mcpServers` in the config file: URLs or `{ url, headers, name, namePrefix }` (header values are never echoed). */
+export function fileMcpServers(value: unknown, name: string): Array<McpServerOptions | string> {
+  return serverList(value, name, MCP_SERVER_KEYS, (record, where) => {
+    const server: McpServerOptions = { url: record.url as string }
+    for (const key of ['name', 'namePrefix'] as const) {
+      if (record[key] === undefined) continue
+      if (typeof record[key] !== 'string' || record[key].trim() === '') throw new ConfigError(`${where}.${key}: expected a non-empty string`)
+      server[key] = record[key].trim()
+    }
+    if (record.headers !== undefined) {
+      const headers = record.headers
+      if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new ConfigError(`${where}.headers: expected an object of header name → value`)
+      for (const [header, headerValue] of Object.entries(headers)) {
+        if (typeof headerValue !== 'string') throw new ConfigError(`${where}.headers.${header}: expected a string`)
+      }
+      server.headers = headers as Record<string, string>
+    }
+    return server
+  })
+}
+
+function serverList<T>(value: unknown, name: string, keys: Set<string>, build: (record: Record<string, unknown>, where: string) => T): Array<T | string> {
+  const items = typeof value === 'string' ? list(value) : value
+  if (!Array.isArray(items)) throw new ConfigError(`${name}: expected a list of URLs or { ${[...keys].join(', ')} } objects`)
+  return items.map((item, index) => {
+    const where = `${name}[${index}]`
+    if (typeof item === 'string') {
+      if (item.trim() === '') throw new ConfigError(`${where}: expected a URL`)
+      return item.trim()
+    }
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${where}: expected a URL or { ${[...keys].join(', ')} }`)
+    const record = item as Record<string, unknown>
+    for (const key of Object.keys(record)) if (!keys.has(key)) throw new ConfigError(`${where}.${key}: unknown setting (known: ${[...keys].join(', ')})`)
+    if (typeof record.url !== 'string' || record.url.trim() === '') throw new ConfigError(`${where}.url: expected a URL`)
+    return build({ ...record, url: record.url.trim() }, where)
   })
 }

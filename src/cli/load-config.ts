@@ -5,11 +5,14 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, variantSpecs } from './config-values.js'
-import type { GatewayOptions, QueueNotifyMode, ToolMode } from '../gateway/gateway-options.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
+import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
+import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -26,6 +29,8 @@ export interface CliConfig {
   shutdownGraceMs: number
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
+  /** The local memory store's log file (`--memory-file`), opened by the CLI. */
+  memoryFile?: string | undefined
   /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
   agentModules: string[]
 }
@@ -41,6 +46,8 @@ export interface LoadConfigInput {
   env: Record<string, string | undefined>
   /** Reads the config file (injected so tests need no files). */
   readFile: (path: string) => string
+  /** Upstreams that replace the configured ones (`--demo`: the simulated servers); none need be configured then. */
+  upstreams?: UpstreamOptions[] | undefined
 }
 
 /** A setting: its flag (commander's camelCase key), its env names, and its parser. */
@@ -82,10 +89,21 @@ type SettingKey =
   | 'queueMessage'
   | 'textToolcalls'
   | 'toolMode'
+  | 'injectTools'
+  | 'unknownToolPolicy'
+  | 'maxToolIters'
+  | 'releaseSlotDuringTools'
   | 'reasoning'
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'toolserver'
+  | 'toolserverPrefix'
+  | 'mcp'
+  | 'toolTimeout'
+  | 'toolMaxBytes'
+  | 'toolSchemaTtl'
+  | 'dashboard'
 
 /** Every setting the CLI knows, with the first version's environment names. */
 export const SETTINGS: readonly Setting[] = [
@@ -119,10 +137,22 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'queueMessage', flag: 'queueMessage', env: ['QUEUE_MESSAGE'], parse: (raw) => raw },
   { key: 'textToolcalls', flag: 'textToolcalls', env: ['TEXT_TOOLCALL_DETECT'], parse: boolean },
   { key: 'toolMode', flag: 'toolMode', env: ['TOOLCALL_MODE'], parse: TOOL_MODE },
+  // Server-side tools (execute mode: the tool loop).
+  { key: 'injectTools', flag: 'injectTools', env: ['INJECT_TOOLS'], parse: boolean },
+  { key: 'unknownToolPolicy', flag: 'unknownToolPolicy', env: ['UNKNOWN_TOOL_POLICY'], parse: UNKNOWN_TOOL_POLICY },
+  { key: 'maxToolIters', flag: 'maxToolIters', env: ['MAX_TOOL_ITERS'], parse: integer(0) },
+  { key: 'releaseSlotDuringTools', flag: 'releaseSlotDuringTools', env: ['RELEASE_SLOT_DURING_TOOLS'], parse: boolean },
   { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  { key: 'toolserver', flag: 'toolserver', env: ['TOOLSERVER_URL'], parse: (raw) => list(raw) },
+  { key: 'toolserverPrefix', flag: 'toolserverPrefix', env: ['TOOLSERVER_PREFIX'], parse: nonEmpty },
+  { key: 'mcp', flag: 'mcp', env: ['MCP_SERVERS'], parse: (raw) => list(raw) },
+  { key: 'toolTimeout', flag: 'toolTimeout', env: ['TOOL_TIMEOUT_SEC'], parse: seconds },
+  { key: 'toolMaxBytes', flag: 'toolMaxBytes', env: ['TOOL_MAX_BYTES'], parse: integer(1) },
+  { key: 'toolSchemaTtl', flag: 'toolSchemaTtl', env: ['TOOLSERVER_SCHEMA_TTL_SEC'], parse: seconds },
+  { key: 'dashboard', flag: 'dashboard', env: ['QUEUEGATE_DASHBOARD'], parse: boolean },
 ]
 
 /** Keys a config file may hold, each mapped to how its value is checked. */
@@ -158,6 +188,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   keepAliveMs: fromString(integer(1)),
   textToolCalls: fromString(boolean),
   toolMode: fromString(TOOL_MODE),
+  injectTools: fromString(boolean),
+  unknownToolPolicy: fromString(UNKNOWN_TOOL_POLICY),
+  maxToolIters: fromString(integer(0)),
+  releaseSlotDuringTools: fromString(boolean),
   reasoning: fromString(REASONING_MODE),
   forwardReasoning: fromString(boolean),
   maxBodyBytes: fromString(integer(1)),
@@ -175,6 +209,16 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxDuration: fromString(secondsOrZero),
   maxDurationMs: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
+  memory: (value, name) => fileMemory(value, name),
+  toolServers: (value, name) => fileToolServers(value, name),
+  toolServerPrefix: fromString(nonEmpty),
+  mcpServers: (value, name) => fileMcpServers(value, name),
+  toolTimeout: fromString(seconds),
+  toolTimeoutMs: fromString(integer(1)),
+  toolMaxBytes: fromString(integer(1)),
+  toolSchemaTtl: fromString(seconds),
+  toolSchemaTtlMs: fromString(integer(1)),
+  dashboard: fromString(boolean),
 }
 
 /** Reads and checks the config file into a flat record of settings. */
@@ -207,6 +251,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
     if (out[key] !== undefined) out[`${key}Ms`] ??= Math.round((out[key] as number) * 1000)
     delete out[key]
   }
+  if (out.toolTimeout !== undefined) out.toolTimeoutMs ??= Math.round((out.toolTimeout as number) * 1000)
+  if (out.toolSchemaTtl !== undefined) out.toolSchemaTtlMs ??= Math.round((out.toolSchemaTtl as number) * 1000)
+  delete out.toolTimeout
+  delete out.toolSchemaTtl
   delete out.readTimeout
   delete out.stickyTtl
   delete out.modelRefresh
@@ -236,10 +284,20 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (typeof flag === 'string') layer[setting.key] = setting.parse(flag, flagName(setting.flag))
     else if (typeof flag === 'boolean') layer[setting.key] = flag
   }
+  // Chat memory's settings: the file's `memory` object under env under flags.
+  const memoryValues: Record<string, unknown> = { ...(file.memory as Record<string, unknown> | undefined) }
+  for (const setting of MEMORY_SETTINGS) {
+    const envName = setting.env.find((name) => env[name] !== undefined && env[name] !== '')
+    if (envName !== undefined) memoryValues[setting.key] = setting.parse(env[envName] as string, envName)
+    const flag = flags[setting.flag]
+    if (typeof flag === 'string') memoryValues[setting.key] = setting.parse(flag, flagName(setting.flag))
+    else if (typeof flag === 'boolean') memoryValues[setting.key] = flag
+  }
+  const memory = memoryConfig(memoryValues, env)
   const pick = <T>(key: string, fileKey = key): T | undefined => (layer[key] ?? file[fileKey]) as T | undefined
 
-  const warnings: string[] = []
-  const upstreamList = (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
+  const warnings: string[] = [...memory.warnings]
+  const upstreamList = input.upstreams ?? (layer.upstreams as string[] | undefined) ?? (file.upstreams as Array<UpstreamOptions | string> | undefined)
   if (upstreamList === undefined) throw new ConfigError('--upstreams: required (or LLM_UPSTREAMS, or upstreams in the config file): comma-separated upstream URLs')
   const defaultSlots = pick<number>('slots')
   const slotAffinity = pick<boolean>('slotAffinity')
@@ -251,11 +309,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
   })
-  let toolMode = pick<ToolMode | 'execute'>('toolMode')
-  if (toolMode === 'execute') {
-    warnings.push('toolMode execute: server-side tool execution is not available yet; tool calls are passed through to the client')
-    toolMode = 'passthrough'
-  }
+  const toolMode = pick<ToolMode>('toolMode')
   const readTimeout = layer.readTimeout as number | undefined
   const stickyTtl = layer.stickyTtl as number | undefined
   const modelRefresh = layer.modelRefresh as number | undefined
@@ -284,6 +338,10 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     keepAliveMs: file.keepAliveMs as number | undefined,
     textToolCalls: pick<boolean>('textToolcalls', 'textToolCalls'),
     toolMode,
+    injectTools: pick<boolean>('injectTools'),
+    unknownToolPolicy: pick<UnknownToolPolicy>('unknownToolPolicy'),
+    maxToolIters: pick<number>('maxToolIters'),
+    releaseSlotDuringTools: pick<boolean>('releaseSlotDuringTools'),
     reasoning: pick<ReasoningMode>('reasoning'),
     forwardReasoning: pick<boolean>('forwardReasoning'),
     maxBodyBytes: pick<number>('maxBodyBytes'),
@@ -292,10 +350,14 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    memory: memory.options,
     maxRetries: pick<number>('maxRetries'),
     ttfbTimeoutMs: milliseconds(layer.ttfbTimeout, file.ttfbTimeoutMs),
     stallTimeoutMs: milliseconds(layer.stallTimeout, file.stallTimeoutMs),
     maxDurationMs: milliseconds(layer.maxDuration, file.maxDurationMs),
+    ...toolSettings(layer, file),
+    // The CLI serves the dashboard unless told not to (the library's default is off).
+    dashboard: pick<boolean>('dashboard') ?? true,
   }
   for (const key of Object.keys(gateway) as Array<keyof GatewayOptions>) if (gateway[key] === undefined) delete gateway[key]
   return {
@@ -305,6 +367,36 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     warnings,
+    memoryFile: memory.file,
     agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
+  }
+}
+
+/**
+ * The tool servers: `--toolserver`/`TOOLSERVER_URL` and `--mcp`/`MCP_SERVERS` replace the config
+ * file's lists, but a URL the file also lists keeps the file's settings for it (its bearer key,
+ * headers, prefix); `--toolserver-prefix` applies to servers without their own `prefix`.
+ */
+function toolSettings(layer: Record<string, unknown>, file: Record<string, unknown>): Partial<GatewayOptions> {
+  const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+  const merge = <T extends { url: string }>(urls: string[] | undefined, fromFile: Array<T | string> | undefined): Array<T | string> | undefined => {
+    if (urls === undefined) return fromFile
+    return urls.map((url) => fromFile?.find((entry) => typeof entry !== 'string' && sameUrl(entry.url, url)) ?? url)
+  }
+  const prefix = (layer.toolserverPrefix ?? file.toolServerPrefix) as string | undefined
+  const toolServers = merge(layer.toolserver as string[] | undefined, file.toolServers as Array<OpenApiServerOptions | string> | undefined)?.map((entry) => {
+    const server: OpenApiServerOptions = typeof entry === 'string' ? { url: entry } : { ...entry }
+    if (server.prefix === undefined && prefix !== undefined) server.prefix = prefix
+    return server
+  })
+  const mcpServers = merge(layer.mcp as string[] | undefined, file.mcpServers as Array<McpServerOptions | string> | undefined)
+  const toolTimeout = layer.toolTimeout as number | undefined
+  const toolSchemaTtl = layer.toolSchemaTtl as number | undefined
+  return {
+    toolServers,
+    mcpServers,
+    toolTimeoutMs: toolTimeout !== undefined ? Math.round(toolTimeout * 1000) : (file.toolTimeoutMs as number | undefined),
+    toolMaxBytes: (layer.toolMaxBytes ?? file.toolMaxBytes) as number | undefined,
+    toolSchemaTtlMs: toolSchemaTtl !== undefined ? Math.round(toolSchemaTtl * 1000) : (file.toolSchemaTtlMs as number | undefined),
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { serve } from '../server/serve.js'
+import { createMemoryFile } from '../server/memory-file.js'
 import type { RunningServer } from '../server/serve.js'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
@@ -22,14 +23,24 @@ export interface MainOptions {
   log?: ((line: string) => void) | undefined
   /** Install SIGINT/SIGTERM handlers. @default true */
   handleSignals?: boolean | undefined
+  /** Where `--demo` prints its instructions. @default stdout */
+  print?: ((line: string) => void) | undefined
 }
 
 /** Parses the command line and starts the server; resolves with it (or undefined for --help/--version). */
 export async function main(options: MainOptions): Promise<RunningServer | undefined> {
-  const { argv, env, log = (line: string) => process.stderr.write(`${line}\n`), handleSignals = true } = options
+  const { argv, env, log = (line: string) => process.stderr.write(`${line}\n`), handleSignals = true, print = (line: string) => process.stdout.write(`${line}\n`) } = options
   let running: RunningServer | undefined
   const program = createProgram(async (flags) => {
-    const config = loadConfig({ flags, env, readFile: (path) => readFileSync(path, 'utf8') })
+    // --demo: simulated llama.cpp servers on loopback take the upstreams' place (loaded only then).
+    const demo = flags.demo === true ? await (await import('../demo/start-demo.js')).startDemo() : undefined
+    let config: ReturnType<typeof loadConfig>
+    try {
+      config = loadConfig({ flags, env, readFile: (path) => readFileSync(path, 'utf8'), upstreams: demo?.upstreams })
+    } catch (error) {
+      await demo?.close()
+      throw error
+    }
     const level = LOG_LEVELS.indexOf(config.logLevel)
     const logAt = (at: LogLevel, message: string): void => {
       if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
@@ -38,22 +49,49 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     let gateway: Gateway
     try {
-      gateway = createGateway({ ...config.gateway, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
+      const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
+      gateway = createGateway({ ...config.gateway, memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
+      await demo?.close()
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
     }
-    const server = await serve({
-      gateway,
-      port: config.port,
-      host: config.host,
-      onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
-    })
+    if (gateway.tools !== undefined) {
+      // A tool name offered by two servers is a start-up error (a server that is down is only a warning).
+      try {
+        await gateway.tools.ready()
+      } catch (error) {
+        await Promise.all([gateway.close({ graceMs: 0 }), demo?.close()])
+        throw new ConfigError(error instanceof Error ? error.message : String(error))
+      }
+    }
+    let server: RunningServer
+    try {
+      server = await serve({
+        gateway,
+        port: config.port,
+        host: config.host,
+        onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+      })
+    } catch (error) {
+      await Promise.all([gateway.close({ graceMs: 0 }), demo?.close()])
+      throw error
+    }
+    if (demo !== undefined) {
+      const close = server.close
+      server.close = async (closeOptions) => {
+        await close(closeOptions)
+        await demo.close()
+      }
+    }
     running = server
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
     if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
+    if (config.gateway.dashboard === true) logAt('info', `dashboard on ${server.url}/`)
+    if (demo !== undefined) for (const line of demoInstructions(server.url, config.gateway.apiKeys !== undefined && config.gateway.apiKeys.length > 0)) print(line)
     if (handleSignals) {
       let stopping = false
       const stop = (signal: string): void => {
@@ -82,6 +120,20 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     throw error
   }
   return running
+}
+
+/** What `--demo` prints: where to look and a request to try. */
+function demoInstructions(url: string, keys: boolean): string[] {
+  const body = JSON.stringify({ model: 'sim-llama-8b', stream: true, messages: [{ role: 'user', content: 'What does queuegate do?' }] })
+  return [
+    '',
+    'queuegate demo: two simulated llama.cpp servers on loopback (sim-gpu-a, sim-gpu-b; 2 slots each; no GPU needed)',
+    `  dashboard   ${url}/`,
+    `  try         curl -N ${url}/v1/chat/completions -H 'content-type: application/json'${keys ? " -H 'authorization: Bearer YOUR_KEY'" : ''} -d '${body}'`,
+    '  models      sim-llama-8b (both servers), sim-qwen-14b (sim-gpu-b only, writes some tool calls as text)',
+    '  stop        Ctrl-C',
+    '',
+  ]
 }
 
 function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {

@@ -16,6 +16,15 @@ import type { ToolMode } from './gateway-options.js'
 import type { HeaderLookup } from './request-access.js'
 import type { GatewayKey } from './gateway-keys.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
+import type { ToolDefinition } from '../openai/types.js'
+
+/** What the server-tools stage decided for the tool loop (execute mode). */
+export interface ToolLoopPlan {
+  /** Names of the tools the client declared itself: calls to these go to the client. */
+  readonly clientTools: ReadonlySet<string>
+  /** Every tool the detector recovers calls of: the client's and the registry's. */
+  readonly detectTools: readonly ToolDefinition[]
+}
 import type { Agent } from '../agents/types.js'
 
 /** One change of the answer, for streams and for whole completions alike. */
@@ -87,6 +96,8 @@ export interface CallPlan {
   toolMode: ToolMode
   /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
   reasoning: ReasoningMode | undefined
+  /** Set by the server-tools stage in execute mode: the client is answered by the tool loop (tool-loop.ts). */
+  toolLoop: ToolLoopPlan | undefined
   /** The agent the model id names (resolve-model): the agent answers, no upstream is called for this plan. */
   agent: Agent | undefined
   /** Answer transforms in order (add with {@link addTransform}); none (and no hooks) means the fast byte path, gated ones a stream that starts on it. */
@@ -150,6 +161,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     threadKey: '',
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
+    toolLoop: undefined,
     agent: undefined,
     transforms: NONE,
     answerHooks: NONE,

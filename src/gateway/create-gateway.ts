@@ -7,6 +7,7 @@ import { InvalidRequestError, NotFoundError, QueuegateError, UnavailableError } 
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
 import { authenticate } from './gateway-keys.js'
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
+import type { ToolRegistry } from '../tools/types.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
@@ -18,6 +19,9 @@ import { answerClient } from './model-call.js'
 import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
+import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
+import { createDashboard } from '../dashboard/dashboard.js'
+import type { Dashboard } from '../dashboard/dashboard.js'
 
 /** A running gateway. */
 export interface Gateway {
@@ -30,6 +34,12 @@ export interface Gateway {
   close: (options?: { graceMs?: number | undefined }) => Promise<void>
   /** The scheduler, for metrics and inspection. */
   readonly scheduler: QueueScheduler
+  /**
+   * The tool registry (`toolServers`, `mcpServers` or `toolRegistry`), if any: `tools.ready()`
+   * resolves once every server answered its first listing or failed it, and rejects on a tool
+   * name offered by two servers.
+   */
+  readonly tools: ToolRegistry | undefined
 }
 
 /**
@@ -42,8 +52,11 @@ export interface Gateway {
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const services = createGatewayServices(options)
+  // The dashboard (src/dashboard/) sees the gateway's events before the caller's onEvent does.
+  let dashboard: Dashboard | undefined
+  const services = createGatewayServices(options?.dashboard === true ? { ...options, onEvent: (event) => (dashboard?.onEvent(event), options.onEvent?.(event)) } : options)
   const { options: resolved, clock, scheduler, catalog, health: upstreamHealth, jobs, running } = services
+  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock })
   const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
@@ -67,6 +80,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     return [...models, ...variants, ...agents]
   }
   upstreamHealth.start()
+  if (resolved.toolMode === 'execute' && services.tools === undefined) {
+    resolved.onEvent?.({ type: 'warning', message: 'toolMode execute: no tool servers are configured; tool calls are passed through to the client' })
+  }
 
   async function route(request: Request, requestId: string): Promise<Response> {
     const path = requestPath(request)
@@ -74,6 +90,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models') ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
       if (path === '/healthz' || path === '/health') return json(health())
+      const page = dashboard?.route(path)
+      if (page !== undefined) return page
+      if (dashboard === undefined && path.startsWith('/v1/dashboard/')) throw new NotFoundError('The dashboard is off (option dashboard; the CLI serves it unless --no-dashboard).', 'dashboard_off')
       if (path === '/readyz') {
         // Readiness: 503 while shutting down or while no upstream is in rotation (issue 12).
         if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -83,6 +102,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
+    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -154,6 +174,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ended_at: record.endedAt ?? null,
       wait_ms: startedOrNow - record.createdAt,
       error: record.error ?? null,
+      // Execute mode (tool-loop.ts), while the job runs: its round and the tools running now.
+      ...(record.toolRound === undefined ? {} : { tool_round: record.toolRound, tools_running: record.toolsRunning ?? null }),
     }
   }
 
@@ -173,18 +195,22 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function close(closeOptions: { graceMs?: number | undefined } = {}): Promise<void> {
     closed ??= (async () => {
       closing = true
+      dashboard?.close()
       scheduler.close()
       upstreamHealth.close()
       catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
       services.deadlines.close()
+      // Turns still being stored (their embeddings need the upstreams), then the memory's file.
+      await services.memory?.close().catch((error: unknown) => resolved.onEvent?.({ type: 'warning', message: `memory: closing failed: ${error instanceof Error ? error.message : String(error)}` }))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))
+      if (services.ownsTools === true) await services.tools?.close()
     })()
     return closed
   }
 
-  return { fetch, close, scheduler }
+  return { fetch, close, scheduler, tools: services.tools }
 }
 
 /** The job id of a `/v1/jobs/{id}` path; 400 for a malformed percent escape. */

@@ -24,7 +24,8 @@ const chat = (jobClass: JobClass, toolMode?: ToolMode): Endpoint => Object.freez
 export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map([
   ['/v1/chat/completions', chat('interactive')],
   ['/v1/chat/completions_passthrough', chat('interactive', 'passthrough')],
-  ['/v1/agent/chat/completions', chat('batch')],
+  // Agents: batch class, and the gateway runs the tools (execute; passthrough when no tools are configured).
+  ['/v1/agent/chat/completions', chat('batch', 'execute')],
 ])
 
 /** Other `/v1/*` POSTs (completions, embeddings, …): queued as interactive jobs and proxied unchanged. */

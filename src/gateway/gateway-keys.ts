@@ -8,6 +8,7 @@
 import { QueuegateError } from '../errors.js'
 import type { JobClass } from '../queue/queue-scheduler.js'
 import type { HeaderLookup } from './request-access.js'
+import { KeyLimit } from './key-limit.js'
 
 /** A gateway key as configured. */
 export interface GatewayKeyOptions {
@@ -16,6 +17,11 @@ export interface GatewayKeyOptions {
   name?: string | undefined
   /** Puts every job of this key in this class, whatever its headers say (a key for agents: `batch`). */
   class?: JobClass | undefined
+  /**
+   * At most this many of the key's requests hold an upstream slot at once; beyond it its requests
+   * wait (before the queue) and other clients' jobs go first. @default no cap
+   */
+  maxRunning?: number | undefined
 }
 
 /** A key after validation. */
@@ -23,6 +29,8 @@ export interface GatewayKey {
   readonly key: string
   readonly name: string
   readonly class: JobClass | undefined
+  /** The key's `maxRunning` cap and its count (one per gateway), when it has one. */
+  readonly limit: KeyLimit | undefined
 }
 
 /** Validates the `apiKeys` option. */
@@ -31,12 +39,15 @@ export function resolveGatewayKeys(keys: ReadonlyArray<GatewayKeyOptions | strin
   return keys.map((entry, index) => {
     const option = typeof entry === 'string' ? { key: entry } : entry
     if (typeof option !== 'object' || option === null || typeof option.key !== 'string' || option.key.trim().length < 8) {
-      throw new TypeError(`apiKeys[${index}]: expected a key of at least 8 characters (or { key, name, class })`)
+      throw new TypeError(`apiKeys[${index}]: expected a key of at least 8 characters (or { key, name, class, maxRunning })`)
     }
     if (option.class !== undefined && option.class !== 'interactive' && option.class !== 'batch') {
       throw new TypeError(`apiKeys[${index}].class: expected 'interactive' or 'batch', got ${JSON.stringify(option.class)}`)
     }
-    return { key: option.key.trim(), name: option.name ?? `key-${index + 1}`, class: option.class }
+    if (option.maxRunning !== undefined && (!Number.isInteger(option.maxRunning) || option.maxRunning < 1)) {
+      throw new TypeError(`apiKeys[${index}].maxRunning: expected a whole number >= 1, got ${JSON.stringify(option.maxRunning)}`)
+    }
+    return { key: option.key.trim(), name: option.name ?? `key-${index + 1}`, class: option.class, limit: option.maxRunning === undefined ? undefined : new KeyLimit(option.maxRunning) }
   })
 }
 

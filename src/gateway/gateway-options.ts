@@ -12,13 +12,25 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import { resolveMemoryOptions } from './memory-options.js'
+import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
+import type { McpServerOptions } from '../tools/mcp-source.js'
+import type { OpenApiServerOptions } from '../tools/openapi-source.js'
+import type { ToolRegistry } from '../tools/types.js'
 import type { Agent } from '../agents/types.js'
 
 /** How a waiting streaming client is told its queue position. */
 export type QueueNotifyMode = 'reasoning' | 'content' | 'comment' | 'never'
 
-/** What happens to tool calls the model makes (native or recovered from text). */
-export type ToolMode = 'passthrough' | 'suppress'
+/**
+ * What happens to tool calls the model makes (native or recovered from text): `execute` runs the
+ * registry's tools in the gateway and calls the model again (see tool-loop.ts); `passthrough`
+ * hands them to the client; `suppress` drops them.
+ */
+export type ToolMode = 'execute' | 'passthrough' | 'suppress'
+
+/** What the execute loop does with a call to a tool neither the client nor the registry has. */
+export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
 /** Something the gateway reports; the CLI prints these as log lines. */
 export type GatewayEvent =
@@ -176,8 +188,30 @@ export interface GatewayOptions {
   keepAliveMs?: number | undefined
   /** Recover tool calls that models write as text, for requests that declare tools. @default true */
   textToolCalls?: boolean | undefined
-  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'passthrough' */
+  /** Default tool mode (`X-Tool-Mode` overrides per request). @default 'execute' when a tool registry or tool servers are configured, else 'passthrough' */
   toolMode?: ToolMode | undefined
+  /**
+   * Server-side tools, prebuilt (`createToolRegistry`): in `execute` mode their definitions are
+   * added to the upstream request and the gateway runs the model's calls to them, calling the
+   * model again until it answers. Used instead of one built from `toolServers`/`mcpServers`;
+   * the gateway does not close it. @default none
+   */
+  toolRegistry?: ToolRegistry | undefined
+  /** Execute mode: add the registry's tool definitions to the upstream request's `tools` (the client's own kept). @default true */
+  injectTools?: boolean | undefined
+  /**
+   * Execute mode: a call to a tool neither the client declared nor the registry has. `error`: the
+   * model is told it does not exist and which do; `passthrough`: handed to the client;
+   * `ignore`: dropped. @default 'error'
+   */
+  unknownToolPolicy?: UnknownToolPolicy | undefined
+  /** Execute mode: tool rounds per request; then the model is asked once more without tools. @default 6 */
+  maxToolIters?: number | undefined
+  /**
+   * Execute mode: give the slot back while tools run; the next round queues again (sticky to the
+   * same upstream and llama.cpp slot). @default false: the slot is held for the whole loop (its cache stays warm)
+   */
+  releaseSlotDuringTools?: boolean | undefined
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
@@ -190,8 +224,37 @@ export interface GatewayOptions {
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
+  /**
+   * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
+   * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
+   * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
+   * names its tools `{namePrefix}__{tool}`. Their tools form the gateway's tool registry. @default none
+   */
+  toolServers?: Array<OpenApiServerOptions | string> | undefined
+  /** MCP servers over Streamable HTTP, as URLs or `{ url, headers, name, namePrefix }`. @default none */
+  mcpServers?: Array<McpServerOptions | string> | undefined
+  /** Longest a tool call may take, in ms (the model then gets `tool_timeout`). @default 60 000 */
+  toolTimeoutMs?: number | undefined
+  /** Largest tool result passed to the model, in bytes (a longer one is cut, with a note). @default 65 536 */
+  toolMaxBytes?: number | undefined
+  /** Tool lists are read again when older than this, in ms. @default 300 000 */
+  toolSchemaTtlMs?: number | undefined
   /** Finished jobs kept for `GET /v1/jobs/{id}`. @default 10 000 */
   maxFinishedJobs?: number | undefined
+  /**
+   * Serve the live dashboard: the page on `GET /` and `/dashboard`, its data on
+   * `GET /v1/dashboard/state` and `/v1/dashboard/events` (SSE; gateway keys apply). Off by default
+   * in the library (a gateway mounted in an app should not take its `/`); the CLI turns it on
+   * (`--no-dashboard` off). @default false
+   */
+  dashboard?: boolean | undefined
+  /**
+   * Chat memory: notes per conversation, the relevant ones injected before the call (the history
+   * trimmed to its last turns), each turn stored after it; `GET`/`DELETE /v1/memory/{namespace}`.
+   * @example memory: { store: 'local', storage: createMemoryFile('memory.jsonl') }
+   * @default off
+   */
+  memory?: MemoryOptions | undefined
   /** Receives one event per finished request and per upstream failure. */
   onEvent?: ((event: GatewayEvent) => void) | undefined
   /** Test seams. */
@@ -211,7 +274,10 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory'>> & {
+  /** Off: undefined. */
+  memory: ResolvedMemoryOptions | undefined
+  toolRegistry: ToolRegistry | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -219,6 +285,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
   models: string[]
   aliases: Map<string, string>
   onEvent: ((event: GatewayEvent) => void) | undefined
+  toolServers: Array<OpenApiServerOptions | string>
+  mcpServers: Array<McpServerOptions | string>
   /** Wall-clock time (the clock's `now`). */
   now: () => number
   clock: Clock
@@ -228,7 +296,8 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'o
 }
 
 const QUEUE_NOTIFY_MODES: readonly QueueNotifyMode[] = ['reasoning', 'content', 'comment', 'never']
-const TOOL_MODES: readonly ToolMode[] = ['passthrough', 'suppress']
+const TOOL_MODES: readonly ToolMode[] = ['execute', 'passthrough', 'suppress']
+const UNKNOWN_TOOL_POLICIES: readonly UnknownToolPolicy[] = ['error', 'passthrough', 'ignore']
 const REASONING_MODES: readonly ReasoningMode[] = ['split', 'strip', 'keep']
 
 /** Applies defaults and throws a `TypeError` naming the first bad option. */
@@ -266,10 +335,23 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     queueMessage = 'Queued: position {position} of {queued}, about {eta}s',
     keepAliveMs = 15_000,
     textToolCalls = true,
-    toolMode = 'passthrough',
+    toolRegistry,
+    // Tool servers make a registry too (gateway-services.ts builds it).
+    toolMode = toolRegistry !== undefined || (Array.isArray(options.toolServers) && options.toolServers.length > 0) || (Array.isArray(options.mcpServers) && options.mcpServers.length > 0) ? 'execute' : 'passthrough',
+    injectTools = true,
+    unknownToolPolicy = 'error',
+    maxToolIters = 6,
+    releaseSlotDuringTools = false,
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    memory,
+    toolServers = [],
+    mcpServers = [],
+    toolTimeoutMs = 60_000,
+    toolMaxBytes = 65_536,
+    toolSchemaTtlMs = 300_000,
+    dashboard = false,
     onEvent,
     _internal = {},
   } = options
@@ -311,6 +393,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   nonNegativeNumber('notifyAfterMs', notifyAfterMs)
   positiveInteger('keepAliveMs', keepAliveMs)
   positiveInteger('maxFinishedJobs', maxFinishedJobs)
+  if (!Array.isArray(toolServers)) throw new TypeError('toolServers: expected a list of URLs or { url } objects')
+  if (!Array.isArray(mcpServers)) throw new TypeError('mcpServers: expected a list of URLs or { url } objects')
+  positiveInteger('toolTimeoutMs', toolTimeoutMs)
+  positiveInteger('toolMaxBytes', toolMaxBytes)
+  positiveInteger('toolSchemaTtlMs', toolSchemaTtlMs)
   if (typeof stickyHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(stickyHeader)) {
     throw new TypeError(`stickyHeader: expected an HTTP header name, got ${JSON.stringify(stickyHeader)}`)
   }
@@ -320,6 +407,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (!TOOL_MODES.includes(toolMode)) {
     throw new TypeError(`toolMode: expected one of ${TOOL_MODES.join(', ')}, got ${JSON.stringify(toolMode)}`)
   }
+  if (toolRegistry !== undefined && (typeof toolRegistry !== 'object' || toolRegistry === null || typeof toolRegistry.call !== 'function' || typeof toolRegistry.definitions !== 'function')) {
+    throw new TypeError('toolRegistry: expected a ToolRegistry (createToolRegistry)')
+  }
+  if (typeof injectTools !== 'boolean') throw new TypeError(`injectTools: expected true or false, got ${JSON.stringify(injectTools)}`)
+  if (!UNKNOWN_TOOL_POLICIES.includes(unknownToolPolicy)) {
+    throw new TypeError(`unknownToolPolicy: expected one of ${UNKNOWN_TOOL_POLICIES.join(', ')}, got ${JSON.stringify(unknownToolPolicy)}`)
+  }
+  nonNegativeInteger('maxToolIters', maxToolIters)
+  if (typeof releaseSlotDuringTools !== 'boolean') throw new TypeError(`releaseSlotDuringTools: expected true or false, got ${JSON.stringify(releaseSlotDuringTools)}`)
   if (!REASONING_MODES.includes(reasoning)) {
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
@@ -327,6 +423,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
   return {
@@ -362,9 +459,21 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keepAliveMs,
     textToolCalls,
     toolMode,
+    toolRegistry,
+    injectTools,
+    unknownToolPolicy,
+    maxToolIters,
+    releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    memory: resolveMemoryOptions(memory),
+    toolServers,
+    mcpServers,
+    toolTimeoutMs,
+    toolMaxBytes,
+    toolSchemaTtlMs,
+    dashboard,
     onEvent,
     now: clock.now,
     clock,

@@ -18,7 +18,10 @@ import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
+import { ChatMemory } from './chat-memory.js'
+import { createMemoryEmbedder } from './memory-embedder.js'
 import type { ToolRegistry } from '../tools/types.js'
+import { createToolRegistry } from '../tools/tool-registry.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -38,8 +41,12 @@ export interface GatewayServices {
   readonly deadlines: CallDeadlines
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
-  /** The tool servers' tools, when any are configured. */
+  /** Chat memory, when configured. */
+  readonly memory: ChatMemory | undefined
+  /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
   readonly tools?: ToolRegistry | undefined
+  /** Whether the gateway built `tools` (and so closes it). */
+  readonly ownsTools?: boolean | undefined
 }
 
 /** Validates the options and builds the pieces (nothing starts: `catalog.start()` begins model discovery, `health.start()` the health probes). */
@@ -89,10 +96,25 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
   })
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
-  // affinity there is no choice to make, and no hash to compute.
-  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity)
-  const stages = defaultStages({ options: resolved, catalog, routesByKey })
-  return {
+  // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it:
+  // it shows each job's conversation).
+  const routesByKey = upstreams.length > 1 || upstreams.some((upstream) => upstream.slotAffinity) || resolved.dashboard
+  const tools = resolved.toolRegistry ?? buildToolRegistry(resolved)
+  // Chat memory (off: nothing built, no stage). Its embedder queues through these very services.
+  let services: GatewayServices | undefined
+  const memoryOptions = resolved.memory
+  const memory =
+    memoryOptions === undefined
+      ? undefined
+      : new ChatMemory({
+          options: memoryOptions,
+          clock,
+          warn: (message) => resolved.onEvent?.({ type: 'warning', message }),
+          embedder: memoryOptions.embeddings === undefined ? undefined : createMemoryEmbedder(() => services as GatewayServices, memoryOptions.embeddings),
+          tools,
+        })
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools, memory })
+  services = {
     options: resolved,
     clock,
     upstreams: new Map(upstreams.map((upstream) => [upstream.id, upstream])),
@@ -103,5 +125,23 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     running: new RunningJobs({ clock }),
     deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
+    memory,
+    tools,
+    ownsTools: resolved.toolRegistry === undefined && tools !== undefined,
   }
+  return services
+}
+
+/** The registry of the configured tool and MCP servers (none configured: none); its warnings become `warning` events. */
+function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | undefined {
+  if (resolved.toolServers.length === 0 && resolved.mcpServers.length === 0) return undefined
+  return createToolRegistry({
+    toolServers: resolved.toolServers,
+    mcpServers: resolved.mcpServers,
+    timeoutMs: resolved.toolTimeoutMs,
+    maxBytes: resolved.toolMaxBytes,
+    schemaTtlMs: resolved.toolSchemaTtlMs,
+    clock: resolved.clock,
+    onWarning: (message) => resolved.onEvent?.({ type: 'warning', message }),
+  })
 }

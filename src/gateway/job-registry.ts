@@ -20,6 +20,10 @@ export interface JobRecord {
   startedAt: number | undefined
   endedAt: number | undefined
   error: string | undefined
+  /** Execute mode: the tool round the job is in (1-based), while it runs. */
+  toolRound?: number | undefined
+  /** Execute mode: the tools running now (names, comma-joined), while they run. */
+  toolsRunning?: string | undefined
 }
 
 /**
@@ -100,6 +104,14 @@ export class JobRegistry {
     record.upstream = update.upstream
     record.slot = update.slot
     record.startedAt = update.at
+  }
+
+  /** Execute mode: the round a running job is in and the tools it runs now (undefined: none). */
+  toolProgress(id: string, update: { round: number; running: string | undefined }): void {
+    const record = this.#active.get(id)
+    if (record === undefined) return
+    record.toolRound = update.round
+    record.toolsRunning = update.running
   }
 
   /** Marks a job finished (once; later calls are ignored); the oldest kept finished job makes room. */

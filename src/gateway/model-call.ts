@@ -14,6 +14,7 @@ import type { CallPlan } from './call-plan.js'
 import { answerGates, isPassThrough } from './call-plan.js'
 import { answerKind, badResponseError, completionAsEvents, ModelCall, transformCompletionBytes } from './call-model.js'
 import type { LeaseHolder, ProgressMeter } from './call-model.js'
+import type { KeyLimit } from './key-limit.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import { chainTransforms } from './chunk-pipeline.js'
 import { createEventStream } from './event-stream.js'
@@ -28,6 +29,7 @@ import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
+import { answerWithTools } from './tool-loop.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 
 const SSE_HEADERS = {
@@ -36,8 +38,9 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
-/** Answers the client for a plan; failures before the first byte become error responses (thrown). */
+/** Answers the client for a plan; failures before the first byte become error responses (thrown). An execute plan goes to the tool loop. */
 export function answerClient(services: GatewayServices, plan: CallPlan): Promise<Response> {
+  if (plan.toolLoop !== undefined) return answerWithTools(services, plan)
   return new ClientJob(services, plan).run()
 }
 
@@ -56,6 +59,8 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
   #unregister: (() => void) | undefined
   #startedAt: number | undefined
   #finished = false
+  /** The key's `maxRunning` count this job holds, once admitted. */
+  #keyLimit: KeyLimit | undefined
   /** The HTTP status the log records when the relayed answer ends. */
   #status = 200
   /** Assembles the streamed message for the plan's answer hooks (only when it has some). */
@@ -86,7 +91,8 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     // aborts its upstream call through the call's handle (no AbortSignal per call: see upstream.ts).
     if (clientSignal.aborted) this.disconnect()
     else watchClient(plan.request, this)
-    const acquired = scheduler.acquire(this.#call, { signal: clientSignal })
+    const limit = plan.key?.limit
+    const acquired = limit === undefined ? scheduler.acquire(this.#call, { signal: clientSignal }) : this.#admit(limit, clientSignal)
     try {
       if (!plan.endpoint.chat) {
         const response = await this.#call.start(await acquired, clientSignal)
@@ -139,6 +145,19 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     }
   }
 
+  /** Under its key's `maxRunning`: waits for the key's turn, then queues. */
+  async #admit(limit: KeyLimit, signal: AbortSignal): Promise<Lease> {
+    const admitted = limit.enter(signal)
+    if (admitted !== undefined) await admitted
+    this.#keyLimit = limit
+    if (this.#finished) {
+      this.#keyLimit = undefined
+      limit.exit()
+      throw new AbortError('The client disconnected.')
+    }
+    return this.#services.scheduler.acquire(this.#call, { signal })
+  }
+
   /** The client went away (the request's abort event, or the node bridge's disconnect call). */
   handleEvent(): void {
     this.disconnect()
@@ -185,6 +204,8 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     this.#call.unwatch()
     if (abortFirst) this.abort(new AbortError('The client disconnected.'))
     this.#lease?.release()
+    this.#keyLimit?.exit()
+    this.#keyLimit = undefined
     this.#unregister?.()
     const endedAt = clock.now()
     const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error)

@@ -22,6 +22,8 @@ export type {
   UpstreamSnapshot,
 } from './queue-scheduler.js'
 export { threadKeyFor } from './thread-key.js'
+export { conversationIdOf } from './conversation-id.js'
+export type { ConversationIdInput } from './conversation-id.js'
 export type { ThreadKeyInput } from './thread-key.js'
 export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './in-memory-scheduler-state.js'
 export type { InMemorySchedulerStateOptions } from './in-memory-scheduler-state.js'

@@ -68,7 +68,11 @@ export interface JobPosition {
   position: number
   /** Total waiting jobs. */
   queued: number
-  /** Estimated time until it starts, from recent service times; undefined before any job finished. */
+  /**
+   * Estimated time until it starts, in whole ms: when the slots free (each running job's recent
+   * average service time minus how long it has run), then a service time per round of jobs ahead;
+   * it shrinks as the job waits. Undefined before any job finished.
+   */
   etaMs: number | undefined
   /** Upstream it waits for (or runs on). */
   upstream: string | undefined
@@ -101,6 +105,8 @@ export interface JobQueuedEvent {
   upstream: string
   /** Total waiting jobs, this one included. */
   queued: number
+  /** The job's sticky key, when it has one (the dashboard shows the conversation). */
+  threadKey: string | undefined
 }
 
 /** Payload of `job-start`. */
@@ -113,6 +119,8 @@ export interface JobStartEvent {
   waitedMs: number
   /** True when a thread key's remembered upstream (and slot, with slot affinity) served it. */
   stickyHit: boolean
+  /** The job's sticky key, when it has one. */
+  threadKey: string | undefined
 }
 
 /** Payload of `job-end`. */
@@ -198,6 +206,8 @@ interface UpstreamRecord {
   /** Lanes of jobs waiting for this upstream (one per model key). */
   readonly lanes: Map<string, Lane>
   serviceMs: number | undefined
+  /** Jobs of this scheduler running here (for ETAs). */
+  readonly running: Set<Job>
 }
 
 /** The jobs waiting for one upstream with one model key, one FIFO per class. */
@@ -378,6 +388,7 @@ export class QueueScheduler {
         healthy: true,
         lanes: new Map(),
         serviceMs: undefined,
+        running: new Set(),
       }
       for (const model of upstream.models ?? []) this.#restrictedModels.add(model)
       this.#byId.set(record.id, record)
@@ -483,8 +494,24 @@ export class QueueScheduler {
     }
     const position = ahead + 1
     const serviceMs = upstream.serviceMs ?? this.#serviceMs
-    const etaMs = serviceMs === undefined ? undefined : Math.ceil(position / upstream.slots) * serviceMs
+    const etaMs = serviceMs === undefined ? undefined : this.#eta(upstream, ahead, serviceMs, now)
     return { position, queued: this.#waiting, etaMs, upstream: upstream.id }
+  }
+
+  /**
+   * When the job with `ahead` jobs before it starts on `upstream`: with equal service times the
+   * slots take turns, so it takes the `(ahead mod slots)`-th slot to free, `floor(ahead / slots)`
+   * rounds later. A slot frees when its job's service time is up (at once if overdue); a slot
+   * held by another gateway sharing the state counts half a service time.
+   */
+  #eta(upstream: UpstreamRecord, ahead: number, serviceMs: number, now: number): number {
+    const frees: number[] = []
+    for (const job of upstream.running) frees.push(Math.max(0, job.startedAt + serviceMs - now))
+    const elsewhere = Math.min(upstream.slots, this.#state.slots.running(upstream.id)) - frees.length
+    for (let i = 0; i < elsewhere; i++) frees.push(serviceMs / 2)
+    while (frees.length < upstream.slots) frees.push(0)
+    frees.sort((a, b) => a - b)
+    return Math.round((frees[ahead % upstream.slots] as number) + Math.floor(ahead / upstream.slots) * serviceMs)
   }
 
   /** `queued`, `running`, or undefined when the scheduler does not hold the job. */
@@ -746,7 +773,7 @@ export class QueueScheduler {
         this.#drop(job, 'timeout')
       }, this.#maxWaitMs)
     }
-    if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting })
+    if (this.#events.has('job-queued')) this.#events.emit('job-queued', { jobId: job.id, class: job.class, upstream: upstream.id, queued: this.#waiting, threadKey: job.threadKey })
   }
 
   /** Takes a waiting job out of its lane and the counts, and stops watching its signal and timer. */
@@ -809,6 +836,7 @@ export class QueueScheduler {
     job.slot = slot
     job.startedAt = Math.max(this.#now(), job.enqueuedAt)
     this.#running++
+    upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
     const lease = new JobLease(job, this.#finishJob)
@@ -818,7 +846,7 @@ export class QueueScheduler {
     resolve?.(lease)
     if (this.#events.has('job-start')) {
       const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
-      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit })
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey })
     }
     return lease
   }
@@ -830,6 +858,7 @@ export class QueueScheduler {
     job.state = 'done'
     this.#jobs.delete(job.id)
     this.#running--
+    upstream.running.delete(job)
     this.#state.slots.free(upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)

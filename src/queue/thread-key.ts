@@ -3,23 +3,8 @@
  * comes from the gateway's endpoint table: gateway/job-class.ts).
  * @module
  */
+import { conversationIdOf } from './conversation-id.js'
 import { fnv1a64 } from './fnv1a-64.js'
-
-/** Headers searched after the configured one, in order (Open WebUI uses both spellings). Lower-case: lookups are. */
-const THREAD_HEADERS = [
-  'x-openwebui-chat-id',
-  'x-open-webui-chat-id',
-  'x-openwebui-conversation-id',
-  'x-open-webui-conversation-id',
-  'x-openwebui-thread-id',
-  'x-open-webui-thread-id',
-  'x-conversation-id',
-] as const
-
-const BODY_FIELDS = ['chat_id', 'conversation_id', 'thread_id'] as const
-
-/** Ids longer than this are hashed, so the sticky map's memory stays bounded whatever clients send. */
-const MAX_KEY_LENGTH = 200
 
 /** Input of {@link threadKeyFor}. */
 export interface ThreadKeyInput {
@@ -32,9 +17,9 @@ export interface ThreadKeyInput {
 }
 
 /**
- * The sticky key of a request, from the first of: the configured header (default `X-Chat-Id`),
- * `X-OpenWebUI-Chat-Id`, `X-Open-WebUI-Chat-Id`, the same two spellings of `-Conversation-Id` and `-Thread-Id`,
- * `X-Conversation-Id`; body `chat_id`, `conversation_id`, `thread_id`, then the same under `body.metadata`.
+ * The sticky key of a request: its conversation id ({@link conversationIdOf}: the configured header,
+ * default `X-Chat-Id`, the Open WebUI chat/conversation/thread headers in both spellings,
+ * `X-Conversation-Id`, body `chat_id`/`conversation_id`/`thread_id`, the same under `metadata`).
  * Otherwise `'h:'` + FNV-1a 64 (hex) of the canonical JSON (sorted keys) of `[model, messages, user]`, where
  * `messages` is the first two messages cut after the first `user` message: so `[system, user]` and `[user]`
  * chats hash the same on every turn (a chat without a system prompt would otherwise change key on turn 2).
@@ -42,19 +27,8 @@ export interface ThreadKeyInput {
  * @example threadKeyFor({ headers: new Headers({ 'x-openwebui-chat-id': 'c1' }), body: {} }) // 'c1'
  */
 export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: ThreadKeyInput): string {
-  const first = headers.get(stickyHeader)?.trim()
-  if (first) return bounded(first)
-  for (const name of THREAD_HEADERS) {
-    const value = headers.get(name)?.trim()
-    if (value) return bounded(value)
-  }
-  const fromBody = idField(body)
-  if (fromBody !== undefined) return fromBody
-  const metadata = body['metadata']
-  if (isRecord(metadata)) {
-    const fromMetadata = idField(metadata)
-    if (fromMetadata !== undefined) return fromMetadata
-  }
+  const id = conversationIdOf({ headers, body, stickyHeader })
+  if (id !== undefined) return id
   const messages = Array.isArray(body['messages']) ? body['messages'] : []
   const opening: unknown[] = []
   for (const message of messages) {
@@ -63,19 +37,6 @@ export function threadKeyFor({ headers, body, stickyHeader = 'X-Chat-Id' }: Thre
     if (isRecord(message) && message['role'] === 'user') break
   }
   return 'h:' + fnv1a64(canonicalJson([body['model'] ?? null, opening, body['user'] ?? null]))
-}
-
-function idField(record: Record<string, unknown>): string | undefined {
-  for (const field of BODY_FIELDS) {
-    const value = record[field]
-    if (typeof value === 'string' && value.trim() !== '') return bounded(value.trim())
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  }
-  return undefined
-}
-
-function bounded(id: string): string {
-  return id.length > MAX_KEY_LENGTH ? 'l:' + fnv1a64(id) : id
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,9 @@
  * @module
  */
 import type { DeclaredTools, MalformedCall, MatchResult, ParsedCall, ToolCallFormat } from './formats/types.js'
+import { CUT_OFF } from './formats/call-section.js'
+import { cutLeftoverAt, leftoverAt } from './leftovers.js'
+import { NO, PARTIAL, literalAt, skipWhitespace } from './scan.js'
 
 /** A recognised call, name resolved to a declared tool, arguments serialised. */
 export interface RecognisedCall {
@@ -193,6 +196,8 @@ interface Candidate {
   offset: number
   states: FormatState[]
   messageStart: boolean
+  /** Only whitespace (and removed debris) since the last recovered call. */
+  followsCall: boolean
   /** A weak match waiting for the end of its line. */
   eol: { length: number; calls: ParsedCall[]; malformed: MalformedCall[] | undefined; format: FormatState } | undefined
 }
@@ -255,6 +260,15 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
   let contentSeen = false
   /** The last `RECENT` chars of the text, while a candidate is open (for `waitFor` literals split across chunks). */
   let recent = ''
+  /** A call was just removed: marker debris right after it (see `leftovers.ts`) goes with it. */
+  let afterCall = false
+  /** No text but whitespace released since the last recovered call (and there was one). */
+  let sinceCall = false
+  /**
+   * Index in `text` of an opener left unclosed right before the same opener (`<tool_call>\n<tool_call>{…}`):
+   * held with the candidate at the second one, removed with it if it is a call.
+   */
+  let dangling = -1
 
   function emitText(raw: string): void {
     let piece = raw
@@ -285,6 +299,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       pending = undefined
     }
     if (!emittedNonSpace && hasNonSpace(piece)) emittedNonSpace = true
+    if (sinceCall && hasNonSpace(piece)) sinceCall = false
     onText(piece)
   }
 
@@ -300,6 +315,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     pending = undefined
     if (held === '') return
     if (!emittedNonSpace && hasNonSpace(held)) emittedNonSpace = true
+    if (sinceCall && hasNonSpace(held)) sinceCall = false
     onText(held)
   }
 
@@ -310,6 +326,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     emitText(text.slice(0, k))
     previousCode = text.charCodeAt(k - 1)
     text = text.slice(k)
+    if (dangling >= 0) dangling = dangling >= k ? dangling - k : -1
     // text[k - 1] was not whitespace, so the new text[0] is not at a line start.
     baseAtLine = false
     scanned = Math.max(0, scanned - k)
@@ -345,9 +362,11 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
   }
 
   function openCandidate(pos: number, found: Set<number>): void {
-    // Whitespace touching the candidate stays held with it (it goes if the candidate is a call).
+    // Whitespace touching the candidate stays held with it (it goes if the candidate is a call), and
+    // so does an unclosed opener right before it.
     const before = text.length
-    release(pos)
+    release(dangling >= 0 && dangling < pos ? dangling : pos)
+    dangling = -1
     const offset = pos - (before - text.length)
     const messageStart = !emittedNonSpace && pending === undefined
     const states = [...found]
@@ -356,7 +375,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         const format = formats[i]!
         return { format, index: i, weak: format.strength === 'weak', memo: new Map(), lastLength: -1, waitFor: undefined, triggered: false, verdict: undefined }
       })
-    candidate = { offset, states, messageStart, eol: undefined }
+    candidate = { offset, states, messageStart, followsCall: sinceCall && !hasNonSpace(text.slice(0, offset)), eol: undefined }
     // The text was just scanned (flat): its tail seeds the window `noteArrival` searches.
     recent = text.length > RECENT ? text.slice(-RECENT) : text
   }
@@ -437,6 +456,11 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
           }
           // A call cut off by the end of the text is content.
           verdict = { status: 'reject' }
+        } else if (result.status === 'reject' && final && result.cut !== undefined && current.followsCall && !state.weak) {
+          // Cut off right after a recovered call: it goes with the calls before it (reported when named).
+          const { name } = result.cut
+          deliver(current, bodyLength, [], name === undefined ? undefined : [{ name, text: bodyText(), reason: CUT_OFF, at: 0 }], state)
+          return 'done'
         } else if (result.status === 'reject' && final) {
           // Lengths given at the end could differ from those given earlier for the same text (a
           // truncated block): rescan from the next char, so the result never depends on chunking.
@@ -452,8 +476,74 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       if (verdict.status === 'partial') return 'wait'
       return accept(current, state, verdict.length, verdict.calls, verdict.malformed, bodyText(), final)
     }
+    const second = repeatedOpener(current, final)
+    if (second === PARTIAL) return 'wait'
+    if (second !== NO) {
+      // `<tool_call>\n<tool_call>{…}`: the first opener waits with the candidate at the second.
+      candidate = undefined
+      dangling = current.offset
+      scanned = second
+      scanAtLine = lineStartAt(second)
+      return 'done'
+    }
     rejectCandidate(current, Number.isFinite(rejectLength) ? rejectLength : 1)
     return 'done'
+  }
+
+  /**
+   * Where the same strong opener starts again after the rejected candidate's opener and whitespace:
+   * its index, `PARTIAL` while the text cannot tell yet, `NO` when it does not (or the opener is a word).
+   */
+  function repeatedOpener(current: Candidate, final: boolean): number {
+    const at = current.offset
+    const entries = strong.get(text.charCodeAt(at))
+    if (entries === undefined || isWordCode(text.charCodeAt(at))) return NO
+    let marker: string | undefined
+    for (const entry of entries) if (entry.marker.length >= 3 && text.startsWith(entry.marker, at) && (marker === undefined || entry.marker.length > marker.length)) marker = entry.marker
+    if (marker === undefined) return NO
+    const next = skipWhitespace(text, at + marker.length)
+    if (next >= text.length) return final ? NO : PARTIAL
+    const again = literalAt(text, next, marker)
+    if (again === PARTIAL) return final ? NO : PARTIAL
+    return again === NO ? NO : next
+  }
+
+  /** Whether a strong opener starts at `pos` (leftover debris is never one). */
+  function strongOpenerAt(pos: number): boolean {
+    const entries = strong.get(text.charCodeAt(pos))
+    if (entries === undefined) return false
+    for (const entry of entries) if (text.startsWith(entry.marker, pos)) return true
+    return false
+  }
+
+  /** Removes the marker debris right after a call (`leftovers.ts`); `wait` while it may still come. */
+  function stripLeftovers(final: boolean): 'wait' | 'done' {
+    for (;;) {
+      const at = skipWhitespace(text, 0)
+      if (at >= text.length) {
+        if (final) afterCall = false
+        return final ? 'done' : 'wait'
+      }
+      const end = leftoverAt(text, at, strongOpenerAt)
+      if (end === NO || (end === PARTIAL && final && !cutLeftoverAt(text, at))) {
+        afterCall = false
+        return 'done'
+      }
+      if (end === PARTIAL && !final) return 'wait'
+      // A token, or one cut off by the end of the message (`</tool_`): removed like the call.
+      const cut = end === PARTIAL ? text.length : end
+      noteGap(text.slice(0, at))
+      if (pending !== undefined) pending.text += text.slice(0, cut)
+      previousCode = text.charCodeAt(cut - 1)
+      text = text.slice(cut)
+      scanned = 0
+      scanAtLine = true
+      baseAtLine = true
+      if (end === PARTIAL) {
+        afterCall = false
+        return 'done'
+      }
+    }
   }
 
   function shouldMatch(state: FormatState, bodyLength: number): boolean {
@@ -536,6 +626,8 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     scanAtLine = true
     const defer = deferCalls || (state.weak && (state.format.position === 'end' || !current.messageStart))
     if (defer) {
+      afterCall = true
+      sinceCall = true
       if (pending === undefined) pending = { text: '', calls: [], malformed: undefined }
       pending.text += raw
       if (placed !== undefined) {
@@ -552,6 +644,8 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
       noteGap(raw.slice(0, current.offset))
     }
     dropLeadingSpace = true
+    afterCall = true
+    sinceCall = true
     if (placed === undefined) onCalls(recognised)
     else onCalls(recognised, placed)
   }
@@ -570,6 +664,7 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
         if (evaluate(final) === 'wait') return
         continue
       }
+      if (afterCall && stripLeftovers(final) === 'wait') return
       if (scanned >= text.length) break
       scan()
       if (candidate === undefined) break
@@ -581,12 +676,13 @@ export function createToolCallScanner(options: ToolCallScannerOptions): ToolCall
     feed(chunk) {
       if (chunk === '') return
       // Fast path (most chunks): no candidate, no line start, nothing that could open a call.
-      if (candidate === undefined && pending === undefined && !dropLeadingSpace && !scanAtLine) {
+      if (candidate === undefined && pending === undefined && !dropLeadingSpace && !scanAtLine && !afterCall) {
         const whole = text === '' ? chunk : text + chunk
         const hold = plainUntil(whole, index, previousCode)
         if (hold >= 0) {
           const k = trimEndIndex(whole, hold)
           if (k > 0) {
+            sinceCall = false
             onText(k === whole.length ? whole : whole.slice(0, k))
             previousCode = whole.charCodeAt(k - 1)
             emittedNonSpace = true

@@ -10,6 +10,11 @@ import type { ToolDefinition } from '../openai/types.js'
 export interface ToolCallOptions {
   /** Aborts the call (client gone, loop over). */
   signal?: AbortSignal | undefined
+  /**
+   * The most result bytes a source needs to read (the registry's cap, plus a little to tell that
+   * there was more); a source stops reading there. @default the source's own cap
+   */
+  maxBytes?: number | undefined
 }
 
 /**
@@ -57,6 +62,11 @@ export interface ToolSource {
   call(name: string, args: Record<string, unknown>, options?: ToolCallOptions): Promise<string>
   /** Closes connections (MCP sessions). */
   close?(): Promise<void>
+  /**
+   * Calls `onChange` whenever the server says its tool list changed (MCP
+   * `notifications/tools/list_changed`); the registry then lists it again.
+   */
+  watch?(onChange: () => void): void
 }
 
 /** The tools of every configured source, under one namespace. */

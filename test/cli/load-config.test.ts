@@ -26,7 +26,22 @@ describe('loadConfig', () => {
       ],
       models: ['qwen3', 'llama'],
       readTimeoutMs: 30_000,
+      dashboard: true,
     })
+  })
+
+  it('serves the dashboard unless --no-dashboard, QUEUEGATE_DASHBOARD=false or dashboard: false says not to', () => {
+    const base = { upstreams: 'http://a' }
+    expect(loadConfig({ flags: base, env: {}, readFile: noFile }).gateway.dashboard).toBe(true)
+    expect(loadConfig({ flags: { ...base, dashboard: false }, env: {}, readFile: noFile }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: base, env: { QUEUEGATE_DASHBOARD: 'false' }, readFile: noFile }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => '{ upstreams: ["http://a"], dashboard: false }' }).gateway.dashboard).toBe(false)
+    expect(loadConfig({ flags: { ...base, dashboard: true }, env: { QUEUEGATE_DASHBOARD: 'false' }, readFile: noFile }).gateway.dashboard).toBe(true)
+  })
+
+  it('takes given upstreams instead of configured ones (--demo), and needs none configured then', () => {
+    const config = loadConfig({ flags: { slots: '4' }, env: {}, readFile: noFile, upstreams: [{ url: 'http://127.0.0.1:1/v1', id: 'sim-a', slots: 2 }] })
+    expect(config.gateway.upstreams).toEqual([{ url: 'http://127.0.0.1:1/v1', id: 'sim-a', slots: 2 }])
   })
 
   it('keeps the first version\'s environment names working', () => {
@@ -120,10 +135,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { config: 'missing.json5' }, env: {}, readFile: noFile })).toThrow(/--config: cannot read missing.json5/)
   })
 
-  it('accepts TOOLCALL_MODE=execute from the first version and says it runs as passthrough for now', () => {
+  it('reads TOOLCALL_MODE=execute (the first version\'s name) and the tool loop\'s settings from flags, env and file', () => {
     const config = loadConfig({ flags: { upstreams: 'http://a' }, env: { TOOLCALL_MODE: 'execute' }, readFile: noFile })
-    expect(config.gateway.toolMode).toBe('passthrough')
-    expect(config.warnings.join('\n')).toMatch(/execute/)
+    expect(config.gateway.toolMode).toBe('execute')
+    const fromEnv = loadConfig({ flags: { upstreams: 'http://a' }, env: { MAX_TOOL_ITERS: '3', UNKNOWN_TOOL_POLICY: 'ignore', RELEASE_SLOT_DURING_TOOLS: 'yes', INJECT_TOOLS: 'off' }, readFile: noFile })
+    expect(fromEnv.gateway).toMatchObject({ maxToolIters: 3, unknownToolPolicy: 'ignore', releaseSlotDuringTools: true, injectTools: false })
+    const fromFlags = loadConfig({ flags: { upstreams: 'http://a', maxToolIters: '2', unknownToolPolicy: 'passthrough', releaseSlotDuringTools: true, injectTools: false }, env: { MAX_TOOL_ITERS: '3' }, readFile: noFile })
+    expect(fromFlags.gateway).toMatchObject({ maxToolIters: 2, unknownToolPolicy: 'passthrough', releaseSlotDuringTools: true, injectTools: false })
+    const fromFile = loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => '{ upstreams: ["http://a"], toolMode: "execute", maxToolIters: 4, unknownToolPolicy: "error", injectTools: true }' })
+    expect(fromFile.gateway).toMatchObject({ toolMode: 'execute', maxToolIters: 4, unknownToolPolicy: 'error', injectTools: true })
+    expect(() => loadConfig({ flags: { upstreams: 'http://a' }, env: { UNKNOWN_TOOL_POLICY: 'explode' }, readFile: noFile })).toThrow(/UNKNOWN_TOOL_POLICY: expected one of error, passthrough, ignore, got "explode"/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', maxToolIters: '-1' }, env: {}, readFile: noFile })).toThrow(/--max-tool-iters: expected a whole number >= 0/)
   })
 })
 

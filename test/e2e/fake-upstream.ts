@@ -55,6 +55,11 @@ export interface FakeResponseOptions {
   failure?: FakeFailure | undefined
   /** Answer `stream: true` with one JSON body, as servers that do not stream do. @default false */
   ignoreStream?: boolean | undefined
+  /**
+   * The vector `POST /v1/embeddings` answers for one input text. @default 8 numbers from the
+   * text's length and position (the same text always gets the same vector)
+   */
+  embed?: ((text: string) => number[]) | undefined
 }
 
 /** Options of {@link startFakeUpstream}. */
@@ -151,6 +156,7 @@ interface ResolvedOptions {
   apiKey: string | undefined
   failure: FakeFailure | undefined
   ignoreStream: boolean
+  embed: FakeUpstreamOptions['embed']
   respond: FakeUpstreamOptions['respond']
 }
 
@@ -180,6 +186,7 @@ const DEFAULTS: ResolvedOptions = {
   apiKey: undefined,
   failure: undefined,
   ignoreStream: false,
+  embed: undefined,
   respond: undefined,
 }
 
@@ -208,6 +215,7 @@ function validate(options: FakeUpstreamOptions): void {
   }
   if (apiKey !== undefined && typeof apiKey !== 'string') fail('apiKey', 'a string', apiKey)
   if (respond !== undefined && typeof respond !== 'function') fail('respond', 'a function', typeof respond)
+  if (options.embed !== undefined && typeof options.embed !== 'function') fail('embed', 'a function', typeof options.embed)
   if (failure === undefined) return
   const ok =
     (failure.kind === 'status' && Number.isInteger(failure.status) && failure.status >= 100 && failure.status <= 599) ||
@@ -464,7 +472,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       const inputs = Array.isArray(input) ? input : [input]
       const data = inputs.map((value, index) => {
         const text = JSON.stringify(value) ?? ''
-        const vector = Array.from({ length: 8 }, (_, d) => ((text.length * 31 + d * 17 + index) % 100) / 100)
+        const vector = resolved.embed !== undefined ? resolved.embed(typeof value === 'string' ? value : text) : Array.from({ length: 8 }, (_, d) => ((text.length * 31 + d * 17 + index) % 100) / 100)
         const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
         return { object: 'embedding', index, embedding }
       })

@@ -60,6 +60,53 @@ describe('gateway keys', () => {
     expect(JSON.stringify(gateway.events)).not.toContain('agent-key-0002')
   })
 
+  it("a key's maxRunning caps the slots it holds: beyond it its requests wait and other clients go first", async () => {
+    // Two slots. The capped key sends three requests at once, another client two a moment later.
+    upstream = await startFakeUpstream({ slots: 2, tokens: 3, tokenDelayMs: 100 })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 2 }], apiKeys: [{ key: 'agent-key-0002', name: 'agents', maxRunning: 1 }, 'user-key-0001'] })
+    const agents = clientWith('agent-key-0002')
+    const people = clientWith('user-key-0001')
+    const ask = (client: OpenAI, content: string) => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }] })
+    const agentJobs = [ask(agents, 'a1'), ask(agents, 'a2'), ask(agents, 'a3')]
+    await upstream.waitFor((fake) => fake.active === 1)
+    // The second slot stays free for others: the key holds one at a time.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(upstream.active).toBe(1)
+    const peopleJobs = [ask(people, 'p1'), ask(people, 'p2')]
+    await Promise.all([...agentJobs, ...peopleJobs])
+    const started = [...upstream.requests].filter((request) => request.startOrder !== undefined).sort((a, b) => (a.startOrder ?? 0) - (b.startOrder ?? 0))
+    const order = started.map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]?.content)
+    // a1 runs at once; p1 takes the free slot; a2 only after a1 ended, a3 after a2.
+    expect(order.indexOf('a1')).toBe(0)
+    expect(order.indexOf('p1')).toBeLessThan(order.indexOf('a2'))
+    expect(order.indexOf('a2')).toBeLessThan(order.indexOf('a3'))
+    // Never two of the key's requests upstream at once.
+    const agentRuns = started.filter((request) => String((request.body as { messages: Array<{ content: string }> }).messages[0]?.content).startsWith('a'))
+    for (let index = 1; index < agentRuns.length; index++) expect(agentRuns[index]!.startedAt!).toBeGreaterThanOrEqual(agentRuns[index - 1]!.endedAt!)
+  })
+
+  it("a request waiting for its key's turn leaves when its client does, and the next one goes", async () => {
+    upstream = await startFakeUpstream({ slots: 2, tokens: 3, tokenDelayMs: 100 })
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 2 }], apiKeys: [{ key: 'agent-key-0002', maxRunning: 1 }] })
+    const agents = clientWith('agent-key-0002')
+    const first = agents.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'first' }] })
+    await upstream.waitFor((fake) => fake.active === 1)
+    const controller = new AbortController()
+    const abandoned = agents.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'abandoned' }] }, { signal: controller.signal }).catch((error: unknown) => error)
+    const third = agents.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'third' }] })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    controller.abort()
+    await abandoned
+    await Promise.all([first, third])
+    const contents = upstream.requests.filter((request) => request.path === '/v1/chat/completions').map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]?.content)
+    expect(contents).toEqual(['first', 'third'])
+  })
+
+  it('refuses a maxRunning that is not a whole number >= 1', async () => {
+    upstream = await startFakeUpstream()
+    await expect(startQueuegate({ upstreams: [upstream.url], apiKeys: [{ key: 'agent-key-0002', maxRunning: 0 }] })).rejects.toThrow(/maxRunning: expected a whole number >= 1/)
+  })
+
   it('refuses keys too short to be keys at construction', async () => {
     upstream = await startFakeUpstream()
     await expect(startQueuegate({ upstreams: [upstream.url], apiKeys: ['short'] })).rejects.toThrow(/apiKeys\[0\]: expected a key of at least 8 characters/)

@@ -429,6 +429,22 @@ describe('QueueScheduler cancellation and bounds', () => {
 })
 
 describe('QueueScheduler observation', () => {
+  it('gives ETAs in whole ms that shrink while the job waits, from when each slot frees', async () => {
+    const { time, acquire, release, scheduler } = setup([{ id: 'u', slots: 2 }])
+    await acquire({ id: 'a' })
+    await acquire({ id: 'b' })
+    time.advance(1000.4)
+    await release('a')
+    // One service time known: 1000.4 ms. c takes a's slot; b has run 1000.4 ms, c 0.
+    await acquire({ id: 'c' })
+    for (const id of ['w1', 'w2', 'w3']) acquire({ id })
+    // b is overdue: its slot is next (0 ms), then c's (1000.4 ms), then b's slot again one service time on.
+    expect(['w1', 'w2', 'w3'].map((id) => scheduler.position(id)?.etaMs)).toEqual([0, 1000, 1000])
+    time.advance(300.3)
+    expect(['w1', 'w2', 'w3'].map((id) => scheduler.position(id)?.etaMs)).toEqual([0, 700, 1000])
+    for (const id of ['w1', 'w2', 'w3']) expect(Number.isInteger(scheduler.position(id)?.etaMs)).toBe(true)
+  })
+
   it('reports 1-based positions in dispatch order, queued totals and ETAs', async () => {
     const { time, acquire, release, scheduler, started } = setup([{ id: 'u', slots: 1 }], { batchMaxWaitMs: 30_000 })
     await acquire({ id: 'r0' })

@@ -41,7 +41,7 @@ export interface FormatCase {
   text: string
   /** Expected calls. @default [] */
   calls?: ExpectedCall[]
-  /** Expected text left in the channel. @default '' when `calls` is non-empty, else `text` */
+  /** Expected text left in the channel. @default '' when `calls` or `malformed` is non-empty, else `text` */
   content?: string
   /** Declared tools. @default TEST_TOOLS */
   tools?: ToolSpec[]
@@ -143,7 +143,7 @@ export function runFormatCases(title: string, cases: FormatCase[]): void {
       const define = testCase.only === true ? it.only : testCase.skip === true ? it.skip : it
       define(testCase.name, async () => {
         const calls = testCase.calls ?? []
-        const channelText = testCase.content ?? (calls.length > 0 ? '' : testCase.text)
+        const channelText = testCase.content ?? (calls.length > 0 || (testCase.malformed ?? []).length > 0 ? '' : testCase.text)
         const reasoning = testCase.channel === 'reasoning'
         const expected: Outcome = {
           content: reasoning ? testCase.contentAfter ?? '' : channelText,

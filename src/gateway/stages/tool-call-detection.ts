@@ -16,16 +16,21 @@ import type { ResolvedGatewayOptions, ToolMode } from '../gateway-options.js'
 import type { HeaderLookup } from '../request-access.js'
 
 /** The tool-call stage. */
-export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textToolCalls'>): CallStage {
+export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textToolCalls'>, serverTools: { execute: boolean } = { execute: false }): CallStage {
   return {
     name: 'tool-calls',
     prepare(plan: CallPlan): void {
       if (!plan.endpoint.chat) return
       if (plan.endpoint.toolMode === undefined) plan.toolMode = headerToolMode(plan.headers) ?? plan.toolMode
+      if (plan.toolMode === 'execute') {
+        // The tool loop runs its own detector per round; with no tools to run, execute is passthrough.
+        if (serverTools.execute) return
+        plan.toolMode = 'passthrough'
+      }
       const tools = Array.isArray(plan.body.tools) ? (plan.body.tools as ToolDefinition[]) : []
       const detectText = options.textToolCalls && tools.length > 0
       if (!detectText && plan.toolMode === 'passthrough') return
-      const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode: plan.toolMode }
+      const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode: plan.toolMode === 'suppress' ? 'suppress' : 'passthrough' }
       addTransform(plan, {
         stream: (onChunk) => createToolCallParser({ ...detection, onChunk }),
         completion: (completion) => detectInCompletion(completion, detection),
@@ -34,10 +39,10 @@ export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textT
   }
 }
 
-/** `X-Tool-Mode: passthrough|suppress` (case-insensitive), else undefined. */
+/** `X-Tool-Mode: execute|passthrough|suppress` (case-insensitive), else undefined. */
 function headerToolMode(headers: HeaderLookup): ToolMode | undefined {
   const header = headers.get('x-tool-mode')?.trim().toLowerCase()
-  return header === 'passthrough' || header === 'suppress' ? header : undefined
+  return header === 'passthrough' || header === 'suppress' || header === 'execute' ? header : undefined
 }
 
 /** The tool mode of one request: the endpoint's forced mode, else `X-Tool-Mode`, else the default. */

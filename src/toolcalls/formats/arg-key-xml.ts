@@ -10,8 +10,9 @@ import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { jsonWaitFor } from '../json-calls-at.js'
-import { matchCallSection } from './call-section.js'
-import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
+import { matchCallSection, type CallStep } from './call-section.js'
+import { brokenCallEnd } from './qwen3-coder-xml.js'
+import type { JsonObject, MatchContext, MatchResult } from './types.js'
 
 /** The tag names of one arg_key dialect (without `<`, `/`, `>`). */
 export interface ArgKeySyntax {
@@ -64,7 +65,7 @@ function nextTag(text: string, from: number, name: string, closing: boolean, suf
   }
 }
 
-type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+type Step = CallStep
 
 /** True when one of `tags` (as `[name, closing]`) starts at `pos`; `PARTIAL` when it still may. */
 function anyTagAt(text: string, pos: number, tags: readonly (readonly [string, boolean])[], suffix: boolean): number {
@@ -77,11 +78,20 @@ function anyTagAt(text: string, pos: number, tags: readonly (readonly [string, b
   return partialSeen ? PARTIAL : NO
 }
 
+/** A call at `pos` naming a declared tool whose body cannot be read: skipped to its close tag and reported. */
+function brokenCall(text: string, pos: number, name: string | undefined, syntax: ArgKeySyntax, context: MatchContext, reason: string): Step {
+  const stop = [`<${syntax.call}>`, ...(syntax.wrapper === undefined ? [] : [`</${syntax.wrapper}>`])]
+  const end = brokenCallEnd(text, pos + 1, [`</${syntax.call}>`], stop, context.memo)
+  if (end === PARTIAL) return context.final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial([`</${syntax.call}>`, ...stop]) }
+  return { end, broken: { name, reason } }
+}
+
 /** One call element at `pos` (its open tag included). */
 function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKeySyntax): Step {
   const { final } = context
   const { suffix } = syntax
-  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  let name: string | undefined
+  const truncated = (): Step => (final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial() })
   const open = tagAt(text, pos, syntax.call, false, suffix)
   if (open === PARTIAL) return truncated()
   if (open === NO) return { verdict: reject() }
@@ -105,8 +115,9 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
   const nameEnd = identifierEnd(text, i, '-.:/')
   if (nameEnd === PARTIAL) return truncated()
   if (nameEnd === NO) return { verdict: reject() }
-  const name = text.slice(i, nameEnd)
-  if (context.tools.resolve(name) === undefined) return { verdict: reject(), undeclared: true }
+  const written = text.slice(i, nameEnd)
+  if (context.tools.resolve(written) === undefined) return { verdict: reject(), undeclared: true }
+  name = written
   i = nameEnd
   if (syntax.separator !== undefined) {
     const sep = tagAt(text, skipSpaces(text, i), syntax.separator, false, suffix)
@@ -123,19 +134,20 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
   if (syntax.wrapper !== undefined) followers.push([syntax.wrapper, true])
   for (;;) {
     i = skipWhitespace(text, i)
-    // At the end of the message, a body with complete pairs is a call even without its close tag.
+    // At the end of the message, a body with complete pairs is a call even without its close tag
+    // (or with it cut off part-way: the engine removes `</tool_` after a call).
     if (i >= text.length) return final && Object.keys(args).length > 0 ? { end: i, call: { name, arguments: args } } : truncated()
     const close = tagAt(text, i, syntax.call, true, suffix)
-    if (close === PARTIAL) return truncated()
+    if (close === PARTIAL) return final && Object.keys(args).length > 0 ? { end: i, call: { name, arguments: args } } : truncated()
     if (close !== NO) return { end: close, call: { name, arguments: args } }
     // `NAME{json}` / `NAME\n{json}` inside the call element (Ollama accepts it for GLM-style models).
     if (text[i] === '{' && Object.keys(args).length === 0) {
       const end = jsonValueEnd(text, i, context.memo)
-      if (end === NO) return { verdict: reject() }
-      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(jsonWaitFor(text, i)) }
+      if (end === NO) return brokenCall(text, pos, name, syntax, context, 'the arguments object is not balanced JSON')
+      if (end === PARTIAL) return final ? truncated() : { verdict: partial(jsonWaitFor(text, i)) }
       const parsed = parseFlexibleJson(text.slice(i, end))
       const value = parsed.ok ? toArguments(parsed.value) : undefined
-      if (value === undefined) return { verdict: reject(end) }
+      if (value === undefined) return brokenCall(text, pos, name, syntax, context, parsed.ok ? 'the arguments are not a JSON object' : 'the arguments are not valid JSON')
       const j = skipWhitespace(text, end)
       if (j >= text.length) return final ? { end, call: { name, arguments: value } } : { verdict: partial() }
       const after = tagAt(text, j, syntax.call, true, suffix)
@@ -150,19 +162,23 @@ function callAt(text: string, pos: number, context: MatchContext, syntax: ArgKey
       const other = anyTagAt(text, i, followers.slice(2), suffix)
       if (other === PARTIAL) return truncated()
       if (other !== NO) return { end: i, call: { name, arguments: args } }
-      return { verdict: reject() }
+      return brokenCall(text, pos, name, syntax, context, `the call holds text that is not <${syntax.key}>/<${syntax.value}> pairs`)
     }
     const keyClose = nextTag(text, keyOpen, syntax.key, true, suffix)
-    if (keyClose === PARTIAL) return text.length - keyOpen > 256 ? { verdict: reject() } : truncated()
+    if (keyClose === PARTIAL) return text.length - keyOpen > 256 ? brokenCall(text, pos, name, syntax, context, 'an argument key is not closed') : truncated()
     const key = text.slice(keyOpen, keyClose.start).trim()
-    if (key === '' || key.length > 256) return { verdict: reject() }
+    if (key === '' || key.length > 256) return brokenCall(text, pos, name, syntax, context, 'an argument key is empty or too long')
     let valueStart = skipWhitespace(text, keyClose.end)
     const valueOpen = tagAt(text, valueStart, syntax.value, false, suffix)
     if (valueOpen === PARTIAL || valueStart >= text.length) return truncated()
     // A dropped `<arg_value>`: the value starts right after the key.
     valueStart = valueOpen === NO ? keyClose.end : valueOpen
     const found = structuralValueEnd(text, valueStart, syntax, followers, final)
-    if (found === 'wait-close') return { verdict: final ? reject(text.length) : partial([`</${syntax.value}`]) }
+    if (found === 'wait-close') {
+      if (!final) return { verdict: partial([`</${syntax.value}`]) }
+      // At the end: a value never closed inside a closed call is a broken call; else it was cut off.
+      return text.indexOf(`</${syntax.call}>`, valueStart) >= 0 ? brokenCall(text, pos, name, syntax, context, 'an argument value is not closed') : truncated()
+    }
     if (found === 'wait') return { verdict: partial() }
     const raw = trimFramingNewlines(text.slice(valueStart, found.valueEnd))
     args[key] = typeXmlValue(raw, propertySchema(context.tools, name, key), { untyped: syntax.untyped })
@@ -192,7 +208,9 @@ function structuralValueEnd(text: string, from: number, syntax: ArgKeySyntax, fo
 export function matchArgKeyBlock(text: string, context: MatchContext, syntax: ArgKeySyntax): MatchResult {
   if (syntax.wrapper === undefined) {
     const step = callAt(text, 0, context, syntax)
-    return 'verdict' in step ? step.verdict : { status: 'match', length: step.end, calls: [step.call] }
+    if ('verdict' in step) return step.cut !== undefined && step.verdict.status === 'reject' ? { ...step.verdict, cut: step.cut } : step.verdict
+    if ('broken' in step) return { status: 'match', length: step.end, calls: [], malformed: [{ ...step.broken, text: text.slice(0, step.end), at: 0 }] }
+    return { status: 'match', length: step.end, calls: [step.call] }
   }
   const open = tagAt(text, 0, syntax.wrapper, false, syntax.suffix)
   if (open === PARTIAL) return partial()

@@ -17,7 +17,7 @@ export type CallStep =
   | { end: number; broken: { name: string | undefined; reason: string } }
   | { verdict: MatchResult; undeclared?: boolean | undefined; cut?: { name: string | undefined } | undefined }
 
-/** The reason given for a call the end of the message cut off. */
+/** The reason reported for a call the end of the message cut off (by sections and by the engine). */
 export const CUT_OFF = 'the call was cut off before its arguments were complete'
 
 /** How a section's parts are read. */
@@ -26,6 +26,31 @@ export interface CallSectionSyntax {
   closerAt: (text: string, at: number) => number
   /** Reads the call at `at`; `index` is how many calls came before it. */
   callAt: (text: string, at: number, index: number) => CallStep
+}
+
+/**
+ * The calls and broken calls a section has collected (a class, not closures: formats are matched
+ * again and again as text arrives, and a closure per match is measurable in the bench).
+ */
+export class SectionCalls {
+  readonly calls: ParsedCall[] = []
+  malformed: MalformedCall[] | undefined = undefined
+  /** Whether anything (a call or a broken call) was read. */
+  get found(): boolean {
+    return this.calls.length > 0 || this.malformed !== undefined
+  }
+  /** How many calls and broken calls were read. */
+  get count(): number {
+    return this.calls.length + (this.malformed?.length ?? 0)
+  }
+  /** Records a broken call at the current place among the calls. */
+  broken(entry: Omit<MalformedCall, 'at'>): void {
+    ;(this.malformed ??= []).push({ name: entry.name, text: entry.text, reason: entry.reason, at: this.calls.length })
+  }
+  /** The `match` of `length` with what was read. */
+  match(length: number): MatchResult {
+    return this.malformed === undefined ? { status: 'match', length, calls: this.calls } : { status: 'match', length, calls: this.calls, malformed: this.malformed }
+  }
 }
 
 /**
@@ -39,30 +64,30 @@ export interface CallSectionSyntax {
  */
 export function matchCallSection(text: string, start: number, context: MatchContext, syntax: CallSectionSyntax): MatchResult {
   const { final } = context
-  const calls: ParsedCall[] = []
-  let malformed: MalformedCall[] | undefined
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = 0
   let pos = start
-  const found = (): boolean => calls.length > 0 || malformed !== undefined
-  const result = (length: number): MatchResult => (malformed === undefined ? { status: 'match', length, calls } : { status: 'match', length, calls, malformed })
-  const finish = (): MatchResult => (found() ? result(lastEnd) : final ? { status: 'reject', length: text.length } : { status: 'reject' })
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : final ? { status: 'reject', length: text.length } : { status: 'reject' })
   for (;;) {
     const at = skipWhitespace(text, pos)
     if (at >= text.length) return final ? finish() : { status: 'partial' }
     const closer = syntax.closerAt(text, at)
-    if (closer === PARTIAL) return final ? (found() ? result(text.length) : finish()) : { status: 'partial' }
-    if (closer !== NO) return found() ? result(closer) : { status: 'reject', length: closer }
-    const step = syntax.callAt(text, at, calls.length + (malformed?.length ?? 0))
+    if (closer === PARTIAL) return final ? (section.found ? section.match(text.length) : finish()) : { status: 'partial' }
+    if (closer !== NO) return section.found ? section.match(closer) : { status: 'reject', length: closer }
+    const step = syntax.callAt(text, at, section.count)
     if ('verdict' in step) {
-      if (step.cut !== undefined && final && found()) {
+      if (step.cut !== undefined && final && section.found) {
         // Cut off by the end after complete calls: the rest of the text is the section's.
-        if (step.cut.name !== undefined) (malformed ??= []).push({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF, at: calls.length })
-        return result(text.length)
+        if (step.cut.name !== undefined) section.broken({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF })
+        return section.match(text.length)
       }
-      if (step.verdict.status === 'reject' && found() && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      if (step.verdict.status === 'reject' && section.found && step.verdict.length === undefined && step.undeclared !== true) return finish()
+      // Cut off with no complete call before it: text, unless a recovered call came right before.
+      if (step.cut !== undefined && final && step.verdict.status === 'reject') return { ...step.verdict, cut: step.cut }
       return step.verdict
     }
-    if ('broken' in step) (malformed ??= []).push({ name: step.broken.name, text: text.slice(at, step.end), reason: step.broken.reason, at: calls.length })
+    if ('broken' in step) section.broken({ name: step.broken.name, text: text.slice(at, step.end), reason: step.broken.reason })
     else calls.push(step.call)
     lastEnd = step.end
     pos = step.end

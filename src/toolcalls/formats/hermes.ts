@@ -11,6 +11,7 @@ import { callsFromJsonText, toArguments } from '../call-shape.js'
 import { parseFlexibleJson } from '../flexible-json.js'
 import { jsonWaitFor } from '../json-calls-at.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
 import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 
 const WRAPPERS = ['<tool_call>', '<function_call>', '<tools>', '<response>', '<json>', '<JSON>', '<xml>']
@@ -65,16 +66,32 @@ function functionTag(text: string, pos: number, context: MatchContext): Step {
   return { end: closer === NO ? end : closer, calls }
 }
 
+/** Wrappers whose JSON body is certainly a call (not `<tools>` definitions or `<json>` data): a broken one is reported. */
+const CALL_WRAPPERS = new Set(['</tool_call>', '</function_call>'])
+/** The `"name"` written in a (possibly broken) JSON call. */
+const NAME_KEY = /"name"\s*:\s*"([^"\\]{1,256})"/
+
+/** The declared tool a broken JSON call names, if it names one. */
+function writtenName(json: string, context: MatchContext): string | undefined {
+  const name = NAME_KEY.exec(json)?.[1]?.trim()
+  return name !== undefined && context.tools.resolve(name) !== undefined ? name : undefined
+}
+
 /**
  * The body of a wrapper: JSON values (object, list, `{"tool_calls": […]}`), optionally fenced or
- * function-tagged, separated by whitespace, `,` or `;`, then the optional closing tag.
+ * function-tagged, separated by whitespace, `,` or `;`, then the optional closing tag. In a
+ * `<tool_call>` / `<function_call>` wrapper, JSON naming a declared tool that cannot be read as a
+ * call is reported as malformed (the block still goes); cut off by the end it is text, unless it
+ * follows a recovered call.
  */
 function wrapperBody(text: string, start: number, closer: string, context: MatchContext): MatchResult {
-  const calls: ParsedCall[] = []
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = -1
   let fenced = false
   let pos = skipWhitespace(text, start)
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(context.final ? text.length : undefined))
+  const reportBroken = CALL_WRAPPERS.has(closer)
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : reject(context.final ? text.length : undefined))
   const fence = literalAt(text, pos, '```')
   if (fence === PARTIAL) return context.final ? reject(text.length) : partial()
   if (fence !== NO) {
@@ -89,11 +106,25 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     const char = text[pos]
     if (char === '{' || char === '[') {
       const end = jsonValueEnd(text, pos, context.memo)
-      if (end === NO) return reject(calls.length > 0 ? lastEnd : undefined)
-      if (end === PARTIAL) return context.final ? reject(text.length) : partial(jsonWaitFor(text, pos, context.memo))
-      const found = callsFromJsonText(text.slice(pos, end))
-      if (found === undefined) return reject(end)
-      calls.push(...found)
+      if (end === NO) return section.found ? finish() : reject()
+      if (end === PARTIAL) {
+        if (!context.final) return partial(jsonWaitFor(text, pos, context.memo))
+        const name = reportBroken ? writtenName(text.slice(pos), context) : undefined
+        if (!section.found) return { status: 'reject', length: text.length, cut: { name } }
+        if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
+        return section.match(text.length)
+      }
+      const read = callsFromJsonText(text.slice(pos, end))
+      if (read === undefined) {
+        // Valid JSON that is not a call is data (extra keys, definitions); JSON that cannot be repaired is a broken call.
+        const name = reportBroken && !parseFlexibleJson(text.slice(pos, end)).ok ? writtenName(text.slice(pos, end), context) : undefined
+        if (name === undefined) return reject(end)
+        ;section.broken({ name, text: text.slice(pos, end), reason: 'the call is not valid JSON' })
+        lastEnd = end
+        pos = skipWhitespace(text, end)
+        continue
+      }
+      calls.push(...read)
       lastEnd = end
       pos = skipWhitespace(text, end)
       if (text[pos] === ',' || text[pos] === ';') pos = skipWhitespace(text, pos + 1)
@@ -102,10 +133,10 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     if (char === '<') {
       const closed = literalAt(text, pos, closer)
       if (closed === PARTIAL) return context.final ? finish() : partial()
-      if (closed !== NO) return calls.length > 0 ? { status: 'match', length: closed, calls } : reject(closed)
+      if (closed !== NO) return section.found ? section.match(closed) : reject(closed)
       const step = functionTag(text, pos, context)
       if ('verdict' in step) {
-        if (step.verdict.status === 'reject' && calls.length > 0) return finish()
+        if (step.verdict.status === 'reject' && section.found) return finish()
         return step.verdict.status === 'match' ? reject() : step.verdict
       }
       calls.push(...step.calls)
@@ -116,7 +147,7 @@ function wrapperBody(text: string, start: number, closer: string, context: Match
     if (fenced && char === '`') {
       const fenceEnd = literalAt(text, pos, '```')
       if (fenceEnd === PARTIAL) return context.final ? finish() : partial()
-      if (fenceEnd !== NO && calls.length > 0) {
+      if (fenceEnd !== NO && section.found) {
         fenced = false
         lastEnd = fenceEnd
         pos = skipWhitespace(text, fenceEnd)
@@ -153,7 +184,7 @@ function fencedBlock(text: string, fenceEnd: number, context: MatchContext): Mat
   const after = skipWhitespace(text, inner.length)
   const close = literalAt(text, after, '```')
   if (close === PARTIAL) return context.final ? inner : partial()
-  return close === NO ? inner : { status: 'match', length: close, calls: inner.calls }
+  return close === NO ? inner : { ...inner, length: close }
 }
 
 /** Hermes-style JSON tool calls in `<tool_call>` and friends, and `<function=NAME>{json}</function>`. */

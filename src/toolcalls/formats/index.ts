@@ -46,6 +46,7 @@ import { gigachat3 } from './gigachat3.js'
 import { lmstudioToolRequest } from './lmstudio-tool-request.js'
 import { bracketCallingTool } from './bracket-calling-tool.js'
 import { minicpm5 } from './minicpm5.js'
+import { glimmerAtem, glimmerAtemRecipient } from './glimmer-atem.js'
 import type { ToolCallFormat } from './types.js'
 
 /** Every built-in format, in priority order. */
@@ -96,4 +97,6 @@ export const toolCallFormats: readonly ToolCallFormat[] = [
   lmstudioToolRequest,
   bracketCallingTool,
   minicpm5,
+  glimmerAtem,
+  glimmerAtemRecipient,
 ]

@@ -12,6 +12,8 @@ import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { jsonWaitFor } from '../json-calls-at.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
+import { brokenCallEnd } from './qwen3-coder-xml.js'
 import type { JsonObject, MatchContext, MatchResult, ParsedCall } from './types.js'
 
 /** How raw parameter text becomes a JSON value. */
@@ -45,6 +47,8 @@ export interface InvokeXmlSyntax {
   readonly skip?: ((text: string, pos: number) => number) | undefined
   /** Other tags that may follow a structural parameter closer. */
   readonly extraStructural?: readonly string[] | undefined
+  /** Cleans an invoke's name attribute before it is resolved (Glimmer: boundary tokens written into it). */
+  readonly cleanName?: ((raw: string) => string) | undefined
 }
 
 const partial = (waitFor?: readonly string[]): MatchResult => (waitFor === undefined ? { status: 'partial' } : { status: 'partial', waitFor })
@@ -202,18 +206,27 @@ function unwrapArguments(args: JsonObject, name: string, context: MatchContext):
   return args
 }
 
-type InvokeStep = { end: number; call: ParsedCall } | { verdict: MatchResult; notInvoke?: boolean | undefined }
+/**
+ * An invoke read at a position: the call; a broken invoke naming a declared tool (skipped to its
+ * closer and reported); or the verdict, with `cut` when the end of the message cut the invoke off.
+ */
+type InvokeStep =
+  | { end: number; call: ParsedCall }
+  | { broken: { name: string; reason: string } }
+  | { verdict: MatchResult; notInvoke?: boolean | undefined; cut?: { name: string | undefined } | undefined }
 
 function invokeAt(text: string, pos: number, context: MatchContext, syntax: InvokeXmlSyntax): InvokeStep {
   const { final } = context
-  const truncated = (): InvokeStep => ({ verdict: final ? reject(text.length) : partial() })
+  let name: string | undefined
+  const truncated = (): InvokeStep => (final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial() })
   const tag = openTagAt(text, pos, syntax.invokeOpens, syntax.nameStyle)
   if (tag === PARTIAL) return truncated()
   if (tag === NO) return { verdict: reject(), notInvoke: true }
-  const rawName = tag.attributes.name
+  const rawName = tag.attributes.name === undefined || syntax.cleanName === undefined ? tag.attributes.name : syntax.cleanName(tag.attributes.name)
   if (rawName === undefined || rawName.trim() === '') return { verdict: reject() }
-  const name = rawName.trim()
-  if (context.tools.resolve(name) === undefined) return { verdict: reject() }
+  const declared = rawName.trim()
+  if (context.tools.resolve(declared) === undefined) return { verdict: reject() }
+  name = declared
   if (tag.selfClosing) return { end: tag.end, call: { name, arguments: {} } }
   const skip = syntax.skip ?? skipWhitespace
   const followers = [...syntax.paramOpens, ...syntax.invokeCloses, ...syntax.closers, ...syntax.invokeOpens, ...(syntax.extraStructural ?? [])]
@@ -228,11 +241,11 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
     if (at >= text.length) return final && sawParam ? { end: at, call: { name, arguments: unwrapArguments(args, name, context) } } : truncated()
     if (!sawParam && text[at] === '{') {
       const end = jsonValueEnd(text, at, context.memo)
-      if (end === NO) return { verdict: reject() }
-      if (end === PARTIAL) return { verdict: final ? reject(text.length) : partial(jsonWaitFor(text, at)) }
+      if (end === NO) return { broken: { name, reason: 'the arguments object is not balanced JSON' } }
+      if (end === PARTIAL) return final ? truncated() : { verdict: partial(jsonWaitFor(text, at)) }
       const parsed = parseFlexibleJson(text.slice(at, end))
       const value = parsed.ok ? toArguments(parsed.value) : undefined
-      if (value === undefined) return { verdict: reject(end) }
+      if (value === undefined) return { broken: { name, reason: parsed.ok ? 'the arguments are not a JSON object' : 'the arguments are not valid JSON' } }
       args = value
       sawParam = true
       i = end
@@ -248,10 +261,10 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
       const other = whichLiteralAt(text, at, ends)
       if (other === PARTIAL) return truncated()
       if (other !== NO) return { end: at, call: { name, arguments: unwrapArguments(args, name, context) } }
-      return { verdict: reject() }
+      return { broken: { name, reason: 'the invoke holds text that is not a parameter element' } }
     }
     const key = param.attributes.name?.trim()
-    if (key === undefined || key === '') return { verdict: reject() }
+    if (key === undefined || key === '') return { broken: { name, reason: 'a parameter element has no name' } }
     sawParam = true
     if (param.selfClosing) {
       args[key] = ''
@@ -260,7 +273,7 @@ function invokeAt(text: string, pos: number, context: MatchContext, syntax: Invo
     }
     const implicit = syntax.nameStyle === 'equals' ? syntax.paramOpens : syntax.paramOpens.map((open) => `${open} name=`)
     const found = structuralEnd(text, param.end, syntax.paramCloses, followers, implicit, final)
-    if (found === 'wait-close') return { verdict: final ? reject(text.length) : partial([...syntax.paramCloses, ...implicit]) }
+    if (found === 'wait-close') return final ? truncated() : { verdict: partial([...syntax.paramCloses, ...implicit]) }
     if (found === 'wait') return { verdict: partial() }
     args[key] = convertValue(text.slice(param.end, found.valueEnd), param.attributes, name, key, syntax, context)
     i = found.next
@@ -283,27 +296,46 @@ export function matchInvokeXml(text: string, context: MatchContext, syntax: Invo
     if (which === NO) return reject()
     pos = syntax.wrappers[which]!.length
   }
-  const calls: ParsedCall[] = []
+  const section = new SectionCalls()
+  const { calls } = section
   let lastEnd = 0
-  const finish = (): MatchResult => (calls.length > 0 ? { status: 'match', length: lastEnd, calls } : reject(final ? text.length : undefined))
+  const finish = (): MatchResult => (section.found ? section.match(lastEnd) : reject(final ? text.length : undefined))
   const skip = syntax.skip ?? skipWhitespace
   for (;;) {
-    if (bare && calls.length === 1) return { status: 'match', length: lastEnd, calls }
+    if (bare && section.found) return section.match(lastEnd)
     const at = skip(text, skipWhitespace(text, pos))
-    if (at === PARTIAL) return final ? (calls.length > 0 ? finish() : reject(text.length)) : partial()
+    if (at === PARTIAL) return final ? (section.found ? finish() : reject(text.length)) : partial()
     if (at >= text.length) return final ? finish() : partial()
     if (!bare) {
       const closer = whichLiteralAt(text, at, syntax.closers)
       if (closer === PARTIAL) return final ? finish() : partial()
       if (closer !== NO) {
         const end = at + syntax.closers[closer]!.length
-        return calls.length > 0 ? { status: 'match', length: end, calls } : reject(end)
+        return section.found ? section.match(end) : reject(end)
       }
     }
     const step = invokeAt(text, at, context, syntax)
+    if ('broken' in step) {
+      // Skipped to its `</invoke>` (or to the block closer / next invoke) and reported.
+      const stop = bare ? [] : [...syntax.closers, ...syntax.invokeOpens]
+      const end = brokenCallEnd(text, at + 1, syntax.invokeCloses, stop, context.memo)
+      if (end === PARTIAL && !final) return partial([...syntax.invokeCloses, ...stop])
+      if (end === PARTIAL && !section.found) return { status: 'reject', length: text.length, cut: { name: step.broken.name } }
+      const stopAt = end === PARTIAL ? text.length : end
+      ;section.broken({ name: step.broken.name, text: text.slice(at, stopAt), reason: step.broken.reason })
+      lastEnd = stopAt
+      pos = stopAt
+      continue
+    }
     if ('verdict' in step) {
       // Text after complete invokes that is not another invoke: the block ended without its closer.
-      if (step.notInvoke === true && calls.length > 0) return finish()
+      if (step.notInvoke === true && section.found) return finish()
+      if (step.cut !== undefined) {
+        // Cut off by the end: after complete invokes the rest is the block's (reported when named).
+        if (!section.found) return { ...step.verdict, status: 'reject', cut: step.cut }
+        if (step.cut.name !== undefined) section.broken({ name: step.cut.name, text: text.slice(at), reason: CUT_OFF })
+        return section.match(text.length)
+      }
       return step.verdict
     }
     calls.push(step.call)

@@ -9,14 +9,45 @@
 import type { JsonObject, MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
 import { propertySchema, trimFramingNewlines, typeXmlValue } from '../schema-typing.js'
 import { NO, PARTIAL, findLiteral, identifierEnd, literalAt, skipSpaces, skipWhitespace } from '../scan.js'
+import { CUT_OFF, SectionCalls } from './call-section.js'
 
 /** Inside a value nothing can change until one of these arrives. */
 const VALUE_WAIT = ['</parameter', '\n<parameter=', '</function>'] as const
 /** `valueEnd`: no closer of any kind has arrived yet. */
 const NO_CLOSER_YET = -3
 
-/** One parsed piece: where it ended and the call, or the verdict to return as is. */
-export type FunctionStep = { end: number; call: ParsedCall } | { verdict: MatchResult }
+/**
+ * One parsed piece: where it ended and the call; a broken call (a declared name, a body that is not
+ * parameters) for the caller to skip to its closer; or the verdict to return as is.
+ */
+export type FunctionStep = { end: number; call: ParsedCall } | { broken: { name: string; reason: string } } | { verdict: MatchResult }
+
+/** A call cut off by the end of the message (final only): text, unless it follows a recovered call. */
+const cut = (text: string, name: string | undefined): FunctionStep => ({ verdict: { status: 'reject', length: text.length, cut: { name } } })
+
+/**
+ * Where a broken call that started at `from` ends: after the first of `consume` (its own closer), or
+ * before the first of `stop` (the block's closer, the next call). `PARTIAL` when none has come yet.
+ */
+export function brokenCallEnd(text: string, from: number, consume: readonly string[], stop: readonly string[], memo: Map<string, unknown>): number {
+  let bestIndex = -1
+  let bestEnd = PARTIAL
+  for (const literal of consume) {
+    const index = findLiteral(text, literal, from, memo)
+    if (index >= 0 && (bestIndex < 0 || index < bestIndex)) {
+      bestIndex = index
+      bestEnd = index + literal.length
+    }
+  }
+  for (const literal of stop) {
+    const index = findLiteral(text, literal, from, memo)
+    if (index >= 0 && (bestIndex < 0 || index < bestIndex)) {
+      bestIndex = index
+      bestEnd = index
+    }
+  }
+  return bestEnd
+}
 
 /**
  * End of the parameter closer at `pos` (`</parameter` seen): `</parameter>`, and the malformed
@@ -95,31 +126,35 @@ function valueEnd(text: string, from: number, context: MatchContext): { valueEnd
  */
 export function qwen3FunctionAt(text: string, pos: number, context: MatchContext): FunctionStep {
   const open = literalAt(text, pos, '<function=')
-  if (open === PARTIAL) return { verdict: { status: 'partial' } }
+  if (open === PARTIAL) return context.final ? cut(text, undefined) : { verdict: { status: 'partial' } }
   if (open === NO) return { verdict: { status: 'reject' } }
+  const { final } = context
   const nameEnd = identifierEnd(text, open, '-.:')
-  if (nameEnd === PARTIAL) return { verdict: { status: 'partial' } }
+  if (nameEnd === PARTIAL) return final ? cut(text, undefined) : { verdict: { status: 'partial' } }
   if (nameEnd === NO) return { verdict: { status: 'reject' } }
   const name = text.slice(open, nameEnd)
   if (context.tools.resolve(name) === undefined) return { verdict: { status: 'reject' } }
   const gt = literalAt(text, skipSpaces(text, nameEnd), '>')
-  if (gt === PARTIAL) return { verdict: { status: 'partial' } }
-  if (gt === NO) return { verdict: { status: 'reject' } }
+  if (gt === PARTIAL) return final ? cut(text, name) : { verdict: { status: 'partial' } }
+  if (gt === NO) return { broken: { name, reason: 'the function tag is not closed with ">"' } }
   const args: JsonObject = {}
+  let parameters = 0
   let i = gt
   for (;;) {
     i = skipWhitespace(text, i)
-    if (i >= text.length) return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial' } }
+    // At the end of the message a call with parameters is complete; one with none yet was cut off.
+    if (i >= text.length) return final ? (parameters > 0 ? { end: i, call: { name, arguments: args } } : cut(text, name)) : { verdict: { status: 'partial' } }
     const parameter = literalAt(text, i, '<parameter=')
     if (parameter !== NO && parameter !== PARTIAL) {
       const keyEnd = text.indexOf('>', parameter)
-      if (keyEnd < 0) return context.final ? { verdict: { status: 'reject', length: text.length } } : { verdict: { status: 'partial' } }
+      if (keyEnd < 0) return final ? cut(text, name) : { verdict: { status: 'partial' } }
       const key = text.slice(parameter, keyEnd).trim()
-      if (key === '' || key.includes('<') || key.includes('\n')) return { verdict: { status: 'reject' } }
+      if (key === '' || key.includes('<') || key.includes('\n')) return { broken: { name, reason: 'a parameter tag has no usable name' } }
       const end = valueEnd(text, keyEnd + 1, context)
-      if (typeof end === 'number') return { verdict: end === NO_CLOSER_YET ? { status: 'partial', waitFor: VALUE_WAIT } : { status: 'partial' } }
+      if (typeof end === 'number') return final ? cut(text, name) : { verdict: end === NO_CLOSER_YET ? { status: 'partial', waitFor: VALUE_WAIT } : { status: 'partial' } }
       const raw = trimFramingNewlines(text.slice(keyEnd + 1, end.valueEnd))
       args[key] = typeXmlValue(raw, propertySchema(context.tools, name, key))
+      parameters++
       i = end.next
       continue
     }
@@ -128,12 +163,28 @@ export function qwen3FunctionAt(text: string, pos: number, context: MatchContext
     // `</tool_call>` right after the last parameter: `</function>` was dropped.
     const outerClose = literalAt(text, i, '</tool_call>')
     if (outerClose !== NO && outerClose !== PARTIAL) return { end: i, call: { name, arguments: args } }
-    if (parameter === PARTIAL || close === PARTIAL || outerClose === PARTIAL) {
-      return context.final ? { end: i, call: { name, arguments: args } } : { verdict: { status: 'partial' } }
-    }
-    return { verdict: { status: 'reject' } }
+    if (parameter === PARTIAL || close === PARTIAL || outerClose === PARTIAL) return final ? (parameters > 0 ? { end: i, call: { name, arguments: args } } : cut(text, name)) : { verdict: { status: 'partial' } }
+    return { broken: { name, reason: 'the call body is not <parameter=…> elements' } }
   }
 }
+
+/**
+ * A broken call at `at`: skipped to its closer and recorded in `section`; the position after it, or
+ * the verdict while its end has not come (or, at the end, when it was cut off with nothing before it).
+ */
+function skipBroken(text: string, at: number, broken: { name: string; reason: string }, stop: readonly string[], context: MatchContext, section: SectionCalls): number | MatchResult {
+  const end = brokenCallEnd(text, at + 1, BROKEN_CONSUME, stop, context.memo)
+  if (end === PARTIAL && !context.final) return { status: 'partial', waitFor: [...BROKEN_CONSUME, ...stop] }
+  // Cut off by the end: the block's when calls came before it, else text (unless it follows a call).
+  if (end === PARTIAL && !section.found) return { status: 'reject', length: text.length, cut: { name: broken.name } }
+  const stopAt = end === PARTIAL ? text.length : end
+  section.broken({ name: broken.name, text: text.slice(at, stopAt), reason: broken.reason })
+  return stopAt
+}
+
+/** Closers after which a broken `<function=…>` resumes (consumed), and tags it stops before. */
+const BROKEN_CONSUME = ['</function>'] as const
+const BROKEN_STOP = ['</tool_call>', '<function=', '<tool_call>'] as const
 
 /** Qwen3-Coder XML: `<tool_call><function=NAME><parameter=K>V</parameter></function></tool_call>`. */
 export const qwen3CoderXml: ToolCallFormat = {
@@ -143,30 +194,48 @@ export const qwen3CoderXml: ToolCallFormat = {
   match(text, context) {
     const outer = literalAt(text, 0, '<tool_call>')
     if (outer === PARTIAL) return { status: 'partial' }
+    const { final } = context
+    const section = new SectionCalls()
     if (outer === NO) {
       const step = qwen3FunctionAt(text, 0, context)
-      return 'verdict' in step ? step.verdict : { status: 'match', length: step.end, calls: [step.call] }
+      if ('verdict' in step) return step.verdict
+      if ('call' in step) return { status: 'match', length: step.end, calls: [step.call] }
+      const end = skipBroken(text, 0, step.broken, [], context, section)
+      return typeof end === 'number' ? section.match(end) : end
     }
-    const calls: ParsedCall[] = []
     let pos = skipWhitespace(text, outer)
     let lastEnd = outer
     for (;;) {
       if (pos >= text.length) {
-        if (!context.final) return { status: 'partial' }
-        return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject', length: text.length }
+        if (!final) return { status: 'partial' }
+        return section.found ? section.match(lastEnd) : { status: 'reject', length: text.length, cut: { name: undefined } }
       }
       const close = literalAt(text, pos, '</tool_call>')
-      if (close !== NO && close !== PARTIAL) return calls.length > 0 ? { status: 'match', length: close, calls } : { status: 'reject' }
+      if (close !== NO && close !== PARTIAL) return section.found ? section.match(close) : { status: 'reject' }
       if (close === PARTIAL) {
-        if (!context.final) return { status: 'partial' }
-        return calls.length > 0 ? { status: 'match', length: lastEnd, calls } : { status: 'reject', length: text.length }
+        if (!final) return { status: 'partial' }
+        // `</tool_` cut off by the end: the block's.
+        return section.found ? section.match(text.length) : { status: 'reject', length: text.length }
       }
       const step = qwen3FunctionAt(text, pos, context)
+      if ('broken' in step) {
+        const end = skipBroken(text, pos, step.broken, BROKEN_STOP, context, section)
+        if (typeof end !== 'number') return end
+        lastEnd = end
+        pos = skipWhitespace(text, end)
+        continue
+      }
       if ('verdict' in step) {
-        if (step.verdict.status === 'reject' && calls.length > 0) return { status: 'match', length: lastEnd, calls }
+        if (step.verdict.status === 'reject' && section.found) {
+          if (step.verdict.cut === undefined) return section.match(lastEnd)
+          // Cut off by the end after complete calls in the block: the rest is the block's (reported when named).
+          const { name } = step.verdict.cut
+          if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
+          return section.match(text.length)
+        }
         return step.verdict
       }
-      calls.push(step.call)
+      section.calls.push(step.call)
       lastEnd = step.end
       pos = skipWhitespace(text, step.end)
     }

@@ -30,6 +30,8 @@ function matchSeed(text: string, context: MatchContext): MatchResult {
     if (start === PARTIAL) return final ? finish() : { status: 'partial' }
     if (start === NO) return finish()
     const step = qwen3FunctionAt(text, i, context)
+    // A broken call in a Seed block: the block stays text (as before malformed calls were reported).
+    if ('broken' in step) return { status: 'reject' }
     if ('verdict' in step) {
       const verdict = step.verdict
       if (verdict.status === 'partial' && final) return { status: 'reject', length: text.length }

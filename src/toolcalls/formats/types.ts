@@ -104,6 +104,12 @@ export type MatchResult =
        * complete block turned out invalid, so its insides are not re-scanned.
        */
       length?: number | undefined
+      /**
+       * Final only: the text is a call of this format cut off by the end of the message (`name` when
+       * it was written and declared). Right after a recovered call the engine removes it with that
+       * call (a section cut off after a complete call) and reports it when named; elsewhere it is text.
+       */
+      cut?: { name: string | undefined } | undefined
     }
   | {
       /** A complete call (or several parallel calls) occupying `text.slice(0, length)`. */

@@ -23,7 +23,7 @@ const cases: FormatCase[] = [
   { name: 'truncated', text: `Sure.\n<function_calls>\n<invoke name="search">\n<parameter name="query">cat` },
   { name: 'undeclared tool', text: block(invoke('rm', param('path', '/'))) },
   { name: 'invoke without a name', text: block('<invoke><parameter name="q">x</parameter></invoke>') },
-  { name: 'unknown child element', text: block('<invoke name="search"><query>x</query></invoke>') },
+  { name: 'unknown child element: a broken call, reported (issue 9)', text: block('<invoke name="search"><query>x</query></invoke>'), malformed: ['search'] },
   { name: 'prose mentioning the tag', text: 'Claude wraps calls in <function_calls> blocks; see <invoke> below.' },
   { name: 'no tools declared', tools: [], text: block(invoke('get_time', '')) },
 ]

@@ -1,6 +1,6 @@
 /**
- * Property test over the formats of rows 14–45 (DeepSeek, Kimi, GLM/Hy, harmony, MiniMax, the
- * JSON-in-a-tag family, …): random soups of their markers and bodies, fed whole, one character at a
+ * Property test over the formats of rows 14–46 (DeepSeek, Kimi, GLM/Hy, harmony, MiniMax, the
+ * JSON-in-a-tag family, Glimmer, …): random soups of their markers and bodies, fed whole, one character at a
  * time and at random splits, must give the same content and calls, never take released text back,
  * and give the text back exactly when nothing is a call.
  */
@@ -24,6 +24,8 @@ const FRAGMENTS = [
   '<|channel|>commentary to=functions.get_time <|constrain|>json<|message|>', '<|call|>', '<|channel|>analysis<|message|>', 'commentary to=functions.get_weather json',
   // JSON in tags.
   '<|tool_call|>', '<|/tool_call|>', 'functools[', '<|action_start|><|plugin|>', '<|action_end|>', '<TOOLCALL>', '</TOOLCALL>', '<|START_ACTION|>', '<|tools_prefix|>', '[{"get_time": {}}]', '<|function_call|>', '[TOOL_REQUEST]', '[END_TOOL_REQUEST]', '[Calling tool: get_time(', ')]', '>>>get_time\n', '>>>all\n', '<function name="get_time">', '<param name="x">', '</param>', '</function>', '<seed:tool_call>', '<function=get_time>',
+  // Glimmer (row 46).
+  '<|start|>assistant to=get_time<|message|>', ' to=search<|message|>', 'to=self<|message|>', '<atem:function_calls>', '<atem:invoke name="get_weather">', '<atem:invoke name="<|message|>search">', '<atem:parameter name="city">', '</atem:parameter>', '</atem:invoke>', '</atem:function_calls>', '<|eom|>', '<|eot|>',
   // Glue.
   '[{"name": "get_time", "arguments": {}}]', '{"name": "get_weather", "arguments": {"city": "P"}}', '{"name": "nope", "arguments": {}}', '"', '{', '}', '[', ']', '<', '<|', '｜', ' ', '\n', 'x', '\\',
 ]
@@ -68,13 +70,14 @@ const RENDER: ((call: Call) => string)[] = [
   (c) => `>>>${c.name}\n${JSON.stringify(c.arguments)}`,
   (c) => `<|tool_calls_section_begin|>functions.${c.name}:1<|tool_call_argument_begin|>${JSON.stringify(c.arguments)}<|tool_calls_section_end|>`,
   (c) => `commentary to=functions.${c.name} json${JSON.stringify(c.arguments)}`,
+  (c) => `<|start|>assistant to=${c.name}<|message|><atem:function_calls>\n<atem:invoke name="${c.name}">\n${pairs(c, (k, v) => `<atem:parameter name="${k}">${v}</atem:parameter>\n`)}</atem:invoke>\n</atem:function_calls><|eom|>`,
   (c) => `<tool_calls:opensource><tool_call:opensource>${c.name}${pairs(c, (k, v) => `<arg_key:opensource>${k}</arg_key:opensource><arg_value:opensource>${v}</arg_value:opensource>`)}</tool_call:opensource></tool_calls:opensource>`,
 ]
 
 const WORDS = ['Sure', 'the', 'weather', 'is', 'fine.', 'report', 'functions', 'commentary', '<b>', 'x<y', '[1]', '{', '}', '<tool', '<|', '|>', '｜', 'ok!', '東🌧️']
 const textArbitrary = fc.array(fc.constantFrom(...WORDS), { maxLength: 5 }).map((words) => words.join(' '))
 
-describe('formats of rows 14-45: marker soup', () => {
+describe('formats of rows 14-46: marker soup', () => {
   it('random calls in random formats with random text and splits: recovered, text kept, split-independent', () => {
     fc.assert(
       fc.property(
@@ -104,7 +107,7 @@ describe('formats of rows 14-45: marker soup', () => {
         const text = parts.join('')
         const whole = expectSplitIndependent(text, cuts, reasoning)
         // Functionary's `>>>all\n` recipient line is the one thing removed without a call.
-        if (whole.calls.length === 0 && !text.includes('>>>all\n')) expect(whole.content).toBe(text)
+        if (whole.calls.length === 0 && whole.malformed.length === 0 && !text.includes('>>>all\n')) expect(whole.content).toBe(text)
       }),
       { numRuns: 500, seed: 45 },
     )

@@ -12,7 +12,7 @@ const cases: FormatCase[] = [
   { name: 'closer missing at the end', text: '<tool_calls>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', calls: [weather] },
   { name: 'in reasoning, not ending it: planning', channel: 'reasoning', text: 'I could use <tool_calls>\n{"name": "get_time", "arguments": {}}\n</tool_calls> but let me think.' },
   // Negative.
-  { name: 'truncated second object', text: '<tool_calls>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n{"name": "get_time", "argu' },
+  { name: 'truncated second object: the first call counts, the cut one is reported (issue 9)', text: '<tool_calls>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n{"name": "get_time", "argu', calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }], malformed: ['get_time'] },
   { name: 'undeclared', text: '<tool_calls>\n{"name": "wipe", "arguments": {}}\n</tool_calls>' },
   { name: 'data object, not a call', text: '<tool_calls>\n{"name": "get_time", "arguments": {}, "extra": 1}\n</tool_calls>' },
 ]
