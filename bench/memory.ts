@@ -38,7 +38,7 @@ const WORDS =
 const GLUE = 'the a my our to of and in on for with about at from this that is was will can could should need want please tell me how what when where why'.split(' ')
 
 /**
- * Words with a Zipf distribution (exponent 1) over 20 000 words, as in real text: the topical words
+ * Words with a Zipf distribution (exponent 1) over 20 000 words past the first 100 ranks, as in real text: the topical words
  * above among the first 2000 ranks, the rest made-up syllable words. (A small vocabulary would make
  * every note match every query: no real chat looks like that.)
  */
@@ -57,7 +57,9 @@ function zipfVocabulary(random: () => number): { words: string[]; cumulative: Fl
   for (const word of WORDS) words.splice(Math.floor(random() * 2000), 0, word)
   const cumulative = new Float64Array(words.length)
   let sum = 0
-  for (let rank = 0; rank < words.length; rank++) cumulative[rank] = sum += 1 / (rank + 1)
+  // The 100 most frequent words of real text are function words (the glue above, left out by the
+  // index): content words follow the rest of the curve, from rank 100 on.
+  for (let rank = 0; rank < words.length; rank++) cumulative[rank] = sum += 1 / (rank + 100)
   return { words, cumulative }
 }
 
@@ -123,7 +125,7 @@ async function latency(label: string, spaces: number, perSpace: number, random: 
   cold.sort((a, b) => a - b)
   console.log(
     `  ${label.padEnd(34)} p50 ${percentile(times, 0.5).toFixed(2)} ms  p99 ${percentile(times, 0.99).toFixed(2)} ms  max ${times.at(-1)!.toFixed(2)} ms  ` +
-      `(${memory.size} notes, ${(found / queries).toFixed(1)} hits/query, ${queries} queries; cold first query p50 ${percentile(cold, 0.5).toFixed(1)} ms, max ${cold.at(-1)!.toFixed(1)} ms; filled in ${(fillMs / 1000).toFixed(1)} s)`,
+      `(${memory.size} notes, ${(found / queries).toFixed(1)} hits/query, ${queries} queries; cold first query (index built in slices, loop free between) p50 ${percentile(cold, 0.5).toFixed(1)} ms, max ${cold.at(-1)!.toFixed(1)} ms; filled in ${(fillMs / 1000).toFixed(1)} s)`,
   )
 }
 

@@ -88,6 +88,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     running = server
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    const memoryStore = config.gateway.memory?.store
+    if (typeof memoryStore === 'string') logAt('info', `chat memory: ${memoryStore}${config.memoryFile === undefined ? '' : ` (log ${config.memoryFile})`}${config.gateway.memory?.embeddings === undefined ? '' : `, embeddings ${config.gateway.memory.embeddings}`}`)
     if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
     if (agents !== undefined) logAt('info', `agents served as models: ${Object.keys(agents).join(', ')}`)
     if (config.gateway.dashboard === true) logAt('info', `dashboard on ${server.url}/`)

@@ -28,6 +28,7 @@ export function createMemoryEmbedder(services: () => GatewayServices, model: str
       const text = JSON.stringify(body)
       const plan = createCallPlan({
         jobId: gateway.options.generateId(),
+        // The plan's own request: no client stands behind this call (callModel reads only the plan's fields).
         request: new Request('http://queuegate.internal/v1/embeddings', { method: 'POST' }),
         headers: new Headers(),
         path: '/v1/embeddings',

@@ -62,12 +62,18 @@ interface Space {
   readonly texts: Map<string, number>
   /** Built on the first query (a reload indexes nothing until asked). */
   index: TextIndex | undefined
+  /** The index being built, in slices that let other work run between them. */
+  building: Promise<TextIndex> | undefined
+  /** Notes removed while the index was being built (taken out of it once it is done). */
+  removedWhileBuilding: Note[] | undefined
   /** The newest note's id (notes leave only from the front). */
   lastId: number
 }
 
 /** Lines a log may hold before compaction is considered at all. */
 const MIN_COMPACT_LINES = 1000
+/** Notes indexed between two turns of the event loop when a namespace's index is built. */
+const INDEX_SLICE = 250
 /** Full-text hits a hybrid query considers besides the nearest vectors. */
 const HYBRID_CANDIDATES = 64
 
@@ -150,7 +156,9 @@ export class LocalMemory implements MemoryAdapter {
     }
     // The namespace may have gone (forget) while the embedding was on its way.
     if (this.#spaces.get(namespace) !== space) return []
-    const hits = this.#indexOf(space).search(text)
+    const index = space.index ?? (await this.#indexOf(space))
+    if (this.#spaces.get(namespace) !== space) return []
+    const hits = index.search(text)
     const scored = queryVec === undefined ? hits : this.#hybrid(space, hits, queryVec)
     const first = space.notes.keys().next().value as number
     const span = Math.max(1, space.lastId - first)
@@ -234,7 +242,7 @@ export class LocalMemory implements MemoryAdapter {
     return items
   }
 
-  /** Writes what is pending, compacts the log when due, and closes the storage. */
+  /** Writes what is pending and closes the storage (later calls wait for nothing more). */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -283,7 +291,7 @@ export class LocalMemory implements MemoryAdapter {
   #add(logged: LoggedNote): boolean {
     let space = this.#spaces.get(logged.ns)
     if (space === undefined) {
-      space = { notes: new Map(), texts: new Map(), index: undefined, lastId: 0 }
+      space = { notes: new Map(), texts: new Map(), index: undefined, building: undefined, removedWhileBuilding: undefined, lastId: 0 }
       this.#spaces.set(logged.ns, space)
     } else if (space.texts.has(logged.text)) {
       return false
@@ -307,6 +315,7 @@ export class LocalMemory implements MemoryAdapter {
     space.notes.delete(note.id)
     space.texts.delete(note.text)
     space.index?.remove(note.id, note.text)
+    space.removedWhileBuilding?.push(note)
     this.#all.delete(note.id)
     if (space.notes.size === 0) this.#spaces.delete(note.ns)
   }
@@ -318,12 +327,33 @@ export class LocalMemory implements MemoryAdapter {
     this.#spaces.delete(namespace)
   }
 
-  #indexOf(space: Space): TextIndex {
-    if (space.index === undefined) {
-      space.index = new TextIndex()
-      for (const note of space.notes.values()) space.index.add(note.id, note.text)
-    }
-    return space.index
+  /**
+   * The namespace's index, built on its first query in slices of {@link INDEX_SLICE} notes with
+   * the event loop free between them (2000 notes take ~80 ms to index: other requests must not
+   * wait for that). Notes added meanwhile are indexed at the end, notes removed taken out.
+   */
+  #indexOf(space: Space): Promise<TextIndex> {
+    space.building ??= (async () => {
+      const index = new TextIndex()
+      const snapshot = [...space.notes.values()]
+      const lastId = space.lastId
+      space.removedWhileBuilding = []
+      for (let start = 0; start < snapshot.length; start += INDEX_SLICE) {
+        if (start > 0) await yieldToEventLoop()
+        const end = Math.min(snapshot.length, start + INDEX_SLICE)
+        for (let at = start; at < end; at++) {
+          const note = snapshot[at] as Note
+          index.add(note.id, note.text)
+        }
+      }
+      for (const note of space.removedWhileBuilding) if (note.id <= lastId) index.remove(note.id, note.text)
+      for (const note of space.notes.values()) if (note.id > lastId) index.add(note.id, note.text)
+      space.removedWhileBuilding = undefined
+      space.index = index
+      space.building = undefined
+      return index
+    })()
+    return space.building
   }
 
   #hasVectors(space: Space): boolean {
@@ -378,6 +408,11 @@ export class LocalMemory implements MemoryAdapter {
     this.#chain = run
     return run
   }
+}
+
+/** Lets timers and I/O run (a zero-delay macrotask, not a wait: no clock needed). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
 }
 
 /** Six decimals are plenty for a cosine, and keep the log small. */

@@ -101,6 +101,22 @@ describe('LocalMemory bounds', () => {
     expect((await memory.list('c')).map((item) => item.text)).toEqual(['c3', 'c2', 'c1'])
   })
 
+  it('a namespace index built in slices stays right when notes arrive and leave during the build', async () => {
+    const memory = createLocalMemory({ maxItems: 600 })
+    await memory.upsert('a', Array.from({ length: 600 }, (_, index) => ({ text: `alpha${index} common` })))
+    // The first query builds the index (several slices); meanwhile 100 notes arrive and push the 100 oldest out.
+    const first = memory.query('a', 'alpha0 alpha599', { k: 8 })
+    const arriving = memory.upsert('a', Array.from({ length: 100 }, (_, index) => ({ text: `beta${index} common` })))
+    await Promise.all([first, arriving])
+    expect((await memory.query('a', 'alpha0')).map((item) => item.text)).toEqual([])
+    expect((await memory.query('a', 'alpha599')).map((item) => item.text)).toEqual(['alpha599 common'])
+    expect((await memory.query('a', 'beta99')).map((item) => item.text)).toEqual(['beta99 common'])
+    expect(await memory.query('a', 'common', { k: 1000 })).toHaveLength(600)
+    // Later notes go straight into the built index.
+    await memory.upsert('a', [{ text: 'gamma late' }])
+    expect((await memory.query('a', 'gamma'))[0]?.text).toBe('gamma late')
+  })
+
   it('rejects bad options by name', () => {
     expect(() => createLocalMemory({ maxItems: 0 })).toThrow(/maxItems/)
     expect(() => createLocalMemory({ maxTotalItems: 1.5 })).toThrow(/maxTotalItems/)
