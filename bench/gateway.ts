@@ -130,7 +130,7 @@ export const SECTIONS: BenchSection[] = [
 /** Interleaved rounds per cell. */
 const ROUNDS = 6
 
-interface Host {
+export interface Host {
   upstreamUrl: string
   probe(): Promise<string | undefined>
   start(target: BenchTarget): Promise<string>
@@ -193,7 +193,7 @@ async function spawn(role: 'upstream' | 'proxy'): Promise<{ worker: Worker; url:
   return { worker, url, rpc }
 }
 
-async function startWorkers(): Promise<Host> {
+export async function startWorkers(): Promise<Host> {
   const [upstream, proxy] = await Promise.all([spawn('upstream'), spawn('proxy')])
   const upstreamUrl = upstream.url
   if (upstreamUrl === undefined) throw new Error('the upstream worker did not report its URL')

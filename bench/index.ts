@@ -8,6 +8,7 @@ import { run as runCore } from './core.js'
 import { run as runScheduler } from './scheduler.js'
 import { run as runRoutingSim } from './routing-sim.js'
 import { run as runDetector } from './detector.js'
+import { run as runDashboard } from './dashboard.js'
 import { run as runMemory } from './memory.js'
 
 const started = performance.now()
@@ -17,6 +18,7 @@ for (const [name, run] of [
   ['scheduler cost', runScheduler],
   ['routing simulation', runRoutingSim],
   ['tool-call detector', runDetector],
+  ['dashboard load', runDashboard],
   ['chat memory', runMemory],
 ] as const) {
   console.log(`\n=== ${name} ===`)

@@ -94,6 +94,9 @@ export interface DashboardSnapshot {
   rates: RateHistorySnapshot
 }
 
+/** Jobs with recovered tool calls remembered until their end (a job that never reports one is forgotten past this). */
+const MAX_PENDING_RECOVERED = 10_000
+
 /** Waiting jobs listed with their positions (each costs a position lookup); the rest are counted. */
 export const MAX_LISTED_QUEUED = 100
 
@@ -143,7 +146,6 @@ interface RequestFigures {
   completionTokens?: number | undefined
   tokens?: number | undefined
   toolCallsRecovered?: number | undefined
-  toolCalls?: number | undefined
 }
 
 /** Collects the dashboard's figures; see the module doc. */
@@ -159,6 +161,8 @@ export class DashboardState {
   readonly #recent: Array<DashboardRecentJob | undefined>
   #recentNext = 0
   readonly #rates = new RateHistory()
+  /** Tool calls recovered per job not yet ended. */
+  readonly #recovered = new Map<string, number>()
   readonly #unsubscribe: Array<() => void>
 
   constructor(sources: DashboardSources, options: DashboardStateOptions = {}) {
@@ -202,8 +206,15 @@ export class DashboardState {
     ]
   }
 
-  /** Takes the gateway's events: finished requests and health changes. */
+  /** Takes the gateway's events: finished requests, tool calls recovered, health changes. */
   onEvent(event: GatewayEvent): void {
+    // `tool-calls-recovered` (`{ jobId, format, count }`) comes before the job's `request-end`, when the gateway reports it.
+    const recovered = event as unknown as { type: string; jobId?: unknown; count?: unknown }
+    if (recovered.type === 'tool-calls-recovered' && typeof recovered.jobId === 'string' && typeof recovered.count === 'number') {
+      if (this.#recovered.size >= MAX_PENDING_RECOVERED) this.#recovered.clear()
+      this.#recovered.set(recovered.jobId, (this.#recovered.get(recovered.jobId) ?? 0) + recovered.count)
+      return
+    }
     if (event.type === 'request-end') this.#ended(event)
     else if (event.type === 'upstream-health' || event.type === 'upstream-state' || event.type === 'upstream-models') this.#onChange()
   }
@@ -285,11 +296,12 @@ export class DashboardState {
       ttftMs: ttftMs === undefined ? null : Math.round(ttftMs),
       tokens: tokens ?? null,
       tokensPerSecond: tokens === undefined || tokens === 0 || generationMs <= 0 ? null : Math.round((tokens * 10_000) / generationMs) / 10,
-      toolCallsRecovered: finite(figures.toolCallsRecovered) ?? finite(figures.toolCalls) ?? null,
+      toolCallsRecovered: finite(figures.toolCallsRecovered) ?? this.#recovered.get(event.jobId) ?? null,
       error: event.error ?? null,
       endedAt: now,
     }
     this.#recentNext = (this.#recentNext + 1) % this.#maxRecent
+    this.#recovered.delete(event.jobId)
     this.#rates.add(now, 'requests', 1)
     if (failed && event.status !== 499) this.#rates.add(now, 'errors', 1)
     if (tokens !== undefined) this.#rates.add(now, 'tokens', tokens)

@@ -124,7 +124,8 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
         keepAliveMs: options.keepAliveMs,
         clock: this.#services.clock,
         position: () => scheduler.position(plan.jobId),
-        chunk: { id: `chatcmpl-${plan.jobId}`, model: plan.model ?? 'unknown', created: Math.floor(this.#createdAt / 1000) },
+        // A request that named no model runs on the upstream's own: the notice names that one.
+        chunk: { id: `chatcmpl-${plan.jobId}`, model: plan.model ?? this.#defaultModel() ?? 'unknown', created: Math.floor(this.#createdAt / 1000) },
       })
       const body = createEventStream({
         open: async () => byteSourceStream(await this.#open(await acquired)),
@@ -156,6 +157,12 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
       throw new AbortError('The client disconnected.')
     }
     return this.#services.scheduler.acquire(this.#call, { signal })
+  }
+
+  /** The model a job that named none will run: the default of the upstream it waits for, when known. */
+  #defaultModel(): string | undefined {
+    const upstream = this.#services.scheduler.position(this.#plan.jobId)?.upstream
+    return upstream === undefined ? undefined : this.#services.catalog.defaultFor(upstream)
   }
 
   /** The client went away (the request's abort event, or the node bridge's disconnect call). */

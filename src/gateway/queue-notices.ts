@@ -74,7 +74,8 @@ export function createQueueNotifier(options: QueueNotifierOptions): WaitingNotif
         if (mode === 'never') return
         const now = position()
         if (now === undefined) return
-        const key = String(now.position)
+        // A new notice when the position changes, or when an estimate first becomes available.
+        const key = now.etaMs === undefined ? String(now.position) : `${now.position}~`
         if (key === last) return
         last = key
         emit(notice(formatQueueMessage(message, now)))
