@@ -9,6 +9,7 @@ import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServ
 import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
+import { hasUrlCredentials } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
 import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
@@ -27,6 +28,10 @@ export interface CliConfig {
   logLevel: LogLevel
   /** How long running requests may finish on SIGINT/SIGTERM. */
   shutdownGraceMs: number
+  /** Limits on clients' connections (serve's options; issue 12). */
+  clients: ClientLimits
+  /** The request checks against web pages (gateway options; main.ts sets the Host list by the listen address). */
+  security: SecuritySettings
   /** Notes for the log (e.g. a setting accepted but not yet acted on). */
   warnings: string[]
   /** The local memory store's log file (`--memory-file`), opened by the CLI. */
@@ -36,6 +41,27 @@ export interface CliConfig {
 }
 
 export { ConfigError } from './config-values.js'
+
+/** Checks against web pages reaching the gateway (issue 12). */
+export interface SecuritySettings {
+  /** 415 for bodies that are not JSON. @default true */
+  requireJson: boolean
+  /** `--allowed-hosts` (host names besides the loopback ones; `*` turns the check off). */
+  allowedHosts: string[] | undefined
+  /** `--cors-origin`. */
+  corsOrigins: string[] | undefined
+}
+
+/** How long clients may take and how many may connect (`serve()`'s options of the same names). */
+export interface ClientLimits {
+  headersTimeoutMs: number
+  /** 0: none. */
+  bodyTimeoutMs: number
+  /** 0: none. */
+  maxConnections: number
+  /** 0: none. */
+  clientIdleTimeoutMs: number
+}
 
 /** Flag values as commander hands them over (strings, booleans, or undefined when not given). */
 export type CliFlags = Record<string, string | boolean | undefined>
@@ -97,6 +123,13 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'headersTimeout'
+  | 'bodyTimeout'
+  | 'maxConnections'
+  | 'clientIdleTimeout'
+  | 'requireJson'
+  | 'allowedHosts'
+  | 'corsOrigin'
   | 'toolserver'
   | 'toolserverPrefix'
   | 'mcp'
@@ -146,6 +179,15 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  // Client limits (issue 12).
+  { key: 'headersTimeout', flag: 'headersTimeout', env: ['HEADERS_TIMEOUT_SEC'], parse: seconds },
+  { key: 'bodyTimeout', flag: 'bodyTimeout', env: ['BODY_TIMEOUT_SEC'], parse: secondsOrZero },
+  { key: 'maxConnections', flag: 'maxConnections', env: ['MAX_CONNECTIONS'], parse: integer(0) },
+  { key: 'clientIdleTimeout', flag: 'clientIdleTimeout', env: ['CLIENT_IDLE_TIMEOUT_SEC'], parse: secondsOrZero },
+  // Security (issue 12).
+  { key: 'requireJson', flag: 'requireJson', env: ['REQUIRE_JSON'], parse: boolean },
+  { key: 'allowedHosts', flag: 'allowedHosts', env: ['ALLOWED_HOSTS'], parse: (raw) => list(raw) },
+  { key: 'corsOrigin', flag: 'corsOrigin', env: ['CORS_ORIGINS'], parse: (raw) => list(raw) },
   { key: 'toolserver', flag: 'toolserver', env: ['TOOLSERVER_URL'], parse: (raw) => list(raw) },
   { key: 'toolserverPrefix', flag: 'toolserverPrefix', env: ['TOOLSERVER_PREFIX'], parse: nonEmpty },
   { key: 'mcp', flag: 'mcp', env: ['MCP_SERVERS'], parse: (raw) => list(raw) },
@@ -209,6 +251,13 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxDuration: fromString(secondsOrZero),
   maxDurationMs: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
+  headersTimeout: fromString(seconds),
+  bodyTimeout: fromString(secondsOrZero),
+  maxConnections: fromString(integer(0)),
+  clientIdleTimeout: fromString(secondsOrZero),
+  requireJson: fromString(boolean),
+  allowedHosts: (value, name) => stringList(value, name),
+  corsOrigins: (value, name) => stringList(value, name),
   memory: (value, name) => fileMemory(value, name),
   toolServers: (value, name) => fileToolServers(value, name),
   toolServerPrefix: fromString(nonEmpty),
@@ -304,7 +353,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
   const upstreamKey = pick<string>('upstreamKey')
   const upstreams: UpstreamOptions[] = upstreamList.map((item) => {
     const upstream: UpstreamOptions = typeof item === 'string' ? { url: item } : { ...item }
-    if (upstream.apiKey === undefined && upstreamKey !== undefined) upstream.apiKey = upstreamKey
+    // A URL with a user and password authenticates with those (Basic), not the shared key.
+    if (upstream.apiKey === undefined && upstreamKey !== undefined && !hasUrlCredentials(upstream.url)) upstream.apiKey = upstreamKey
     if (upstream.slots === undefined && defaultSlots !== undefined) upstream.slots = defaultSlots
     if (upstream.slotAffinity === undefined && slotAffinity !== undefined) upstream.slotAffinity = slotAffinity
     return upstream
@@ -366,6 +416,17 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     host: pick<string>('host') ?? '127.0.0.1',
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
+    clients: {
+      headersTimeoutMs: Math.round((pick<number>('headersTimeout') ?? 30) * 1000),
+      bodyTimeoutMs: Math.round((pick<number>('bodyTimeout') ?? 120) * 1000),
+      maxConnections: pick<number>('maxConnections') ?? 2048,
+      clientIdleTimeoutMs: Math.round((pick<number>('clientIdleTimeout') ?? 60) * 1000),
+    },
+    security: {
+      requireJson: pick<boolean>('requireJson') ?? true,
+      allowedHosts: pick<string[]>('allowedHosts'),
+      corsOrigins: pick<string[]>('corsOrigin', 'corsOrigins'),
+    },
     warnings,
     memoryFile: memory.file,
     agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],

@@ -11,7 +11,10 @@ import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
 import type { GatewayEvent } from '../gateway/gateway-options.js'
 import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
-import type { LogLevel } from './load-config.js'
+import type { CliConfig, LogLevel } from './load-config.js'
+import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
+import { redactUrl } from '../gateway/upstream.js'
+import type { GatewayOptions } from '../gateway/gateway-options.js'
 import { createProgram } from './program.js'
 import { loadAgentModules } from './load-agents.js'
 
@@ -50,7 +53,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     let gateway: Gateway
     try {
       const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
-      gateway = createGateway({ ...config.gateway, memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({ ...config.gateway, ...securityOptions(config), memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
     } catch (error) {
       await demo?.close()
       // Option validation names the setting: report it like any other bad setting.
@@ -72,6 +75,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
         gateway,
         port: config.port,
         host: config.host,
+        ...config.clients,
         onError: (error) => logAt('error', `request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })
     } catch (error) {
@@ -86,7 +90,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       }
     }
     running = server
-    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? upstream : `${upstream.url} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
+    // Passwords in upstream URLs never reach the log.
+    const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? redactUrl(upstream) : `${redactUrl(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
     const memoryStore = config.gateway.memory?.store
     if (typeof memoryStore === 'string') logAt('info', `chat memory: ${memoryStore}${config.memoryFile === undefined ? '' : ` (log ${config.memoryFile})`}${config.gateway.memory?.embeddings === undefined ? '' : `, embeddings ${config.gateway.memory.embeddings}`}`)
@@ -122,6 +127,21 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     throw error
   }
   return running
+}
+
+/**
+ * The checks against web pages, on by default for the command line: JSON bodies only, and the
+ * Host header checked when listening on loopback (or whenever --allowed-hosts is given).
+ */
+function securityOptions(config: CliConfig): Pick<GatewayOptions, 'requireJsonContentType' | 'allowedHosts' | 'corsOrigins'> {
+  const { requireJson, allowedHosts, corsOrigins } = config.security
+  const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(config.host)
+  const checkHosts = allowedHosts !== undefined || loopback
+  return {
+    requireJsonContentType: requireJson,
+    allowedHosts: checkHosts ? [...LOOPBACK_HOSTS, ...(loopback && !LOOPBACK_HOSTS.includes(config.host) ? [config.host] : []), ...(allowedHosts ?? [])] : undefined,
+    corsOrigins,
+  }
 }
 
 /** What `--demo` prints: where to look and a request to try. */

@@ -8,6 +8,7 @@
  * @module
  */
 import { fnv1a64 } from '../queue/fnv1a-64.js'
+import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import type { AssistantMessage } from '../openai/message-accumulator.js'
 import { createLocalMemory } from '../memory/local-memory.js'
 import type { Embedder } from '../memory/embedder.js'
@@ -78,7 +79,9 @@ export class ChatMemory {
   async prepare(plan: CallPlan): Promise<void> {
     const namespace = plan.threadKey
     const messages = plan.body.messages
-    const userText = lastUserText(messages)
+    // The user's own words: a stage before this one may have rewritten the last user message
+    // (a variant's `/nothink` suffix), which would then be queried with and stored.
+    const userText = lastUserText(plan.bodyChanged ? clientMessages(plan.text) : messages)
     if (namespace === '' || userText === '' || !Array.isArray(messages)) return
     const { options } = this
     // The hook first: the turn is stored even when the query fails.
@@ -191,6 +194,12 @@ export class ChatMemory {
       this.#clock.clearTimeout(timer)
     }
   }
+}
+
+/** The `messages` of the body as the client sent it. */
+function clientMessages(text: string): unknown {
+  const parsed = safeParseJson(text)
+  return parsed.success && isJsonObject(parsed.value) ? parsed.value.messages : undefined
 }
 
 function storedKey(namespace: string, text: string): string {

@@ -19,6 +19,8 @@ import { answerClient } from './model-call.js'
 import { answerAgent } from '../agents/answer-agent.js'
 import { lightResponse, setResponseHeader } from './light-response.js'
 import { markUnrouted } from './bridge-protocol.js'
+import { checkHost } from './allowed-hosts.js'
+import { addCorsHeaders, isPreflight, preflightResponse } from './cors.js'
 import { MEMORY_PATH, memoryRoute } from './memory-routes.js'
 import { createDashboard } from '../dashboard/dashboard.js'
 import type { Dashboard } from '../dashboard/dashboard.js'
@@ -85,11 +87,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function route(request: Request, requestId: string): Promise<Response> {
+    // A foreign Host first (DNS rebinding), whatever the path; then a CORS preflight, which carries no key.
+    if (resolved.allowedHosts !== undefined) checkHost(resolved.allowedHosts, headerLookup(request), request.url)
+    if (resolved.corsOrigins !== undefined && isPreflight(request.method, headerLookup(request))) return preflightResponse(resolved.corsOrigins, headerLookup(request))
     const path = requestPath(request)
     // Keys first, before a body is read or anything about the upstreams shown.
     const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models') ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
-      if (path === '/healthz' || path === '/health') return json(health())
+      if (path === '/healthz' || path === '/health') return json(health(showsUpstreams(request)))
       const page = dashboard?.route(path)
       if (page !== undefined) return page
       if (dashboard === undefined && path.startsWith('/v1/dashboard/')) throw new NotFoundError('The dashboard is off (option dashboard; the CLI serves it unless --no-dashboard).', 'dashboard_off')
@@ -106,7 +111,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
-      const { text, body } = await readRequestJson(request, resolved.maxBodyBytes)
+      const { text, body } = await readRequestJson(request, resolved.maxBodyBytes, resolved.requireJsonContentType)
       const plan = createCallPlan({ jobId: requestId, request, headers: headerLookup(request), path, endpoint, key, text, body, toolMode: resolved.toolMode })
       try {
         const staged = runStages(services.stages, plan)
@@ -124,7 +129,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     return markUnrouted(json(new NotFoundError(`No route for ${request.method} ${path}.`, 'route_not_found').toJSON(), 404))
   }
 
-  function health(): Record<string, unknown> {
+  /** With gateway keys, only a request carrying one sees upstream URLs and errors on `/healthz`. */
+  function showsUpstreams(request: Request): boolean {
+    if (resolved.apiKeys.length === 0) return true
+    try {
+      authenticate(resolved.apiKeys, headerLookup(request))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  function health(showUpstreams: boolean): Record<string, unknown> {
     const snapshot = scheduler.snapshot()
     return {
       // Liveness and more: false while shutting down, or when no upstream is in rotation (issue 12).
@@ -136,7 +152,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         const status = upstreamHealth.status(state.id)
         return {
           id: index,
-          upstream: state.id,
+          // Upstream ids are URLs (or names) and errors name them: with keys, for key holders only.
+          upstream: showUpstreams ? state.id : undefined,
           slots: state.slots,
           running: state.running,
           queued: state.queued,
@@ -144,7 +161,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           healthy: state.healthy && upstreamHealth.serving(state.id),
           state: status.state,
           failures: status.failures,
-          last_error: status.lastError ?? null,
+          last_error: showUpstreams ? (status.lastError ?? null) : undefined,
           last_check: status.lastCheck === undefined ? null : new Date(status.lastCheck).toISOString(),
         }
       }),
@@ -189,6 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       response = errorResponse(error)
     }
     setResponseHeader(response, 'x-queuegate-job-id', requestId)
+    if (resolved.corsOrigins !== undefined) addCorsHeaders(resolved.corsOrigins, headerLookup(request), response)
     return response
   }
 

@@ -12,6 +12,10 @@ import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import { resolveAllowedHosts } from './allowed-hosts.js'
+import type { AllowedHosts } from './allowed-hosts.js'
+import { resolveCorsOrigins } from './cors.js'
+import type { CorsPolicy } from './cors.js'
 import { resolveMemoryOptions } from './memory-options.js'
 import type { MemoryOptions, ResolvedMemoryOptions } from './memory-options.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
@@ -225,6 +229,25 @@ export interface GatewayOptions {
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
   /**
+   * Refuse request bodies whose `Content-Type` is not JSON (`application/json`, `application/…+json`)
+   * with 415 `unsupported_media_type`: a web page can post `text/plain` or a form to a service on
+   * localhost without CORS, but not JSON. Off by default because `new Request(url, { method: 'POST',
+   * body: string })` sends `text/plain`; the CLI turns it on (`--no-require-json` off). @default false
+   */
+  requireJsonContentType?: boolean | undefined
+  /**
+   * Host names the gateway answers to (the `Host` header, any port); others get 403
+   * `host_not_allowed`, against DNS rebinding. `.example.org` allows a domain and its subdomains,
+   * `*` any host. The CLI sets `localhost`, `127.0.0.1`, `[::1]` plus `--allowed-hosts` when it
+   * listens on loopback. @default undefined: any host
+   */
+  allowedHosts?: string[] | undefined
+  /**
+   * Browser origins allowed to call the gateway (`http://localhost:3000`; `*` for any): their
+   * preflights are answered and answers carry `Access-Control-Allow-Origin`. @default none: no CORS headers
+   */
+  corsOrigins?: string[] | undefined
+  /**
    * OpenAPI tool servers (Open WebUI / mcpo style: `GET {url}/openapi.json`, one `POST` per
    * tool), as URLs or `{ url, prefix, apiKey, name, namePrefix }`: `prefix` keeps only the
    * operations below a path, `apiKey` is sent as a bearer key to that server only, `namePrefix`
@@ -274,10 +297,14 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins'>> & {
   /** Off: undefined. */
   memory: ResolvedMemoryOptions | undefined
   toolRegistry: ToolRegistry | undefined
+  /** Undefined: any host. */
+  allowedHosts: AllowedHosts | undefined
+  /** Undefined: no CORS. */
+  corsOrigins: CorsPolicy | undefined
   variants: Map<string, Variant>
   agents: Map<string, Agent>
   apiKeys: GatewayKey[]
@@ -345,6 +372,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning = 'keep',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
+    requireJsonContentType = false,
+    allowedHosts,
+    corsOrigins,
     memory,
     toolServers = [],
     mcpServers = [],
@@ -422,6 +452,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
+  if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
   if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const resolvedVariants = resolveVariants(variants)
@@ -467,6 +498,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     reasoning,
     forwardReasoning,
     maxFinishedJobs,
+    requireJsonContentType,
+    allowedHosts: resolveAllowedHosts(allowedHosts),
+    corsOrigins: resolveCorsOrigins(corsOrigins),
     memory: resolveMemoryOptions(memory),
     toolServers,
     mcpServers,

@@ -2,7 +2,7 @@
  * Reading the client's request body with a cap (413 beyond `maxBodyBytes`).
  * @module
  */
-import { InvalidRequestError, PayloadTooLargeError } from '../errors.js'
+import { InvalidRequestError, PayloadTooLargeError, QueuegateError } from '../errors.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { bridgeRequestOf } from './bridge-protocol.js'
 import { concatBytes } from './concat-bytes.js'
@@ -42,8 +42,12 @@ export async function readBodyStream(body: ReadableStream<Uint8Array> | null, ma
   return concatBytes(parts, size)
 }
 
-/** Reads and parses a JSON object body: 400 for invalid JSON or a non-object, 413 when too large. */
-export async function readRequestJson(request: Request, maxBytes: number): Promise<{ text: string; body: Record<string, unknown> }> {
+/**
+ * Reads and parses a JSON object body: 400 for invalid JSON or a non-object, 413 when too large;
+ * with `requireJsonType`, 415 before reading unless the `Content-Type` is JSON (see {@link checkJsonContentType}).
+ */
+export async function readRequestJson(request: Request, maxBytes: number, requireJsonType = false): Promise<{ text: string; body: Record<string, unknown> }> {
+  if (requireJsonType) checkJsonContentType((bridgeRequestOf(request) ?? request.headers).get('content-type'))
   const bytes = await readRequestBytes(request, maxBytes)
   if (bytes === undefined) throw new PayloadTooLargeError(maxBytes)
   const text = textDecoder.decode(bytes)
@@ -58,3 +62,19 @@ export async function readRequestJson(request: Request, maxBytes: number): Promi
   return { text, body: parsed.value }
 }
 
+
+/** `application/json`, or any `application/…+json`, parameters allowed; case does not matter. */
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i
+
+/**
+ * 415 unless the body says it is JSON. A web page can post `text/plain`, a form or an untyped
+ * blob to any address without a CORS preflight (that is how it reaches a service on localhost);
+ * a JSON body it cannot send without asking first.
+ */
+export function checkJsonContentType(contentType: string | null): void {
+  if (contentType !== null && JSON_TYPE.test(contentType.trimStart())) return
+  throw new QueuegateError(
+    `The request body must be sent as Content-Type: application/json${contentType === null ? ' (none was given)' : `, not ${JSON.stringify(contentType.slice(0, 100))}`}. Other types are refused so that a web page cannot post to this gateway without CORS.`,
+    { status: 415, type: 'invalid_request_error', code: 'unsupported_media_type' },
+  )
+}

@@ -18,7 +18,10 @@ export interface UpstreamOptions {
   url: string
   /** Requests it serves at once (llama.cpp `--parallel`). @default 1 */
   slots?: number | undefined
-  /** Sent upstream as `Authorization: Bearer …`. */
+  /**
+   * Sent upstream as `Authorization: Bearer …`. (A user and password in `url`, `http://user:pass@host`,
+   * are sent as Basic auth instead, and shown nowhere; an upstream cannot have both.)
+   */
   apiKey?: string | undefined
   /** Model ids this upstream serves; jobs for other models never go here. @default all */
   models?: string[] | undefined
@@ -36,6 +39,8 @@ export interface Upstream {
   readonly apiRoot: string
   readonly slots: number
   readonly apiKey: string | undefined
+  /** The `Authorization` header sent upstream: Bearer for `apiKey`, Basic for a URL's user and password. */
+  readonly authorization: string | undefined
   readonly models: string[] | undefined
   readonly slotAffinity: boolean
   readonly dispatcher: Dispatcher
@@ -45,15 +50,15 @@ export interface Upstream {
  * Splits an upstream URL into origin and API root. `http://h:8080`, `http://h:8080/v1` and
  * `http://h:8080/v1/chat/completions` all give origin `http://h:8080` and root `/v1`.
  */
-export function parseUpstreamUrl(url: string): { origin: string; apiRoot: string } {
+export function parseUpstreamUrl(url: string): { origin: string; apiRoot: string; basicAuth: string | undefined } {
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new TypeError(`upstreams: ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:8080/v1)`)
+    throw new TypeError(`upstreams: ${JSON.stringify(redactUrl(url))} is not a URL (expected e.g. http://127.0.0.1:8080/v1)`)
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TypeError(`upstreams: ${JSON.stringify(url)} must be an http:// or https:// URL`)
+    throw new TypeError(`upstreams: ${JSON.stringify(redactUrl(url))} must be an http:// or https:// URL`)
   }
   let path = parsed.pathname.replace(/\/+$/, '')
   for (const suffix of ['/chat/completions', '/completions', '/embeddings', '/models']) {
@@ -63,7 +68,36 @@ export function parseUpstreamUrl(url: string): { origin: string; apiRoot: string
     }
   }
   if (!path.endsWith('/v1')) path = `${path}/v1`
-  return { origin: parsed.origin, apiRoot: path }
+  // `origin` has no user or password: they go as a header, never in an id, a log line or an error.
+  const basicAuth = parsed.username === '' && parsed.password === '' ? undefined : `Basic ${base64(`${percentDecoded(parsed.username)}:${percentDecoded(parsed.password)}`)}`
+  return { origin: parsed.origin, apiRoot: path, basicAuth }
+}
+
+/** The URL with its password (if any) replaced by `***`, for messages: `http://user:***@host/v1`. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':')
+    return `${scheme}${colon === -1 ? userinfo : userinfo.slice(0, colon)}:***@`
+  })
+}
+
+/** True when the URL carries a user or password (`http://user:pass@host`). */
+export function hasUrlCredentials(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*@/i.test(url)
+}
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+function base64(text: string): string {
+  let binary = ''
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte)
+  return btoa(binary)
 }
 
 /** Options of {@link createUpstream} that apply to every upstream. */
@@ -79,12 +113,16 @@ export interface UpstreamPoolOptions {
 /** Validates an upstream's options and opens its Pool. */
 export function createUpstream(options: UpstreamOptions, poolOptions: UpstreamPoolOptions): Upstream {
   const { url, slots = 1, apiKey, models, slotAffinity = false } = options
-  const { origin, apiRoot } = parseUpstreamUrl(url)
+  const { origin, apiRoot, basicAuth } = parseUpstreamUrl(url)
+  const shown = JSON.stringify(redactUrl(url))
   if (!Number.isInteger(slots) || slots < 1) {
-    throw new TypeError(`upstreams[${JSON.stringify(url)}].slots: expected a whole number >= 1, got ${JSON.stringify(slots)}`)
+    throw new TypeError(`upstreams[${shown}].slots: expected a whole number >= 1, got ${JSON.stringify(slots)}`)
   }
   if (models !== undefined && (!Array.isArray(models) || models.some((model) => typeof model !== 'string' || model === ''))) {
-    throw new TypeError(`upstreams[${JSON.stringify(url)}].models: expected a list of model ids, got ${JSON.stringify(models)}`)
+    throw new TypeError(`upstreams[${shown}].models: expected a list of model ids, got ${JSON.stringify(models)}`)
+  }
+  if (basicAuth !== undefined && apiKey !== undefined) {
+    throw new TypeError(`upstreams[${shown}]: has a user and password in its URL and an apiKey; give one (the password is sent as Basic auth, the key as Bearer)`)
   }
   const poolConfig: Pool.Options = {
     // A few spare connections beyond the slots for /v1/models and the non-queued proxy calls.
@@ -102,6 +140,7 @@ export function createUpstream(options: UpstreamOptions, poolOptions: UpstreamPo
     apiRoot,
     slots,
     apiKey,
+    authorization: basicAuth ?? (apiKey === undefined ? undefined : `Bearer ${apiKey}`),
     models: models && models.length > 0 ? [...models] : undefined,
     slotAffinity,
     dispatcher,
@@ -183,7 +222,7 @@ function requestHeaders(upstream: Upstream, accept: string, hasBody: boolean): R
     const build = (body: boolean): Readonly<Record<string, string>> => {
       const built: Record<string, string> = { accept }
       if (body) built['content-type'] = 'application/json'
-      if (upstream.apiKey !== undefined) built.authorization = `Bearer ${upstream.apiKey}`
+      if (upstream.authorization !== undefined) built.authorization = upstream.authorization
       return Object.freeze(built)
     }
     pair = [build(false), build(true)]

@@ -30,6 +30,13 @@ export interface RequestListenerOptions {
    * @example http.createServer(createRequestListener(gateway.fetch, { basePath: '/llm' })) // OpenAI base URL: http://host:port/llm/v1
    */
   basePath?: string | undefined
+  /**
+   * A client that has taken none of the answer bytes waiting for it for this long (ms) is dropped:
+   * its connection closed, its job ended and its slot freed, the answer's bytes let go. Only
+   * bytes the client does not read count; a client waiting in the queue, or for a slow model,
+   * waits as long as it takes. 0: never. @default 60 000
+   */
+  clientIdleTimeoutMs?: number | undefined
 }
 
 /** The listener `http.createServer` and Express (`app.use`) accept. */
@@ -47,14 +54,17 @@ export type RequestListener = (incoming: IncomingMessage, outgoing: ServerRespon
  * ```
  */
 export function createRequestListener(fetch: FetchHandler, options: RequestListenerOptions = {}): RequestListener {
-  const { onError, basePath = '/' } = options
+  const { onError, basePath = '/', clientIdleTimeoutMs = 60_000 } = options
   const base = normalizeBasePath(basePath)
+  if (typeof clientIdleTimeoutMs !== 'number' || !Number.isInteger(clientIdleTimeoutMs) || clientIdleTimeoutMs < 0) {
+    throw new TypeError(`createRequestListener: clientIdleTimeoutMs must be a whole number of ms >= 0; got ${JSON.stringify(clientIdleTimeoutMs)}.`)
+  }
   return (incoming, outgoing, next) => {
     // Express has already taken its mount path (`req.baseUrl`) off `url`.
     const url = incoming.url ?? '/'
     const target = base === '' ? url : underBase(url, base)
     const pass = typeof next === 'function' ? next : undefined
-    if (target !== undefined) void new Exchange(incoming, outgoing, target, pass, onError).run(fetch)
+    if (target !== undefined) void new Exchange(incoming, outgoing, target, pass, onError, clientIdleTimeoutMs).run(fetch)
     else if (pass !== undefined) pass()
     else writeError(outgoing, new NotFoundError(`No route for ${incoming.method ?? 'GET'} ${url}: this server answers under ${base}.`, 'route_not_found'))
   }
@@ -99,9 +109,13 @@ class Exchange implements ByteSink {
   /** The reader of a stream body while it is written. */
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   #onDrain: (() => void) | undefined
+  /** ms a client may leave answer bytes unread (0: no limit), and the timer while it does. */
+  readonly #idleMs: number
+  #idleTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(incoming: IncomingMessage, outgoing: ServerResponse, target: string, next: ((error?: unknown) => void) | undefined, onError: ((error: unknown) => void) | undefined) {
+  constructor(incoming: IncomingMessage, outgoing: ServerResponse, target: string, next: ((error?: unknown) => void) | undefined, onError: ((error: unknown) => void) | undefined, idleMs: number) {
     this.#outgoing = outgoing
+    this.#idleMs = idleMs
     this.#request = createNodeRequest(incoming, target, `http://${incoming.headers.host ?? 'localhost'}${target}`)
     this.#next = next
     this.#onError = onError
@@ -128,10 +142,41 @@ class Exchange implements ByteSink {
     }
   }
 
+  // The client's reading: bytes it leaves unread start the idle timer (see clientIdleTimeoutMs).
+
+  /** Bytes wait for the client (a write returned false): it has `#idleMs` to take them. */
+  #unread(): void {
+    if (this.#idleMs === 0 || this.#idleTimer !== undefined) return
+    this.#idleTimer = setTimeout(() => this.#dropIdle(), this.#idleMs)
+    this.#idleTimer.unref()
+  }
+
+  /** The client took the bytes ('drain', or the response's 'finish'). */
+  #read(): void {
+    if (this.#idleTimer === undefined) return
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+  }
+
+  /** The response ended; its last bytes may still wait for the client (a large whole answer). */
+  #ended(): void {
+    if (this.#idleMs === 0 || this.#outgoing.writableLength === 0) return
+    this.#unread()
+    this.#outgoing.once('finish', () => this.#read())
+  }
+
+  /** The client read nothing for `#idleMs`: drop it (the 'close' that follows ends its job). */
+  #dropIdle(): void {
+    this.#idleTimer = undefined
+    this.#gone ??= new Error(`The client read nothing for ${this.#idleMs} ms: dropped.`)
+    this.#outgoing.destroy()
+  }
+
   /** The response closed: if before its end, the client went away. */
   #closed(): void {
+    this.#read()
     if (this.#outgoing.writableFinished) return
-    const reason = new Error('The client disconnected.')
+    const reason = this.#gone ?? new Error('The client disconnected.')
     this.#gone = reason
     // The body first: a source told of the disconnect through its request finds itself cancelled.
     const source = this.#source
@@ -160,6 +205,7 @@ class Exchange implements ByteSink {
     }
     if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
       this.#outgoing.end(body ?? undefined)
+      this.#ended()
     } else if (isByteSource(body)) {
       if (this.#gone !== undefined) {
         body.cancel(this.#gone)
@@ -186,8 +232,10 @@ class Exchange implements ByteSink {
     })
     if (cookies !== undefined) headers['set-cookie'] = cookies
     this.#outgoing.writeHead(response.status, response.statusText || undefined, headers)
-    if (response.body === null) this.#outgoing.end()
-    else await this.#writeBody(response.body)
+    if (response.body === null) {
+      this.#outgoing.end()
+      this.#ended()
+    } else await this.#writeBody(response.body)
   }
 
   /** Pumps a web stream into the response, waiting for `drain`. */
@@ -206,6 +254,7 @@ class Exchange implements ByteSink {
         const { done, value } = await next
         if (done) {
           outgoing.end()
+          this.#ended()
           return
         }
         if (outgoing.destroyed) {
@@ -220,9 +269,14 @@ class Exchange implements ByteSink {
         const peek = await Promise.race([next, NOT_YET])
         if (peek !== NOT_YET_VALUE && peek.done) {
           outgoing.end(value)
+          this.#ended()
           return
         }
-        if (!outgoing.write(value)) await drained(outgoing)
+        if (!outgoing.write(value)) {
+          this.#unread()
+          await drained(outgoing)
+          this.#read()
+        }
       }
     } catch (error) {
       // The client went away or the body failed mid-way: nothing more can be said on this socket.
@@ -237,8 +291,12 @@ class Exchange implements ByteSink {
   write(chunk: Uint8Array): boolean {
     if (this.#source === undefined) return false
     if (this.#outgoing.write(chunk)) return true
-    this.#onDrain ??= () => this.#source?.resume()
+    this.#onDrain ??= () => {
+      this.#read()
+      this.#source?.resume()
+    }
     this.#outgoing.once('drain', this.#onDrain)
+    this.#unread()
     return false
   }
 
@@ -246,6 +304,7 @@ class Exchange implements ByteSink {
     if (this.#source === undefined) return
     this.#source = undefined
     this.#outgoing.end(chunk)
+    this.#ended()
   }
 
   error(error: Error): void {

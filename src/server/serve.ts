@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
 import type { GatewayOptions } from '../gateway/gateway-options.js'
+import { answerClientError } from './client-error.js'
 import { createRequestListener } from './request-listener.js'
 
 /** Options of {@link serve}. */
@@ -20,6 +21,17 @@ export interface ServeOptions {
   host?: string | undefined
   /** Errors the bridge could not answer (logged by the CLI). */
   onError?: ((error: unknown) => void) | undefined
+  /** A client must send its request headers within this (408 after), in ms. @default 30 000 */
+  headersTimeoutMs?: number | undefined
+  /**
+   * A client must send its whole request, headers and body, within this (408 after), in ms;
+   * the time the answer takes does not count. 0: no limit. @default 120 000
+   */
+  bodyTimeoutMs?: number | undefined
+  /** Open connections at most; more are closed as they arrive. 0: no limit. @default 2048 */
+  maxConnections?: number | undefined
+  /** See {@link RequestListenerOptions.clientIdleTimeoutMs}. @default 60 000 */
+  clientIdleTimeoutMs?: number | undefined
 }
 
 /** A listening server. */
@@ -37,9 +49,25 @@ export interface RunningServer {
 
 /** Starts a gateway on node:http. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const { port = 8080, host = '127.0.0.1', onError } = options
+  const { port = 8080, host = '127.0.0.1', onError, headersTimeoutMs = 30_000, bodyTimeoutMs = 120_000, maxConnections = 2048, clientIdleTimeoutMs } = options
+  for (const [name, value] of Object.entries({ headersTimeoutMs, bodyTimeoutMs, maxConnections })) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < (name === 'headersTimeoutMs' ? 1 : 0)) throw new TypeError(`serve: ${name} must be a whole number >= ${name === 'headersTimeoutMs' ? 1 : 0}; got ${JSON.stringify(value)}.`)
+  }
   const gateway = 'fetch' in options.gateway ? options.gateway : createGateway(options.gateway)
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, createRequestListener(gateway.fetch, { onError }))
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // Node counts the request timeout from the request's start, so it also covers the headers; it must not be shorter.
+      headersTimeout: bodyTimeoutMs === 0 ? headersTimeoutMs : Math.min(headersTimeoutMs, bodyTimeoutMs),
+      requestTimeout: bodyTimeoutMs,
+      // How often node looks for requests past their timeouts: a quarter of the shorter one (7.5 s by default), 30 s at most.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs || headersTimeoutMs) / 4))),
+    },
+    createRequestListener(gateway.fetch, { onError, clientIdleTimeoutMs }),
+  )
+  if (maxConnections > 0) server.maxConnections = maxConnections
+  // Node's own 400/408/431 answers, with an OpenAI error body.
+  server.on('clientError', answerClientError)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

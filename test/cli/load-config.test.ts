@@ -263,3 +263,29 @@ describe('loadConfig: variants', () => {
     expect(() => loadConfig({ flags: { upstreams: 'http://a', variant: 'nope' }, env: {}, readFile: noFile })).toThrow(/--variant: expected id=model/)
   })
 })
+
+describe('loadConfig: client limits (issue 12)', () => {
+  it('has defaults, and takes flags, env and the file in seconds (0 turns a limit off)', () => {
+    expect(loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile }).clients).toEqual({ headersTimeoutMs: 30_000, bodyTimeoutMs: 120_000, maxConnections: 2048, clientIdleTimeoutMs: 60_000 })
+    const config = loadConfig({
+      flags: { config: 'q', upstreams: 'http://a', clientIdleTimeout: '0' },
+      env: { BODY_TIMEOUT_SEC: '5', MAX_CONNECTIONS: '10' },
+      readFile: () => '{ headersTimeout: 2.5, maxConnections: 99, clientIdleTimeout: 30 }',
+    })
+    expect(config.clients).toEqual({ headersTimeoutMs: 2500, bodyTimeoutMs: 5000, maxConnections: 10, clientIdleTimeoutMs: 0 })
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', headersTimeout: '0' }, env: {}, readFile: noFile })).toThrow(/--headers-timeout: expected a number of seconds > 0/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', maxConnections: '-1' }, env: {}, readFile: noFile })).toThrow(/--max-connections/)
+  })
+})
+
+describe('loadConfig: security (issue 12)', () => {
+  it('requires JSON by default; reads --allowed-hosts, --cors-origin and their env and file forms; --upstream-key skips a URL with a password', () => {
+    const defaults = loadConfig({ flags: { upstreams: 'http://a' }, env: {}, readFile: noFile })
+    expect(defaults.security).toEqual({ requireJson: true, allowedHosts: undefined, corsOrigins: undefined })
+    const flags = loadConfig({ flags: { upstreams: 'http://a,http://u:p@b', requireJson: false, allowedHosts: 'gpu-box.lan, .example.org', corsOrigin: 'http://x.test,http://y.test', upstreamKey: 'shared-key' }, env: {}, readFile: noFile })
+    expect(flags.security).toEqual({ requireJson: false, allowedHosts: ['gpu-box.lan', '.example.org'], corsOrigins: ['http://x.test', 'http://y.test'] })
+    expect(flags.gateway.upstreams).toEqual([{ url: 'http://a', apiKey: 'shared-key' }, { url: 'http://u:p@b' }])
+    const fromEnvAndFile = loadConfig({ flags: { config: 'q' }, env: { ALLOWED_HOSTS: '*', REQUIRE_JSON: 'no' }, readFile: () => "{ upstreams: ['http://a'], corsOrigins: ['*'], requireJson: true }" })
+    expect(fromEnvAndFile.security).toEqual({ requireJson: false, allowedHosts: ['*'], corsOrigins: ['*'] })
+  })
+})

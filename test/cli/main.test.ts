@@ -81,9 +81,10 @@ describe('queuegate CLI', () => {
     const cli = startCli(['--upstreams', upstream.url, '--port', '0', '--slots', '1'])
     const url = await withTimeout(cli.url, 15_000, 'listening line')
     const body = JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] })
-    const running = fetch(`${url}/v1/chat/completions`, { method: 'POST', body })
+    const json = { 'content-type': 'application/json' }
+    const running = fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: json, body })
     await upstream.waitFor((u) => u.active === 1)
-    const waiting = fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'other' }] }) })
+    const waiting = fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: json, body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'other' }] }) })
     await withTimeout(
       (async () => {
         for (let attempt = 0; attempt < 100; attempt += 1) {

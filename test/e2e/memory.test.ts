@@ -137,6 +137,14 @@ describe('chat memory (local store)', () => {
     expect(JSON.stringify(sentMessages(1))).toContain('Remember the code word pineapple.')
   })
 
+  it("with a variant, the user's own words are queried and stored, not the variant's suffix", async () => {
+    const { client } = await start({}, { variants: [{ id: 'fake-nothink', model: 'fake-model', appendToUser: '/nothink' }] })
+    await client.chat.completions.create({ model: 'fake-nothink', messages: [{ role: 'user', content: 'The gate code is 2580.' }] }, { headers: { 'X-Chat-Id': 'v1' } })
+    await waitStored('v1', 2)
+    expect((await stored('v1')).find((note) => note.role === 'user')?.text).toBe('The gate code is 2580.')
+    expect(sentMessages(0)).toEqual([{ role: 'user', content: 'The gate code is 2580.\n/nothink' }])
+  })
+
   it('a repeated turn (regenerate) is not stored twice; a failed or aborted answer is not stored', async () => {
     upstream = await echoUpstream({
       respond: (request) => {
