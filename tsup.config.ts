@@ -27,6 +27,8 @@ export default defineConfig({
     'toolcalls/index': 'src/toolcalls/index.ts',
     'queue/index': 'src/queue/index.ts',
     'cli/index': 'src/cli/index.ts',
+    // Metrics (prom-client) and logs (pino): loaded only by who asks for them.
+    'observe/index': 'src/observe/index.ts',
   },
   format: ['esm'],
   target: 'node22',

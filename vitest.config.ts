@@ -8,6 +8,7 @@ export default defineConfig({
       'queuegate/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
       'queuegate/toolcalls': fileURLToPath(new URL('./src/toolcalls/index.ts', import.meta.url)),
       'queuegate/queue': fileURLToPath(new URL('./src/queue/index.ts', import.meta.url)),
+      'queuegate/observe': fileURLToPath(new URL('./src/observe/index.ts', import.meta.url)),
       queuegate: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },

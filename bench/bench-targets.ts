@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import http from 'node:http'
+import { pino } from 'pino'
 import type { FakeResponseOptions, FakeUpstreamOptions } from '../test/e2e/fake-upstream.js'
 import { listen } from '../test/helpers/listen.js'
 import { createPipeProxy } from './pipe-proxy.js'
@@ -27,6 +28,13 @@ export function benchUpstreamOptions(): FakeUpstreamOptions {
     },
   }
 }
+
+/**
+ * Metrics and logs on a queuegate target, as the CLI runs them: `json` is prom-client metrics in
+ * the gateway's registry (process metrics included) and one pino JSON line per request at `info`,
+ * written asynchronously (the CLI's stderr destination) to /dev/null.
+ */
+export type ObserveMode = 'json'
 
 /** What serves a target. */
 export type TargetKind = 'direct' | 'pipe' | 'queuegate' | 'queuegate-baseline'
@@ -58,6 +66,16 @@ export const QUEUEGATE_BUILD: 'dist' | 'src' = existsSync(new URL('../dist/index
  */
 export const BASELINE_BUILD: string | undefined = process.env.QUEUEGATE_BENCH_BASELINE || undefined
 
+interface Observe {
+  createGatewayMetrics(): unknown
+  createEventLogger(options: Record<string, unknown>): Promise<{ event(event: unknown): void; flush(): void }>
+}
+
+/** queuegate/observe from the same build as the gateway. */
+async function loadObserve(): Promise<Observe> {
+  return (await import(QUEUEGATE_BUILD === 'dist' ? '../dist/observe/index.js' : '../src/observe/index.js')) as Observe
+}
+
 async function loadQueuegate(baseline = false): Promise<{ createGateway: CreateGateway; createRequestListener: CreateRequestListener } | string> {
   try {
     const [corePath, serverPath] = baseline
@@ -85,12 +103,18 @@ export async function probeQueuegate(): Promise<string | undefined> {
  * Starts one target in front of `upstreamUrl` (the fake's base URL). For queuegate, `slots` is
  * the upstream's slot count and `gateway` extra `createGateway` options.
  */
-export async function startTarget(kind: TargetKind, upstreamUrl: string, options: { slots: number; gateway?: Record<string, unknown> | undefined }): Promise<StartedTarget> {
+export async function startTarget(kind: TargetKind, upstreamUrl: string, options: { slots: number; gateway?: Record<string, unknown> | undefined; observe?: ObserveMode | undefined }): Promise<StartedTarget> {
   if (kind === 'direct') return { url: upstreamUrl, close: async () => {} }
   if (kind === 'pipe') return listen(createPipeProxy(upstreamUrl))
   const loaded = await loadQueuegate(kind === 'queuegate-baseline')
   if (typeof loaded === 'string') throw new Error(loaded)
-  const gateway = loaded.createGateway({ upstreams: [{ url: `${upstreamUrl}/v1`, slots: options.slots }], ...options.gateway })
+  let observed: Record<string, unknown> = {}
+  if (options.observe === 'json') {
+    const observe = await loadObserve()
+    const logger = await observe.createEventLogger({ format: 'json', level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) })
+    observed = { metrics: observe.createGatewayMetrics(), onEvent: (event: unknown) => logger.event(event) }
+  }
+  const gateway = loaded.createGateway({ upstreams: [{ url: `${upstreamUrl}/v1`, slots: options.slots }], ...options.gateway, ...observed })
   const listening = await listen(loaded.createRequestListener(gateway.fetch))
   return {
     url: listening.url,

@@ -7,13 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { startFakeUpstream } from '../test/e2e/fake-upstream.js'
 import { benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
-import type { StartedTarget, TargetKind } from './bench-targets.js'
+import type { ObserveMode, StartedTarget, TargetKind } from './bench-targets.js'
 
 /** A request from the main thread; answered with `{ id, value }` or `{ id, error }`. */
 export type WorkerRequest =
   | { id: number; op: 'reset' }
   | { id: number; op: 'probe' }
-  | { id: number; op: 'start'; kind: TargetKind; upstreamUrl: string; slots: number; gateway?: Record<string, unknown> | undefined }
+  | { id: number; op: 'start'; kind: TargetKind; upstreamUrl: string; slots: number; gateway?: Record<string, unknown> | undefined; observe?: ObserveMode | undefined }
   | { id: number; op: 'close' }
 
 const port = parentPort
@@ -32,7 +32,7 @@ port.on('message', (message: WorkerRequest) => {
       case 'probe':
         return probeQueuegate()
       case 'start': {
-        const target = await startTarget(message.kind, message.upstreamUrl, { slots: message.slots, gateway: message.gateway })
+        const target = await startTarget(message.kind, message.upstreamUrl, { slots: message.slots, gateway: message.gateway, observe: message.observe })
         targets.push(target)
         return target.url
       }

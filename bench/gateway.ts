@@ -30,7 +30,7 @@ import { cpus, loadavg } from 'node:os'
 import { startFakeUpstream } from '../test/e2e/fake-upstream.js'
 import type { FakeResponseOptions } from '../test/e2e/fake-upstream.js'
 import { BASELINE_BUILD, QUEUEGATE_BUILD, benchUpstreamOptions, probeQueuegate, startTarget } from './bench-targets.js'
-import type { StartedTarget, TargetKind } from './bench-targets.js'
+import type { ObserveMode, StartedTarget, TargetKind } from './bench-targets.js'
 import type { WorkerRequest } from './bench-worker.js'
 import { createLoadPool, measure, summarize } from './load.js'
 import type { LoadResult, LoadSample } from './load.js'
@@ -42,6 +42,8 @@ export interface BenchTarget {
   kind: TargetKind
   /** Extra `createGateway` options (queuegate only). */
   gateway?: Record<string, unknown> | undefined
+  /** Metrics and info logs on, as the CLI runs them (queuegate only): see bench-targets.ts. */
+  observe?: ObserveMode | undefined
   /** Extra fields of every request body (e.g. `tools`). */
   body?: Record<string, unknown> | undefined
   /** The target this one is compared with, same mode and concurrency. @default 'direct' */
@@ -76,6 +78,8 @@ export const TARGETS: BenchTarget[] = [
   { name: 'qg tools, detect on', kind: 'queuegate', gateway: { textToolCalls: true }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16], baseline: 'qg tools, detect off' },
   // The reasoning split on a tag-free answer: gated, it keeps the byte path (issue 11: within noise of keep).
   { name: 'qg reasoning split', kind: 'queuegate', gateway: { reasoning: 'split' }, streams: [true], concurrency: [1, 16, 64], baseline: 'queuegate' },
+  // Metrics (prom-client) and one JSON info line per request (pino), against both off (issue 13: within 5% at c=16).
+  { name: 'qg metrics+logs', kind: 'queuegate', observe: 'json', concurrency: [1, 16], baseline: 'queuegate' },
 ]
 
 /** Options of {@link run}. */
@@ -146,7 +150,7 @@ async function startInProcess(): Promise<Host> {
     upstreamUrl: upstream.url,
     probe: probeQueuegate,
     async start(target) {
-      const one = await startTarget(target.kind, upstream.url, { slots: options.slots ?? 1, gateway: target.gateway })
+      const one = await startTarget(target.kind, upstream.url, { slots: options.slots ?? 1, gateway: target.gateway, observe: target.observe })
       started.push(one)
       return one.url
     },
@@ -200,7 +204,7 @@ export async function startWorkers(): Promise<Host> {
   return {
     upstreamUrl,
     probe: async () => (await proxy.rpc({ op: 'probe' })) as string | undefined,
-    start: async (target) => (await proxy.rpc({ op: 'start', kind: target.kind, upstreamUrl, slots: benchUpstreamOptions().slots ?? 1, gateway: target.gateway })) as string,
+    start: async (target) => (await proxy.rpc({ op: 'start', kind: target.kind, upstreamUrl, slots: benchUpstreamOptions().slots ?? 1, gateway: target.gateway, observe: target.observe })) as string,
     reset: async () => {
       await upstream.rpc({ op: 'reset' })
     },

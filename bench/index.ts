@@ -8,6 +8,7 @@ import { run as runCore } from './core.js'
 import { run as runScheduler } from './scheduler.js'
 import { run as runRoutingSim } from './routing-sim.js'
 import { run as runDetector } from './detector.js'
+import { run as runToolLoop } from './tool-loop.js'
 import { run as runDashboard } from './dashboard.js'
 import { run as runMemory } from './memory.js'
 
@@ -18,6 +19,7 @@ for (const [name, run] of [
   ['scheduler cost', runScheduler],
   ['routing simulation', runRoutingSim],
   ['tool-call detector', runDetector],
+  ['tool loop (execute mode)', runToolLoop],
   ['dashboard load', runDashboard],
   ['chat memory', runMemory],
 ] as const) {

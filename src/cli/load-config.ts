@@ -26,6 +26,12 @@ export interface CliConfig {
   port: number
   host: string
   logLevel: LogLevel
+  /** `text` lines or `json` objects (pino). */
+  logFormat: 'text' | 'json'
+  /** Serve Prometheus metrics (prom-client). */
+  metrics: boolean
+  /** Serve them on a listener of their own at this port (on `host`), not on the gateway's port. */
+  metricsPort: number | undefined
   /** How long running requests may finish on SIGINT/SIGTERM. */
   shutdownGraceMs: number
   /** Limits on clients' connections (serve's options; issue 12). */
@@ -123,6 +129,10 @@ type SettingKey =
   | 'forwardReasoning'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
+  | 'logFormat'
+  | 'logBodies'
+  | 'metrics'
+  | 'metricsPort'
   | 'headersTimeout'
   | 'bodyTimeout'
   | 'maxConnections'
@@ -179,6 +189,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
+  { key: 'logFormat', flag: 'logFormat', env: ['LOG_FORMAT'], parse: oneOf<'text' | 'json'>(['text', 'json']) },
+  { key: 'logBodies', flag: 'logBodies', env: ['LOG_BODIES'], parse: boolean },
+  { key: 'metrics', flag: 'metrics', env: ['METRICS'], parse: boolean },
+  { key: 'metricsPort', flag: 'metricsPort', env: ['METRICS_PORT'], parse: (raw, name) => port(raw, name) },
   // Client limits (issue 12).
   { key: 'headersTimeout', flag: 'headersTimeout', env: ['HEADERS_TIMEOUT_SEC'], parse: seconds },
   { key: 'bodyTimeout', flag: 'bodyTimeout', env: ['BODY_TIMEOUT_SEC'], parse: secondsOrZero },
@@ -251,6 +265,10 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxDuration: fromString(secondsOrZero),
   maxDurationMs: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
+  logFormat: fromString(SETTINGS.find((setting) => setting.key === 'logFormat')!.parse),
+  logBodies: fromString(boolean),
+  metrics: fromString(boolean),
+  metricsPort: fromString(port),
   headersTimeout: fromString(seconds),
   bodyTimeout: fromString(secondsOrZero),
   maxConnections: fromString(integer(0)),
@@ -400,6 +418,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     unhealthyCooldownMs: file.unhealthyCooldownMs as number | undefined,
     healthIntervalMs: healthInterval !== undefined ? Math.round(healthInterval * 1000) : (file.healthIntervalMs as number | undefined),
     ejectAfterFailures: file.ejectAfterFailures as number | undefined,
+    logBodies: pick<boolean>('logBodies'),
     memory: memory.options,
     maxRetries: pick<number>('maxRetries'),
     ttfbTimeoutMs: milliseconds(layer.ttfbTimeout, file.ttfbTimeoutMs),
@@ -415,6 +434,9 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     port: pick<number>('port') ?? 8080,
     host: pick<string>('host') ?? '127.0.0.1',
     logLevel: pick<LogLevel>('logLevel') ?? 'info',
+    logFormat: pick<'text' | 'json'>('logFormat') ?? 'text',
+    metrics: pick<boolean>('metrics') ?? true,
+    metricsPort: pick<number>('metricsPort'),
     shutdownGraceMs: pick<number>('shutdownGraceMs') ?? 10_000,
     clients: {
       headersTimeoutMs: Math.round((pick<number>('headersTimeout') ?? 30) * 1000),

@@ -1,6 +1,7 @@
 /**
- * Runs the `queuegate` server: parse flags, load the config, serve, log one line per
- * request to stderr, stop gracefully on SIGINT/SIGTERM.
+ * Runs the `queuegate` server: parse flags, load the config, serve (with `/metrics` unless
+ * `--no-metrics`, on `--metrics-port` when given), log the gateway's events to stderr (text or
+ * JSON, observe/event-log.ts), stop gracefully on SIGINT/SIGTERM.
  * @module
  */
 import { readFileSync } from 'node:fs'
@@ -9,8 +10,9 @@ import { createMemoryFile } from '../server/memory-file.js'
 import type { RunningServer } from '../server/serve.js'
 import { createGateway } from '../gateway/create-gateway.js'
 import type { Gateway } from '../gateway/create-gateway.js'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
-import { ConfigError, LOG_LEVELS, loadConfig } from './load-config.js'
+import { serveMetrics } from '../server/serve-metrics.js'
+import { createEventLogger } from '../observe/event-log.js'
+import { ConfigError, loadConfig } from './load-config.js'
 import type { CliConfig, LogLevel } from './load-config.js'
 import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
 import { redactUrl } from '../gateway/upstream.js'
@@ -44,16 +46,25 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       await demo?.close()
       throw error
     }
-    const level = LOG_LEVELS.indexOf(config.logLevel)
-    const logAt = (at: LogLevel, message: string): void => {
-      if (LOG_LEVELS.indexOf(at) <= level) log(`${new Date().toISOString()} ${at} ${message}`)
-    }
+    // Lines go to `log` when one is given (tests), else stderr (json: pino's asynchronous destination).
+    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined && config.logFormat === 'json' ? undefined : log })
+    const logAt = (at: Exclude<LogLevel, 'silent'>, message: string): void => logger.log(at, message)
     for (const warning of config.warnings) logAt('warn', warning)
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
+    // prom-client loads only when metrics are on.
+    const metrics = config.metrics ? (await import('../observe/gateway-metrics.js')).createGatewayMetrics() : undefined
     let gateway: Gateway
     try {
       const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
-      gateway = createGateway({ ...config.gateway, ...securityOptions(config), memory, ...(agents === undefined ? {} : { agents }), onEvent: (event) => logEvent(logAt, event) })
+      gateway = createGateway({
+        ...config.gateway,
+        ...securityOptions(config),
+        memory,
+        ...(agents === undefined ? {} : { agents }),
+        metrics,
+        metricsPath: config.metricsPort === undefined ? '/metrics' : false,
+        onEvent: (event) => logger.event(event),
+      })
     } catch (error) {
       await demo?.close()
       // Option validation names the setting: report it like any other bad setting.
@@ -82,6 +93,7 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       await Promise.all([gateway.close({ graceMs: 0 }), demo?.close()])
       throw error
     }
+    const metricsServer = metrics !== undefined && config.metricsPort !== undefined ? await serveMetrics({ metrics, port: config.metricsPort, host: config.host }) : undefined
     if (demo !== undefined) {
       const close = server.close
       server.close = async (closeOptions) => {
@@ -90,9 +102,16 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       }
     }
     running = server
+    if (metricsServer !== undefined) {
+      const close = server.close.bind(server)
+      server.close = async (closeOptions) => {
+        await Promise.all([close(closeOptions), metricsServer.close()])
+      }
+    }
     // Passwords in upstream URLs never reach the log.
     const upstreams = config.gateway.upstreams.map((upstream) => (typeof upstream === 'string' ? redactUrl(upstream) : `${redactUrl(upstream.url)} (${upstream.slots ?? 1} slot${(upstream.slots ?? 1) === 1 ? '' : 's'})`))
     logAt('info', `queuegate listening on ${server.url} -> ${upstreams.join(', ')}`)
+    if (metrics !== undefined) logAt('info', `metrics on ${metricsServer === undefined ? server.url : metricsServer.url}/metrics`)
     const memoryStore = config.gateway.memory?.store
     if (typeof memoryStore === 'string') logAt('info', `chat memory: ${memoryStore}${config.memoryFile === undefined ? '' : ` (log ${config.memoryFile})`}${config.gateway.memory?.embeddings === undefined ? '' : `, embeddings ${config.gateway.memory.embeddings}`}`)
     if (gateway.tools !== undefined) logAt('info', `tools: ${gateway.tools.definitions().map((tool) => tool.function.name).join(', ') || '(none listed yet)'}`)
@@ -104,12 +123,14 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       const stop = (signal: string): void => {
         if (stopping) {
           logAt('warn', `${signal} again: exiting now`)
+          logger.flush()
           process.exit(1)
         }
         stopping = true
         logAt('info', `${signal}: no new requests; waiting up to ${config.shutdownGraceMs} ms for running ones`)
         void server.close({ graceMs: config.shutdownGraceMs }).then(() => {
           logAt('info', 'stopped')
+          logger.flush()
           process.exit(0)
         })
       }
@@ -156,57 +177,4 @@ function demoInstructions(url: string, keys: boolean): string[] {
     '  stop        Ctrl-C',
     '',
   ]
-}
-
-function logEvent(logAt: (level: LogLevel, message: string) => void, event: GatewayEvent): void {
-  if (event.type === 'upstream-health') {
-    if (event.healthy) logAt('info', `upstream=${event.upstream} back in rotation`)
-    else logAt('warn', `upstream=${event.upstream} unreachable: out of rotation for ${event.cooldownMs} ms`)
-    return
-  }
-  if (event.type === 'upstream-state') {
-    if (event.state === 'healthy') logAt('info', `upstream=${event.upstream} healthy: back in rotation`)
-    else logAt('warn', `upstream=${event.upstream} ${event.state}: out of rotation${event.error === undefined ? '' : `: ${event.error}`}`)
-    return
-  }
-  if (event.type === 'upstream-error') {
-    const next =
-      event.retry === 'another-upstream' ? '; retried on another upstream'
-      : event.retry === 'unreachable' ? '; nothing was sent: running it elsewhere'
-      : event.retry === 'after-retry-after' ? `; retried after its Retry-After (${event.waitMs ?? 0} ms)`
-      : ''
-    logAt('warn', `job=${event.jobId} upstream=${event.upstream} upstream error: ${event.message}${next}`)
-    return
-  }
-  if (event.type === 'upstream-models') {
-    if (event.error !== undefined) logAt('warn', `upstream=${event.upstream} models could not be read (it serves any model until they can): ${event.error}`)
-    else logAt('debug', `upstream=${event.upstream} models=${event.models === undefined ? '(none listed: any)' : event.models.join(',')}`)
-    return
-  }
-  if (event.type === 'warning') {
-    logAt('warn', event.message)
-    return
-  }
-  if (event.type === 'internal-error') {
-    logAt('error', `job=${event.jobId} internal error: ${event.stack ?? event.message}`)
-    return
-  }
-  if (event.type === 'answer-hook-error') {
-    logAt('warn', `job=${event.jobId} answer hook failed: ${event.message}`)
-    return
-  }
-  const parts = [
-    `job=${event.jobId}`,
-    `${event.method} ${event.path}`,
-    `status=${event.status}`,
-    `upstream=${event.upstream ?? '-'}`,
-    `model=${event.model ?? '-'}`,
-    `stream=${event.stream}`,
-    `wait_ms=${Math.round(event.waitMs)}`,
-    `total_ms=${Math.round(event.totalMs)}`,
-  ]
-  if (event.key !== undefined) parts.push(`key=${event.key}`)
-  if (event.error !== undefined) parts.push(`error=${JSON.stringify(event.error)}`)
-  // A failure is a warning, also one that came after the answer started (status 200, an error event).
-  logAt((event.status >= 500 || event.error !== undefined) && event.status !== 499 ? 'warn' : 'info', parts.join(' '))
 }

@@ -139,7 +139,7 @@ export class ModelCall implements JobRequest, WatchedCall {
       services.health.report(upstream.id, { status, error: failure, model: plan.upstreamModel })
       retry ??= new RetryBudget(services.options.maxRetries, services.upstreams.size)
       const next = this.#abortReason !== undefined ? undefined : retry.next(failure, status, retryAfter, { health: services.health, model: plan.upstreamModel, upstream: upstream.id, now: services.clock.now() })
-      if (!(failure instanceof AbortError)) onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, retry: next?.kind, waitMs: next?.waitMs })
+      if (!(failure instanceof AbortError)) onEvent?.({ type: 'upstream-error', jobId: plan.jobId, upstream: upstream.id, message: failure.message, code: failure.code ?? 'upstream_error', retry: next?.kind, waitMs: next?.waitMs })
       if (next === undefined) throw retry.finalError(failure, status, () => services.scheduler.retryAfterSeconds())
       if (next.kind === 'unreachable') services.health.markDown(upstream.id, plan.upstreamModel)
       granted.release()

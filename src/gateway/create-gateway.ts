@@ -85,6 +85,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (resolved.toolMode === 'execute' && services.tools === undefined) {
     resolved.onEvent?.({ type: 'warning', message: 'toolMode execute: no tool servers are configured; tool calls are passed through to the client' })
   }
+  resolved.metrics?.bind({
+    snapshot: () => scheduler.snapshot(),
+    health: (id) => ({ state: upstreamHealth.status(id).state, serving: upstreamHealth.serving(id) }),
+    models: () => [...new Set([...catalog.knownIds(), ...resolved.variants.keys()])],
+  })
+  const metricsPath = resolved.metrics === undefined ? false : resolved.metricsPath
 
   async function route(request: Request, requestId: string): Promise<Response> {
     // A foreign Host first (DNS rebinding), whatever the path; then a CORS preflight, which carries no key.
@@ -92,8 +98,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (resolved.corsOrigins !== undefined && isPreflight(request.method, headerLookup(request))) return preflightResponse(resolved.corsOrigins, headerLookup(request))
     const path = requestPath(request)
     // Keys first, before a body is read or anything about the upstreams shown.
-    const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models') ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
+    // (The metrics' labels name the upstreams: behind the keys too.)
+    const key = resolved.apiKeys.length > 0 && (path.startsWith('/v1/') || path === '/models' || path === metricsPath) ? authenticate(resolved.apiKeys, headerLookup(request)) : undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
+      if (path === metricsPath && resolved.metrics !== undefined) {
+        return lightResponse(await resolved.metrics.render(), 200, { 'content-type': resolved.metrics.contentType, 'cache-control': 'no-store' })
+      }
       if (path === '/healthz' || path === '/health') return json(health(showsUpstreams(request)))
       const page = dashboard?.route(path)
       if (page !== undefined) return page
@@ -122,7 +132,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       return await (plan.agent !== undefined ? answerAgent(services, plan) : answerClient(services, plan))
     }
-    if (isKnownPath(path)) {
+    if (isKnownPath(path) || path === metricsPath) {
       throw new QueuegateError(`Method ${request.method} is not allowed on ${path}.`, { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' })
     }
     // Marked: mounted as middleware (Express), the bridge passes the request on to `next()`.

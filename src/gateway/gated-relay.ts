@@ -9,8 +9,9 @@ import type { ByteSink, ByteSource } from './byte-source.js'
 import type { AnswerGate } from './call-plan.js'
 import { chainTransforms } from './chunk-pipeline.js'
 import type { UpstreamBody } from './upstream-body.js'
+import type { ChatCompletionChunk } from '../openai/types.js'
 import { BodyRelay, ChunkRelay } from './upstream-relay.js'
-import type { RelayOptions } from './upstream-relay.js'
+import type { RelayedAnswer, RelayOptions } from './upstream-relay.js'
 
 /**
  * The upstream's SSE answer through gated transforms (see `AnswerGate` in call-plan.ts): on the
@@ -27,7 +28,7 @@ import type { RelayOptions } from './upstream-relay.js'
  * JSON goes out as on the byte path, as it does without transforms). A property test holds the
  * output equal to relayChunks' over any chunking.
  */
-export function relayGated(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource {
+export function relayGated(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource & RelayedAnswer {
   return new GatedRelay(body, gates, options)
 }
 
@@ -41,6 +42,11 @@ class GatedRelay extends BodyRelay {
   #started = false
   /** The chunk path, once switched to: everything is its from then on. */
   #chunks: ChunkRelay | undefined
+  /** Events that went out on the byte path, and where the last one lies. */
+  #events = 0
+  #lastBuffer: Uint8Array | undefined
+  #lastStart = 0
+  #lastEnd = 0
 
   constructor(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined }) {
     super(body, options)
@@ -77,41 +83,77 @@ class GatedRelay extends BodyRelay {
     this.finishOnce('error', failure, encodeSseError(failure))
   }
 
+  get events(): number {
+    return this.#events + (this.#chunks?.events ?? 0)
+  }
+
+  lastEvent(): string | ChatCompletionChunk | undefined {
+    const last = this.#chunks?.lastEvent()
+    if (last !== undefined) return last
+    return this.#lastBuffer === undefined ? undefined : decoder.decode(this.#lastBuffer.subarray(this.#lastStart, this.#lastEnd))
+  }
+
   /** The byte path over `buffer` (as sse-reframer.ts's simple form); hands over to the chunk path where it must. */
   #scan(buffer: Uint8Array): boolean {
     const maxEventChars = this.#maxEventChars
     const length = buffer.length
     const firstCr = buffer.indexOf(CR)
     let position = 0
+    let events = 0
+    let lastStart = -1
+    let lastEnd = 0
     while (position < length) {
       if (!startsWithDataPrefix(buffer, position)) {
         if (length - position < DATA_PREFIX.length && isPrefixOfData(buffer, position)) break
+        this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
       const payloadStart = position + DATA_PREFIX.length
       const lineEnd = buffer.indexOf(LF, payloadStart)
       if (lineEnd === -1) {
-        if (length - position > maxEventChars) return this.#handOver(buffer, position)
+        if (length - position > maxEventChars) {
+          this.#note(buffer, events, lastStart, lastEnd)
+          return this.#handOver(buffer, position)
+        }
         break
       }
       if (lineEnd + 1 >= length) break
       if (buffer[lineEnd + 1] !== LF || lineEnd === payloadStart || (firstCr !== -1 && firstCr <= lineEnd + 1) || lineEnd - position > maxEventChars) {
+        this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
       const payload = buffer.subarray(payloadStart, lineEnd)
       if (isDonePayload(payload)) {
         // The chunk path would flush an empty chain and send [DONE]: the same bytes.
+        this.#note(buffer, events, lastStart, lastEnd)
         this.#pending = EMPTY
         this.finishOnce('done', undefined, buffer.subarray(0, lineEnd + 2))
         return true
       }
-      if (this.#fires(payload)) return this.#handOver(buffer, position)
+      if (this.#fires(payload)) {
+        this.#note(buffer, events, lastStart, lastEnd)
+        return this.#handOver(buffer, position)
+      }
+      events++
+      lastStart = payloadStart
+      lastEnd = lineEnd
       position = lineEnd + 2
     }
+    this.#note(buffer, events, lastStart, lastEnd)
     this.#pending = position === length ? EMPTY : buffer.slice(position)
     if (position === 0) return true
     this.#started = true
+    if (!this.sent) this.firstEvent()
     return (this.sink as ByteSink).write(buffer.subarray(0, position))
+  }
+
+  /** Counts the byte path's events of a buffer and remembers where its last one lies. */
+  #note(buffer: Uint8Array, events: number, lastStart: number, lastEnd: number): void {
+    if (events === 0) return
+    this.#events += events
+    this.#lastBuffer = buffer
+    this.#lastStart = lastStart
+    this.#lastEnd = lastEnd
   }
 
   /** True when the chunk path could send this event otherwise than as its bytes. */
@@ -125,6 +167,7 @@ class GatedRelay extends BodyRelay {
   #handOver(buffer: Uint8Array, position: number): boolean {
     this.#pending = EMPTY
     const chunks = this.#switch(this.#started || position > 0)
+    if (position > 0 && !this.sent) this.firstEvent()
     const head = position === 0 ? true : (this.sink as ByteSink).write(buffer.subarray(0, position))
     const rest = chunks.data(buffer.subarray(position))
     return head && rest
@@ -140,6 +183,7 @@ class GatedRelay extends BodyRelay {
 }
 
 const EMPTY = new Uint8Array(0)
+const decoder = new TextDecoder()
 const LEFT_BRACE = 123
 const QUOTE = 34
 // '"choices"'

@@ -8,10 +8,12 @@ import type { CallStage } from './call-plan.js'
 import { clockWith, systemClock } from './clock.js'
 import type { Clock } from './clock.js'
 import type { UpstreamOptions, UpstreamPoolOptions } from './upstream.js'
+import type { UpstreamState } from './upstream-health.js'
 import { resolveGatewayKeys } from './gateway-keys.js'
 import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
+import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
 import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
@@ -36,7 +38,14 @@ export type ToolMode = 'execute' | 'passthrough' | 'suppress'
 /** What the execute loop does with a call to a tool neither the client nor the registry has. */
 export type UnknownToolPolicy = 'error' | 'passthrough' | 'ignore'
 
-/** Something the gateway reports; the CLI prints these as log lines. */
+/**
+ * Something the gateway reports, through `onEvent` (the CLI prints these as log lines, the
+ * metrics count them, a dashboard can follow jobs with them). A job's events come in order:
+ * `job-queued` (only when it waits), `job-start` (once per upstream it runs on: again after a
+ * retry), `upstream-error` (with `retry` when it runs again), `tool-calls-recovered`, and always one `request-end`. Nothing secret is in
+ * any of them: a gateway key appears by its name, upstreams by their id (no URL credentials),
+ * and no message text.
+ */
 export type GatewayEvent =
   | {
       type: 'request-end'
@@ -45,21 +54,41 @@ export type GatewayEvent =
       path: string
       status: number
       upstream: string | undefined
+      /** The model the client asked for (public id: alias or variant), or undefined when it named none. */
       model: string | undefined
+      /** The job's class (`interactive`, `batch`). */
+      kind: JobClass
       stream: boolean
+      /** The llama.cpp slot (`id_slot`) it ran on, with slot affinity. */
+      slot: number | undefined
+      /** Arrival to start (the slot granted), or to the end when it never started. */
       waitMs: number
+      /** Start to the first answer event of a streamed answer; undefined for whole answers and failures before it. */
+      ttftMs: number | undefined
+      /** Arrival to the end. */
       totalMs: number
+      /** Tokens generated: the upstream's `usage.completion_tokens`, else the answer's chunks counted (`tokensFrom`). */
+      tokens: number | undefined
+      /** Where `tokens` came from. */
+      tokensFrom: 'usage' | 'chunks' | undefined
+      /** `usage.prompt_tokens`, when the upstream reported it. */
+      promptTokens: number | undefined
+      /** Prompt tokens served from the upstream's cache (llama.cpp `timings.cache_n`, `usage.prompt_tokens_details.cached_tokens`). */
+      cachedTokens: number | undefined
       error: string | undefined
       /** The gateway key's name, when keys are configured. */
       key?: string | undefined
+      /** The request body as the client sent it (message text: only with `logBodies`; the first 16 KiB). */
+      body?: string | undefined
     }
   /**
-   * A model call failed before its answer started. `retry`: what the gateway does next: runs the
-   * job on another upstream (`another-upstream`; `unreachable` when nothing reached the failed one),
-   * or on the same one after its `Retry-After` (`after-retry-after`, in `waitMs`); absent: the
-   * failure is the client's answer.
+   * A model call failed at the upstream; `code` says how (`upstream_unreachable`, `upstream_timeout`,
+   * `upstream_error`, `upstream_rejected`, …; a failure after the answer started comes too, without
+   * `retry`). `retry`: what the gateway does next: runs the job on another upstream
+   * (`another-upstream`; `unreachable` when nothing reached the failed one), or on the same one
+   * after its `Retry-After` (`after-retry-after`, in `waitMs`); absent: the failure is the client's answer.
    */
-  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; retry?: 'another-upstream' | 'unreachable' | 'after-retry-after' | undefined; waitMs?: number | undefined }
+  | { type: 'upstream-error'; jobId: string; upstream: string; message: string; code: string; retry?: 'another-upstream' | 'unreachable' | 'after-retry-after' | undefined; waitMs?: number | undefined }
   | { type: 'upstream-health'; upstream: string; healthy: boolean; cooldownMs: number }
   /**
    * An upstream was ejected (failed probe, or `ejectAfterFailures` failed calls in a row), is
@@ -74,6 +103,41 @@ export type GatewayEvent =
   | { type: 'internal-error'; jobId: string; message: string; stack: string | undefined }
   /** An answer hook failed (the client's answer was not affected). */
   | { type: 'answer-hook-error'; jobId: string; message: string }
+  /** A job had to wait: `upstream` is the one it waits for, `queued` the waiting jobs, it included. */
+  | { type: 'job-queued'; jobId: string; kind: JobClass; upstream: string; queued: number }
+  /**
+   * A job got a slot. `route` is the sticky decision for a conversation (see `StickyRoute`:
+   * `new`, `kept` with `slotReused` under slot affinity, or `moved` and why); undefined without one.
+   */
+  | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined }
+  /** The tool-call detector recovered `count` calls a model wrote as text, in the format `format`. */
+  | { type: 'tool-calls-recovered'; jobId: string; format: string; count: number }
+
+/**
+ * A metrics collector the gateway feeds and serves (`createGatewayMetrics` in `queuegate/server`
+ * is one, on prom-client): it gets every event, reads the gateway's state when scraped, and
+ * renders the exposition text for `GET /metrics`.
+ */
+export interface GatewayMetricsSink {
+  /** Called with every {@link GatewayEvent}, before `onEvent`. */
+  observe(event: GatewayEvent): void
+  /** Called once by `createGateway` with what a scrape reads (queue, slots, health, models). */
+  bind(view: GatewayView): void
+  /** The exposition body. */
+  render(): Promise<string>
+  /** Its content type (Prometheus text format). */
+  readonly contentType: string
+}
+
+/** The gateway's state as a metrics collector or a dashboard reads it, at the moment it asks. */
+export interface GatewayView {
+  /** Queue and slots, per upstream. */
+  snapshot(): SchedulerSnapshot
+  /** An upstream's health state (`unknown` before its first probe or call) and whether it takes jobs. */
+  health(upstream: string): { state: UpstreamState; serving: boolean }
+  /** Model ids the gateway knows (configured, discovered, aliases, variants); undefined while any id is accepted. */
+  models(): string[] | undefined
+}
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -278,8 +342,24 @@ export interface GatewayOptions {
    * @default off
    */
   memory?: MemoryOptions | undefined
-  /** Receives one event per finished request and per upstream failure. */
+  /** Receives every {@link GatewayEvent}: one per finished request, per job start, per upstream failure, … */
   onEvent?: ((event: GatewayEvent) => void) | undefined
+  /**
+   * `request-end` events carry the request body (`body`: message text, the first 16 KiB), for
+   * debugging. Off, no event holds message text. @default false
+   */
+  logBodies?: boolean | undefined
+  /**
+   * A metrics collector (`createGatewayMetrics()` from `queuegate/server`): fed every event, and
+   * served on `GET /metrics` unless `metricsPath` is false. @default none: no `/metrics`
+   */
+  metrics?: GatewayMetricsSink | undefined
+  /**
+   * Where the gateway serves `metrics` on its own port (behind the gateway keys when there are
+   * some: the labels name the upstreams); false serves it nowhere (the CLI's `--metrics-port`
+   * serves it on a listener of its own). @default '/metrics'
+   */
+  metricsPath?: string | false | undefined
   /** Test seams. */
   _internal?:
     | {
@@ -297,7 +377,9 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath'>> & {
+  metrics: GatewayMetricsSink | undefined
+  metricsPath: string | false
   /** Off: undefined. */
   memory: ResolvedMemoryOptions | undefined
   toolRegistry: ToolRegistry | undefined
@@ -382,7 +464,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolMaxBytes = 65_536,
     toolSchemaTtlMs = 300_000,
     dashboard = false,
-    onEvent,
+    onEvent: clientOnEvent,
+    metrics,
+    metricsPath = '/metrics',
+    logBodies = false,
     _internal = {},
   } = options
   if (!Array.isArray(upstreams) || upstreams.length === 0) {
@@ -451,9 +536,26 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   }
   if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
+  if (typeof logBodies !== 'boolean') throw new TypeError(`logBodies: expected true or false, got ${JSON.stringify(logBodies)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
   if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (clientOnEvent !== undefined && typeof clientOnEvent !== 'function') throw new TypeError('onEvent: expected a function')
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || typeof metrics.observe !== 'function' || typeof metrics.render !== 'function' || typeof metrics.bind !== 'function')) {
+    throw new TypeError('metrics: expected a metrics collector (createGatewayMetrics() from queuegate/server)')
+  }
+  if (metricsPath !== false && (typeof metricsPath !== 'string' || !metricsPath.startsWith('/') || metricsPath.startsWith('/v1/'))) {
+    throw new TypeError(`metricsPath: expected a path like /metrics (not under /v1/), or false, got ${JSON.stringify(metricsPath)}`)
+  }
+  // The collector sees every event first; one function either way (nothing to check per event).
+  const onEvent =
+    metrics === undefined
+      ? clientOnEvent
+      : clientOnEvent === undefined
+        ? (event: GatewayEvent) => metrics.observe(event)
+        : (event: GatewayEvent) => {
+            metrics.observe(event)
+            clientOnEvent(event)
+          }
   if (typeof dashboard !== 'boolean') throw new TypeError(`dashboard: expected true or false, got ${JSON.stringify(dashboard)}`)
   const resolvedVariants = resolveVariants(variants)
   const clock = _internal.clock === undefined && _internal.now === undefined ? systemClock : clockWith({ ...(_internal.now === undefined ? {} : { now: _internal.now }), ..._internal.clock })
@@ -509,6 +611,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     toolSchemaTtlMs,
     dashboard,
     onEvent,
+    metrics,
+    metricsPath,
+    logBodies,
     now: clock.now,
     clock,
     generateId: _internal.generateId ?? (() => crypto.randomUUID().replaceAll('-', '')),

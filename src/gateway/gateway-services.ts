@@ -8,7 +8,7 @@ import { QueueScheduler } from '../queue/queue-scheduler.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
 import { resolveGatewayOptions } from './gateway-options.js'
-import type { GatewayOptions, ResolvedGatewayOptions } from './gateway-options.js'
+import type { GatewayEvent, GatewayOptions, ResolvedGatewayOptions } from './gateway-options.js'
 import { JobRegistry } from './job-registry.js'
 import { ModelCatalog } from './model-catalog.js'
 import { RunningJobs } from './running-jobs.js'
@@ -95,6 +95,8 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
   })
+  const jobs = new JobRegistry({ maxFinished: resolved.maxFinishedJobs })
+  forwardSchedulerEvents(scheduler, jobs, resolved.onEvent)
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it:
   // it shows each job's conversation).
@@ -121,7 +123,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     scheduler,
     health,
     catalog,
-    jobs: new JobRegistry({ maxFinished: resolved.maxFinishedJobs }),
+    jobs,
     running: new RunningJobs({ clock }),
     deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
@@ -144,4 +146,16 @@ function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | und
     clock: resolved.clock,
     onWarning: (message) => resolved.onEvent?.({ type: 'warning', message }),
   })
+}
+
+/**
+ * The scheduler's `job-queued` and `job-start` as gateway events (with the job's model and its
+ * sticky route). Only for a listener: without one the scheduler builds no event at all.
+ */
+function forwardSchedulerEvents(scheduler: QueueScheduler, jobs: JobRegistry, onEvent: ((event: GatewayEvent) => void) | undefined): void {
+  if (onEvent === undefined) return
+  scheduler.on('job-queued', (event) => onEvent({ type: 'job-queued', jobId: event.jobId, kind: event.class, upstream: event.upstream, queued: event.queued }))
+  scheduler.on('job-start', (event) =>
+    onEvent({ type: 'job-start', jobId: event.jobId, kind: event.class, model: jobs.get(event.jobId)?.model, upstream: event.upstream, slot: event.slot, waitMs: event.waitedMs, route: event.route }),
+  )
 }

@@ -24,7 +24,8 @@ import { byteSourceStream } from './byte-source.js'
 import type { ByteSink, ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import { relayGated } from './gated-relay.js'
-import type { RelayEnd, RelayOptions } from './upstream-relay.js'
+import type { RelayedAnswer, RelayEnd, RelayOptions } from './upstream-relay.js'
+import { answerUsage, wholeAnswerUsage } from './answer-usage.js'
 import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
@@ -72,6 +73,12 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
   events = 0
   /** The client's side asked to wait (a write returned false) and has not resumed yet. */
   blocked = false
+  /** The streamed answer's relay (its events and last event, read at the end for the figures). */
+  #relayed: RelayedAnswer | undefined
+  /** A whole answer's bytes (its `usage`, read at the end). */
+  #wholeBytes: Uint8Array | undefined
+  /** When the first answer event went out. */
+  #firstAt: number | undefined
 
   constructor(services: GatewayServices, plan: CallPlan) {
     this.#services = services
@@ -217,7 +224,14 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     const endedAt = clock.now()
     const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error)
     jobs.finish(plan.jobId, { at: endedAt, error: message })
-    options.onEvent?.({
+    const onEvent = options.onEvent
+    if (onEvent === undefined) return
+    // The figures are read only for a listener, once per request.
+    const relayed = this.#relayed
+    const usage = relayed !== undefined ? answerUsage(relayed.lastEvent(), relayed.events) : this.#wholeBytes !== undefined ? wholeAnswerUsage(this.#wholeBytes) : undefined
+    // Every event arrived in the read that ended the answer: the first went out with the end.
+    if (this.#firstAt === undefined && relayed !== undefined && relayed.events > 0) this.#firstAt = endedAt
+    onEvent({
       type: 'request-end',
       jobId: plan.jobId,
       method: plan.request.method,
@@ -225,12 +239,25 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
       status,
       upstream: this.#lease?.upstream,
       model: plan.model,
+      kind: plan.jobClass,
       stream: plan.stream,
+      slot: this.#lease?.slot,
       waitMs: (this.#startedAt ?? endedAt) - this.#createdAt,
+      ttftMs: this.#firstAt === undefined || this.#startedAt === undefined ? undefined : this.#firstAt - this.#startedAt,
       totalMs: endedAt - this.#createdAt,
+      tokens: usage?.tokens,
+      tokensFrom: usage?.tokensFrom,
+      promptTokens: usage?.promptTokens,
+      cachedTokens: usage?.cachedTokens,
       error: message,
       key: plan.key?.name,
+      body: options.logBodies ? plan.text.slice(0, 16_384) : undefined,
     })
+  }
+
+  /** The first answer event is on its way (time to first token). */
+  onFirstEvent(): void {
+    if (this.#firstAt === undefined) this.#firstAt = this.#services.clock.now()
   }
 
   /** The relayed answer ended. The upstream is done: free its slot now, even while the last bytes are on their way. */
@@ -240,6 +267,10 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     // counts against it; the client's doing (it left, it stopped reading) and the total deadline do not.
     if (reason === 'error' && QueuegateError.isInstance(error) && error.type === 'upstream_error' && error.code !== 'deadline_exceeded' && this.#lease !== undefined) {
       this.#services.health.report(this.#lease.upstream, { error, model: this.#plan.upstreamModel })
+    }
+    // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError).
+    if (error !== undefined && this.#lease !== undefined) {
+      this.#services.options.onEvent?.({ type: 'upstream-error', jobId: this.#plan.jobId, upstream: this.#lease.upstream, message: error.message, code: (error as { code?: string | null }).code ?? 'upstream_error' })
     }
     this.finish(this.#status, error)
     if (reason === 'done' && this.#message !== undefined) this.#runHooks(this.#message.message())
@@ -273,6 +304,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
       bytes = transformed.bytes
       if (transformed.completion !== undefined && plan.answerHooks.length > 0) message = completionMessage(transformed.completion)
     }
+    this.#wholeBytes = raw
     this.finish(response.status)
     if (message !== undefined) this.#runHooks(message)
     return lightResponse(bytes, response.status, { 'content-type': 'application/json', 'content-length': String(bytes.byteLength) })
@@ -346,9 +378,9 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     // path); with gated transforms only, bytes until a gate fires, then chunks; otherwise upstream
     // SSE → payloads → chunk objects → transforms → SSE bytes.
     const plan = this.#plan
-    if (isPassThrough(plan)) return relayEvents(body, this)
+    if (isPassThrough(plan)) return (this.#relayed = relayEvents(body, this))
     const gates = answerGates(plan)
-    if (gates !== undefined) return relayGated(body, gates, this)
+    if (gates !== undefined) return (this.#relayed = relayGated(body, gates, this))
     const factories: ChunkTransformFactory[] = plan.transforms.map((transform) => transform.stream)
     if (plan.answerHooks.length > 0) {
       const message = (this.#message = new MessageAccumulator())
@@ -360,7 +392,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
         flush() {},
       }))
     }
-    return relayChunks(body, (onChunk) => chainTransforms(factories, onChunk), this)
+    return (this.#relayed = relayChunks(body, (onChunk) => chainTransforms(factories, onChunk), this))
   }
 
   /** Hands the finished message to each answer hook; a hook's failure is reported, never the client's problem. */

@@ -122,6 +122,17 @@ export class ModelCatalog {
     return [...new Set([...this.#served, ...aliases.keys()])]
   }
 
+  /**
+   * Every model id known so far: the gateway's list, the aliases, and each upstream's configured
+   * or discovered list (a bounded set, for metric labels; unlike {@link available} it names what is
+   * known even while some upstream's list is not).
+   */
+  knownIds(): string[] {
+    const ids = new Set<string>([...this.#options.models, ...this.#options.aliases.keys()])
+    for (const entry of this.#entries) for (const id of entry.routed ?? []) ids.add(id)
+    return [...ids]
+  }
+
   /** The model id sent to `upstream` for a request that named none: the first of its list, if known. */
   defaultFor(upstream: string): string | undefined {
     return this.#byId.get(upstream)?.routed?.[0]

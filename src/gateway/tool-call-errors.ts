@@ -34,7 +34,8 @@ export function argsParseError(name: string | undefined, detail: { reason: strin
 
 /** A failed outcome that no tool server produced (the loop's own errors). */
 export function errorOutcome(name: string, error: ToolError): ToolOutcome {
-  const content = JSON.stringify({ error })
+  // The registry's shape for its own errors: the error object itself.
+  const content = JSON.stringify(error)
   return { name, ok: false, content, error, truncated: false, bytes: byteLength(content), durationMs: 0 }
 }
 

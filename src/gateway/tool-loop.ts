@@ -179,11 +179,20 @@ class ToolLoopJob implements EventListenerObject {
       status,
       upstream: this.#upstreamId,
       model: plan.model,
+      kind: plan.jobClass,
       stream: plan.stream,
+      slot: this.#lease?.slot,
       waitMs: (this.#startedAt ?? endedAt) - this.#createdAt,
+      // Several model calls and tool calls: no single first token or token count to report.
+      ttftMs: undefined,
       totalMs: endedAt - this.#createdAt,
+      tokens: undefined,
+      tokensFrom: undefined,
+      promptTokens: undefined,
+      cachedTokens: undefined,
       error: message,
       key: plan.key?.name,
+      body: options.logBodies ? plan.text.slice(0, 16_384) : undefined,
     })
   }
 

@@ -30,6 +30,23 @@ export interface RelayOptions {
   onCancel?: ((reason: unknown) => void) | undefined
   /** Turns a failure into the error the client sees. @default an UpstreamError */
   mapError?: ((error: unknown) => Error) | undefined
+  /**
+   * The first answer event is on its way to the client (time to first token). Called once or
+   * twice (a gated relay's byte path, then its chunk path): keep the first. An answer whose
+   * events all arrive with `[DONE]` in one read reaches `onEnd` without it.
+   */
+  onFirstEvent?: (() => void) | undefined
+}
+
+/**
+ * What a relay saw of the answer, read at its end (figures for logs and metrics; counting costs
+ * one increment per event, and the last event is kept as a place in a buffer, decoded when asked).
+ */
+export interface RelayedAnswer {
+  /** Data events relayed, `[DONE]` not counted (chunks: about one token each). */
+  readonly events: number
+  /** The last data event before `[DONE]` (where `usage` comes): its payload text, or the chunk parsed from it. */
+  lastEvent(): string | ChatCompletionChunk | undefined
 }
 
 /**
@@ -38,11 +55,13 @@ export interface RelayOptions {
  * leave before the job's bookkeeping), and cancels the upstream when the client leaves first.
  * (A class: one object per answer, where closures would be a dozen.)
  */
-export abstract class BodyRelay implements ByteSource, BodyConsumer {
+export abstract class BodyRelay implements ByteSource, BodyConsumer, RelayedAnswer {
   protected readonly body: UpstreamBody
   protected readonly options: RelayOptions
   protected sink: ByteSink | undefined
   protected ended = false
+  /** An answer event went out already (onFirstEvent was called). */
+  protected sent = false
 
   constructor(body: UpstreamBody, options: RelayOptions) {
     this.body = body
@@ -67,6 +86,14 @@ export abstract class BodyRelay implements ByteSource, BodyConsumer {
   abstract data(chunk: Uint8Array): boolean
   abstract end(): void
   abstract error(error: Error): void
+  abstract get events(): number
+  abstract lastEvent(): string | ChatCompletionChunk | undefined
+
+  /** The first event goes out now. */
+  protected firstEvent(): void {
+    this.sent = true
+    this.options.onFirstEvent?.()
+  }
 
   /** Ends once: `last` (the last bytes to the client) runs before onEnd. False when already ended. */
   protected finishOnce(reason: RelayEnd, error?: Error, last?: Uint8Array | 'end' | 'error'): boolean {
@@ -92,7 +119,7 @@ export abstract class BodyRelay implements ByteSource, BodyConsumer {
  * as `[DONE]` arrives; what the upstream sends after it is read and dropped, so its connection
  * goes back to the pool.
  */
-export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource {
+export function relayEvents(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined } = {}): ByteSource & RelayedAnswer {
   return new EventRelay(body, options)
 }
 
@@ -126,7 +153,17 @@ class EventRelay extends BodyRelay {
       this.#finish(out)
       return true
     }
-    return out.byteLength === 0 || (this.sink as ByteSink).write(out)
+    if (out.byteLength === 0) return true
+    if (!this.sent) this.firstEvent()
+    return (this.sink as ByteSink).write(out)
+  }
+
+  get events(): number {
+    return this.#reframer.events
+  }
+
+  lastEvent(): string | undefined {
+    return this.#reframer.lastPayload()
   }
 
   end(): void {
@@ -164,6 +201,15 @@ class ByteRelay extends BodyRelay {
     return this.ended || (this.sink as ByteSink).write(chunk)
   }
 
+  /** Not an event stream (or not read as one): nothing counted. */
+  get events(): number {
+    return 0
+  }
+
+  lastEvent(): undefined {
+    return undefined
+  }
+
   end(): void {
     this.finishOnce('done', undefined, 'end')
   }
@@ -184,7 +230,7 @@ export function relayChunks(
   body: UpstreamBody,
   createChain: (onChunk: (chunk: ChatCompletionChunk) => void) => ChunkTransform,
   options: RelayOptions & { maxEventChars?: number | undefined } = {},
-): ByteSource {
+): ByteSource & RelayedAnswer {
   return new ChunkRelay(body, createChain, options)
 }
 
@@ -198,6 +244,9 @@ export class ChunkRelay extends BodyRelay {
    */
   readonly #originals = new Map<ChatCompletionChunk, string>()
   #out = ''
+  #count = 0
+  /** The upstream's last chunk (before the transforms). */
+  #last: ChatCompletionChunk | undefined
 
   /**
    * `midway`: the body's first bytes went out before (a gated relay hands over at an event
@@ -215,6 +264,8 @@ export class ChunkRelay extends BodyRelay {
         // A payload spread over several `data:` lines is re-serialized on one line: its own text,
         // written after one `data: `, would break the SSE framing.
         if (!completedChunks.has(chunk) && !data.includes('\n')) this.#originals.set(chunk, data)
+        this.#count++
+        this.#last = chunk
         this.#chain.feed(chunk)
       },
     })
@@ -242,7 +293,16 @@ export class ChunkRelay extends BodyRelay {
     if (this.#out === '') return true
     const bytes = encoder.encode(this.#out)
     this.#out = ''
+    if (!this.sent) this.firstEvent()
     return (this.sink as ByteSink).write(bytes)
+  }
+
+  get events(): number {
+    return this.#count
+  }
+
+  lastEvent(): ChatCompletionChunk | undefined {
+    return this.#last
   }
 
   end(): void {

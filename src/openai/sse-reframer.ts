@@ -52,6 +52,13 @@ export interface SseReframer {
    * any other: the relay reads it at the end, so that the job is recorded as failed.
    */
   readonly errorPayload: string | undefined
+  /** Data events so far, `[DONE]` not counted (the answer's chunks: about one token each). */
+  readonly events: number
+  /**
+   * The payload of the last data event before `[DONE]` (where llama.cpp and vLLM put `usage`),
+   * decoded when asked; undefined before any. Read it at the end, once.
+   */
+  lastPayload(): string | undefined
 }
 
 const encoder = new TextEncoder()
@@ -94,6 +101,13 @@ class Reframer implements SseReframer {
   /** Bytes of the body went out on the byte path already. */
   #started = false
   #errorPayload: string | undefined
+  #events = 0
+  /** Where the byte path's last event lies (kept as a reference and two numbers: no copy per read). */
+  #lastBuffer: Uint8Array | undefined
+  #lastStart = 0
+  #lastEnd = 0
+  /** The parser path's last event (later than any of the byte path's). */
+  #lastData: string | undefined
 
   constructor(maxEventChars: number, jsonObjects: boolean) {
     this.#maxEventChars = maxEventChars
@@ -116,6 +130,15 @@ class Reframer implements SseReframer {
     const failure = new UpstreamError('The upstream sent an event whose data is not a JSON object.', { code: 'upstream_bad_event' })
     this.#failure = failure
     return failure
+  }
+
+  get events(): number {
+    return this.#events
+  }
+
+  lastPayload(): string | undefined {
+    if (this.#lastData !== undefined) return this.#lastData
+    return this.#lastBuffer === undefined ? undefined : decoder.decode(this.#lastBuffer.subarray(this.#lastStart, this.#lastEnd))
   }
 
   feed(chunk: Uint8Array): Uint8Array {
@@ -166,6 +189,8 @@ class Reframer implements SseReframer {
         } else if (this.#jsonObjects && (data.charCodeAt(0) !== LEFT_BRACE || data.charCodeAt(data.length - 1) !== RIGHT_BRACE) && !isJsonObjectText(data)) {
           this.#notJson()
         } else {
+          this.#events++
+          this.#lastData = event.data
           if (this.#errorPayload === undefined && event.data.startsWith('{"error"')) this.#errorPayload = event.data
           this.#out += encodeData(event.data)
         }
@@ -204,10 +229,15 @@ class Reframer implements SseReframer {
     const length = buffer.length
     // A CR anywhere ends the byte path at the event that holds it (one search per buffer).
     const firstCr = buffer.indexOf(CR)
+    // This buffer's events and its last one, written to the fields once per buffer (#note).
+    let events = 0
+    let lastStart = -1
+    let lastEnd = 0
     while (position < length) {
       // An event is `data: <payload>\n\n`, payload non-empty with no CR or LF.
       if (!startsWithDataPrefix(buffer, position)) {
         if (length - position < DATA_PREFIX.length && isPrefixOfData(buffer, position)) break
+        this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
       const lineEnd = buffer.indexOf(LF, position + DATA_PREFIX.length)
@@ -218,6 +248,7 @@ class Reframer implements SseReframer {
       if (lineEnd + 1 >= length) break
       const payloadStart = position + DATA_PREFIX.length
       if (buffer[lineEnd + 1] !== LF || lineEnd === payloadStart || (firstCr !== -1 && firstCr <= lineEnd + 1)) {
+        this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
       if (lineEnd - position > maxEventChars) throw this.#tooLarge()
@@ -225,6 +256,7 @@ class Reframer implements SseReframer {
       // ends with `}`; anything else is `[DONE]`, or checked in full (and relayed only if it is one).
       if (buffer[payloadStart] !== LEFT_BRACE || buffer[lineEnd - 1] !== RIGHT_BRACE) {
         if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
+          this.#note(buffer, events, lastStart, lastEnd)
           this.#done = true
           this.#started = true
           this.#pending = EMPTY
@@ -232,6 +264,7 @@ class Reframer implements SseReframer {
         }
         if (this.#jsonObjects && !isJsonObjectText(decoder.decode(buffer.subarray(payloadStart, lineEnd)))) {
           // The events before it go out; the next call throws.
+          this.#note(buffer, events, lastStart, lastEnd)
           this.#notJson()
           this.#pending = EMPTY
           if (position === 0) return EMPTY
@@ -244,11 +277,24 @@ class Reframer implements SseReframer {
         this.#errorPayload = decoder.decode(buffer.subarray(payloadStart, lineEnd))
       }
       position = lineEnd + 2
+      events++
+      lastStart = payloadStart
+      lastEnd = lineEnd
     }
+    this.#note(buffer, events, lastStart, lastEnd)
     this.#pending = position === length ? EMPTY : buffer.slice(position)
     if (position === 0) return EMPTY
     this.#started = true
     return buffer.subarray(0, position)
+  }
+
+  /** Counts a buffer's events and remembers where its last one lies. */
+  #note(buffer: Uint8Array, events: number, lastStart: number, lastEnd: number): void {
+    if (events === 0) return
+    this.#events += events
+    this.#lastBuffer = buffer
+    this.#lastStart = lastStart
+    this.#lastEnd = lastEnd
   }
 
   /** The body left the simple form at `position`: what came before passes, the rest is parsed. */

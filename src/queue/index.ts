@@ -19,6 +19,7 @@ export type {
   SchedulerSnapshot,
   SchedulerTimers,
   SchedulerUpstream,
+  StickyRoute,
   UpstreamSnapshot,
 } from './queue-scheduler.js'
 export { threadKeyFor } from './thread-key.js'

@@ -6,7 +6,7 @@
 import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from '../errors.js'
 import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
 import { IndexedFifo } from './indexed-fifo.js'
-import type { SchedulerState } from './scheduler-state.js'
+import type { SchedulerState, StickyEntry } from './scheduler-state.js'
 import { TypedEmitter } from './typed-emitter.js'
 import type { EventListener } from './typed-emitter.js'
 
@@ -93,6 +93,8 @@ export interface UpstreamSnapshot {
 /** Whole-scheduler figures. */
 export interface SchedulerSnapshot {
   queued: number
+  /** Waiting jobs by class. */
+  queuedByClass: Record<JobClass, number>
   running: number
   upstreams: UpstreamSnapshot[]
 }
@@ -119,9 +121,23 @@ export interface JobStartEvent {
   waitedMs: number
   /** True when a thread key's remembered upstream (and slot, with slot affinity) served it. */
   stickyHit: boolean
+  /** How the job's thread key was routed; undefined for a job without a key. */
+  route: StickyRoute | undefined
   /** The job's sticky key, when it has one. */
   threadKey: string | undefined
 }
+
+/**
+ * The sticky routing decision of a job with a thread key: `new` (no upstream remembered), `kept`
+ * (its remembered upstream; `slotReused` with slot affinity: the same llama.cpp slot too), or
+ * `moved` off `from` because that upstream was too loaded (`load`: more than `stickyMaxImbalance`
+ * jobs per slot above the least-loaded one), out of rotation (`unhealthy`), no longer serves the
+ * model (`model`) or no longer exists (`gone`).
+ */
+export type StickyRoute =
+  | { sticky: 'new' }
+  | { sticky: 'kept'; slotReused: boolean | undefined }
+  | { sticky: 'moved'; from: string; because: 'load' | 'unhealthy' | 'model' | 'gone' }
 
 /** Payload of `job-end`. */
 export interface JobEndEvent {
@@ -522,8 +538,11 @@ export class QueueScheduler {
 
   /** Totals and per-upstream running/queued/slots/health. */
   snapshot(): SchedulerSnapshot {
+    let batch = 0
+    for (const lane of this.#activeLanes) batch += lane.batch.size
     return {
       queued: this.#waiting,
+      queuedByClass: { interactive: this.#waiting - batch, batch },
       running: this.#running,
       upstreams: this.#upstreams.map((upstream) => ({
         id: upstream.id,
@@ -846,9 +865,19 @@ export class QueueScheduler {
     resolve?.(lease)
     if (this.#events.has('job-start')) {
       const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
-      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey })
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot) })
     }
     return lease
+  }
+
+  /** The sticky decision behind a start (see {@link StickyRoute}); computed only for a `job-start` listener. */
+  #routeOf(job: Job, entry: StickyEntry | undefined, upstream: UpstreamRecord, slot: number): StickyRoute | undefined {
+    if (job.threadKey === undefined) return undefined
+    if (entry === undefined) return { sticky: 'new' }
+    if (entry.upstream === upstream.id) return { sticky: 'kept', slotReused: upstream.slotAffinity ? entry.slot === slot : undefined }
+    const remembered = this.#byId.get(entry.upstream)
+    const because = remembered === undefined ? 'gone' : !remembered.healthy ? 'unhealthy' : !this.#eligible(job.modelKey, remembered) ? 'model' : 'load'
+    return { sticky: 'moved', from: entry.upstream, because }
   }
 
   #finish(job: Job): void {

@@ -25,6 +25,7 @@ export interface ParsedToolCalls {
 }
 
 function toToolCalls(calls: RecognisedCall[], setup: DetectionSetup): ToolCall[] {
+  if (setup.onRecovered !== undefined && setup.mode !== 'suppress') for (const call of calls) setup.onRecovered(call)
   return calls.map((call) => ({ id: setup.generateId(), type: 'function', function: { name: call.name, arguments: call.arguments } }))
 }
 

@@ -54,6 +54,8 @@ export interface ToolCallDetectionOptions {
   maxHeldChars?: number | undefined
   /** Id of a recovered call (and of a native call that came without one). @default `call_` + 24 random chars */
   generateId?: (() => string) | undefined
+  /** Told of each call recovered from text and passed on (not in `suppress` mode), with the format that recognised it (metrics, logs). */
+  onRecovered?: ((call: { name: string; format: string }) => void) | undefined
   /**
    * Called, in stream order, for each call inside a recognised call section that cannot be turned
    * into a call: a broken call beside good ones, arguments that cannot be repaired, the cut-off part
@@ -97,6 +99,7 @@ export interface DetectionSetup {
   maxCallChars: number
   maxHeldChars: number
   generateId: () => string
+  onRecovered: ((call: { name: string; format: string }) => void) | undefined
   onMalformedCall: ((call: MalformedToolCall) => void) | undefined
 }
 
@@ -128,6 +131,7 @@ export function createDetectionSetup(options: ToolCallDetectionOptions): Detecti
     maxCallChars: positiveInteger('maxCallChars', maxCallChars),
     maxHeldChars: positiveInteger('maxHeldChars', maxHeldChars),
     generateId,
+    onRecovered: options.onRecovered,
     onMalformedCall,
   }
 }
@@ -268,6 +272,7 @@ export function createToolCallParser(options: ToolCallParserOptions): ToolCallPa
         deltas = []
         reportUpTo(position)
       }
+      setup.onRecovered?.(call)
       const callIndex = state.nextCallIndex++
       state.callCount++
       deltas.push([{ index: callIndex, id: setup.generateId(), type: 'function', function: { name: call.name, arguments: '' } }])

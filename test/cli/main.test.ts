@@ -40,7 +40,7 @@ describe('queuegate CLI', () => {
     expect(completion.choices[0]?.message.content).toBe('tok0 tok1')
     expect(lines[0]).toMatch(/info queuegate listening on http:\/\/127\.0\.0\.1:\d+ -> http:\/\/127\.0\.0\.1:\d+\/v1/)
     const requestLine = lines.find((line) => line.includes('POST /v1/chat/completions'))
-    expect(requestLine).toMatch(/info job=[0-9a-f]{32} POST \/v1\/chat\/completions status=200 upstream=http:\/\/127\.0\.0\.1:\d+\/v1 model=fake-model stream=false wait_ms=\d+ total_ms=\d+/)
+    expect(requestLine).toMatch(/info job=[0-9a-f]{32} POST \/v1\/chat\/completions status=200 upstream=http:\/\/127\.0\.0\.1:\d+\/v1 model=fake-model kind=interactive stream=false slot=- wait_ms=\d+ ttft_ms=- total_ms=\d+ tokens=2 tokens_from=usage/)
   })
 
   function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; stderr: () => string; url: Promise<string>; exited: Promise<number | null> } {
@@ -105,6 +105,39 @@ describe('queuegate CLI', () => {
     expect((await second.json()).error.code).toBe('shutting_down')
     expect(await withTimeout(cli.exited, 15_000, 'exit')).toBe(0)
     expect(cli.stderr()).toMatch(/SIGTERM: no new requests/)
+  })
+
+  it('--log-format json writes one object per line; --metrics-port serves /metrics on its own port, not the gateway\'s', async () => {
+    const upstream = await fake({ tokens: 2 })
+    const lines: string[] = []
+    const server = (await main({
+      argv: ['node', 'queuegate', '--port', '0', '--log-format', 'json', '--log-level', 'debug', '--metrics-port', '0'],
+      env: { LLM_UPSTREAMS: `${upstream.url.replace('http://', 'http://user:cli-url-secret@')}/v1` },
+      log: (line) => lines.push(line),
+      handleSignals: false,
+    })) as RunningServer
+    cleanups.push(() => server.close({ graceMs: 0 }))
+    const records = (): Array<Record<string, unknown>> => lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    const metricsLine = records().find((record) => typeof record.msg === 'string' && record.msg.startsWith('metrics on '))
+    const metricsUrl = /metrics on (\S+)/.exec(String(metricsLine?.msg))?.[1] as string
+    expect(metricsUrl).not.toContain(server.url)
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 })
+    await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-chat-id': 'cli-chat' } })
+    await withTimeout(
+      (async () => {
+        while (!records().some((record) => record.msg === 'request')) await new Promise((resolve) => setTimeout(resolve, 10))
+      })(),
+      5000,
+      'request line',
+    )
+    expect(records().find((record) => record.msg === 'request')).toMatchObject({ level: 'info', method: 'POST', path: '/v1/chat/completions', status: 200, model: 'fake-model', kind: 'interactive', tokens: 2 })
+    // The conversation's first turn (the CLI's dashboard has conversation keys computed even for one upstream).
+    expect(records().find((record) => record.msg === 'route')).toMatchObject({ level: 'debug', sticky: 'new', slot: null })
+    expect(lines.join('\n')).not.toContain('cli-url-secret')
+    const scraped = await fetch(metricsUrl)
+    expect(scraped.status).toBe(200)
+    expect(await scraped.text()).toMatch(/^queuegate_requests_total\{.*model="fake-model".*\} 1$/m)
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404)
   })
 
   it('logs a failure after the stream started at warn (issue 12), and a key by its name, never the key', async () => {

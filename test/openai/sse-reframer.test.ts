@@ -361,3 +361,24 @@ describe('errorPayload (issue 12: a failure after the stream started is recorded
     expect(reframer.errorPayload).toBeUndefined()
   })
 })
+
+describe('re-framer figures (events, last payload)', () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+  it('counts data events and keeps the last payload before [DONE], over any split, on both paths', () => {
+    const body = 'data: {"a":1}\n\ndata: {"a":2}\n\ndata: {"usage":{"completion_tokens":2}}\n\ndata: [DONE]\n\n'
+    for (let cut = 1; cut < body.length; cut++) {
+      const reframer = createSseReframer()
+      reframer.feed(bytes(body.slice(0, cut)))
+      reframer.feed(bytes(body.slice(cut)))
+      expect(reframer.events).toBe(3)
+      expect(reframer.lastPayload()).toBe('{"usage":{"completion_tokens":2}}')
+    }
+    // A comment sends the rest through the parser: the figures go on from there.
+    const mixed = createSseReframer()
+    mixed.feed(bytes('data: {"a":1}\n\n: keep-alive\n\ndata: {"b":2}\n\n'))
+    mixed.feed(bytes('data: [DONE]\n\n'))
+    expect(mixed.events).toBe(2)
+    expect(mixed.lastPayload()).toBe('{"b":2}')
+  })
+})

@@ -473,6 +473,7 @@ describe('QueueScheduler observation', () => {
     expect(queued).toHaveLength(1)
     expect(scheduler.snapshot()).toEqual({
       queued: 1,
+      queuedByClass: { interactive: 1, batch: 0 },
       running: 3,
       upstreams: [
         { id: 'x', slots: 2, running: 2, queued: expect.any(Number), healthy: true },
@@ -514,5 +515,53 @@ describe('QueueScheduler options', () => {
     [{ upstreams: [{ id: 'a', slots: 1, models: 'm' as unknown as string[] }] }, /models/],
   ])('rejects bad options: %j', (options, message) => {
     expect(() => new QueueScheduler(options as QueueSchedulerOptions)).toThrow(message)
+  })
+})
+
+describe('QueueScheduler sticky route on job-start', () => {
+  it('says new, kept (with slot reuse under slot affinity), and why a conversation moved: load, unhealthy, model', async () => {
+    const { acquire, release, startOf, scheduler } = setup(
+      [
+        { id: 'a', slots: 2, slotAffinity: true },
+        { id: 'b', slots: 2, slotAffinity: true },
+      ],
+      { stickyMaxImbalance: 0 },
+    )
+    await acquire({ id: 'j1', threadKey: 'k', model: 'm' })
+    expect(startOf('j1')?.route).toEqual({ sticky: 'new' })
+    expect(startOf('j1')?.threadKey).toBe('k')
+    const home = startOf('j1')?.upstream as string
+    const other = home === 'a' ? 'b' : 'a'
+    await release('j1')
+    await acquire({ id: 'j2', threadKey: 'k', model: 'm' })
+    expect(startOf('j2')?.route).toEqual({ sticky: 'kept', slotReused: true })
+    // Its home is busier by one (j2 still runs): with stickyMaxImbalance 0 the next turn moves.
+    await acquire({ id: 'j3', threadKey: 'k', model: 'm' })
+    expect(startOf('j3')?.route).toEqual({ sticky: 'moved', from: home, because: 'load' })
+    expect(startOf('j3')?.upstream).toBe(other)
+    await release('j2')
+    await release('j3')
+    // Now remembered on `other`; out of rotation, the conversation goes back.
+    scheduler.setHealthy(other, false)
+    await acquire({ id: 'j4', threadKey: 'k', model: 'm' })
+    expect(startOf('j4')?.route).toEqual({ sticky: 'moved', from: other, because: 'unhealthy' })
+    await release('j4')
+    scheduler.setHealthy(other, true)
+    // Remembered on `home` now; `home` stops serving the model.
+    scheduler.setUpstreamModels(home, ['n'])
+    await acquire({ id: 'j5', threadKey: 'k', model: 'm' })
+    expect(startOf('j5')?.route).toEqual({ sticky: 'moved', from: home, because: 'model' })
+    // A job without a key has no route.
+    await acquire({ id: 'j6' })
+    expect(startOf('j6')?.route).toBeUndefined()
+  })
+
+  it('counts waiting jobs by class in the snapshot', async () => {
+    const { acquire, scheduler } = setup([{ id: 'u', slots: 1 }])
+    await acquire({ id: 'run' })
+    void acquire({ id: 'i1' })
+    void acquire({ id: 'b1', class: 'batch' })
+    void acquire({ id: 'b2', class: 'batch' })
+    expect(scheduler.snapshot().queuedByClass).toEqual({ interactive: 1, batch: 2 })
   })
 })

@@ -16,7 +16,7 @@ import type { ResolvedGatewayOptions, ToolMode } from '../gateway-options.js'
 import type { HeaderLookup } from '../request-access.js'
 
 /** The tool-call stage. */
-export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textToolCalls'>, serverTools: { execute: boolean } = { execute: false }): CallStage {
+export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textToolCalls'> & Partial<Pick<ResolvedGatewayOptions, 'onEvent'>>, serverTools: { execute: boolean } = { execute: false }): CallStage {
   return {
     name: 'tool-calls',
     prepare(plan: CallPlan): void {
@@ -31,6 +31,9 @@ export function createToolCallStage(options: Pick<ResolvedGatewayOptions, 'textT
       const detectText = options.textToolCalls && tools.length > 0
       if (!detectText && plan.toolMode === 'passthrough') return
       const detection: ToolCallDetectionOptions = { tools: detectText ? tools : [], mode: plan.toolMode === 'suppress' ? 'suppress' : 'passthrough' }
+      const onEvent = options.onEvent
+      // Each call recovered from text is reported with its format (metrics, logs).
+      if (detectText && onEvent !== undefined) detection.onRecovered = (call) => onEvent({ type: 'tool-calls-recovered', jobId: plan.jobId, format: call.format, count: 1 })
       addTransform(plan, {
         stream: (onChunk) => createToolCallParser({ ...detection, onChunk }),
         completion: (completion) => detectInCompletion(completion, detection),
