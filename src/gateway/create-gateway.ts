@@ -58,7 +58,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let dashboard: Dashboard | undefined
   const services = createGatewayServices(options?.dashboard === true ? { ...options, onEvent: (event) => (dashboard?.onEvent(event), options.onEvent?.(event)) } : options)
   const { options: resolved, clock, scheduler, catalog, health: upstreamHealth, jobs, running } = services
-  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock })
+  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock, defaultModel: (upstream) => catalog.defaultFor(upstream) })
   const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
