@@ -215,6 +215,12 @@ export interface GatewayOptions {
   stickyMaxImbalance?: number | undefined
   /** Conversations remembered for sticky routing (LRU). @default 100 000 */
   maxStickyKeys?: number | undefined
+  /**
+   * `'sticky'`: a conversation stays on its upstream (thread key). `'cache-aware'`: each request's prompt is
+   * hashed block by block and the upstream with the least expected time to first token (wait + prefill of the
+   * part not cached there) takes it, within `stickyMaxImbalance` (src/queue/cache-aware-router.ts). @default 'sticky'
+   */
+  routing?: 'sticky' | 'cache-aware' | undefined
   /** A batch (agent) job that waited longer than this is served before newer interactive jobs. @default 30 000 */
   batchMaxWaitMs?: number | undefined
   /** Waiting jobs allowed (running ones not counted); beyond this 429 `queue_full`. @default 1000 */
@@ -436,6 +442,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
     maxStickyKeys = 100_000,
+    routing = 'sticky',
     batchMaxWaitMs = 30_000,
     maxQueued = 1000,
     maxWaitMs = 0,
@@ -502,6 +509,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
+  if (routing !== 'sticky' && routing !== 'cache-aware') throw new TypeError(`routing must be 'sticky' or 'cache-aware', got ${JSON.stringify(routing)}`)
   nonNegativeNumber('batchMaxWaitMs', batchMaxWaitMs)
   nonNegativeInteger('maxQueued', maxQueued)
   nonNegativeNumber('maxWaitMs', maxWaitMs)
@@ -583,6 +591,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyTtlMs,
     stickyMaxImbalance,
     maxStickyKeys,
+    routing,
     batchMaxWaitMs,
     maxQueued,
     maxWaitMs,

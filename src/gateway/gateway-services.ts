@@ -5,6 +5,7 @@
  * @module
  */
 import { QueueScheduler } from '../queue/queue-scheduler.js'
+import { CacheAwareRouter } from '../queue/cache-aware-router.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
 import { resolveGatewayOptions } from './gateway-options.js'
@@ -66,6 +67,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     stickyTtlMs: resolved.stickyTtlMs,
     stickyMaxImbalance: resolved.stickyMaxImbalance,
     maxStickyKeys: resolved.maxStickyKeys,
+    router: resolved.routing === 'cache-aware' ? new CacheAwareRouter() : undefined,
     batchMaxWaitMs: resolved.batchMaxWaitMs,
     maxQueued: resolved.maxQueued,
     maxWaitMs: resolved.maxWaitMs,
