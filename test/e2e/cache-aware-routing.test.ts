@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startFakeUpstream } from './fake-upstream.js'
+import type { FakeUpstream } from './fake-upstream.js'
+import { startQueuegate } from './start-queuegate.js'
+import type { TestGateway } from './start-queuegate.js'
+
+describe('routing: cache-aware end to end', () => {
+  const upstreams: FakeUpstream[] = []
+  let gateway: TestGateway | undefined
+
+  afterEach(async () => {
+    await gateway?.close()
+    gateway = undefined
+    await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()))
+  })
+
+  it('sends a new conversation to the upstream slot that holds its system prompt', async () => {
+    for (let index = 0; index < 2; index++) upstreams.push(await startFakeUpstream({ slots: 2 }))
+    gateway = await startQueuegate({ upstreams: upstreams.map((upstream) => ({ url: upstream.url, slots: 2, slotAffinity: true })), routing: 'cache-aware' })
+    const agentPrompt = { role: 'system' as const, content: 'You are the release agent. '.repeat(200) }
+    const ask = async (chat: string, messages: Array<{ role: 'system' | 'user'; content: string }>) => {
+      const answer = await gateway!.client.chat.completions.create({ model: 'fake-model', messages }, { headers: { 'X-Chat-Id': chat } })
+      expect(answer.choices[0]?.message.content).toBeTruthy()
+    }
+    /** Where the request whose last message says `text` ran: [upstream index, id_slot]. */
+    const placeOf = (text: string): [number, number | undefined] => {
+      for (const [index, upstream] of upstreams.entries()) {
+        const request = upstream.requests.find((recorded) => JSON.stringify(recorded.body).includes(text))
+        if (request !== undefined) return [index, request.idSlot]
+      }
+      throw new Error(`no upstream saw ${text}`)
+    }
+    await ask('one', [agentPrompt, { role: 'user', content: 'first conversation' }])
+    await ask('two', [agentPrompt, { role: 'user', content: 'second conversation' }])
+    await ask('three', [{ role: 'system', content: 'Another agent.' }, { role: 'user', content: 'third conversation' }])
+    const first = placeOf('first conversation')
+    expect(first[1]).toBeTypeOf('number')
+    // Same system prompt, another conversation id: the sticky rule would place it on the coldest slot; the cost model reuses the warm one.
+    expect(placeOf('second conversation')).toEqual(first)
+    // Nothing of it cached anywhere: placed as a new sticky conversation would be, never on the warm slot it would evict.
+    expect(placeOf('third conversation')).not.toEqual(first)
+  })
+})
