@@ -14,6 +14,7 @@ import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
+import type { RouteChoice } from '../queue/upstream-router.js'
 import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
@@ -108,8 +109,9 @@ export type GatewayEvent =
   /**
    * A job got a slot. `route` is the sticky decision for a conversation (see `StickyRoute`:
    * `new`, `kept` with `slotReused` under slot affinity, or `moved` and why); undefined without one.
+   * `cache`: with `routing: 'cache-aware'`, why the cost model chose (see `RouteChoice`).
    */
-  | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined }
+  | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined; cache?: RouteChoice | undefined }
   /** The tool-call detector recovered `count` calls a model wrote as text, in the format `format`. */
   | { type: 'tool-calls-recovered'; jobId: string; format: string; count: number }
 

@@ -158,6 +158,6 @@ function forwardSchedulerEvents(scheduler: QueueScheduler, jobs: JobRegistry, on
   if (onEvent === undefined) return
   scheduler.on('job-queued', (event) => onEvent({ type: 'job-queued', jobId: event.jobId, kind: event.class, upstream: event.upstream, queued: event.queued }))
   scheduler.on('job-start', (event) =>
-    onEvent({ type: 'job-start', jobId: event.jobId, kind: event.class, model: jobs.get(event.jobId)?.model, upstream: event.upstream, slot: event.slot, waitMs: event.waitedMs, route: event.route }),
+    onEvent({ type: 'job-start', jobId: event.jobId, kind: event.class, model: jobs.get(event.jobId)?.model, upstream: event.upstream, slot: event.slot, waitMs: event.waitedMs, route: event.route, cache: event.cache }),
   )
 }

@@ -127,6 +127,8 @@ export interface JobStartEvent {
   stickyHit: boolean
   /** How the job's thread key was routed; undefined for a job without a key. */
   route: StickyRoute | undefined
+  /** The `router`'s decision (cached prefix, expected wait and prefill, the alternative), when it routed the job. */
+  cache?: RouteChoice | undefined
   /** The job's sticky key, when it has one. */
   threadKey: string | undefined
 }
@@ -906,7 +908,7 @@ export class QueueScheduler {
     resolve?.(lease)
     if (this.#events.has('job-start')) {
       const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
-      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot) })
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot), cache: job.routed })
     }
     return lease
   }

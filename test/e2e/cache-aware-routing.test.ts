@@ -3,6 +3,7 @@ import { startFakeUpstream } from './fake-upstream.js'
 import type { FakeUpstream } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
 import type { TestGateway } from './start-queuegate.js'
+import { describeEvent } from '../../src/observe/event-log.js'
 
 describe('routing: cache-aware end to end', () => {
   const upstreams: FakeUpstream[] = []
@@ -39,5 +40,12 @@ describe('routing: cache-aware end to end', () => {
     expect(placeOf('second conversation')).toEqual(first)
     // Nothing of it cached anywhere: placed as a new sticky conversation would be, never on the warm slot it would evict.
     expect(placeOf('third conversation')).not.toEqual(first)
+    // The debug log says why: the second request found the agent's prompt cached where it went, and what the alternative cost.
+    const starts = gateway.events.filter((event) => event.type === 'job-start')
+    expect(starts.map((event) => event.type === 'job-start' && event.cache?.cachedChars)).toEqual([undefined, expect.any(Number), undefined])
+    const fields = describeEvent(starts[1]!)?.fields
+    expect(fields?.['prefix_hit_chars']).toBeGreaterThanOrEqual(agentPrompt.content.length)
+    expect(fields?.['expected_wait_ms']).toBe(0)
+    expect(fields?.['alternative']).toMatch(/^http:\/\/127\.0\.0\.1:\d+.* \(\d+ ms\)$/)
   })
 })
