@@ -48,4 +48,24 @@ describe('routing: cache-aware end to end', () => {
     expect(fields?.['expected_wait_ms']).toBe(0)
     expect(fields?.['alternative']).toMatch(/^http:\/\/127\.0\.0\.1:\d+.* \(\d+ ms\)$/)
   })
+
+  it('learns an upstream prefill rate from streamed answers (uncached prompt tokens / time to first token)', async () => {
+    upstreams.push(await startFakeUpstream({ slots: 1, ttftMs: 50 }))
+    gateway = await startQueuegate({ upstreams: [{ url: upstreams[0]!.url, slots: 1, slotAffinity: true }], routing: 'cache-aware' })
+    const system = { role: 'system' as const, content: 'You are the review agent. '.repeat(400) }
+    const stream = async (chat: string, content: string) => {
+      const chunks = await gateway!.client.chat.completions.create({ model: 'fake-model', stream: true, stream_options: { include_usage: true }, messages: [system, { role: 'user', content }] }, { headers: { 'X-Chat-Id': chat } })
+      for await (const chunk of chunks) void chunk
+    }
+    // About 2600 prompt tokens prefilled within ~50 ms (plus the machine's latency): far faster than the 1000 tokens/s default.
+    await stream('one', 'first')
+    const question = 'x'.repeat(8000)
+    await stream('two', question)
+    const second = gateway.events.filter((event) => event.type === 'job-start')[1]
+    if (second?.type !== 'job-start' || second.cache === undefined) throw new Error('the second request was not routed by the cost model')
+    const uncachedChars = JSON.stringify({ role: 'user', content: question }).length
+    // At the default rate: uncached characters / 4 tokens / 1000 tokens per second (~2 s); learnt: well under half of it.
+    expect(second.cache.expectedPrefillMs).toBeLessThan((uncachedChars / 4 / 1000) * 1000 * 0.5)
+    expect(second.cache.expectedPrefillMs).toBeGreaterThan(0)
+  })
 })
