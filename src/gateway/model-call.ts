@@ -244,9 +244,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
   /** The relayed answer ended. The upstream is done: free its slot now, even while the last bytes are on their way. */
   onEnd(reason: RelayEnd, error?: Error): void {
     if (reason === 'cancel') return
-    // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError).
-    if (error !== undefined && this.#lease !== undefined) {
-      this.#services.options.onEvent?.({ type: 'upstream-error', jobId: this.#plan.jobId, upstream: this.#lease.upstream, message: error.message, code: (error as { code?: string | null }).code ?? 'upstream_error' })
+    // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError),
+    // unless it was the gateway's own (a transform that threw).
+    const code = error === undefined ? undefined : ((error as { code?: string | null }).code ?? 'upstream_error')
+    if (code !== undefined && code !== 'internal_error' && this.#lease !== undefined) {
+      this.#services.options.onEvent?.({ type: 'upstream-error', jobId: this.#plan.jobId, upstream: this.#lease.upstream, message: (error as Error).message, code })
     }
     this.finish(this.#status, error)
     if (reason === 'done' && this.#message !== undefined) this.#runHooks(this.#message.message())
