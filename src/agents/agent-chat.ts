@@ -44,7 +44,8 @@ export function createAgentChat(services: GatewayServices, parent: CallPlan, job
       key: parent.key,
       text: JSON.stringify(body),
       body,
-      toolMode: services.options.toolMode,
+      // The agent runs tools itself (`tools`): calls come back to it, whatever the gateway's default mode.
+      toolMode: 'passthrough',
     })
     const staged = runStages(services.stages, plan)
     if (staged !== undefined) await staged

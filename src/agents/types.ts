@@ -28,8 +28,9 @@ export interface AgentContext {
   readonly signal: AbortSignal
   /**
    * Calls a model through the gateway's queue (batch class), with the gateway's stages (aliases,
-   * variants, the reasoning split, tool calls recovered from text). Rejects with the gateway's
-   * error (a `QueuegateError`) when the call fails.
+   * variants, the reasoning split, tool calls recovered from text). Tool calls come back in the
+   * completion (passthrough, even when the gateway executes tools for clients): the agent runs
+   * them with `tools`. Rejects with the gateway's error (a `QueuegateError`) when the call fails.
    */
   chat(request: AgentChatRequest, options?: { signal?: AbortSignal | undefined }): Promise<ChatCompletion>
   /** The gateway's tool registry, when tool servers are configured. */

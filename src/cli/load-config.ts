@@ -103,6 +103,9 @@ type SettingKey =
   | 'modelRefresh'
   | 'healthInterval'
   | 'maxRetries'
+  | 'ttfbTimeout'
+  | 'stallTimeout'
+  | 'maxDuration'
   | 'port'
   | 'host'
   | 'readTimeout'
@@ -159,6 +162,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'modelRefresh', flag: 'modelRefresh', env: ['MODEL_REFRESH_SEC'], parse: seconds },
   { key: 'healthInterval', flag: 'healthInterval', env: ['HEALTH_INTERVAL_SEC'], parse: secondsOrZero },
   { key: 'maxRetries', flag: 'maxRetries', env: ['MAX_RETRIES'], parse: integer(0) },
+  { key: 'ttfbTimeout', flag: 'ttfbTimeout', env: ['TTFB_TIMEOUT_SEC'], parse: seconds },
+  { key: 'stallTimeout', flag: 'stallTimeout', env: ['STALL_TIMEOUT_SEC'], parse: seconds },
+  { key: 'maxDuration', flag: 'maxDuration', env: ['MAX_DURATION_SEC'], parse: secondsOrZero },
   { key: 'port', flag: 'port', env: ['PORT'], parse: (raw, name) => port(raw, name) },
   { key: 'host', flag: 'host', env: ['HOST'], parse: nonEmpty },
   { key: 'readTimeout', flag: 'readTimeout', env: ['LLM_READ_TIMEOUT'], parse: seconds },
@@ -252,6 +258,12 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   healthIntervalMs: fromString(integer(0)),
   ejectAfterFailures: fromString(integer(1)),
   maxRetries: fromString(integer(0)),
+  ttfbTimeout: fromString(seconds),
+  ttfbTimeoutMs: fromString(integer(1)),
+  stallTimeout: fromString(seconds),
+  stallTimeoutMs: fromString(integer(1)),
+  maxDuration: fromString(secondsOrZero),
+  maxDurationMs: fromString(integer(0)),
   shutdownGraceMs: fromString(integer(0)),
   logFormat: fromString(SETTINGS.find((setting) => setting.key === 'logFormat')!.parse),
   logBodies: fromString(boolean),
@@ -302,6 +314,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   if (out.stickyTtl !== undefined) out.stickyTtlMs ??= Math.round((out.stickyTtl as number) * 1000)
   if (out.modelRefresh !== undefined) out.modelRefreshMs ??= Math.round((out.modelRefresh as number) * 1000)
   if (out.healthInterval !== undefined) out.healthIntervalMs ??= Math.round((out.healthInterval as number) * 1000)
+  for (const key of ['ttfbTimeout', 'stallTimeout', 'maxDuration']) {
+    if (out[key] !== undefined) out[`${key}Ms`] ??= Math.round((out[key] as number) * 1000)
+    delete out[key]
+  }
   if (out.toolTimeout !== undefined) out.toolTimeoutMs ??= Math.round((out.toolTimeout as number) * 1000)
   if (out.toolSchemaTtl !== undefined) out.toolSchemaTtlMs ??= Math.round((out.toolSchemaTtl as number) * 1000)
   delete out.toolTimeout
@@ -311,6 +327,11 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   delete out.modelRefresh
   delete out.healthInterval
   return out
+}
+
+/** A setting given in seconds by flag or environment, else in ms by the file. */
+function milliseconds(seconds: unknown, fileMs: unknown): number | undefined {
+  return typeof seconds === 'number' ? Math.round(seconds * 1000) : (fileMs as number | undefined)
 }
 
 function flagName(key: string): string {
@@ -400,6 +421,9 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     logBodies: pick<boolean>('logBodies'),
     memory: memory.options,
     maxRetries: pick<number>('maxRetries'),
+    ttfbTimeoutMs: milliseconds(layer.ttfbTimeout, file.ttfbTimeoutMs),
+    stallTimeoutMs: milliseconds(layer.stallTimeout, file.stallTimeoutMs),
+    maxDurationMs: milliseconds(layer.maxDuration, file.maxDurationMs),
     ...toolSettings(layer, file),
     // The CLI serves the dashboard unless told not to (the library's default is off).
     dashboard: pick<boolean>('dashboard') ?? true,

@@ -125,6 +125,8 @@ export interface DashboardSources {
   health: UpstreamHealth
   jobs: JobRegistry
   clock: Clock
+  /** The model a job that named none runs on an upstream (its default), when known. */
+  defaultModel?: ((upstream: string) => string | undefined) | undefined
 }
 
 /** Options of {@link DashboardState}. */
@@ -136,17 +138,6 @@ export interface DashboardStateOptions {
 }
 
 type RequestEnd = Extract<GatewayEvent, { type: 'request-end' }>
-
-/**
- * Figures another part of the gateway may add to `request-end` (time to first token, tokens, tool
- * calls recovered), read when present under any of the names it may use.
- */
-interface RequestFigures {
-  ttftMs?: number | undefined
-  completionTokens?: number | undefined
-  tokens?: number | undefined
-  toolCallsRecovered?: number | undefined
-}
 
 /** Collects the dashboard's figures; see the module doc. */
 export class DashboardState {
@@ -189,7 +180,8 @@ export class DashboardState {
           if (slot < 0 || slot >= slots.length || slots[slot] !== undefined) slot = slots.indexOf(undefined)
           if (slot >= 0) slots[slot] = event.jobId
         }
-        this.#running.set(event.jobId, { job: event.jobId, class: event.class, model: this.#model(event.jobId), thread: event.threadKey, startedAt: clock.now(), waitedMs: event.waitedMs, upstream: event.upstream, slot })
+        const model = this.#model(event.jobId) ?? sources.defaultModel?.(event.upstream)
+        this.#running.set(event.jobId, { job: event.jobId, class: event.class, model, thread: event.threadKey, startedAt: clock.now(), waitedMs: event.waitedMs, upstream: event.upstream, slot })
         this.#onChange()
       }),
       scheduler.on('job-end', (event) => {
@@ -208,11 +200,10 @@ export class DashboardState {
 
   /** Takes the gateway's events: finished requests, tool calls recovered, health changes. */
   onEvent(event: GatewayEvent): void {
-    // `tool-calls-recovered` (`{ jobId, format, count }`) comes before the job's `request-end`, when the gateway reports it.
-    const recovered = event as unknown as { type: string; jobId?: unknown; count?: unknown }
-    if (recovered.type === 'tool-calls-recovered' && typeof recovered.jobId === 'string' && typeof recovered.count === 'number') {
+    // `tool-calls-recovered` comes before the job's `request-end`.
+    if (event.type === 'tool-calls-recovered') {
       if (this.#recovered.size >= MAX_PENDING_RECOVERED) this.#recovered.clear()
-      this.#recovered.set(recovered.jobId, (this.#recovered.get(recovered.jobId) ?? 0) + recovered.count)
+      this.#recovered.set(event.jobId, (this.#recovered.get(event.jobId) ?? 0) + event.count)
       return
     }
     if (event.type === 'request-end') this.#ended(event)
@@ -249,7 +240,8 @@ export class DashboardState {
       if (listed.length === MAX_LISTED_QUEUED) break
       const position = scheduler.position(waiting.job)
       if (position === undefined || position.position === 0) continue
-      listed.push({ job: waiting.job, class: waiting.class, position: position.position, upstream: position.upstream ?? null, model: waiting.model ?? null, thread: shortThread(waiting.thread), queuedAt: waiting.queuedAt, etaMs: position.etaMs ?? null })
+      const model = waiting.model ?? (position.upstream === undefined ? undefined : this.#sources.defaultModel?.(position.upstream))
+      listed.push({ job: waiting.job, class: waiting.class, position: position.position, upstream: position.upstream ?? null, model: model ?? null, thread: shortThread(waiting.thread), queuedAt: waiting.queuedAt, etaMs: position.etaMs ?? null })
     }
     listed.sort((a, b) => a.position - b.position || a.queuedAt - b.queuedAt)
     const recent: DashboardRecentJob[] = []
@@ -280,9 +272,8 @@ export class DashboardState {
 
   #ended(event: RequestEnd): void {
     const now = this.#sources.clock.now()
-    const figures = event as RequestEnd & RequestFigures
-    const ttftMs = finite(figures.ttftMs)
-    const tokens = finite(figures.completionTokens) ?? finite(figures.tokens)
+    const ttftMs = finite(event.ttftMs)
+    const tokens = finite(event.tokens)
     const generationMs = ttftMs === undefined ? event.totalMs - event.waitMs : event.totalMs - event.waitMs - ttftMs
     const failed = event.error !== undefined || event.status >= 400
     this.#recent[this.#recentNext] = {
@@ -296,7 +287,7 @@ export class DashboardState {
       ttftMs: ttftMs === undefined ? null : Math.round(ttftMs),
       tokens: tokens ?? null,
       tokensPerSecond: tokens === undefined || tokens === 0 || generationMs <= 0 ? null : Math.round((tokens * 10_000) / generationMs) / 10,
-      toolCallsRecovered: finite(figures.toolCallsRecovered) ?? this.#recovered.get(event.jobId) ?? null,
+      toolCallsRecovered: this.#recovered.get(event.jobId) ?? null,
       error: event.error ?? null,
       endedAt: now,
     }

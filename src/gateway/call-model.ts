@@ -7,7 +7,7 @@
  * (model-call.ts) is the other consumer: it relays the answer's bytes.
  * @module
  */
-import { AbortError, QueuegateError, UpstreamError } from '../errors.js'
+import { AbortError, QueuegateError, UpstreamError, UpstreamTimeoutError } from '../errors.js'
 import type { ChatCompletion, ChatCompletionChunk } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { MessageAccumulator } from '../openai/message-accumulator.js'
@@ -21,6 +21,8 @@ import { startUpstreamCall, upstreamFailure } from './upstream.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 import { UpstreamBody } from './upstream-body.js'
 import { RetryBudget } from './retry-policy.js'
+import { reportInternalError } from './internal-error.js'
+import type { Deadline, WatchedCall } from './call-deadlines.js'
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
@@ -34,8 +36,16 @@ export interface LeaseHolder {
   onLease(lease: Lease, upstream: Upstream): void
 }
 
+/** How far a relayed answer got, as the client's side counts it (the deadlines read it). */
+export interface ProgressMeter {
+  /** Writes of complete events (or bytes, off SSE) to the client so far. */
+  readonly events: number
+  /** The client is not taking more now (its side holds the answer back, not the upstream). */
+  readonly blocked: boolean
+}
+
 /** One upstream call of a plan; see the module doc. */
-export class ModelCall implements JobRequest {
+export class ModelCall implements JobRequest, WatchedCall {
   readonly #services: GatewayServices
   readonly #plan: CallPlan
   readonly #holder: LeaseHolder
@@ -49,6 +59,15 @@ export class ModelCall implements JobRequest {
   #abortUpstream: ((reason: Error) => void) | undefined
   /** Ends a wait for a `Retry-After` early. */
   #wake: ((error: Error) => void) | undefined
+  // The deadlines' view of the call (call-deadlines.ts): set per attempt, read by the sweep.
+  attemptAt = 0
+  startedAt = Number.NaN
+  seen = 0
+  seenAt = 0
+  /** The client's side counts the streamed answer's events (see {@link meter}). */
+  #meter: ProgressMeter | undefined
+  /** A non-streamed answer's headers came: its first byte (it arrives whole). */
+  #answered = false
 
   constructor(services: GatewayServices, plan: CallPlan, holder: LeaseHolder) {
     this.#services = services
@@ -94,6 +113,10 @@ export class ModelCall implements JobRequest {
       let failure: QueuegateError
       let status: number | undefined
       let retryAfter: string | undefined
+      const now = services.clock.monotonic()
+      this.attemptAt = now
+      if (Number.isNaN(this.startedAt)) this.startedAt = now
+      services.deadlines.watch(this)
       try {
         const handle = startUpstreamCall(upstream, { path: plan.endpoint.upstreamPath, body, accept: plan.stream ? 'text/event-stream' : 'application/json' })
         this.#abortUpstream = handle.abort
@@ -101,6 +124,7 @@ export class ModelCall implements JobRequest {
         const response = await handle.response
         if (response.status < 400) {
           services.health.succeeded(upstream.id)
+          if (!plan.stream) this.#answered = true
           return response
         }
         status = response.status
@@ -129,6 +153,42 @@ export class ModelCall implements JobRequest {
         throw error
       }
     }
+  }
+
+  /** The deadlines' progress: 0 before the answer's first byte, then its events as the meter counts them. */
+  progress(): number {
+    const meter = this.#meter
+    return meter !== undefined ? meter.events : this.#answered ? 1 : 0
+  }
+
+  /** Gaps between events count: a streamed answer with a meter, whose client takes what comes. */
+  stalls(): boolean {
+    return this.#meter !== undefined && !this.#meter.blocked
+  }
+
+  /** From now on the streamed answer's progress is what `meter` counts (the client's side relays it). */
+  meter(meter: ProgressMeter): void {
+    this.#meter = meter
+  }
+
+  /** The call ended: its deadlines are no longer watched. */
+  unwatch(): void {
+    this.#services.deadlines.unwatch(this)
+  }
+
+  /**
+   * A deadline passed: the first byte or a gap ends this attempt with a 504 `upstream_timeout`
+   * (before the answer started it is retried as such; after, the stream ends with an error event);
+   * the total duration ends the whole call (504 `deadline_exceeded`, never retried).
+   */
+  expire(deadline: Deadline, afterMs: number): void {
+    const id = this.#upstream?.id ?? 'unknown'
+    if (deadline === 'duration') {
+      this.abort(new QueuegateError(`The call to upstream ${id} ran longer than maxDurationMs (${afterMs} ms).`, { status: 504, type: 'upstream_error', code: 'deadline_exceeded' }))
+      return
+    }
+    const message = deadline === 'ttfb' ? `Upstream ${id} sent no first byte within ${afterMs} ms (ttfbTimeoutMs).` : `Upstream ${id} sent no event for ${afterMs} ms (stallTimeoutMs).`
+    this.#abortUpstream?.(new UpstreamTimeoutError(message))
   }
 
   /** Upstreams the call must not run on (it failed there); read by the scheduler (JobRequest). */
@@ -162,9 +222,16 @@ export class ModelCall implements JobRequest {
     })
   }
 
-  /** A failure of the call or its answer's body, as the error the client sees. */
+  /**
+   * A failure of the call or its answer's body, as the error the client sees. The body's own
+   * failures come as QueuegateErrors already (upstream.ts maps undici's); anything else is a bug
+   * in the gateway (a transform that threw): a 500 `internal_error`, reported with its stack,
+   * never blamed on the upstream.
+   */
   mapError(error: unknown): QueuegateError {
-    return upstreamFailure(this.#upstream ?? { id: 'unknown' }, error)
+    if (QueuegateError.isInstance(error)) return error
+    reportInternalError(this.#services.options.onEvent, this.id, error)
+    return new QueuegateError(`Internal error: ${error instanceof Error ? error.message : String(error)}`, { status: 500, code: 'internal_error', cause: error })
   }
 
   /**
@@ -246,7 +313,8 @@ export async function callModel(services: GatewayServices, plan: CallPlan, optio
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const lease = options.lease ?? (await services.scheduler.acquire(call, { signal }))
-    const response = await call.start(lease, signal)
+    // Deadlines run until the answer's headers here (the consumer reads the body at its own pace).
+    const response = await call.start(lease, signal).finally(() => call.unwatch())
     return new ModelAnswer(services, plan, { lease: holder.lease ?? lease, upstream: call.upstream as Upstream, response, call })
   } catch (error) {
     if (holder.lease !== undefined && holder.lease !== options.lease) holder.lease.release()

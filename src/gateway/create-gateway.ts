@@ -11,6 +11,7 @@ import type { ToolRegistry } from '../tools/types.js'
 import { createCallPlan, runStages } from './call-plan.js'
 import { endpointFor } from './endpoints.js'
 import type { GatewayOptions } from './gateway-options.js'
+import { reportInternalError } from './internal-error.js'
 import { createGatewayServices } from './gateway-services.js'
 import { readRequestJson } from './request-body.js'
 import { headerLookup, requestPath } from './request-access.js'
@@ -57,7 +58,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let dashboard: Dashboard | undefined
   const services = createGatewayServices(options?.dashboard === true ? { ...options, onEvent: (event) => (dashboard?.onEvent(event), options.onEvent?.(event)) } : options)
   const { options: resolved, clock, scheduler, catalog, health: upstreamHealth, jobs, running } = services
-  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock })
+  if (resolved.dashboard) dashboard = createDashboard({ scheduler, health: upstreamHealth, jobs, clock, defaultModel: (upstream) => catalog.defaultFor(upstream) })
   const upstreams = [...services.upstreams.values()]
   let closing = false
   let closed: Promise<void> | undefined
@@ -211,6 +212,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       response = await route(request, requestId)
     } catch (error) {
+      if (!QueuegateError.isInstance(error)) reportInternalError(resolved.onEvent, requestId, error)
       response = errorResponse(error)
     }
     setResponseHeader(response, 'x-queuegate-job-id', requestId)
@@ -227,6 +229,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       catalog.close()
       await running.idle(closeOptions.graceMs ?? 10_000)
       running.abortAll(new UnavailableError('The gateway is shutting down.', 'shutting_down'))
+      services.deadlines.close()
       // Turns still being stored (their embeddings need the upstreams), then the memory's file.
       await services.memory?.close().catch((error: unknown) => resolved.onEvent?.({ type: 'warning', message: `memory: closing failed: ${error instanceof Error ? error.message : String(error)}` }))
       await Promise.allSettled(upstreams.map((upstream) => upstream.dispatcher.close()))

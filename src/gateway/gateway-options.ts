@@ -99,6 +99,8 @@ export type GatewayEvent =
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
   /** Something in the configuration that will not work as meant (a variant whose model no upstream serves). */
   | { type: 'warning'; message: string }
+  /** A bug: a request failed on something no upstream or client did (500 `internal_error`); `stack` for the log. */
+  | { type: 'internal-error'; jobId: string; message: string; stack: string | undefined }
   /** An answer hook failed (the client's answer was not affected). */
   | { type: 'answer-hook-error'; jobId: string; message: string }
   /** A job had to wait: `upstream` is the one it waits for, `queued` the waiting jobs, it included. */
@@ -222,12 +224,25 @@ export interface GatewayOptions {
   /**
    * Retries of a model call that failed before its first byte reached the client (issue 12): on
    * another upstream in rotation that serves its model, for a 5xx, a 429, a reset or close before
-   * the answer's headers, or a header timeout; on the same upstream after its `Retry-After`
+   * the answer's headers, or a first-byte timeout; on the same upstream after its `Retry-After`
    * (up to 30 s) for a 429 or 503 when no other can serve. Never once bytes reached the client,
    * never for another 4xx. An upstream that cannot be reached at all (nothing was sent) is failed
    * over apart from this count. 0 turns retries off. @default 2
    */
   maxRetries?: number | undefined
+  /**
+   * Deadline for an answer's first byte after the request went upstream (a streamed answer's
+   * first event; a non-streamed answer arrives whole, so all of it), in ms: 504 (retried under
+   * `maxRetries`) before the answer started, an error event after its headers. @default 120 000
+   */
+  ttfbTimeoutMs?: number | undefined
+  /**
+   * Longest gap between two events of a streamed answer, in ms (a trickle of bytes that never
+   * completes an event is a gap): the stream ends with an error event. @default 60 000
+   */
+  stallTimeoutMs?: number | undefined
+  /** Longest a model call may run from its first lease, in ms; 0: no limit. @default 0 */
+  maxDurationMs?: number | undefined
   /** How a waiting streaming client hears of its position. @default 'reasoning' */
   queueNotify?: QueueNotifyMode | undefined
   /** A streaming job still waiting after this long gets its first notice. @default 1200 */
@@ -414,6 +429,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     healthIntervalMs = 10_000,
     ejectAfterFailures = 3,
     maxRetries = 2,
+    ttfbTimeoutMs = 120_000,
+    stallTimeoutMs = 60_000,
+    maxDurationMs = 0,
     stickyHeader = 'X-Chat-Id',
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
@@ -478,6 +496,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   nonNegativeInteger('healthIntervalMs', healthIntervalMs)
   positiveInteger('ejectAfterFailures', ejectAfterFailures)
   nonNegativeInteger('maxRetries', maxRetries)
+  positiveInteger('ttfbTimeoutMs', ttfbTimeoutMs)
+  positiveInteger('stallTimeoutMs', stallTimeoutMs)
+  nonNegativeInteger('maxDurationMs', maxDurationMs)
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
@@ -555,6 +576,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     healthIntervalMs,
     ejectAfterFailures,
     maxRetries,
+    ttfbTimeoutMs,
+    stallTimeoutMs,
+    maxDurationMs,
     stickyHeader,
     stickyTtlMs,
     stickyMaxImbalance,

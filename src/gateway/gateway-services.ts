@@ -16,6 +16,7 @@ import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
+import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
 import { ChatMemory } from './chat-memory.js'
 import { createMemoryEmbedder } from './memory-embedder.js'
@@ -36,6 +37,8 @@ export interface GatewayServices {
   readonly catalog: ModelCatalog
   readonly jobs: JobRegistry
   readonly running: RunningJobs
+  /** First-byte, stall and total deadlines of running calls. */
+  readonly deadlines: CallDeadlines
   /** The call plan's stages, in order. */
   readonly stages: readonly CallStage[]
   /** Chat memory, when configured. */
@@ -122,6 +125,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     catalog,
     jobs,
     running: new RunningJobs({ clock }),
+    deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
     memory,
     tools,

@@ -13,7 +13,7 @@ import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
 import { answerGates, isPassThrough } from './call-plan.js'
 import { answerKind, badResponseError, completionAsEvents, ModelCall, transformCompletionBytes } from './call-model.js'
-import type { LeaseHolder } from './call-model.js'
+import type { LeaseHolder, ProgressMeter } from './call-model.js'
 import type { KeyLimit } from './key-limit.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import { chainTransforms } from './chunk-pipeline.js'
@@ -21,7 +21,7 @@ import { createEventStream } from './event-stream.js'
 import type { GatewayServices } from './gateway-services.js'
 import { createQueueNotifier } from './queue-notices.js'
 import { byteSourceStream } from './byte-source.js'
-import type { ByteSource } from './byte-source.js'
+import type { ByteSink, ByteSource } from './byte-source.js'
 import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import { relayGated } from './gated-relay.js'
 import type { RelayedAnswer, RelayEnd, RelayOptions } from './upstream-relay.js'
@@ -30,7 +30,6 @@ import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
-import { upstreamFailure } from './upstream.js'
 import { answerWithTools } from './tool-loop.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 
@@ -52,7 +51,7 @@ export function answerClient(services: GatewayServices, plan: CallPlan): Promise
  * model call (`onLease`), and the relay's end, cancel and error mapping. (Closures for each
  * would be a dozen allocations per request on the hot path.)
  */
-class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
+class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteSource, ByteSink, ProgressMeter {
   readonly #services: GatewayServices
   readonly #plan: CallPlan
   readonly #call: ModelCall
@@ -67,6 +66,13 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
   #status = 200
   /** Assembles the streamed message for the plan's answer hooks (only when it has some). */
   #message: MessageAccumulator | undefined
+  /** The relay the job passes the answer through (as a {@link ByteSource}), and where it writes. */
+  #source: ByteSource | undefined
+  #sink: ByteSink | undefined
+  /** Writes to the client so far (complete events on SSE): the deadlines' progress ({@link ProgressMeter}). */
+  events = 0
+  /** The client's side asked to wait (a write returned false) and has not resumed yet. */
+  blocked = false
   /** The streamed answer's relay (its events and last event, read at the end for the figures). */
   #relayed: RelayedAnswer | undefined
   /** A whole answer's bytes (its `usage`, read at the end). */
@@ -99,7 +105,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
         const response = await this.#call.start(await acquired, clientSignal)
         const contentType = headerValue(response.headers['content-type']) ?? 'application/json'
         this.#status = response.status
-        return lightResponse(relayBytes(response.body, this), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
+        return lightResponse(this.#metered(relayBytes(response.body, this)), response.status, contentType.startsWith('text/event-stream') ? { ...SSE_HEADERS } : { 'content-type': contentType })
       }
       if (!plan.stream) {
         const response = await this.#call.start(await acquired, clientSignal)
@@ -136,9 +142,14 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
       })
       return lightResponse(body, 200, { ...SSE_HEADERS })
     } catch (error) {
-      const failure = QueuegateError.isInstance(error) ? error : upstreamFailure({ id: this.#lease?.upstream ?? 'unknown' }, error)
-      this.finish(failure.status, failure)
-      throw failure
+      // Failures of the call are QueuegateErrors (upstream.ts maps the network's); anything else is
+      // a bug, which the gateway answers 500 and reports with its stack (never blamed on the upstream).
+      if (!QueuegateError.isInstance(error)) {
+        this.finish(500, error)
+        throw error
+      }
+      this.finish(error.status, error)
+      throw error
     }
   }
 
@@ -166,9 +177,15 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     this.disconnect()
   }
 
-  /** The client went away: free the slot (499 in the log) and abort the upstream request. */
+  /**
+   * The client went away: abort the upstream request, then free the slot (499 in the log). In that
+   * order, the aborted socket is closed (its FIN sent) before the slot's next job sends a byte; the
+   * server may still see both for a moment (it learns of the abort when it reads the FIN, llama.cpp
+   * at its next token), which no gateway can prevent over HTTP/1.1 short of holding the slot until
+   * the server says so, which it never does.
+   */
   disconnect(): void {
-    this.finish(499, 'client disconnected')
+    this.finish(499, 'client disconnected', true)
     this.abort(new AbortError('The client disconnected.'))
   }
 
@@ -191,13 +208,15 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     jobs.start(this.#plan.jobId, { upstream: upstream.id, slot: lease.slot, at: this.#startedAt })
   }
 
-  /** Ends the job exactly once: releases the slot, records the outcome, reports it. */
-  finish(status: number, error?: unknown): void {
+  /** Ends the job exactly once: releases the slot (`abortFirst`: after aborting the upstream call), records the outcome, reports it. */
+  finish(status: number, error?: unknown, abortFirst = false): void {
     if (this.#finished) return
     this.#finished = true
     const { clock, options, jobs } = this.#services
     const plan = this.#plan
     unwatchClient(plan.request, this)
+    this.#call.unwatch()
+    if (abortFirst) this.abort(new AbortError('The client disconnected.'))
     this.#lease?.release()
     this.#keyLimit?.exit()
     this.#keyLimit = undefined
@@ -244,6 +263,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
   /** The relayed answer ended. The upstream is done: free its slot now, even while the last bytes are on their way. */
   onEnd(reason: RelayEnd, error?: Error): void {
     if (reason === 'cancel') return
+    // A failure of the upstream's making after the answer started (a cut, a stall, a bad event)
+    // counts against it; the client's doing (it left, it stopped reading) and the total deadline do not.
+    if (reason === 'error' && QueuegateError.isInstance(error) && error.type === 'upstream_error' && error.code !== 'deadline_exceeded' && this.#lease !== undefined) {
+      this.#services.health.report(this.#lease.upstream, { error, model: this.#plan.upstreamModel })
+    }
     // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError),
     // unless it was the gateway's own (a transform that threw).
     const code = error === undefined ? undefined : ((error as { code?: string | null }).code ?? 'upstream_error')
@@ -311,7 +335,47 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder {
     return this.#relay(response.body)
   }
 
+  /** The relay, passed through the job: what it writes is the deadlines' progress (see {@link write}). */
+  #metered(source: ByteSource): ByteSource {
+    this.#source = source
+    this.#call.meter(this)
+    return this
+  }
+
+  start(sink: ByteSink): void {
+    this.#sink = sink
+    ;(this.#source as ByteSource).start(this)
+  }
+
+  resume(): void {
+    this.blocked = false
+    ;(this.#source as ByteSource).resume()
+  }
+
+  cancel(reason?: unknown): void {
+    ;(this.#source as ByteSource).cancel(reason)
+  }
+
+  write(chunk: Uint8Array): boolean {
+    this.events += 1
+    const more = (this.#sink as ByteSink).write(chunk)
+    if (!more) this.blocked = true
+    return more
+  }
+
+  end(chunk?: Uint8Array): void {
+    ;(this.#sink as ByteSink).end(chunk)
+  }
+
+  error(error: Error): void {
+    ;(this.#sink as ByteSink).error(error)
+  }
+
   #relay(body: UpstreamBody): ByteSource {
+    return this.#metered(this.#relayOf(body))
+  }
+
+  #relayOf(body: UpstreamBody): ByteSource {
     // With nothing to transform or collect, the upstream's events are re-framed as bytes (the fast
     // path); with gated transforms only, bytes until a gate fires, then chunks; otherwise upstream
     // SSE → payloads → chunk objects → transforms → SSE bytes.

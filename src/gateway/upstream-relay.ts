@@ -128,7 +128,7 @@ class EventRelay extends BodyRelay {
 
   constructor(body: UpstreamBody, options: RelayOptions & { maxEventChars?: number | undefined }) {
     super(body, options)
-    this.#reframer = createSseReframer({ maxEventChars: options.maxEventChars })
+    this.#reframer = createSseReframer({ maxEventChars: options.maxEventChars, jsonObjects: true })
   }
 
   data(chunk: Uint8Array): boolean {
@@ -138,6 +138,14 @@ class EventRelay extends BodyRelay {
       out = this.#reframer.feed(chunk)
     } catch (error) {
       this.error(error as Error)
+      this.body.destroy()
+      return true
+    }
+    const failure = this.#reframer.failure
+    if (failure !== undefined) {
+      // An event that is not JSON: the events before it, then the error event (its text never goes out).
+      if (out.byteLength > 0) (this.sink as ByteSink).write(out)
+      this.error(failure)
       this.body.destroy()
       return true
     }

@@ -138,6 +138,9 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
         : { level: 'debug', message: 'models', fields: { upstream: event.upstream, models: event.models === undefined ? '(none listed: any)' : event.models.join(',') } }
     case 'warning':
       return { level: 'warn', message: event.message, fields: {} }
+    case 'internal-error':
+      // A bug in the gateway: with its stack (issue 12).
+      return { level: 'error', message: 'internal error', fields: { job: event.jobId, error: event.stack ?? event.message } }
     case 'answer-hook-error':
       return { level: 'warn', message: 'answer hook failed', fields: { job: event.jobId, error: event.message } }
     default:

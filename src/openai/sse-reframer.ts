@@ -19,6 +19,12 @@ import { concat, CR, DATA_PREFIX, DONE_PAYLOAD, isPrefixOfData, LF, matches, sta
 export interface SseReframerOptions {
   /** Largest event the upstream may send, in characters (bytes on the byte path). @default 8 MiB */
   maxEventChars?: number | undefined
+  /**
+   * Every event's data must be a JSON object (or `[DONE]`): the first that is not stops the
+   * output (see {@link SseReframer.failure}). Checked by its first and last byte, parsed only when
+   * those are not `{` and `}`. @default false (any data is relayed)
+   */
+  jsonObjects?: boolean | undefined
 }
 
 /** An incremental re-framer; see the module doc. */
@@ -36,6 +42,11 @@ export interface SseReframer {
   end(): Uint8Array
   /** True once `[DONE]` was seen (the output so far ended with it). */
   readonly done: boolean
+  /**
+   * With `jsonObjects`: set once an event's data is not a JSON object; the output stops before
+   * that event, its text is never relayed, and the next call throws this error.
+   */
+  readonly failure: Error | undefined
   /**
    * The payload of the first event that reported an error (it starts with `{"error"`), relayed like
    * any other: the relay reads it at the end, so that the job is recorded as failed.
@@ -55,16 +66,31 @@ const EMPTY = new Uint8Array(0)
 const DONE_FRAME = encoder.encode('data: [DONE]\n\n')
 // '{"error"'
 const ERROR_START = [123, 34, 101, 114, 114, 111, 114, 34]
+const LEFT_BRACE = 123
+const RIGHT_BRACE = 125
 const decoder = new TextDecoder()
+
+/** Data that did not start with `{` and end with `}`: a JSON object all the same (spaces around it)? */
+function isJsonObjectText(data: string): boolean {
+  const text = data.trim()
+  if (text.charCodeAt(0) !== LEFT_BRACE || text.charCodeAt(text.length - 1) !== RIGHT_BRACE) return false
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}
 
 /** Creates a re-framer for one body. */
 export function createSseReframer(options: SseReframerOptions = {}): SseReframer {
-  return new Reframer(options.maxEventChars ?? 8 * 1024 * 1024)
+  return new Reframer(options.maxEventChars ?? 8 * 1024 * 1024, options.jsonObjects === true)
 }
 
 /** The re-framer (a class: one object per body, where closures would be a dozen). */
 class Reframer implements SseReframer {
   readonly #maxEventChars: number
+  readonly #jsonObjects: boolean
   #done = false
   /** Bytes of an event not complete yet (byte path only). */
   #pending: Uint8Array = EMPTY
@@ -83,8 +109,9 @@ class Reframer implements SseReframer {
   /** The parser path's last event (later than any of the byte path's). */
   #lastData: string | undefined
 
-  constructor(maxEventChars: number) {
+  constructor(maxEventChars: number, jsonObjects: boolean) {
     this.#maxEventChars = maxEventChars
+    this.#jsonObjects = jsonObjects
   }
 
   get done(): boolean {
@@ -93,6 +120,16 @@ class Reframer implements SseReframer {
 
   get errorPayload(): string | undefined {
     return this.#errorPayload
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure
+  }
+
+  #notJson(): UpstreamError {
+    const failure = new UpstreamError('The upstream sent an event whose data is not a JSON object.', { code: 'upstream_bad_event' })
+    this.#failure = failure
+    return failure
   }
 
   get events(): number {
@@ -144,10 +181,13 @@ class Reframer implements SseReframer {
     this.#decoder = decoder
     this.#parser = createParser({
       onEvent: (event) => {
-        if (this.#done) return
-        if (event.data === '[DONE]') {
+        if (this.#done || this.#failure !== undefined) return
+        const data = event.data
+        if (data === '[DONE]') {
           this.#done = true
           this.#out += 'data: [DONE]\n\n'
+        } else if (this.#jsonObjects && (data.charCodeAt(0) !== LEFT_BRACE || data.charCodeAt(data.length - 1) !== RIGHT_BRACE) && !isJsonObjectText(data)) {
+          this.#notJson()
         } else {
           this.#events++
           this.#lastData = event.data
@@ -212,18 +252,31 @@ class Reframer implements SseReframer {
         return this.#handOver(buffer, position)
       }
       if (lineEnd - position > maxEventChars) throw this.#tooLarge()
+      // Two bytes compared per event on the common path: a JSON object's data starts with `{` and
+      // ends with `}`; anything else is `[DONE]`, or checked in full (and relayed only if it is one).
+      if (buffer[payloadStart] !== LEFT_BRACE || buffer[lineEnd - 1] !== RIGHT_BRACE) {
+        if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
+          this.#note(buffer, events, lastStart, lastEnd)
+          this.#done = true
+          this.#started = true
+          this.#pending = EMPTY
+          return buffer.subarray(0, lineEnd + 2)
+        }
+        if (this.#jsonObjects && !isJsonObjectText(decoder.decode(buffer.subarray(payloadStart, lineEnd)))) {
+          // The events before it go out; the next call throws.
+          this.#note(buffer, events, lastStart, lastEnd)
+          this.#notJson()
+          this.#pending = EMPTY
+          if (position === 0) return EMPTY
+          this.#started = true
+          return buffer.subarray(0, position)
+        }
+      }
       // One byte compared per event on the common path ('{' then '"e' is rare in a chunk).
       if (buffer[payloadStart + 2] === 101 && this.#errorPayload === undefined && matches(buffer, payloadStart, ERROR_START)) {
         this.#errorPayload = decoder.decode(buffer.subarray(payloadStart, lineEnd))
       }
       position = lineEnd + 2
-      if (lineEnd - payloadStart === DONE_PAYLOAD.length && matches(buffer, payloadStart, DONE_PAYLOAD)) {
-        this.#note(buffer, events, lastStart, lastEnd)
-        this.#done = true
-        this.#started = true
-        this.#pending = EMPTY
-        return buffer.subarray(0, position)
-      }
       events++
       lastStart = payloadStart
       lastEnd = lineEnd

@@ -56,6 +56,8 @@ describe('queuegate --demo', () => {
     const state = (await (await fetch(`${server.url}/v1/dashboard/state`)).json()) as { upstreams: Array<{ id: string }>; recent: unknown[] }
     expect(state.upstreams.map((upstream) => upstream.id)).toEqual(['sim-gpu-a', 'sim-gpu-b'])
     expect(state.recent).toHaveLength(4)
+    // The tool call sim-gpu-b wrote as text shows as recovered; the native one does not.
+    expect((state.recent as Array<{ toolCallsRecovered: number | null }>).map((job) => job.toolCallsRecovered)).toEqual([null, 1, null, null])
 
     const upstreamUrls = [...logged.join('\n').matchAll(/(http:\/\/127\.0\.0\.1:\d+)\/v1 \(2 slots\)/g)].map((match) => match[1] as string)
     expect(upstreamUrls).toHaveLength(2)

@@ -12,7 +12,7 @@ function setup() {
   const health = new UpstreamHealth(scheduler, { cooldownMs: 1000, clock })
   const jobs = new JobRegistry({ maxFinished: 10 })
   let changes = 0
-  const state = new DashboardState({ scheduler, health, jobs, clock }, { recentJobs: 3, onChange: () => changes++ })
+  const state = new DashboardState({ scheduler, health, jobs, clock, defaultModel: (upstream) => `${upstream}-default` }, { recentJobs: 3, onChange: () => changes++ })
   return { clock, scheduler, jobs, state, changes: () => changes }
 }
 
@@ -29,9 +29,10 @@ describe('DashboardState', () => {
     const waiting = scheduler.acquire({ id: 'c' })
     expect(state.snapshot().upstreams[0]?.slotJobs).toEqual([
       expect.objectContaining({ job: 'a', class: 'interactive', model: 'm', thread: 'chat-1' }),
-      expect.objectContaining({ job: 'b', class: 'batch', model: null, thread: 'h:01234567' }),
+      // b named no model: it runs on the upstream's default.
+      expect.objectContaining({ job: 'b', class: 'batch', model: 'gpu-default', thread: 'h:01234567' }),
     ])
-    expect(state.snapshot().queue.interactive).toEqual([expect.objectContaining({ job: 'c', position: 1, upstream: 'gpu' })])
+    expect(state.snapshot().queue.interactive).toEqual([expect.objectContaining({ job: 'c', position: 1, upstream: 'gpu', model: 'gpu-default' })])
     a.release()
     const c = await waiting
     // c takes the freed slot 0; b stays in slot 1.
@@ -44,7 +45,7 @@ describe('DashboardState', () => {
 
   it('keeps the last finished jobs, newest first, with time to first token, tokens per second and recovered tool calls when reported', () => {
     const { state } = setup()
-    state.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 } as unknown as GatewayEvent)
+    state.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 })
     state.onEvent(ended('j1', { waitMs: 100, ttftMs: 400, totalMs: 1500, tokens: 50 }))
     state.onEvent(ended('j2', { status: 502, error: 'upstream failed' }))
     state.onEvent(ended('j3'))
@@ -56,7 +57,7 @@ describe('DashboardState', () => {
     expect(rates.requests.at(-1)).toBe(4)
     expect(rates.errors.at(-1)).toBe(1)
     const fresh = setup().state
-    fresh.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 } as unknown as GatewayEvent)
+    fresh.onEvent({ type: 'tool-calls-recovered', jobId: 'j1', format: 'hermes', count: 2 })
     fresh.onEvent(ended('j1', { waitMs: 100, ttftMs: 400, totalMs: 1500, tokens: 50 }))
     // 50 tokens over 1500 - 100 - 400 = 1000 ms of generation.
     expect(fresh.snapshot().recent[0]).toMatchObject({ ttftMs: 400, tokens: 50, tokensPerSecond: 50, toolCallsRecovered: 2, status: 200 })

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { dirname, resolve } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -16,7 +16,15 @@ import type { FakeUpstream } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
 import type { TestGateway } from './start-queuegate.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+/** $CHROMIUM_PATH, else Debian's /usr/bin/chromium, else the first `chromium` on PATH (what .ci/run checks for). */
+function findChromium(): string {
+  if (process.env.CHROMIUM_PATH !== undefined && process.env.CHROMIUM_PATH !== '') return process.env.CHROMIUM_PATH
+  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
+  const onPath = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'chromium')).find((path) => existsSync(path))
+  return onPath ?? '/usr/bin/chromium'
+}
+
+const CHROMIUM = findChromium()
 const haveChromium = existsSync(CHROMIUM)
 const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
 const root = fileURLToPath(new URL('../..', import.meta.url))

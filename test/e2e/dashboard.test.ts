@@ -70,6 +70,9 @@ describe('dashboard endpoints', () => {
     expect(after.recent.map((job) => job.job)).toEqual([secondId, firstId])
     expect(after.recent[0]).toMatchObject({ model: 'fake-model', upstream: 'gpu', status: 200, stream: true, error: null })
     expect(after.recent[0]?.waitMs).toBeGreaterThan(300)
+    // The gateway measures time to first token and counts the answer's chunks (the fake sends no usage).
+    expect(after.recent[0]).toMatchObject({ tokens: expect.any(Number), ttftMs: expect.any(Number) })
+    expect(after.recent[0]?.tokensPerSecond).toBeGreaterThan(0)
     // Both ended within the last two 10 s buckets (a bucket may have turned over between them).
     expect(after.rates.requests.slice(-2).reduce((sum, n) => sum + n, 0)).toBe(2)
     expect(Math.max(...after.rates.queued.slice(-2))).toBe(1)

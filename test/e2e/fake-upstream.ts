@@ -24,6 +24,13 @@ export type FakeFailure =
   | { kind: 'hang' }
   /** Take a slot, send the response headers, then never send a byte more. */
   | { kind: 'hang-after-headers' }
+  /** Take a slot, send headers and `afterChunks` data events (stream only), then nothing more, keeping the connection open. */
+  | { kind: 'stall'; afterChunks: number }
+  /**
+   * Take a slot, send headers and `afterChunks` data events (stream only), then one byte every
+   * `everyMs` that never completes an event (a `data: ` line without its end), until the client leaves.
+   */
+  | { kind: 'trickle'; afterChunks: number; everyMs: number }
 
 /** What can change per request (through `respond`). */
 export interface FakeResponseOptions {
@@ -112,6 +119,8 @@ export interface FakeUpstream {
   readonly maxConcurrency: number
   /** Generation requests waiting for a slot. */
   readonly waiting: number
+  /** Highest number of generation requests open at once, running or waiting (what the server had in flight). */
+  readonly maxInFlight: number
   /** Changes behaviour for the requests that arrive from now on (slots apply at once). */
   setOptions(options: FakeUpstreamOptions): void
   /** Clears `requests` and sets `maxConcurrency` to the current `active`. */
@@ -212,8 +221,10 @@ function validate(options: FakeUpstreamOptions): void {
     (failure.kind === 'status' && Number.isInteger(failure.status) && failure.status >= 100 && failure.status <= 599) ||
     (failure.kind === 'drop' && Number.isInteger(failure.afterChunks) && failure.afterChunks >= 0) ||
     failure.kind === 'hang' ||
-    failure.kind === 'hang-after-headers'
-  if (!ok) fail('failure', "{kind:'status',status} | {kind:'drop',afterChunks} | {kind:'hang'} | {kind:'hang-after-headers'}", failure)
+    failure.kind === 'hang-after-headers' ||
+    (failure.kind === 'stall' && Number.isInteger(failure.afterChunks) && failure.afterChunks >= 0) ||
+    (failure.kind === 'trickle' && Number.isInteger(failure.afterChunks) && failure.afterChunks >= 0 && Number.isFinite(failure.everyMs) && failure.everyMs > 0)
+  if (!ok) fail('failure', "{kind:'status',status} | {kind:'drop',afterChunks} | {kind:'hang'} | {kind:'hang-after-headers'} | {kind:'stall',afterChunks} | {kind:'trickle',afterChunks,everyMs}", failure)
 }
 
 function resolve(base: ResolvedOptions, partial: FakeUpstreamOptions): ResolvedOptions {
@@ -283,10 +294,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   let seq = 0
   let startOrder = 0
   let maxConcurrency = 0
+  let maxInFlight = 0
   let closing = false
   const listeners = new Set<() => void>()
 
   const notify = (): void => {
+    maxInFlight = Math.max(maxInFlight, running.size + queue.length)
     for (const listener of [...listeners]) listener()
   }
   const scriptFor = (resolved: ResolvedOptions): Script => {
@@ -364,7 +377,21 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     job.outgoing.writeHead(status, headers)
   }
 
-  /** Writes `steps` (each after its delay), then ends the response, or drops it after `limit` steps. */
+  /** What the fake does once `limit` steps went out: drop the connection (the default), keep it silent, or trickle bytes. */
+  const afterLimit = (job: Job): void => {
+    const failure = job.options.failure
+    if (failure?.kind === 'stall') return
+    if (failure?.kind === 'trickle') {
+      job.outgoing.write('data: {"trickle":"')
+      job.timer = setInterval(() => {
+        if (!job.finished) job.outgoing.write('x')
+      }, failure.everyMs)
+      return
+    }
+    drop(job)
+  }
+
+  /** Writes `steps` (each after its delay), then ends the response, or after `limit` steps does {@link afterLimit}. */
   const play = (job: Job, steps: Array<{ text: string; delay: number }>, limit: number | undefined): void => {
     const end = Math.min(limit ?? steps.length, steps.length)
     let index = 0
@@ -381,11 +408,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       } else if (limit === undefined) {
         job.outgoing.end(text, () => finish(job))
       } else {
-        job.outgoing.write(text, () => drop(job))
+        job.outgoing.write(text, () => afterLimit(job))
       }
     }
     if (end === 0) {
-      job.timer = setTimeout(() => drop(job), steps[0]?.delay ?? 0)
+      job.timer = setTimeout(() => {
+        if (job.record.status === undefined && job.options.failure?.kind !== 'drop') writeHead(job, 200, SSE_HEADERS)
+        afterLimit(job)
+      }, steps[0]?.delay ?? 0)
       return
     }
     const first = steps[0]!.delay
@@ -478,7 +508,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return
     }
     const prepared = scriptFor(resolved)
-    const limit = failure?.kind === 'drop' ? failure.afterChunks : undefined
+    const limit = failure?.kind === 'drop' || failure?.kind === 'stall' || failure?.kind === 'trickle' ? failure.afterChunks : undefined
     if (stream) {
       play(job, streamSteps(job, resolved, prepared), limit)
       return
@@ -489,12 +519,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const answer = (): void => {
       job.timer = undefined
       if (job.finished) return
-      if (limit === 0) return drop(job)
+      if (limit === 0) return afterLimit(job)
       const length = Buffer.byteLength(text)
       writeHead(job, failed ? prepared.errorStatus : 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length, server: 'llama.cpp' })
       // A string (not a Buffer) goes out in the same write as the headers: one packet, as llama.cpp sends it.
       if (limit === undefined) job.outgoing.end(text, () => finish(job))
-      else job.outgoing.write(text.slice(0, text.length >> 1), () => drop(job))
+      else job.outgoing.write(text.slice(0, text.length >> 1), () => afterLimit(job))
     }
     const tokenCount = job.kind === 'embeddings' ? 0 : Math.max(0, prepared.items.length - 1)
     const delay = resolved.ttftMs + resolved.tokenDelayMs * tokenCount
@@ -624,6 +654,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     get waiting() {
       return queue.length
     },
+    get maxInFlight() {
+      return maxInFlight
+    },
     setOptions(partial) {
       validate(partial)
       current = resolve(current, partial)
@@ -636,6 +669,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     reset() {
       requests.length = 0
       maxConcurrency = running.size
+      maxInFlight = running.size + queue.length
     },
     waitFor(predicate, timeoutMs = 5000) {
       return new Promise<void>((resolveWait, rejectWait) => {

@@ -82,6 +82,34 @@ function events(text: string): string[] {
 }
 
 describe('relayEvents', () => {
+  it('an event whose data is not a JSON object ends the stream with the error event instead (its text never relayed), after the events before it', () => {
+    const { sink, push, controller, onEnd } = setup(relayEvents)
+    push('data: {"a":1}\n\ndata: <html>oops</html>\n\ndata: {"b":1}\n\n')
+    const all = events(sink.text)
+    expect(all[0]).toBe('{"a":1}')
+    expect(JSON.parse(all[1] ?? '')).toMatchObject({ error: { code: 'upstream_bad_event', message: expect.stringContaining('not a JSON object') } })
+    expect(all).toHaveLength(2)
+    expect(sink.text).not.toContain('oops')
+    expect(controller.calls).toEqual(['abort'])
+    expect(onEnd).toHaveBeenCalledWith('error', expect.objectContaining({ code: 'upstream_bad_event' }))
+  })
+
+  it('a JSON object with spaces around it still passes; so does one after a comment (the parser path)', () => {
+    const { sink, push, onEnd } = setup(relayEvents)
+    push('data: {"a":1} \n\n: keep-alive\n\ndata:  {"b":2}\n\ndata: [DONE]\n\n')
+    expect(events(sink.text)).toEqual(['{"a":1} ', ' {"b":2}', '[DONE]'])
+    expect(onEnd).toHaveBeenCalledWith('done', undefined)
+  })
+
+  it('a non-JSON event on the parser path (after a comment) ends the stream too', () => {
+    const { sink, push } = setup(relayEvents)
+    push(': hello\n\ndata: {"a":1}\n\ndata: plain text\n\n')
+    const all = events(sink.text)
+    expect(all[0]).toBe('{"a":1}')
+    expect(JSON.parse(all[1] ?? '')).toMatchObject({ error: { code: 'upstream_bad_event' } })
+    expect(sink.text).not.toContain('plain text')
+  })
+
   it('relays complete events as bytes as they arrive, and nothing for a partial one', () => {
     const { sink, push, onEnd } = setup(relayEvents)
     push('data: {"a":1}\n\n')
@@ -94,12 +122,12 @@ describe('relayEvents', () => {
 
   it('[DONE] in the middle of a chunk ends the sink with the last events and calls onEnd("done") once; the rest is read and dropped', () => {
     const { sink, push, body, controller, onEnd, onCancel, source } = setup(relayEvents)
-    push('data: a\n\n')
-    expect(push('data: b\n\ndata: [DONE]\n\ndata: c\n\n')).toBe(true)
-    expect(sink.log).toEqual(['write:data: a\n\n', `end:data: b\n\n${DONE}`])
+    push('data: {"a":1}\n\n')
+    expect(push('data: {"b":1}\n\ndata: [DONE]\n\ndata: {"c":1}\n\n')).toBe(true)
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n', `end:data: {"b":1}\n\n${DONE}`])
     expect(onEnd.mock.calls).toEqual([['done', undefined]])
     // What follows keeps being read (no pause, no abort) so the connection goes back to the pool.
-    expect(push('data: d\n\n')).toBe(true)
+    expect(push('data: {"d":1}\n\n')).toBe(true)
     body.finish()
     expect(sink.log).toHaveLength(2)
     expect(onEnd).toHaveBeenCalledTimes(1)
@@ -120,9 +148,9 @@ describe('relayEvents', () => {
 
   it('an upstream end without [DONE] ends the sink with [DONE]', () => {
     const { sink, push, body, onEnd } = setup(relayEvents)
-    push('data: a\n\n')
+    push('data: {"a":1}\n\n')
     body.finish()
-    expect(sink.log).toEqual(['write:data: a\n\n', `end:${DONE}`])
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n', `end:${DONE}`])
     expect(onEnd.mock.calls).toEqual([['done', undefined]])
   })
 
@@ -135,14 +163,14 @@ describe('relayEvents', () => {
 
   it('a failure mid-stream ends the sink with one `data: {"error": …}` event and calls onEnd("error", error)', () => {
     const { sink, push, body, onEnd, controller } = setup(relayEvents)
-    push('data: a\n\n')
+    push('data: {"a":1}\n\n')
     push('data: {"partial')
     body.fail(new Error('socket hang up'))
     expect(sink.log).toHaveLength(2)
-    expect(sink.log[0]).toBe('write:data: a\n\n')
+    expect(sink.log[0]).toBe('write:data: {"a":1}\n\n')
     expect(sink.log[1]?.startsWith('end:data: ')).toBe(true)
     const [first, payload, ...rest] = events(sink.text)
-    expect(first).toBe('a')
+    expect(first).toBe('{"a":1}')
     expect(rest).toEqual([])
     expect(JSON.parse(payload ?? '')).toEqual({ error: { message: 'The upstream stream failed: socket hang up', type: 'upstream_error', param: null, code: 'upstream_error' } })
     expect(onEnd).toHaveBeenCalledOnce()
@@ -174,33 +202,33 @@ describe('relayEvents', () => {
 
   it('an event over maxEventChars aborts the upstream and ends the sink with the error event', () => {
     const { sink, push, controller, onEnd } = setup((body, options) => relayEvents(body, { ...options, maxEventChars: 16 }))
-    push('data: ok\n\n')
+    push('data: {"ok":1}\n\n')
     push(`data: ${'x'.repeat(64)}`)
     expect(controller.calls).toEqual(['abort'])
     const all = events(sink.text)
-    expect(all[0]).toBe('ok')
+    expect(all[0]).toBe('{"ok":1}')
     expect(all).toHaveLength(2)
     expect(JSON.parse(all[1] ?? '')).toMatchObject({ error: { code: 'upstream_bad_event', type: 'upstream_error' } })
     expect(onEnd).toHaveBeenCalledOnce()
     expect(onEnd.mock.calls[0]?.[0]).toBe('error')
     expect(sink.log.at(-1)?.startsWith('end:')).toBe(true)
     // The rest of the body goes nowhere.
-    expect(push('data: late\n\n')).toBe(true)
+    expect(push('data: {"late":1}\n\n')).toBe(true)
     expect(sink.log).toHaveLength(2)
   })
 
   it('cancel calls onEnd("cancel") and onCancel once, destroys the body (abort), and nothing reaches the sink after it', () => {
     const { sink, push, body, source, controller, onEnd, onCancel } = setup(relayEvents)
-    push('data: a\n\n')
+    push('data: {"a":1}\n\n')
     source.cancel('client gone')
     source.cancel('again')
     expect(onEnd.mock.calls).toEqual([['cancel', undefined]])
     expect(onCancel.mock.calls).toEqual([['client gone']])
     expect(controller.calls).toEqual(['abort'])
     expect(body.settled).toBe(true)
-    push('data: b\n\n')
+    push('data: {"b":1}\n\n')
     body.finish()
-    expect(sink.log).toEqual(['write:data: a\n\n'])
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n'])
   })
 
   it('a cancel after an upstream failure does nothing', () => {
@@ -215,43 +243,43 @@ describe('relayEvents', () => {
   it('backpressure: a sink answering false pauses the upstream until resume(), which flushes in order', () => {
     const { sink, push, body, source, controller, onEnd } = setup(relayEvents)
     sink.answer = false
-    expect(push('data: a\n\n')).toBe(false)
+    expect(push('data: {"a":1}\n\n')).toBe(false)
     expect(controller.calls).toEqual(['pause'])
-    push('data: b\n\n')
-    push('data: c\n\n')
+    push('data: {"b":1}\n\n')
+    push('data: {"c":1}\n\n')
     body.finish()
-    expect(sink.log).toEqual(['write:data: a\n\n'])
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n'])
     expect(onEnd).not.toHaveBeenCalled()
     source.resume()
-    expect(sink.log).toEqual(['write:data: a\n\n', 'write:data: b\n\n'])
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n', 'write:data: {"b":1}\n\n'])
     sink.answer = true
     source.resume()
-    expect(sink.log).toEqual(['write:data: a\n\n', 'write:data: b\n\n', 'write:data: c\n\n', `end:${DONE}`])
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n', 'write:data: {"b":1}\n\n', 'write:data: {"c":1}\n\n', `end:${DONE}`])
     expect(onEnd.mock.calls).toEqual([['done', undefined]])
   })
 
   it('backpressure: the upstream socket is resumed once the sink takes more', () => {
     const { sink, push, source, controller } = setup(relayEvents)
     sink.answer = false
-    push('data: a\n\n')
+    push('data: {"a":1}\n\n')
     sink.answer = true
     source.resume()
     expect(controller.calls).toEqual(['pause', 'resume'])
-    expect(push('data: b\n\n')).toBe(true)
-    expect(sink.log).toEqual(['write:data: a\n\n', 'write:data: b\n\n'])
+    expect(push('data: {"b":1}\n\n')).toBe(true)
+    expect(sink.log).toEqual(['write:data: {"a":1}\n\n', 'write:data: {"b":1}\n\n'])
   })
 
   it('a failure while the sink is paused comes after the events before it, once the sink resumes', () => {
     const { sink, push, body, source, onEnd } = setup(relayEvents)
     sink.answer = false
-    push('data: a\n\n')
-    push('data: b\n\n')
+    push('data: {"a":1}\n\n')
+    push('data: {"b":1}\n\n')
     body.fail(new Error('reset'))
     expect(onEnd).not.toHaveBeenCalled()
     sink.answer = true
     source.resume()
     const all = events(sink.text)
-    expect(all.slice(0, 2)).toEqual(['a', 'b'])
+    expect(all.slice(0, 2)).toEqual(['{"a":1}', '{"b":1}'])
     expect(JSON.parse(all[2] ?? '')).toMatchObject({ error: { message: 'The upstream stream failed: reset' } })
     expect(all).toHaveLength(3)
     expect(onEnd.mock.calls[0]?.[0]).toBe('error')
@@ -264,9 +292,9 @@ describe('relayEvents', () => {
     const onEnd = vi.fn<(reason: RelayEnd, error?: Error) => void>()
     const onCancel = vi.fn<(reason: unknown) => void>()
     const reader = byteSourceStream(relayEvents(body, { onEnd, onCancel })).getReader()
-    body.push(bytes('data: a\n\n'))
+    body.push(bytes('data: {"a":1}\n\n'))
     const first = await withTimeout(reader.read(), 2000, 'first read')
-    expect(decoder.decode(first.value)).toBe('data: a\n\n')
+    expect(decoder.decode(first.value)).toBe('data: {"a":1}\n\n')
     await withTimeout(reader.cancel('client gone'), 2000, 'cancel')
     expect(onEnd.mock.calls).toEqual([['cancel', undefined]])
     expect(onCancel.mock.calls).toEqual([['client gone']])
