@@ -1,22 +1,31 @@
 /**
- * Routing simulation on the injected clock (no real time passes): 4 upstreams × 2 slots, 64 conversations of
- * 10 turns each, with think time between turns, and a prompt-cache model. Prints, for sticky routing (with and
- * without llama.cpp slot affinity) against plain least-loaded routing: the cache-hit rate, the max/min ratio of
- * jobs served per upstream, and the mean queue wait.
+ * Routing simulation on the injected clock (no real time passes): 4 upstreams × 2 slots (prefill rates of 4000,
+ * 4000, 2000 and 2000 prompt tokens per second), 64 conversations of 10 turns each, with think time between
+ * turns, prompt lengths and a prompt-cache model. Prints, per routing policy: the cache-hit rate (of follow-up
+ * turns finding their whole history cached, and of prompt tokens served from cache over all turns), the max/min
+ * ratio of jobs served per upstream, the mean queue wait, and the mean and p95 time to first token (queue wait +
+ * prefill of the uncached part of the prompt).
  *
- * Cache model: an upstream slot holds the prompt of the last conversation it served.
- * - Slot affinity: the scheduler names the slot (`id_slot`); a turn hits when that slot served this
- *   conversation last.
- * - Without: the server picks the slot, as llama.cpp does: an idle slot already holding the conversation
- *   (a hit) or else the idle slot unused the longest (a miss).
- * The hit rate counts follow-up turns (2..10): a conversation's first turn can never hit.
+ * Prompts: a turn's prompt is the system prompt + the whole history + the new user message (20-400 tokens); a
+ * reply is 100-800 tokens. A job runs for the prefill of its uncached tokens at its upstream's rate plus its
+ * generation time.
+ *
+ * Cache model: an upstream slot holds the prompt + reply of the last turn it served. A turn finds there its whole
+ * previous history (same conversation), or only the system prompt (another conversation with the same one), or
+ * nothing.
+ * - Slot affinity: the scheduler names the slot (`id_slot`).
+ * - Without: the server picks the slot, as llama.cpp does: the idle slot holding the longest part of the prompt,
+ *   else the idle slot unused the longest.
  *
  * Workloads (seeded, identical for every policy): conversations arrive as a Poisson process; a turn takes
  * 2–12 s to generate (30-90 s in `busy`); the user thinks 10–90 s between turns. `light` has a mean arrival gap
  * of 120 s (about 4 conversations active at once for 8 slot caches), `dense` 45 s (about 11 active: more
- * conversations than caches, so no policy can keep them all warm), `busy` 120 s with long turns (queues form).
- * Each workload also prints two ceilings computed from its turn sequence as if nothing waited: one shared
- * LRU cache of all 8 slots, and Belady's optimum (evict the conversation needed furthest in the future).
+ * conversations than caches, so no policy can keep them all warm), `busy` 120 s with long turns (queues form);
+ * each of their conversations has its own system prompt of 200-1500 tokens. `agents` has a gap of 30 s and
+ * three shared system prompts of 4000-8000 tokens (many conversations of a few agents).
+ * Each workload also prints ceilings computed from its turn sequence as if nothing waited: one shared LRU cache
+ * of all 8 slots, and Belady's optimum (evict the conversation needed furthest in the future), in turns and
+ * in tokens (see `ceilings`).
  *
  * Run: `node_modules/.bin/node --import tsx bench/routing-sim.ts`.
  * @module
@@ -31,52 +40,94 @@ const SLOTS = 2
 const CONVERSATIONS = 64
 const TURNS = 10
 const THINK_MS: [number, number] = [10_000, 90_000]
+/** Prefill rate of each upstream, prompt tokens per second (two fast GPUs, two slower ones). */
+const PREFILL_TOKENS_PER_SECOND = [4_000, 4_000, 2_000, 2_000]
+/** Tokens of a user message and of a reply, per turn. */
+const USER_TOKENS: [number, number] = [20, 400]
+const REPLY_TOKENS: [number, number] = [100, 800]
 
 interface Workload {
   name: string
   meanArrivalGapMs: number
   serviceMs: [number, number]
+  /** Tokens of a conversation's own system prompt. */
+  systemTokens: [number, number]
+  /** When set, conversations share this many system prompts (agents) instead of each having its own. */
+  sharedPrompts?: number
 }
 
 const WORKLOADS: Workload[] = [
-  { name: 'light', meanArrivalGapMs: 120_000, serviceMs: [2_000, 12_000] },
-  { name: 'dense', meanArrivalGapMs: 45_000, serviceMs: [2_000, 12_000] },
-  { name: 'busy', meanArrivalGapMs: 120_000, serviceMs: [30_000, 90_000] },
+  { name: 'light', meanArrivalGapMs: 120_000, serviceMs: [2_000, 12_000], systemTokens: [200, 1_500] },
+  { name: 'dense', meanArrivalGapMs: 45_000, serviceMs: [2_000, 12_000], systemTokens: [200, 1_500] },
+  { name: 'busy', meanArrivalGapMs: 120_000, serviceMs: [30_000, 90_000], systemTokens: [200, 1_500] },
+  { name: 'agents', meanArrivalGapMs: 30_000, serviceMs: [2_000, 12_000], systemTokens: [4_000, 8_000], sharedPrompts: 3 },
 ]
-
 
 interface Conversation {
   start: number
+  /** Generation time of each turn (prefill comes on top). */
   service: number[]
   think: number[]
+  /** Which system prompt (shared ones have the same id). */
+  system: number
+  systemTokens: number
+  /** Prompt tokens of each turn: system prompt + history + the new user message. */
+  prompt: number[]
+  /** Tokens a slot holds after the turn: its prompt + the reply. */
+  cachedAfter: number[]
 }
 
 function workload(shape: Workload, seed: number): Conversation[] {
   const next = random(seed)
   const between = (range: [number, number]) => range[0] + next() * (range[1] - range[0])
+  const shared = Array.from({ length: shape.sharedPrompts ?? 0 }, () => Math.round(between(shape.systemTokens)))
   let clock = 0
-  return Array.from({ length: CONVERSATIONS }, () => {
+  return Array.from({ length: CONVERSATIONS }, (_, index) => {
     clock += -Math.log(1 - next()) * shape.meanArrivalGapMs
-    return { start: clock, service: Array.from({ length: TURNS }, () => between(shape.serviceMs)), think: Array.from({ length: TURNS - 1 }, () => between(THINK_MS)) }
+    const system = shared.length > 0 ? Math.floor(next() * shared.length) : shared.length + index
+    const systemTokens = shared.length > 0 ? (shared[system] as number) : Math.round(between(shape.systemTokens))
+    const prompt: number[] = []
+    const cachedAfter: number[] = []
+    let history = systemTokens
+    for (let turn = 0; turn < TURNS; turn++) {
+      history += Math.round(between(USER_TOKENS))
+      prompt.push(history)
+      history += Math.round(between(REPLY_TOKENS))
+      cachedAfter.push(history)
+    }
+    return { start: clock, service: Array.from({ length: TURNS }, () => between(shape.serviceMs)), think: Array.from({ length: TURNS - 1 }, () => between(THINK_MS)), system, systemTokens, prompt, cachedAfter }
   })
 }
 
-/** Turn starts as if no turn ever waited: [time, conversation], in time order. */
-function accessSequence(conversations: Conversation[]): Array<[number, number]> {
-  const accesses: Array<[number, number]> = []
+/** Turn starts as if no turn ever waited: [time, conversation, turn], in time order. */
+function accessSequence(conversations: Conversation[]): Array<[number, number, number]> {
+  const accesses: Array<[number, number, number]> = []
   conversations.forEach((conversation, index) => {
     let time = conversation.start
     for (let turn = 0; turn < TURNS; turn++) {
-      accesses.push([time, index])
+      accesses.push([time, index, turn])
       time += (conversation.service[turn] as number) + (conversation.think[turn] ?? 0)
     }
   })
   return accesses.sort((a, b) => a[0] - b[0])
 }
 
-/** Follow-up hit rates of one shared cache of `capacity` conversations: LRU, and Belady's optimum. */
-function ceilings(conversations: Conversation[], capacity: number): { lru: number; belady: number } {
-  const sequence = accessSequence(conversations).map(([, conversation]) => conversation)
+interface Ceilings {
+  lru: number
+  belady: number
+  /** Token hit rate of Belady's eviction (see {@link ceilings}). */
+  beladyTokens: number
+}
+
+/**
+ * Ceilings of one shared cache of `capacity` conversations, on the no-wait sequence: follow-up hit rates of LRU and
+ * Belady's optimum (evict the conversation needed furthest in the future), and the token hit rate of that Belady
+ * cache (a hit serves the conversation's whole previous prompt + reply; a miss still serves the system prompt when
+ * a cached conversation shares it). The token figure is Belady's eviction measured in tokens, not a token optimum.
+ */
+function ceilings(conversations: Conversation[], capacity: number): Ceilings {
+  const accesses = accessSequence(conversations)
+  const sequence = accesses.map(([, conversation]) => conversation)
   const seen = new Set<number>()
   let followUps = 0
   for (const conversation of sequence) {
@@ -102,17 +153,31 @@ function ceilings(conversations: Conversation[], capacity: number): { lru: numbe
   }
   const cached = new Map<number, number>()
   let beladyHits = 0
-  sequence.forEach((conversation, index) => {
-    if (cached.has(conversation)) beladyHits++
-    else if (cached.size >= capacity) {
-      let victim = -1
-      let furthest = -1
-      for (const [candidate, use] of cached) if (use > furthest) [victim, furthest] = [candidate, use]
-      cached.delete(victim)
+  let promptTokens = 0
+  let cachedTokens = 0
+  accesses.forEach(([, conversation, turn], index) => {
+    const data = conversations[conversation] as Conversation
+    promptTokens += data.prompt[turn] as number
+    if (cached.has(conversation)) {
+      beladyHits++
+      cachedTokens += data.cachedAfter[turn - 1] as number
+    } else {
+      for (const other of cached.keys()) {
+        if ((conversations[other] as Conversation).system === data.system) {
+          cachedTokens += data.systemTokens
+          break
+        }
+      }
+      if (cached.size >= capacity) {
+        let victim = -1
+        let furthest = -1
+        for (const [candidate, use] of cached) if (use > furthest) [victim, furthest] = [candidate, use]
+        cached.delete(victim)
+      }
     }
     cached.set(conversation, nextUse[index] as number)
   })
-  return { lru: lruHits / followUps, belady: beladyHits / followUps }
+  return { lru: lruHits / followUps, belady: beladyHits / followUps, beladyTokens: cachedTokens / promptTokens }
 }
 
 interface SimEvent {
@@ -175,11 +240,33 @@ interface Policy {
 }
 
 interface Result {
+  /** Follow-up turns that found their whole history cached / follow-up turns. */
   hitRate: number
+  /** Prompt tokens served from a cache / prompt tokens, over all turns. */
+  tokenHitRate: number
   loadRatio: number
   served: number[]
   meanWaitMs: number
   maxWaitMs: number
+  /** Time to first token: queue wait + prefill of the uncached part. */
+  meanTtftMs: number
+  p95TtftMs: number
+}
+
+interface SlotCache {
+  conversation: number
+  system: number
+  systemTokens: number
+  /** Prompt + reply tokens of the conversation's last turn here. */
+  tokens: number
+  busy: boolean
+  lastUsed: number
+}
+
+/** Tokens of the turn's prompt this slot holds: the whole previous history, or a shared system prompt, or none. */
+function cachedTokens(cache: SlotCache, conversation: number, data: Conversation, turn: number): number {
+  if (cache.conversation === conversation) return Math.min(cache.tokens, data.prompt[turn] as number)
+  return cache.system === data.system ? data.systemTokens : 0
 }
 
 async function simulate(policy: Policy, conversations: Conversation[]): Promise<Result> {
@@ -190,12 +277,15 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
   })
   const events = new EventQueue()
   const leases = new Map<string, Lease>()
-  /** Conversation whose prompt each slot holds, and whether it is generating. */
-  const caches = Array.from({ length: UPSTREAMS }, () => Array.from({ length: SLOTS }, () => ({ conversation: -1, busy: false, lastUsed: -1 })))
+  /** The prompt each slot holds, and whether it is generating. */
+  const caches = Array.from({ length: UPSTREAMS }, () => Array.from({ length: SLOTS }, (): SlotCache => ({ conversation: -1, system: -1, systemTokens: 0, tokens: 0, busy: false, lastUsed: -1 })))
   const runningSlot = new Map<string, { upstream: number; slot: number }>()
   const served = new Array<number>(UPSTREAMS).fill(0)
+  const ttfts: number[] = []
   let followUps = 0
   let hits = 0
+  let promptTokens = 0
+  let hitTokens = 0
   let waitSum = 0
   let waitMax = 0
   let jobs = 0
@@ -212,41 +302,46 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
 
   scheduler.on('job-start', (event: JobStartEvent) => {
     const [conversation, turn] = event.jobId.slice(1).split('-t').map(Number) as [number, number]
+    const data = conversations[conversation] as Conversation
     const upstream = Number(event.upstream.slice(3))
-    const slots = caches[upstream] as Array<{ conversation: number; busy: boolean; lastUsed: number }>
+    const slots = caches[upstream] as SlotCache[]
     let slot: number
     if (event.slot !== undefined) {
       slot = event.slot
     } else {
-      // The server's own choice: an idle slot holding this conversation, else the idle slot unused the longest.
-      const idle = slots.map((cache, index) => ({ cache, index })).filter(({ cache }) => !cache.busy)
-      const warm = idle.find(({ cache }) => cache.conversation === conversation)
-      slot = (warm ?? idle.sort((a, b) => a.cache.lastUsed - b.cache.lastUsed)[0])?.index ?? -1
+      // The server's own choice: the idle slot holding the longest part of this prompt, else the idle slot unused the longest.
+      const idle = slots.map((cache, index) => ({ cache, index, cached: cachedTokens(cache, conversation, data, turn) })).filter(({ cache }) => !cache.busy)
+      idle.sort((a, b) => b.cached - a.cached || a.cache.lastUsed - b.cache.lastUsed)
+      slot = idle[0]?.index ?? -1
       if (slot < 0) throw new Error(`no idle slot on ${event.upstream}`)
     }
-    const cache = slots[slot] as { conversation: number; busy: boolean; lastUsed: number }
+    const cache = slots[slot] as SlotCache
     if (cache.busy) throw new Error(`two running jobs on ${event.upstream} slot ${slot}`)
+    const prompt = data.prompt[turn] as number
+    const cached = cachedTokens(cache, conversation, data, turn)
     if (turn > 0) {
       followUps++
       if (cache.conversation === conversation) hits++
     }
-    cache.conversation = conversation
-    cache.busy = true
+    promptTokens += prompt
+    hitTokens += cached
+    const prefillMs = ((prompt - cached) / (PREFILL_TOKENS_PER_SECOND[upstream] as number)) * 1000
+    ttfts.push(event.waitedMs + prefillMs)
+    Object.assign(cache, { conversation, system: data.system, systemTokens: data.systemTokens, tokens: data.cachedAfter[turn] as number, busy: true })
     runningSlot.set(event.jobId, { upstream, slot })
     served[upstream] = (served[upstream] as number) + 1
     waitSum += event.waitedMs
     waitMax = Math.max(waitMax, event.waitedMs)
     jobs++
-    const conversationData = conversations[conversation] as Conversation
-    events.push(now + (conversationData.service[turn] as number), () => {
+    events.push(now + prefillMs + (data.service[turn] as number), () => {
       const place = runningSlot.get(event.jobId) as { upstream: number; slot: number }
-      const finished = (caches[place.upstream] as Array<{ busy: boolean; lastUsed: number }>)[place.slot] as { busy: boolean; lastUsed: number }
+      const finished = (caches[place.upstream] as SlotCache[])[place.slot] as SlotCache
       finished.busy = false
       finished.lastUsed = now
       const lease = leases.get(event.jobId)
       if (lease === undefined) throw new Error(`lease of ${event.jobId} not handed over`)
       lease.release()
-      if (turn + 1 < TURNS) events.push(now + (conversationData.think[turn] as number), () => arrive(conversation, turn + 1))
+      if (turn + 1 < TURNS) events.push(now + (data.think[turn] as number), () => arrive(conversation, turn + 1))
     })
   })
 
@@ -260,7 +355,17 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
   }
   await scheduler.onIdle()
   if (jobs !== CONVERSATIONS * TURNS) throw new Error(`served ${jobs} of ${CONVERSATIONS * TURNS} turns`)
-  return { hitRate: hits / followUps, loadRatio: Math.max(...served) / Math.min(...served), served, meanWaitMs: waitSum / jobs, maxWaitMs: waitMax }
+  ttfts.sort((a, b) => a - b)
+  return {
+    hitRate: hits / followUps,
+    tokenHitRate: hitTokens / promptTokens,
+    loadRatio: Math.max(...served) / Math.min(...served),
+    served,
+    meanWaitMs: waitSum / jobs,
+    maxWaitMs: waitMax,
+    meanTtftMs: ttfts.reduce((sum, ttft) => sum + ttft, 0) / ttfts.length,
+    p95TtftMs: ttfts[Math.floor(ttfts.length * 0.95)] as number,
+  }
 }
 
 /** Runs the simulation and prints its figures. */
@@ -271,14 +376,17 @@ export async function run(): Promise<void> {
     { name: 'least-loaded', sticky: false, slotAffinity: false },
   ]
   const seeds = [1, 2, 3, 4, 5]
-  console.log(`routing sim: ${UPSTREAMS} upstreams x ${SLOTS} slots, ${CONVERSATIONS} conversations x ${TURNS} turns, think ${THINK_MS[0] / 1000}-${THINK_MS[1] / 1000} s; mean of ${seeds.length} seeds; hit rate over follow-up turns`)
+  console.log(
+    `routing sim: ${UPSTREAMS} upstreams x ${SLOTS} slots (prefill ${PREFILL_TOKENS_PER_SECOND.join('/')} tokens/s), ${CONVERSATIONS} conversations x ${TURNS} turns, think ${THINK_MS[0] / 1000}-${THINK_MS[1] / 1000} s; mean of ${seeds.length} seeds;` +
+      ` turns = follow-up turns finding their whole history cached, tokens = prompt tokens served from cache / prompt tokens; TTFT = wait + prefill of the uncached part`,
+  )
   const verdicts: string[] = []
   for (const shape of WORKLOADS) {
     const limits = seeds.map((seed) => ceilings(workload(shape, seed), UPSTREAMS * SLOTS))
-    const average = (pick: (limit: { lru: number; belady: number }) => number) => ((limits.reduce((sum, limit) => sum + pick(limit), 0) / limits.length) * 100).toFixed(1)
+    const average = (pick: (limit: Ceilings) => number) => ((limits.reduce((sum, limit) => sum + pick(limit), 0) / limits.length) * 100).toFixed(1)
     console.log(
-      ` ${shape.name}: arrivals every ${shape.meanArrivalGapMs / 1000} s on average, turns ${shape.serviceMs[0] / 1000}-${shape.serviceMs[1] / 1000} s; ` +
-        `ceilings: shared LRU of ${UPSTREAMS * SLOTS} ${average((limit) => limit.lru)}%, Belady ${average((limit) => limit.belady)}%`,
+      ` ${shape.name}: arrivals every ${shape.meanArrivalGapMs / 1000} s on average, turns ${shape.serviceMs[0] / 1000}-${shape.serviceMs[1] / 1000} s, system prompts ${shape.systemTokens.join('-')} tokens${shape.sharedPrompts === undefined ? '' : ` (${shape.sharedPrompts} shared)`}; ` +
+        `ceilings: shared LRU of ${UPSTREAMS * SLOTS} turns ${average((limit) => limit.lru)}%, Belady turns ${average((limit) => limit.belady)}% tokens ${average((limit) => limit.beladyTokens)}%`,
     )
     for (const policy of policies) {
       const results: Result[] = []
@@ -287,10 +395,11 @@ export async function run(): Promise<void> {
       const hitRate = mean((result) => result.hitRate)
       const loadRatio = mean((result) => result.loadRatio)
       console.log(
-        `  ${policy.name.padEnd(24)} hit rate ${(hitRate * 100).toFixed(1)}% (worst seed ${(Math.min(...results.map((result) => result.hitRate)) * 100).toFixed(1)}%)` +
+        `  ${policy.name.padEnd(24)} hit turns ${(hitRate * 100).toFixed(1)}% (worst seed ${(Math.min(...results.map((result) => result.hitRate)) * 100).toFixed(1)}%) tokens ${(mean((result) => result.tokenHitRate) * 100).toFixed(1)}%` +
           `  load max/min ${loadRatio.toFixed(2)} (worst ${Math.max(...results.map((result) => result.loadRatio)).toFixed(2)})` +
           `  wait mean ${(mean((result) => result.meanWaitMs) / 1000).toFixed(2)} s, max ${(Math.max(...results.map((result) => result.maxWaitMs)) / 1000).toFixed(1)} s` +
-          `  served per upstream (seed 1) ${(results[0] as Result).served.join('/')}`,
+          `  TTFT mean ${(mean((result) => result.meanTtftMs) / 1000).toFixed(2)} s, p95 ${(mean((result) => result.p95TtftMs) / 1000).toFixed(2)} s` +
+          `  served (seed 1) ${(results[0] as Result).served.join('/')}`,
       )
       if (shape.name === 'light' && policy.sticky) verdicts.push(`${policy.name}: ${hitRate >= 0.9 && loadRatio <= 1.5 ? 'met' : 'NOT met'}`)
     }
