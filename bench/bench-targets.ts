@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import http from 'node:http'
-import { pino } from 'pino'
 import type { FakeResponseOptions, FakeUpstreamOptions } from '../test/e2e/fake-upstream.js'
 import { listen } from '../test/helpers/listen.js'
 import { createPipeProxy } from './pipe-proxy.js'
@@ -32,7 +31,7 @@ export function benchUpstreamOptions(): FakeUpstreamOptions {
 /**
  * Metrics and logs on a queuegate target, as the CLI runs them: `json` is prom-client metrics in
  * the gateway's registry (process metrics included) and one pino JSON line per request at `info`,
- * written asynchronously (the CLI's stderr destination) to /dev/null.
+ * written as the CLI writes stderr (buffered, asynchronous) to /dev/null.
  */
 export type ObserveMode = 'json'
 
@@ -111,7 +110,7 @@ export async function startTarget(kind: TargetKind, upstreamUrl: string, options
   let observed: Record<string, unknown> = {}
   if (options.observe === 'json') {
     const observe = await loadObserve()
-    const logger = await observe.createEventLogger({ format: 'json', level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) })
+    const logger = await observe.createEventLogger({ format: 'json', level: 'info', destination: '/dev/null' })
     observed = { metrics: observe.createGatewayMetrics(), onEvent: (event: unknown) => logger.event(event) }
   }
   const gateway = loaded.createGateway({ upstreams: [{ url: `${upstreamUrl}/v1`, slots: options.slots }], ...options.gateway, ...observed })

@@ -116,7 +116,7 @@ export type GatewayEvent =
   | { type: 'tool-calls-recovered'; jobId: string; format: string; count: number }
 
 /**
- * A metrics collector the gateway feeds and serves (`createGatewayMetrics` in `queuegate/server`
+ * A metrics collector the gateway feeds and serves (`createGatewayMetrics` in `queuegate/observe`
  * is one, on prom-client): it gets every event, reads the gateway's state when scraped, and
  * renders the exposition text for `GET /metrics`.
  */
@@ -358,7 +358,7 @@ export interface GatewayOptions {
    */
   logBodies?: boolean | undefined
   /**
-   * A metrics collector (`createGatewayMetrics()` from `queuegate/server`): fed every event, and
+   * A metrics collector (`createGatewayMetrics()` from `queuegate/observe`): fed every event, and
    * served on `GET /metrics` unless `metricsPath` is false. @default none: no `/metrics`
    */
   metrics?: GatewayMetricsSink | undefined
@@ -551,7 +551,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (typeof requireJsonContentType !== 'boolean') throw new TypeError(`requireJsonContentType: expected true or false, got ${JSON.stringify(requireJsonContentType)}`)
   if (clientOnEvent !== undefined && typeof clientOnEvent !== 'function') throw new TypeError('onEvent: expected a function')
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || typeof metrics.observe !== 'function' || typeof metrics.render !== 'function' || typeof metrics.bind !== 'function')) {
-    throw new TypeError('metrics: expected a metrics collector (createGatewayMetrics() from queuegate/server)')
+    throw new TypeError('metrics: expected a metrics collector (createGatewayMetrics() from queuegate/observe)')
   }
   if (metricsPath !== false && (typeof metricsPath !== 'string' || !metricsPath.startsWith('/') || metricsPath.startsWith('/v1/'))) {
     throw new TypeError(`metricsPath: expected a path like /metrics (not under /v1/), or false, got ${JSON.stringify(metricsPath)}`)

@@ -279,9 +279,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     if (reason === 'error' && QueuegateError.isInstance(error) && error.type === 'upstream_error' && error.code !== 'deadline_exceeded' && this.#lease !== undefined) {
       this.#services.health.report(this.#lease.upstream, { error, model: this.#plan.upstreamModel })
     }
-    // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError).
-    if (error !== undefined && this.#lease !== undefined) {
-      this.#services.options.onEvent?.({ type: 'upstream-error', jobId: this.#plan.jobId, upstream: this.#lease.upstream, message: error.message, code: (error as { code?: string | null }).code ?? 'upstream_error' })
+    // A failure after the answer started is the upstream's too (the relay mapped it: a QueuegateError),
+    // unless it was the gateway's own (a transform that threw).
+    const code = error === undefined ? undefined : ((error as { code?: string | null }).code ?? 'upstream_error')
+    if (code !== undefined && code !== 'internal_error' && this.#lease !== undefined) {
+      this.#services.options.onEvent?.({ type: 'upstream-error', jobId: this.#plan.jobId, upstream: this.#lease.upstream, message: (error as Error).message, code })
     }
     this.finish(this.#status, error)
     if (reason === 'done' && this.#message !== undefined) this.#runHooks(this.#message.message())

@@ -31,10 +31,11 @@ export interface EventLoggerOptions {
   /** @default 'info' */
   level?: LogLevel | undefined
   /**
-   * Where lines go: a function given each line (without its line break), or, for `json`, a pino
-   * destination. @default stderr (json: pino's asynchronous stderr destination)
+   * Where lines go: a function given each line (without its line break), or, for `json`, a file
+   * descriptor or path (written asynchronously in blocks of 4 KiB, and at least every second) or a
+   * pino destination. @default stderr (json: buffered as for a descriptor)
    */
-  destination?: ((line: string) => void) | DestinationStream | undefined
+  destination?: ((line: string) => void) | number | string | DestinationStream | undefined
 }
 
 /** A logger for the gateway's events and the program's own lines. */

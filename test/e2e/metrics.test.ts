@@ -126,6 +126,20 @@ describe('GET /metrics and the event log, end to end', () => {
     expect(value(samples, 'queuegate_queue_wait_seconds_count', { kind: 'batch' })).toBe(1)
   })
 
+  it('counts a failure after the answer started as an upstream error of its kind, and the request with it', async () => {
+    const upstream = await fake({ chunks: [{ content: 'partial' }, { error: { code: 500, message: 'model crashed' } }] })
+    gateway = await startQueuegate({ upstreams: [upstream.url], models: ['fake-model'], metrics: createGatewayMetrics({ processMetrics: false }) })
+    const stream = await gateway.client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'x' }], stream: true })
+    await expect((async () => {
+      for await (const chunk of stream) void chunk
+    })()).rejects.toThrow(/model crashed/)
+    await gateway.waitForEvent((event) => event.type === 'request-end')
+    const samples = await scrape()
+    const id = `${upstream.url}/v1`
+    expect(value(samples, 'queuegate_upstream_errors_total', { upstream: id, kind: 'upstream_error' })).toBe(1)
+    expect(value(samples, 'queuegate_requests_total', { upstream: id, model: 'fake-model', status: '200' })).toBe(1)
+  })
+
   it('keeps the model label bounded: known ids by name, any other name as `other`', async () => {
     const upstream = await fake({ tokens: 1 })
     gateway = await startQueuegate({ upstreams: [upstream.url], aliases: { known: 'fake-model' }, metrics: createGatewayMetrics({ processMetrics: false }) })
