@@ -201,6 +201,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       ended_at: record.endedAt ?? null,
       wait_ms: startedOrNow - record.createdAt,
       error: record.error ?? null,
+      // routing: 'cache-aware': why its upstream was chosen.
+      ...(record.route === undefined ? {} : { route: record.route }),
       // Execute mode (tool-loop.ts), while the job runs: its round and the tools running now.
       ...(record.toolRound === undefined ? {} : { tool_round: record.toolRound, tools_running: record.toolsRunning ?? null }),
     }

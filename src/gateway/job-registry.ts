@@ -20,6 +20,8 @@ export interface JobRecord {
   startedAt: number | undefined
   endedAt: number | undefined
   error: string | undefined
+  /** `routing: 'cache-aware'`: why the cost model chose its upstream (`routeReason`). */
+  route?: string | undefined
   /** Execute mode: the tool round the job is in (1-based), while it runs. */
   toolRound?: number | undefined
   /** Execute mode: the tools running now (names, comma-joined), while they run. */
@@ -42,6 +44,8 @@ export class JobRegistry {
   readonly #models: Array<string | undefined>
   readonly #upstreams: Array<string | undefined>
   readonly #errors: Array<string | undefined>
+  /** Created on the first routed job (cache-aware routing only). */
+  #routes: Array<string | undefined> | undefined
   /** Bit 0: error; bit 1: batch; bit 2: stream. */
   readonly #flags: Uint8Array
   /** -1 for no slot. */
@@ -93,13 +97,15 @@ export class JobRegistry {
       startedAt: orUndefined(this.#startedAt[at] as number),
       endedAt: orUndefined(this.#endedAt[at] as number),
       error: this.#errors[at],
+      ...(this.#routes?.[at] === undefined ? {} : { route: this.#routes[at] }),
     }
   }
 
   /** Marks a job running on an upstream. */
-  start(id: string, update: { upstream: string; slot: number | undefined; at: number }): void {
+  start(id: string, update: { upstream: string; slot: number | undefined; at: number; route?: string | undefined }): void {
     const record = this.#active.get(id)
     if (record === undefined) return
+    if (update.route !== undefined) record.route = update.route
     record.status = 'running'
     record.upstream = update.upstream
     record.slot = update.slot
@@ -128,6 +134,8 @@ export class JobRegistry {
     this.#models[at] = record.model === undefined ? undefined : this.#modelId(record.model)
     this.#upstreams[at] = record.upstream
     this.#errors[at] = update.error
+    if (record.route !== undefined) this.#routes ??= new Array<string | undefined>(this.#capacity).fill(undefined)
+    if (this.#routes !== undefined) this.#routes[at] = record.route
     this.#flags[at] = (update.error === undefined ? 0 : 1) | (record.kind === 'batch' ? 2 : 0) | (record.stream ? 4 : 0)
     this.#slots[at] = record.slot ?? -1
     this.#createdAt[at] = record.createdAt

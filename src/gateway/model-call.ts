@@ -32,6 +32,7 @@ import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { unwatchClient, watchClient } from './request-access.js'
 import { answerWithTools } from './tool-loop.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
+import { routeReason } from '../queue/upstream-router.js'
 
 /** Fewer prompt tokens prefilled than this say more about latency than about the prefill rate (routing: cache-aware). */
 const MIN_PREFILL_SAMPLE_TOKENS = 256
@@ -208,7 +209,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     this.#lease = lease
     this.#startedAt ??= clock.now()
     this.#unregister ??= running.add(this)
-    jobs.start(this.#plan.jobId, { upstream: upstream.id, slot: lease.slot, at: this.#startedAt })
+    jobs.start(this.#plan.jobId, { upstream: upstream.id, slot: lease.slot, at: this.#startedAt, route: lease.cache === undefined ? undefined : routeReason(lease.cache) })
   }
 
   /** Ends the job exactly once: releases the slot (`abortFirst`: after aborting the upstream call), records the outcome, reports it. */

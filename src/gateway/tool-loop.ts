@@ -38,6 +38,7 @@ import { unwatchClient, watchClient } from './request-access.js'
 import { argsParseError, errorOutcome, unknownToolError } from './tool-call-errors.js'
 import { callEndLine, callStartLine, noteLine } from './tool-progress.js'
 import { upstreamFailure } from './upstream.js'
+import { routeReason } from '../queue/upstream-router.js'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -444,7 +445,7 @@ class ToolLoopJob implements EventListenerObject {
     this.#upstreamId = upstream
     this.#startedAt ??= clock.now()
     this.#unregister ??= running.add(this)
-    jobs.start(this.#plan.jobId, { upstream, slot: lease.slot, at: this.#startedAt })
+    jobs.start(this.#plan.jobId, { upstream, slot: lease.slot, at: this.#startedAt, route: lease.cache === undefined ? undefined : routeReason(lease.cache) })
   }
 
   /**

@@ -62,6 +62,8 @@ export interface Lease {
   readonly slot: number | undefined
   /** How long the job waited in the queue, in ms. */
   readonly waitedMs: number
+  /** The `router`'s decision, when it routed the job (see {@link RouteChoice}). */
+  readonly cache?: RouteChoice | undefined
   /** Frees the slot (idempotent) and records the service time used for ETAs and Retry-After. */
   release(): void
 }
@@ -285,6 +287,7 @@ class JobLease implements Lease {
   readonly upstream: string
   readonly slot: number | undefined
   readonly waitedMs: number
+  readonly cache: RouteChoice | undefined
   readonly #job: Job
   readonly #finish: (job: Job) => void
 
@@ -295,6 +298,7 @@ class JobLease implements Lease {
     this.upstream = upstream.id
     this.slot = upstream.slotAffinity ? job.slot : undefined
     this.waitedMs = Math.max(0, job.startedAt - job.enqueuedAt)
+    this.cache = job.routed
     this.#job = job
     this.#finish = finish
   }

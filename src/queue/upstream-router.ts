@@ -32,6 +32,16 @@ export interface RouteChoice {
   readonly alternative: { readonly upstream: string; readonly expectedMs: number } | undefined
 }
 
+/**
+ * A decision in words, for `/v1/jobs/{id}`.
+ * @example routeReason(choice) // 'prefix hit 5400 chars on gpu0 (slot 1): expected wait 0 ms + prefill 120 ms; alternative gpu1: 3400 ms'
+ */
+export function routeReason(choice: RouteChoice): string {
+  const where = `${choice.upstream}${choice.slot === undefined ? '' : ` (slot ${choice.slot})`}`
+  const alternative = choice.alternative === undefined ? '' : `; alternative ${choice.alternative.upstream}: ${Math.round(choice.alternative.expectedMs)} ms`
+  return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${alternative}`
+}
+
 /** A routing policy behind the scheduler. */
 export interface UpstreamRouter {
   /** The candidate to bind the job to; undefined leaves the scheduler's own rule. */

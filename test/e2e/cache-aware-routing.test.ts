@@ -47,6 +47,12 @@ describe('routing: cache-aware end to end', () => {
     expect(fields?.['prefix_hit_chars']).toBeGreaterThanOrEqual(agentPrompt.content.length)
     expect(fields?.['expected_wait_ms']).toBe(0)
     expect(fields?.['alternative']).toMatch(/^http:\/\/127\.0\.0\.1:\d+.* \(\d+ ms\)$/)
+    // And so does /v1/jobs/{id}, after the job ended.
+    const job = (await (await fetch(`${gateway.url}/v1/jobs/${encodeURIComponent(starts[1]!.jobId)}`)).json()) as { status: string; route?: string }
+    expect(job.status).toBe('done')
+    expect(job.route).toMatch(/^prefix hit \d+ chars on http:\/\/127\.0\.0\.1:\d+.* \(slot \d\): expected wait 0 ms \+ prefill \d+ ms; alternative .*: \d+ ms$/)
+    const firstJob = (await (await fetch(`${gateway.url}/v1/jobs/${encodeURIComponent(starts[0]!.jobId)}`)).json()) as { route?: string }
+    expect(firstJob.route).toBeUndefined()
   })
 
   it('learns an upstream prefill rate from streamed answers (uncached prompt tokens / time to first token)', async () => {
