@@ -98,7 +98,7 @@ class ToolLoopJob implements EventListenerObject {
     this.#registry = registry
     this.#loop = loop
     this.#createdAt = services.clock.now()
-    this.#request = { id: plan.jobId, class: plan.jobClass, threadKey: plan.threadKey, model: services.catalog.routingModel(plan.upstreamModel) }
+    this.#request = { id: plan.jobId, class: plan.jobClass, threadKey: plan.threadKey, model: services.catalog.routingModel(plan.upstreamModel), prefix: plan.prefix }
     this.#messages = Array.isArray(plan.body.messages) ? [...(plan.body.messages as ChatMessage[])] : []
     this.#model = plan.model
     services.jobs.add({ id: plan.jobId, status: 'queued', kind: plan.jobClass, model: plan.model, stream: plan.stream, upstream: undefined, slot: undefined, createdAt: this.#createdAt, startedAt: undefined, endedAt: undefined, error: undefined })
