@@ -31,6 +31,9 @@
  * @module
  */
 import { pathToFileURL } from 'node:url'
+import { CacheAwareRouter } from '../src/queue/cache-aware-router.js'
+import { prefixHashesOf } from '../src/queue/prefix-hashes.js'
+import type { PrefixHint } from '../src/queue/prefix-hashes.js'
 import { QueueScheduler } from '../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../src/queue/queue-scheduler.js'
 import { seededRandom as random } from '../test/helpers/seeded-random.js'
@@ -237,6 +240,28 @@ interface Policy {
   name: string
   sticky: boolean
   slotAffinity: boolean
+  /** Route with the cost model (`routing: 'cache-aware'`). */
+  cacheAware?: boolean
+}
+
+/** Characters per token of the sim's prompts (what the router's estimate assumes). */
+const CHARS_PER_TOKEN = 4
+
+/**
+ * The prefix hint of a turn, as the gateway would hash it: blocks system prompt, then each user message and reply;
+ * a shared system prompt hashes the same for every conversation, the rest is the conversation's own.
+ */
+function prefixOf(conversation: number, data: Conversation, turn: number): PrefixHint {
+  const hashes = [`s${data.system}`]
+  const ends = [data.systemTokens * CHARS_PER_TOKEN]
+  for (let past = 0; past <= turn; past++) {
+    hashes.push(`c${conversation}u${past}`)
+    ends.push((data.prompt[past] as number) * CHARS_PER_TOKEN)
+    if (past === turn) break
+    hashes.push(`c${conversation}r${past}`)
+    ends.push((data.cachedAfter[past] as number) * CHARS_PER_TOKEN)
+  }
+  return { hashes, ends, chars: (data.prompt[turn] as number) * CHARS_PER_TOKEN }
 }
 
 interface Result {
@@ -271,8 +296,10 @@ function cachedTokens(cache: SlotCache, conversation: number, data: Conversation
 
 async function simulate(policy: Policy, conversations: Conversation[]): Promise<Result> {
   let now = 0
+  const router = policy.cacheAware === true ? new CacheAwareRouter({ charsPerToken: CHARS_PER_TOKEN }) : undefined
   const scheduler = new QueueScheduler({
     upstreams: Array.from({ length: UPSTREAMS }, (_, index) => ({ id: `gpu${index}`, slots: SLOTS, slotAffinity: policy.slotAffinity })),
+    router,
     now: () => now,
   })
   const events = new EventQueue()
@@ -292,7 +319,8 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
 
   const arrive = (conversation: number, turn: number) => {
     const id = `c${conversation}-t${turn}`
-    scheduler.acquire({ id, threadKey: policy.sticky ? `chat-${conversation}` : undefined }).then(
+    const prefix = router === undefined ? undefined : prefixOf(conversation, conversations[conversation] as Conversation, turn)
+    scheduler.acquire({ id, threadKey: policy.sticky ? `chat-${conversation}` : undefined, prefix }).then(
       (lease) => leases.set(id, lease),
       (error: unknown) => {
         throw error
@@ -327,6 +355,8 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
     hitTokens += cached
     const prefillMs = ((prompt - cached) / (PREFILL_TOKENS_PER_SECOND[upstream] as number)) * 1000
     ttfts.push(event.waitedMs + prefillMs)
+    // What llama.cpp reports as timings.prompt_per_second (the gateway would feed it back).
+    if (prompt > cached) router?.observePrefillRate(event.upstream, PREFILL_TOKENS_PER_SECOND[upstream] as number)
     Object.assign(cache, { conversation, system: data.system, systemTokens: data.systemTokens, tokens: data.cachedAfter[turn] as number, busy: true })
     runningSlot.set(event.jobId, { upstream, slot })
     served[upstream] = (served[upstream] as number) + 1
@@ -374,6 +404,8 @@ export async function run(): Promise<void> {
     { name: 'sticky + slot affinity', sticky: true, slotAffinity: true },
     { name: 'sticky', sticky: true, slotAffinity: false },
     { name: 'least-loaded', sticky: false, slotAffinity: false },
+    { name: 'cache-aware + slot aff.', sticky: true, slotAffinity: true, cacheAware: true },
+    { name: 'cache-aware', sticky: true, slotAffinity: false, cacheAware: true },
   ]
   const seeds = [1, 2, 3, 4, 5]
   console.log(
@@ -381,6 +413,9 @@ export async function run(): Promise<void> {
       ` turns = follow-up turns finding their whole history cached, tokens = prompt tokens served from cache / prompt tokens; TTFT = wait + prefill of the uncached part`,
   )
   const verdicts: string[] = []
+  /** Per cache-aware policy, the issue's goals: [what, met]. */
+  const goals = new Map<string, Array<[string, boolean]>>()
+  const leastLoaded = new Map<string, Result[]>()
   for (const shape of WORKLOADS) {
     const limits = seeds.map((seed) => ceilings(workload(shape, seed), UPSTREAMS * SLOTS))
     const average = (pick: (limit: Ceilings) => number) => ((limits.reduce((sum, limit) => sum + pick(limit), 0) / limits.length) * 100).toFixed(1)
@@ -401,10 +436,43 @@ export async function run(): Promise<void> {
           `  TTFT mean ${(mean((result) => result.meanTtftMs) / 1000).toFixed(2)} s, p95 ${(mean((result) => result.p95TtftMs) / 1000).toFixed(2)} s` +
           `  served (seed 1) ${(results[0] as Result).served.join('/')}`,
       )
+      if (policy.name === 'least-loaded') leastLoaded.set(shape.name, results)
+      if (policy.cacheAware === true) {
+        const list = goals.get(policy.name) ?? []
+        goals.set(policy.name, list)
+        const beladyTokens = limits.reduce((sum, limit) => sum + limit.beladyTokens, 0) / limits.length
+        const baselineWait = (leastLoaded.get(shape.name) ?? []).reduce((sum, result) => sum + result.meanWaitMs, 0) / Math.max(1, leastLoaded.get(shape.name)?.length ?? 0)
+        const waitMs = mean((result) => result.meanWaitMs)
+        if (shape.name === 'light') list.push([`light turns ${(hitRate * 100).toFixed(1)}% >= 95%`, hitRate >= 0.95])
+        if (shape.name === 'dense' || shape.name === 'busy') {
+          const goal = shape.name === 'dense' ? 0.59 : 0.7
+          list.push([`${shape.name} turns ${(hitRate * 100).toFixed(1)}% >= ${goal * 100}%`, hitRate >= goal])
+          list.push([`${shape.name} load ${loadRatio.toFixed(2)} <= 1.5`, loadRatio <= 1.5])
+          list.push([`${shape.name} wait ${(waitMs / 1000).toFixed(2)} s <= least-loaded ${(baselineWait / 1000).toFixed(2)} s`, waitMs <= baselineWait])
+        }
+        if (shape.name === 'agents') {
+          const tokens = mean((result) => result.tokenHitRate)
+          list.push([`agents tokens ${(tokens * 100).toFixed(1)}% >= 90% of Belady ${(beladyTokens * 100).toFixed(1)}%`, tokens >= 0.9 * beladyTokens])
+        }
+      }
       if (shape.name === 'light' && policy.sticky) verdicts.push(`${policy.name}: ${hitRate >= 0.9 && loadRatio <= 1.5 ? 'met' : 'NOT met'}`)
     }
   }
   console.log(` target (hit rate >= 90% at load max/min <= 1.5, light workload): ${verdicts.join('; ')}`)
+  for (const [name, list] of goals) console.log(` issue 15 goals, ${name}: ${list.map(([what, met]) => `${what} ${met ? 'met' : 'NOT met'}`).join('; ')}`)
+  // The gateway's cost per request with routing: 'cache-aware' (route-job stage): hashing the prompt's prefix blocks.
+  for (const tokens of [2_000, 32_000]) {
+    const turns = 8
+    const messages = [{ role: 'system', content: 'You are a helpful agent. '.repeat(20) }]
+    const perMessage = Math.floor((tokens * CHARS_PER_TOKEN - 500) / turns)
+    for (let turn = 0; turn < turns; turn++) messages.push({ role: turn % 2 === 0 ? 'user' : 'assistant', content: `turn ${turn} `.padEnd(perMessage, 'lorem ipsum dolor sit amet ') })
+    const rounds = tokens > 10_000 ? 50 : 500
+    const started = performance.now()
+    let blocks = 0
+    for (let round = 0; round < rounds; round++) blocks += prefixHashesOf(messages).hashes.length
+    const microseconds = ((performance.now() - started) / rounds) * 1000
+    console.log(` prefix hashing (routing: cache-aware): ${tokens} tokens of prompt (${messages.length} messages, ${blocks / rounds} blocks): ${microseconds.toFixed(0)} us per request`)
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()

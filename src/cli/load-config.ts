@@ -113,6 +113,7 @@ type SettingKey =
   | 'stickyHeader'
   | 'stickyTtl'
   | 'slotAffinity'
+  | 'routing'
   | 'batchMaxWaitMs'
   | 'maxQueued'
   | 'maxWaitMs'
@@ -172,6 +173,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'stickyHeader', flag: 'stickyHeader', env: ['STICKY_HEADER'], parse: nonEmpty },
   { key: 'stickyTtl', flag: 'stickyTtl', env: ['AFFINITY_TTL_SEC'], parse: seconds },
   { key: 'slotAffinity', flag: 'slotAffinity', env: ['SLOT_AFFINITY'], parse: boolean },
+  { key: 'routing', flag: 'routing', env: ['ROUTING'], parse: oneOf<'sticky' | 'cache-aware'>(['sticky', 'cache-aware']) },
   { key: 'batchMaxWaitMs', flag: 'batchMaxWaitMs', env: ['BATCH_MAX_WAIT_MS'], parse: integer(0) },
   { key: 'maxQueued', flag: 'maxQueued', env: ['MAX_QUEUED'], parse: integer(0) },
   { key: 'maxWaitMs', flag: 'maxWaitMs', env: ['MAX_WAIT_MS'], parse: integer(0) },
@@ -235,6 +237,7 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   stickyMaxImbalance: fromString(integer(0)),
   maxStickyKeys: fromString(integer(1)),
   slotAffinity: fromString(boolean),
+  routing: fromString(oneOf<'sticky' | 'cache-aware'>(['sticky', 'cache-aware'])),
   batchMaxWaitMs: fromString(integer(0)),
   maxQueued: fromString(integer(0)),
   maxWaitMs: fromString(integer(0)),
@@ -397,6 +400,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     stickyTtlMs: stickyTtl !== undefined ? Math.round(stickyTtl * 1000) : (file.stickyTtlMs as number | undefined),
     stickyMaxImbalance: file.stickyMaxImbalance as number | undefined,
     maxStickyKeys: file.maxStickyKeys as number | undefined,
+    routing: pick<'sticky' | 'cache-aware'>('routing'),
     batchMaxWaitMs: pick<number>('batchMaxWaitMs'),
     maxQueued: pick<number>('maxQueued'),
     maxWaitMs: pick<number>('maxWaitMs'),

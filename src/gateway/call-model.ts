@@ -12,6 +12,7 @@ import type { ChatCompletion, ChatCompletionChunk } from '../openai/types.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
 import { MessageAccumulator } from '../openai/message-accumulator.js'
 import type { JobClass, JobRequest, Lease } from '../queue/queue-scheduler.js'
+import type { PrefixHint } from '../queue/prefix-hashes.js'
 import type { CallPlan } from './call-plan.js'
 import { chainTransforms } from './chunk-pipeline.js'
 import { isStackOverflow, nestedTooDeeply } from './nesting.js'
@@ -54,6 +55,7 @@ export class ModelCall implements JobRequest, WatchedCall {
   readonly class: JobClass
   readonly threadKey: string
   readonly model: string | undefined
+  readonly prefix: PrefixHint | undefined
   #upstream: Upstream | undefined
   #abortReason: Error | undefined
   #abortUpstream: ((reason: Error) => void) | undefined
@@ -76,6 +78,7 @@ export class ModelCall implements JobRequest, WatchedCall {
     this.id = plan.jobId
     this.class = plan.jobClass
     this.threadKey = plan.threadKey
+    this.prefix = plan.prefix
     this.model = services.catalog.routingModel(plan.upstreamModel)
   }
 

@@ -10,6 +10,7 @@
 import type { ChatCompletion } from '../openai/types.js'
 import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { JobClass } from '../queue/queue-scheduler.js'
+import type { PrefixHint } from '../queue/prefix-hashes.js'
 import type { ChunkTransformFactory } from './chunk-pipeline.js'
 import type { Endpoint } from './endpoints.js'
 import type { ToolMode } from './gateway-options.js'
@@ -93,6 +94,8 @@ export interface CallPlan {
   jobClass: JobClass
   /** Sticky key ('' when there is no routing choice to make). */
   threadKey: string
+  /** Prefix hashes of the client's prompt (`routing: 'cache-aware'` only, else undefined). */
+  prefix: PrefixHint | undefined
   toolMode: ToolMode
   /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
   reasoning: ReasoningMode | undefined
@@ -159,6 +162,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     upstreamModel: undefined,
     jobClass: input.endpoint.jobClass,
     threadKey: '',
+    prefix: undefined,
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
     toolLoop: undefined,

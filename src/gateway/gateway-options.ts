@@ -14,6 +14,7 @@ import { resolveVariants } from './variants.js'
 import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
+import type { RouteChoice } from '../queue/upstream-router.js'
 import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
@@ -108,8 +109,9 @@ export type GatewayEvent =
   /**
    * A job got a slot. `route` is the sticky decision for a conversation (see `StickyRoute`:
    * `new`, `kept` with `slotReused` under slot affinity, or `moved` and why); undefined without one.
+   * `cache`: with `routing: 'cache-aware'`, why the cost model chose (see `RouteChoice`).
    */
-  | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined }
+  | { type: 'job-start'; jobId: string; kind: JobClass; model: string | undefined; upstream: string; slot: number | undefined; waitMs: number; route: StickyRoute | undefined; cache?: RouteChoice | undefined }
   /** The tool-call detector recovered `count` calls a model wrote as text, in the format `format`. */
   | { type: 'tool-calls-recovered'; jobId: string; format: string; count: number }
 
@@ -215,6 +217,12 @@ export interface GatewayOptions {
   stickyMaxImbalance?: number | undefined
   /** Conversations remembered for sticky routing (LRU). @default 100 000 */
   maxStickyKeys?: number | undefined
+  /**
+   * `'sticky'`: a conversation stays on its upstream (thread key). `'cache-aware'`: each request's prompt is
+   * hashed block by block and the upstream with the least expected time to first token (wait + prefill of the
+   * part not cached there) takes it, within `stickyMaxImbalance` (src/queue/cache-aware-router.ts). @default 'sticky'
+   */
+  routing?: 'sticky' | 'cache-aware' | undefined
   /** A batch (agent) job that waited longer than this is served before newer interactive jobs. @default 30 000 */
   batchMaxWaitMs?: number | undefined
   /** Waiting jobs allowed (running ones not counted); beyond this 429 `queue_full`. @default 1000 */
@@ -436,6 +444,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
     maxStickyKeys = 100_000,
+    routing = 'sticky',
     batchMaxWaitMs = 30_000,
     maxQueued = 1000,
     maxWaitMs = 0,
@@ -502,6 +511,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInteger('stickyTtlMs', stickyTtlMs)
   nonNegativeNumber('stickyMaxImbalance', stickyMaxImbalance)
   positiveInteger('maxStickyKeys', maxStickyKeys)
+  if (routing !== 'sticky' && routing !== 'cache-aware') throw new TypeError(`routing must be 'sticky' or 'cache-aware', got ${JSON.stringify(routing)}`)
   nonNegativeNumber('batchMaxWaitMs', batchMaxWaitMs)
   nonNegativeInteger('maxQueued', maxQueued)
   nonNegativeNumber('maxWaitMs', maxWaitMs)
@@ -583,6 +593,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyTtlMs,
     stickyMaxImbalance,
     maxStickyKeys,
+    routing,
     batchMaxWaitMs,
     maxQueued,
     maxWaitMs,

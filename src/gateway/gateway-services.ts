@@ -5,6 +5,7 @@
  * @module
  */
 import { QueueScheduler } from '../queue/queue-scheduler.js'
+import { CacheAwareRouter } from '../queue/cache-aware-router.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
 import { resolveGatewayOptions } from './gateway-options.js'
@@ -43,6 +44,8 @@ export interface GatewayServices {
   readonly stages: readonly CallStage[]
   /** Chat memory, when configured. */
   readonly memory: ChatMemory | undefined
+  /** The cost-model router (`routing: 'cache-aware'`), fed the prefill rates answers report; undefined otherwise. */
+  readonly router?: CacheAwareRouter | undefined
   /** Server-side tools (execute mode): the `toolRegistry` option, else the tool servers' tools; undefined when none are configured. */
   readonly tools?: ToolRegistry | undefined
   /** Whether the gateway built `tools` (and so closes it). */
@@ -61,11 +64,13 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     if (ids.has(upstream.id)) throw new TypeError(`upstreams: ${JSON.stringify(upstream.id)} is listed twice (raise its slots instead)`)
     ids.add(upstream.id)
   }
+  const router = resolved.routing === 'cache-aware' ? new CacheAwareRouter() : undefined
   const scheduler = new QueueScheduler({
     upstreams: upstreams.map((upstream) => ({ id: upstream.id, slots: upstream.slots, models: upstream.models, slotAffinity: upstream.slotAffinity })),
     stickyTtlMs: resolved.stickyTtlMs,
     stickyMaxImbalance: resolved.stickyMaxImbalance,
     maxStickyKeys: resolved.maxStickyKeys,
+    router,
     batchMaxWaitMs: resolved.batchMaxWaitMs,
     maxQueued: resolved.maxQueued,
     maxWaitMs: resolved.maxWaitMs,
@@ -128,6 +133,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
     memory,
+    router,
     tools,
     ownsTools: resolved.toolRegistry === undefined && tools !== undefined,
   }
@@ -156,6 +162,6 @@ function forwardSchedulerEvents(scheduler: QueueScheduler, jobs: JobRegistry, on
   if (onEvent === undefined) return
   scheduler.on('job-queued', (event) => onEvent({ type: 'job-queued', jobId: event.jobId, kind: event.class, upstream: event.upstream, queued: event.queued }))
   scheduler.on('job-start', (event) =>
-    onEvent({ type: 'job-start', jobId: event.jobId, kind: event.class, model: jobs.get(event.jobId)?.model, upstream: event.upstream, slot: event.slot, waitMs: event.waitedMs, route: event.route }),
+    onEvent({ type: 'job-start', jobId: event.jobId, kind: event.class, model: jobs.get(event.jobId)?.model, upstream: event.upstream, slot: event.slot, waitMs: event.waitedMs, route: event.route, cache: event.cache }),
   )
 }

@@ -33,6 +33,9 @@ import { unwatchClient, watchClient } from './request-access.js'
 import { answerWithTools } from './tool-loop.js'
 import type { Upstream, UpstreamResponse } from './upstream.js'
 
+/** Fewer prompt tokens prefilled than this say more about latency than about the prefill rate (routing: cache-aware). */
+const MIN_PREFILL_SAMPLE_TOKENS = 256
+
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
@@ -225,12 +228,20 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     const message = error === undefined ? undefined : error instanceof Error ? error.message : String(error)
     jobs.finish(plan.jobId, { at: endedAt, error: message })
     const onEvent = options.onEvent
-    if (onEvent === undefined) return
-    // The figures are read only for a listener, once per request.
+    const router = this.#services.router
+    if (onEvent === undefined && router === undefined) return
+    // The figures are read only for a listener or the cache-aware router, once per request.
     const relayed = this.#relayed
     const usage = relayed !== undefined ? answerUsage(relayed.lastEvent(), relayed.events) : this.#wholeBytes !== undefined ? wholeAnswerUsage(this.#wholeBytes) : undefined
     // Every event arrived in the read that ended the answer: the first went out with the end.
     if (this.#firstAt === undefined && relayed !== undefined && relayed.events > 0) this.#firstAt = endedAt
+    if (router !== undefined && this.#lease !== undefined && relayed !== undefined && this.#firstAt !== undefined && this.#startedAt !== undefined && usage?.promptTokens !== undefined) {
+      // A streamed answer's time to first token is mostly the prefill of the uncached prompt: its rate, for the cost model.
+      const prefilled = usage.promptTokens - (usage.cachedTokens ?? 0)
+      const seconds = (this.#firstAt - this.#startedAt) / 1000
+      if (prefilled >= MIN_PREFILL_SAMPLE_TOKENS && seconds > 0) router.observePrefillRate(this.#lease.upstream, prefilled / seconds)
+    }
+    if (onEvent === undefined) return
     onEvent({
       type: 'request-end',
       jobId: plan.jobId,

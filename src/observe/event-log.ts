@@ -114,6 +114,11 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
           moved_from: route?.sticky === 'moved' ? route.from : undefined,
           because: route?.sticky === 'moved' ? route.because : undefined,
           slot_reused: route?.sticky === 'kept' ? route.slotReused : undefined,
+          // routing: 'cache-aware': characters of the prompt cached where it was sent, the expected costs, the runner-up.
+          prefix_hit_chars: event.cache?.cachedChars,
+          expected_wait_ms: event.cache === undefined ? undefined : Math.round(event.cache.expectedWaitMs),
+          expected_prefill_ms: event.cache === undefined ? undefined : Math.round(event.cache.expectedPrefillMs),
+          alternative: event.cache?.alternative === undefined ? undefined : `${event.cache.alternative.upstream} (${Math.round(event.cache.alternative.expectedMs)} ms)`,
         },
       }
     }

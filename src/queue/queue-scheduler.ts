@@ -6,9 +6,11 @@
 import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from '../errors.js'
 import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
 import { IndexedFifo } from './indexed-fifo.js'
+import type { PrefixHint } from './prefix-hashes.js'
 import type { SchedulerState, StickyEntry } from './scheduler-state.js'
 import { TypedEmitter } from './typed-emitter.js'
 import type { EventListener } from './typed-emitter.js'
+import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
 
 /** Priority class: `interactive` (user chat) is served before `batch` (agent work). */
 export type JobClass = 'interactive' | 'batch'
@@ -47,6 +49,8 @@ export interface JobRequest {
    * UnavailableError `no_upstream`. @default none
    */
   excluded?: ReadonlySet<string> | undefined
+  /** Prefix hashes of its prompt, for the `router` option (cache-aware routing); ignored without one. */
+  prefix?: PrefixHint | undefined
 }
 
 /** The right to run one job on one upstream (slot) until `release()`. */
@@ -123,6 +127,8 @@ export interface JobStartEvent {
   stickyHit: boolean
   /** How the job's thread key was routed; undefined for a job without a key. */
   route: StickyRoute | undefined
+  /** The `router`'s decision (cached prefix, expected wait and prefill, the alternative), when it routed the job. */
+  cache?: RouteChoice | undefined
   /** The job's sticky key, when it has one. */
   threadKey: string | undefined
 }
@@ -183,6 +189,12 @@ export interface QueueSchedulerOptions {
    * least-loaded eligible upstream's by more than this. @default 2
    */
   stickyMaxImbalance?: number | undefined
+  /**
+   * A routing policy (cache-aware-router.ts) for jobs that carry `prefix`: it chooses among the healthy eligible
+   * upstreams within `stickyMaxImbalance` of the least-loaded one, instead of the thread key's remembered one.
+   * @default none (thread-key routing)
+   */
+  router?: UpstreamRouter | undefined
   /** Most thread keys remembered (LRU). @default 100_000 */
   maxStickyKeys?: number | undefined
   /** A batch job that has waited this long is served before newer interactive jobs (aging), in ms. @default 30_000 */
@@ -250,6 +262,10 @@ interface Job {
   readonly enqueuedAt: number
   /** Bound to its thread key's remembered (warm) upstream: it waits there rather than start cold elsewhere. */
   stickyBound: boolean
+  /** See {@link JobRequest.prefix}. */
+  readonly prefix: PrefixHint | undefined
+  /** The router's choice, when it routed the job (a choice with cached characters binds it like a warm key). */
+  routed: RouteChoice | undefined
   seq: number
   fifoOrdinal: number
   state: 'waiting' | 'running' | 'done'
@@ -336,6 +352,7 @@ export class QueueScheduler {
   readonly #restrictedModels = new Set<string>()
   readonly #state: SchedulerState
   readonly #stickyMaxImbalance: number
+  readonly #router: UpstreamRouter | undefined
   /** Jobs waiting in sticky lanes (for their warm upstream). */
   #stickyWaiting = 0
   readonly #batchMaxWaitMs: number
@@ -365,6 +382,7 @@ export class QueueScheduler {
     stickyTtlMs = 600_000,
     stickyMaxImbalance = 2,
     maxStickyKeys = 100_000,
+    router,
     batchMaxWaitMs = 30_000,
     maxQueued = 1000,
     maxWaitMs = 0,
@@ -382,6 +400,7 @@ export class QueueScheduler {
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${JSON.stringify(now)}`)
     this.#state = state ?? createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys, now })
     this.#stickyMaxImbalance = stickyMaxImbalance
+    this.#router = router
     this.#batchMaxWaitMs = batchMaxWaitMs
     this.#maxQueued = maxQueued
     this.#maxWaitMs = maxWaitMs
@@ -452,6 +471,8 @@ export class QueueScheduler {
       modelKey,
       enqueuedAt,
       stickyBound: false,
+      prefix: this.#router === undefined ? undefined : job.prefix,
+      routed: undefined,
       seq: 0,
       fifoOrdinal: -1,
       state: 'waiting',
@@ -470,7 +491,7 @@ export class QueueScheduler {
       return Promise.reject(new UnavailableError(record.excluded !== undefined ? 'No other upstream serves the job.' : job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
     }
     const target = this.#route(record, best)
-    record.stickyBound = record.threadKey !== undefined && this.#state.sticky.get(record.threadKey)?.upstream === target.id
+    record.stickyBound = this.#warmOn(record, target)
     // A job starts at once on its bound upstream if that has a free slot. A job without a warm upstream also
     // takes the least-loaded free one (a free upstream has nothing bound to it, so its load is < 1 while a full
     // one's is >= 1: the least-loaded healthy eligible upstream is free whenever any is). A sticky job waits for
@@ -654,7 +675,7 @@ export class QueueScheduler {
         continue
       }
       const target = this.#route(job, best)
-      job.stickyBound = job.threadKey !== undefined && this.#state.sticky.get(job.threadKey)?.upstream === target.id
+      job.stickyBound = this.#warmOn(job, target)
       const lane = this.#laneFor(target, job.modelKey, job.stickyBound)
       job.lane = lane
       if (lane.sticky) this.#stickyWaiting++
@@ -730,11 +751,32 @@ export class QueueScheduler {
    * key, a free upstream with the coldest slot (see {@link QueueScheduler.#coldestFree}); else `best`.
    */
   #route(job: Job, best: UpstreamRecord): UpstreamRecord {
+    // With a router the prefix index, not the thread key's memory, says where the job is warm.
+    if (job.prefix !== undefined) return this.#routeByPrefix(job, best) ?? this.#coldestFree(job, best)
     if (job.threadKey === undefined) return best
     const entry = this.#state.sticky.get(job.threadKey)
     const remembered = entry === undefined ? undefined : this.#byId.get(entry.upstream)
     if (remembered === undefined || !remembered.healthy || !this.#eligible(job.modelKey, remembered) || job.excluded?.has(remembered.id) === true) return this.#coldestFree(job, best)
     return this.#load(remembered) - this.#load(best) > this.#stickyMaxImbalance ? this.#coldestFree(job, best) : remembered
+  }
+
+  /** Whether `job` is bound to `upstream` as its warm one: the router found its prompt cached there, or its key remembers it. */
+  #warmOn(job: Job, upstream: UpstreamRecord): boolean {
+    if (job.prefix !== undefined) return job.routed !== undefined && job.routed.upstream === upstream.id && job.routed.cachedChars > 0
+    return job.threadKey !== undefined && this.#state.sticky.get(job.threadKey)?.upstream === upstream.id
+  }
+
+  /** The `router`'s choice among the healthy eligible upstreams within `stickyMaxImbalance` of `best` (the hard cap). */
+  #routeByPrefix(job: Job, best: UpstreamRecord): UpstreamRecord | undefined {
+    const limit = this.#load(best) + this.#stickyMaxImbalance
+    const candidates: RouteCandidate[] = []
+    for (const upstream of this.#upstreams) {
+      if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
+      candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
+    }
+    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates)
+    job.routed = choice
+    return choice === undefined ? undefined : this.#byId.get(choice.upstream)
   }
 
   /**
@@ -846,7 +888,7 @@ export class QueueScheduler {
   #start(job: Job, upstream: UpstreamRecord): Lease | undefined {
     const sticky = this.#state.sticky
     const entry = job.threadKey === undefined ? undefined : sticky.get(job.threadKey)
-    const preferred = entry !== undefined && entry.upstream === upstream.id ? entry.slot : undefined
+    const preferred = job.routed !== undefined ? (job.routed.upstream === upstream.id ? job.routed.slot : undefined) : entry !== undefined && entry.upstream === upstream.id ? entry.slot : undefined
     const slot = this.#state.slots.claim(upstream.id, preferred)
     if (slot === undefined) return undefined
     if (job.state === 'waiting' && job.lane !== undefined) this.#unlink(job)
@@ -858,6 +900,7 @@ export class QueueScheduler {
     upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
+    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot)
     const lease = new JobLease(job, this.#finishJob)
     const waitedMs = lease.waitedMs
     const resolve = job.resolve
@@ -865,7 +908,7 @@ export class QueueScheduler {
     resolve?.(lease)
     if (this.#events.has('job-start')) {
       const stickyHit = entry !== undefined && entry.upstream === upstream.id && (!upstream.slotAffinity || entry.slot === slot)
-      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot) })
+      this.#events.emit('job-start', { jobId: job.id, class: job.class, upstream: upstream.id, slot: lease.slot, waitedMs, stickyHit, threadKey: job.threadKey, route: this.#routeOf(job, entry, upstream, slot), cache: job.routed })
     }
     return lease
   }

@@ -36,7 +36,7 @@ export function defaultStages({ options, catalog, routesByKey, tools, memory }: 
     validateChatBodyStage,
     // 2. Class and sticky key, from the client's own request (before anything rewrites it).
     //    Memory's namespace is the same key, so with memory on it is always computed.
-    createRouteJobStage({ stickyHeader: options.stickyHeader, routesByKey: routesByKey || memory !== undefined }),
+    createRouteJobStage({ stickyHeader: options.stickyHeader, routesByKey: routesByKey || memory !== undefined, prefixHashes: routesByKey && options.routing === 'cache-aware' }),
     // 3. Which model: alias, the gateway's default, 404 for an unknown one.
     createResolveModelStage(catalog, options.variants, options.agents),
     // 3b. Chat memory (when configured): notes injected, history trimmed, the turn stored after.

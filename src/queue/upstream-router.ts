@@ -1,0 +1,44 @@
+/**
+ * The interface between the scheduler and a routing policy that chooses an upstream per job from more than its
+ * thread key (see cache-aware-router.ts). The scheduler keeps its own rules: eligibility, health, exclusions and
+ * `stickyMaxImbalance` as a hard cap on the candidates it offers.
+ * @module
+ */
+import type { PrefixHint } from './prefix-hashes.js'
+
+/** An upstream the job may go to, as the scheduler sees it when routing. */
+export interface RouteCandidate {
+  readonly id: string
+  readonly slots: number
+  readonly running: number
+  /** Jobs waiting for it. */
+  readonly waiting: number
+  /** Moving average of its service time (ms), undefined before its first finished job. */
+  readonly serviceMs: number | undefined
+}
+
+/** A routing decision, with what it was based on (for `/v1/jobs/{id}` and the debug log). */
+export interface RouteChoice {
+  readonly upstream: string
+  /** Slot holding the longest cached prefix there (to name as `id_slot`), or undefined. */
+  readonly slot: number | undefined
+  /** Prompt characters cached at the chosen place. */
+  readonly cachedChars: number
+  /** Expected wait for a slot there, ms. */
+  readonly expectedWaitMs: number
+  /** Expected prefill of the uncached part there, ms. */
+  readonly expectedPrefillMs: number
+  /** The next best candidate and its expected time to first token (ms), when there was one. */
+  readonly alternative: { readonly upstream: string; readonly expectedMs: number } | undefined
+}
+
+/** A routing policy behind the scheduler. */
+export interface UpstreamRouter {
+  /** The candidate to bind the job to; undefined leaves the scheduler's own rule. */
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined
+  /**
+   * The job started on `upstream`, slot `slot` (the scheduler's slot index: the `id_slot` sent with slot affinity;
+   * without it the server picks its own slot and the index is an approximation): that slot will hold the prompt.
+   */
+  started(prefix: PrefixHint, upstream: string, slot: number): void
+}

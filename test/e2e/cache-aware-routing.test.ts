@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startFakeUpstream } from './fake-upstream.js'
+import type { FakeUpstream } from './fake-upstream.js'
+import { startQueuegate } from './start-queuegate.js'
+import type { TestGateway } from './start-queuegate.js'
+import { describeEvent } from '../../src/observe/event-log.js'
+
+describe('routing: cache-aware end to end', () => {
+  const upstreams: FakeUpstream[] = []
+  let gateway: TestGateway | undefined
+
+  afterEach(async () => {
+    await gateway?.close()
+    gateway = undefined
+    await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()))
+  })
+
+  it('sends a new conversation to the upstream slot that holds its system prompt', async () => {
+    for (let index = 0; index < 2; index++) upstreams.push(await startFakeUpstream({ slots: 2 }))
+    gateway = await startQueuegate({ upstreams: upstreams.map((upstream) => ({ url: upstream.url, slots: 2, slotAffinity: true })), routing: 'cache-aware' })
+    const agentPrompt = { role: 'system' as const, content: 'You are the release agent. '.repeat(200) }
+    const ask = async (chat: string, messages: Array<{ role: 'system' | 'user'; content: string }>) => {
+      const answer = await gateway!.client.chat.completions.create({ model: 'fake-model', messages }, { headers: { 'X-Chat-Id': chat } })
+      expect(answer.choices[0]?.message.content).toBeTruthy()
+    }
+    /** Where the request whose last message says `text` ran: [upstream index, id_slot]. */
+    const placeOf = (text: string): [number, number | undefined] => {
+      for (const [index, upstream] of upstreams.entries()) {
+        const request = upstream.requests.find((recorded) => JSON.stringify(recorded.body).includes(text))
+        if (request !== undefined) return [index, request.idSlot]
+      }
+      throw new Error(`no upstream saw ${text}`)
+    }
+    await ask('one', [agentPrompt, { role: 'user', content: 'first conversation' }])
+    await ask('two', [agentPrompt, { role: 'user', content: 'second conversation' }])
+    await ask('three', [{ role: 'system', content: 'Another agent.' }, { role: 'user', content: 'third conversation' }])
+    const first = placeOf('first conversation')
+    expect(first[1]).toBeTypeOf('number')
+    // Same system prompt, another conversation id: the sticky rule would place it on the coldest slot; the cost model reuses the warm one.
+    expect(placeOf('second conversation')).toEqual(first)
+    // Nothing of it cached anywhere: placed as a new sticky conversation would be, never on the warm slot it would evict.
+    expect(placeOf('third conversation')).not.toEqual(first)
+    // The debug log says why: the second request found the agent's prompt cached where it went, and what the alternative cost.
+    const starts = gateway.events.filter((event) => event.type === 'job-start')
+    expect(starts.map((event) => event.type === 'job-start' && event.cache?.cachedChars)).toEqual([undefined, expect.any(Number), undefined])
+    const fields = describeEvent(starts[1]!)?.fields
+    expect(fields?.['prefix_hit_chars']).toBeGreaterThanOrEqual(agentPrompt.content.length)
+    expect(fields?.['expected_wait_ms']).toBe(0)
+    expect(fields?.['alternative']).toMatch(/^http:\/\/127\.0\.0\.1:\d+.* \(\d+ ms\)$/)
+  })
+
+  it('learns an upstream prefill rate from streamed answers (uncached prompt tokens / time to first token)', async () => {
+    upstreams.push(await startFakeUpstream({ slots: 1, ttftMs: 50 }))
+    gateway = await startQueuegate({ upstreams: [{ url: upstreams[0]!.url, slots: 1, slotAffinity: true }], routing: 'cache-aware' })
+    const system = { role: 'system' as const, content: 'You are the review agent. '.repeat(400) }
+    const stream = async (chat: string, content: string) => {
+      const chunks = await gateway!.client.chat.completions.create({ model: 'fake-model', stream: true, stream_options: { include_usage: true }, messages: [system, { role: 'user', content }] }, { headers: { 'X-Chat-Id': chat } })
+      for await (const chunk of chunks) void chunk
+    }
+    // About 2600 prompt tokens prefilled within ~50 ms (plus the machine's latency): far faster than the 1000 tokens/s default.
+    await stream('one', 'first')
+    const question = 'x'.repeat(8000)
+    await stream('two', question)
+    const second = gateway.events.filter((event) => event.type === 'job-start')[1]
+    if (second?.type !== 'job-start' || second.cache === undefined) throw new Error('the second request was not routed by the cost model')
+    const uncachedChars = JSON.stringify({ role: 'user', content: question }).length
+    // At the default rate: uncached characters / 4 tokens / 1000 tokens per second (~2 s); learnt: well under half of it.
+    expect(second.cache.expectedPrefillMs).toBeLessThan((uncachedChars / 4 / 1000) * 1000 * 0.5)
+    expect(second.cache.expectedPrefillMs).toBeGreaterThan(0)
+  })
+})
