@@ -52,13 +52,23 @@ export function createAgentChat(services: GatewayServices, parent: CallPlan, job
     if (plan.agent !== undefined) throw new InvalidRequestError(`chat(): ${JSON.stringify(plan.model)} is an agent; an agent calls models, not agents.`, { param: 'model', code: 'agent_calls_agent' })
     // People's chats go first, whatever the headers or the key's class say.
     plan.jobClass = 'batch'
-    const answer = await callModel(services, plan, { signal })
+    // A key's maxRunning counts the agent's model calls while each holds its slot.
+    const limit = parent.key?.limit
+    if (limit !== undefined) {
+      const admitted = limit.enter(signal)
+      if (admitted !== undefined) await admitted
+    }
     try {
-      const completion = await answer.completion()
-      addUsage(usage, completion.usage)
-      return completion
+      const answer = await callModel(services, plan, { signal })
+      try {
+        const completion = await answer.completion()
+        addUsage(usage, completion.usage)
+        return completion
+      } finally {
+        answer.lease.release()
+      }
     } finally {
-      answer.lease.release()
+      limit?.exit()
     }
   }
   return { chat, usage }

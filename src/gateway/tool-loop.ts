@@ -16,6 +16,7 @@
  * and the tool calls at once and frees the slot.
  * @module
  */
+import type { KeyLimit } from './key-limit.js'
 import { AbortError, QueuegateError, UpstreamError } from '../errors.js'
 import { MessageAccumulator } from '../openai/message-accumulator.js'
 import type { AssistantMessage } from '../openai/message-accumulator.js'
@@ -84,6 +85,8 @@ class ToolLoopJob implements EventListenerObject {
   #startedAt: number | undefined
   #unregister: (() => void) | undefined
   #finished = false
+  /** The key's `maxRunning` count this job holds, once admitted. */
+  #keyLimit: KeyLimit | undefined
   /** The answer as the client received it, for answer hooks and the non-streamed body. */
   readonly #answer = { content: '', reasoning: '', chars: 0 }
   #usage: Record<string, number> | undefined
@@ -106,7 +109,8 @@ class ToolLoopJob implements EventListenerObject {
     const { scheduler, options } = this.#services
     const plan = this.#plan
     watchClient(plan.request, this)
-    const acquired = scheduler.acquire(this.#request, { signal: this.#abort.signal })
+    const limit = plan.key?.limit
+    const acquired = limit === undefined ? scheduler.acquire(this.#request, { signal: this.#abort.signal }) : this.#admit(limit)
     try {
       if (!plan.stream) {
         const first = await this.#callRound(await acquired, 1)
@@ -161,9 +165,24 @@ class ToolLoopJob implements EventListenerObject {
   }
 
   /** Ends the job exactly once: releases the slot, records the outcome, reports it. */
+  /** Under its key's `maxRunning`: waits for the key's turn (held for the whole loop), then queues. */
+  async #admit(limit: KeyLimit): Promise<Lease> {
+    const admitted = limit.enter(this.#abort.signal)
+    if (admitted !== undefined) await admitted
+    this.#keyLimit = limit
+    if (this.#finished) {
+      this.#keyLimit = undefined
+      limit.exit()
+      throw new AbortError('The client disconnected.')
+    }
+    return this.#services.scheduler.acquire(this.#request, { signal: this.#abort.signal })
+  }
+
   finish(status: number, error?: unknown): void {
     if (this.#finished) return
     this.#finished = true
+    this.#keyLimit?.exit()
+    this.#keyLimit = undefined
     const { clock, options, jobs } = this.#services
     const plan = this.#plan
     unwatchClient(plan.request, this)

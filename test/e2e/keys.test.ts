@@ -6,16 +6,21 @@ import { afterEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { startFakeUpstream } from './fake-upstream.js'
 import type { FakeUpstream } from './fake-upstream.js'
+import { startFakeToolServer } from '../tools/fake-tool-server.js'
+import type { Agent } from 'queuegate'
 import { startQueuegate } from './start-queuegate.js'
 import type { TestGateway } from './start-queuegate.js'
 
 const messages = [{ role: 'user' as const, content: 'hi' }]
 let upstream: FakeUpstream | undefined
 let gateway: TestGateway | undefined
+let tools: { close(): Promise<void>; url: string } | undefined
 
 afterEach(async () => {
   await gateway?.close()
   await upstream?.close()
+  await tools?.close()
+  tools = undefined
   gateway = undefined
   upstream = undefined
 })
@@ -100,6 +105,25 @@ describe('gateway keys', () => {
     await Promise.all([first, third])
     const contents = upstream.requests.filter((request) => request.path === '/v1/chat/completions').map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]?.content)
     expect(contents).toEqual(['first', 'third'])
+  })
+
+  it("maxRunning also holds for the key's tool-loop requests (execute mode) and its agents' model calls", async () => {
+    tools = await startFakeToolServer({ tools: { get_time: { schema: { type: 'object', properties: {} }, handler: () => ({ time: 'noon' }) } } })
+    upstream = await startFakeUpstream({ slots: 2, tokens: 2, tokenDelayMs: 60 })
+    const agent: Agent = async ({ chat }) => {
+      const answers = await Promise.all([1, 2].map((n) => chat({ model: 'm', messages: [{ role: 'user', content: `part ${n}` }] })))
+      return answers.map((answer) => answer.choices[0]?.message.content).join(' | ')
+    }
+    gateway = await startQueuegate({ upstreams: [{ url: upstream.url, slots: 2 }], toolServers: [tools.url], agents: { agent }, apiKeys: [{ key: 'agent-key-0002', maxRunning: 1 }] })
+    const agents = clientWith('agent-key-0002')
+    // Two execute-mode requests of the capped key: one at a time upstream.
+    await Promise.all([1, 2].map((n) => agents.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `loop ${n}` }] })))
+    expect(upstream.maxConcurrency).toBe(1)
+    upstream.reset()
+    // The agent's two parallel model calls: one at a time too.
+    const answer = await agents.chat.completions.create({ model: 'agent', messages: [{ role: 'user', content: 'go' }] })
+    expect(answer.choices[0]?.message.content).toBe('tok0 tok1 | tok0 tok1')
+    expect(upstream.maxConcurrency).toBe(1)
   })
 
   it('refuses a maxRunning that is not a whole number >= 1', async () => {
