@@ -48,3 +48,16 @@ export function clockWith(overrides: Partial<Clock>): Clock {
     now,
   }
 }
+
+/** Resolves with the promise's value if it settles within `ms` on the clock, else undefined (rejections pass through). */
+export async function within<T>(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: unknown
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = clock.setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clock.clearTimeout(timer)
+  }
+}

@@ -16,6 +16,8 @@
  * and the tool calls at once and frees the slot.
  * @module
  */
+import { runAnswerHooks } from './answer-hooks.js'
+import { within } from './clock.js'
 import type { KeyLimit } from './key-limit.js'
 import { AbortError, QueuegateError, UpstreamError } from '../errors.js'
 import { MessageAccumulator } from '../openai/message-accumulator.js'
@@ -554,34 +556,14 @@ class ToolLoopJob implements EventListenerObject {
     return QueuegateError.isInstance(error) ? error : upstreamFailure({ id: this.#upstreamId ?? 'unknown' }, error)
   }
 
-  /** Hands the finished message to each answer hook; a hook's failure is reported, never the client's problem. */
+  /** Hands the finished message to each answer hook (answer-hooks.ts). */
   #runHooks(message: AssistantMessage): void {
-    const plan = this.#plan
-    const report = (error: unknown): void => {
-      this.#services.options.onEvent?.({ type: 'answer-hook-error', jobId: plan.jobId, message: error instanceof Error ? error.message : String(error) })
-    }
-    for (const hook of plan.answerHooks) {
-      try {
-        const pending = hook(message, plan)
-        if (pending !== undefined) pending.catch(report)
-      } catch (error) {
-        report(error)
-      }
-    }
+    runAnswerHooks(this.#plan, message, this.#services.options.onEvent)
   }
 
-  /** Resolves with the promise's value if it settles within `ms`, else undefined (rejections pass through). */
-  async #raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-    const { clock } = this.#services
-    let timer: unknown
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = clock.setTimeout(() => resolve(undefined), ms)
-    })
-    try {
-      return await Promise.race([promise, timeout])
-    } finally {
-      clock.clearTimeout(timer)
-    }
+  /** Resolves with the promise's value if it settles within `ms`, else undefined (clock.ts's `within`). */
+  #raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+    return within(this.#services.clock, promise, ms)
   }
 }
 
