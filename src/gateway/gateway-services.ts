@@ -96,6 +96,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     serves: (id, model) => model === undefined || catalog.serves(id, model),
     upstreams,
     intervalMs: resolved.healthIntervalMs,
+    probeAtStart: true,
     ejectAfterFailures: resolved.ejectAfterFailures,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),

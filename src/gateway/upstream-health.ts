@@ -3,9 +3,9 @@
  *
  * - **Active probes**: every `intervalMs` (0: none) each upstream is probed (upstream-probe.ts:
  *   `GET /health`, else `GET {apiRoot}/models`), one probe at a time per upstream, each with a
- *   deadline on the clock. The first probe runs one interval after `start()` (a gateway that
- *   starts and serves at once sends its upstreams nothing else first); until an upstream was
- *   probed or answered a call its state is `unknown`, and it is in rotation.
+ *   deadline on the clock. The gateway runs the first round at `start()` (`probeAtStart`), so that
+ *   `/healthz` does not say `ok` for an upstream that is down; until an upstream was probed or
+ *   answered a call its state is `unknown`, and it is in rotation.
  *   A failed probe ejects the upstream at once, a 503 marks it `loading` (out of rotation too),
  *   and a good probe brings it back. Probes may find every upstream down: `/healthz` then says
  *   `ok: false` and `/readyz` 503.
@@ -73,6 +73,12 @@ export interface UpstreamHealthOptions {
   upstreams?: readonly Upstream[] | undefined
   /** Interval between two probes of an upstream, in ms; 0: no probes. @default 0 */
   intervalMs?: number | undefined
+  /**
+   * Run the first round of probes at `start()` rather than one interval later, so that `/healthz` and
+   * `/readyz` tell the truth from the start (the gateway does; model discovery asks the upstreams at
+   * once anyway). @default false
+   */
+  probeAtStart?: boolean | undefined
   /** A probe's deadline, in ms. @default 5000 */
   probeTimeoutMs?: number | undefined
   /** Failed calls in a row that eject an upstream. @default 3 */
@@ -108,6 +114,7 @@ export class UpstreamHealth {
   readonly #clock: Clock
   readonly #serves: (upstream: string, model: string | undefined) => boolean
   readonly #intervalMs: number
+  readonly #probeAtStart: boolean
   readonly #probeTimeoutMs: number
   readonly #ejectAfter: number
   readonly #probe: UpstreamProbe | undefined
@@ -123,6 +130,7 @@ export class UpstreamHealth {
     this.#serves = options.serves ?? (() => true)
     this.#clock = options.clock ?? systemClock
     this.#intervalMs = options.intervalMs ?? 0
+    this.#probeAtStart = options.probeAtStart ?? false
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 5000
     this.#ejectAfter = options.ejectAfterFailures ?? 3
     this.#probe = options.probe
@@ -132,12 +140,17 @@ export class UpstreamHealth {
     }
   }
 
-  /** Starts the probes (the first round one interval from now), when there is an interval and a probe. */
+  /**
+   * Starts the probes, when there is an interval and a probe: every interval, the first round at
+   * once with `probeAtStart` (else one interval from now).
+   */
   start(): void {
     if (this.#closed || this.#interval !== undefined || this.#intervalMs <= 0 || this.#probe === undefined) return
-    this.#interval = this.#clock.setInterval(() => {
+    const round = (): void => {
       for (const entry of this.#entries.values()) void this.#runProbe(entry)
-    }, this.#intervalMs)
+    }
+    this.#interval = this.#clock.setInterval(round, this.#intervalMs)
+    if (this.#probeAtStart) round()
   }
 
   /** What is known of `upstream`. */

@@ -97,6 +97,18 @@ describe('health that tells the truth (issue 12)', () => {
     return { status: response.status, body: await response.json() }
   }
 
+  it('an upstream that is down at start is known at once: the first probes run at start, not one interval later', async () => {
+    const fake = await startFakeUpstream()
+    upstreams.push(fake)
+    const proxy = await startSwitchableProxy(fake.url)
+    await proxy.down()
+    // A long interval: only the round at start can find it down within the test's deadline.
+    gateway = await startQueuegate({ upstreams: [`${proxy.url}/v1`], healthIntervalMs: 600_000 })
+    const down = await until(healthz, (health) => !health.ok, 3000)
+    expect(down.workers[0]).toMatchObject({ healthy: false, state: 'ejected' })
+    expect((await readyz()).status).toBe(503)
+  })
+
   it('the only upstream down: /healthz ok:false with its state and last error, /readyz 503; both recover when it comes back', async () => {
     const fake = await startFakeUpstream({ tokens: 2 })
     upstreams.push(fake)

@@ -71,6 +71,20 @@ describe('UpstreamHealth: active probes', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it('with probeAtStart (as the gateway runs it) the first round runs at start, then every interval', async () => {
+    const { probe, answers } = scriptedProbe()
+    answers.set('a', { state: 'down', error: 'connect ECONNREFUSED' })
+    const { clock, health, healthy } = setup({ intervalMs: 1000, probe, probeAtStart: true })
+    health.start()
+    await flush()
+    expect(probe.mock.calls.map(([upstream]) => (upstream as Upstream).id)).toEqual(['a', 'b'])
+    expect(health.status('a')).toMatchObject({ state: 'ejected', lastError: 'connect ECONNREFUSED' })
+    expect(healthy()).toEqual([false, true])
+    await tick(clock, 1000)
+    expect(probe).toHaveBeenCalledTimes(4)
+    health.close()
+  })
+
   it('runs one probe at a time per upstream; a probe past its deadline is aborted and counts as down', async () => {
     const signals: AbortSignal[] = []
     const probe = vi.fn(
