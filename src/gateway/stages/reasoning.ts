@@ -8,7 +8,7 @@
  * @module
  */
 import { createReasoningChunkTransform, splitReasoningInCompletion } from '../../reasoning/reasoning-transform.js'
-import { createReasoningTrigger } from '../../reasoning/reasoning-trigger.js'
+import { createReasoningTrigger, wholeAnswerCouldChange } from '../../reasoning/reasoning-trigger.js'
 import { DEFAULT_START_WINDOW } from '../../reasoning/think-splitter.js'
 import type { ReasoningMode, ReasoningOptions } from '../../reasoning/reasoning-transform.js'
 import { addTransform } from '../call-plan.js'
@@ -49,6 +49,8 @@ export function reasoningTransform(options: ReasoningOptions): AnswerTransform |
     stream: (onChunk) => createReasoningChunkTransform({ ...options, onChunk }),
     completion: (completion) => splitReasoningInCompletion(completion, options),
     gate: gated ? () => reasoningGate(options) : undefined,
+    // A whole answer is read whole (no start window), so only forwarding matters here.
+    changesWhole: options.forwardReasoning !== false ? wholeAnswerCouldChange : undefined,
   }
 }
 
@@ -56,7 +58,8 @@ export function reasoningTransform(options: ReasoningOptions): AnswerTransform |
 function reasoningGate(options: ReasoningOptions): AnswerGate {
   const trigger = createReasoningTrigger()
   return {
-    passesUntil: (payload) => trigger.passesUntil(payload),
+    passesUntil: (bytes, start, end) => trigger.passesUntil(bytes, start, end),
+    checksChunkShape: true,
     stream: (onChunk) => createReasoningChunkTransform({ ...options, onChunk, resume: trigger.resume }),
   }
 }
