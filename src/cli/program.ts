@@ -68,7 +68,7 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--unknown-tool-policy <policy>', 'execute mode, a call to a tool nobody declared: error (the model is told), passthrough (to the client) or ignore (env UNKNOWN_TOOL_POLICY) [default: error]')
     .option('--max-tool-iters <n>', 'execute mode: tool rounds per request, then one answer without tools (env MAX_TOOL_ITERS) [default: 6]')
     .option('--release-slot-during-tools', 'execute mode: give the slot back while tools run; the next round queues again, sticky (env RELEASE_SLOT_DURING_TOOLS)')
-    .option('--reasoning <mode>', '<think> blocks in content: split (to reasoning_content), strip or keep (env REASONING_MODE) [default: keep]')
+    .option('--reasoning <mode>', '<think> blocks in content: split (to reasoning_content), strip or keep (env REASONING_MODE) [default: split]')
     .option('--forward-reasoning', "forward the upstream's reasoning fields as reasoning_content (env FORWARD_REASONING) [default: on]")
     .option('--no-forward-reasoning', "drop the upstream's reasoning fields")
     .option('--max-body-bytes <n>', 'largest request body (env MAX_BODY_BYTES) [default: 10485760]')

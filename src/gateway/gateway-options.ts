@@ -291,11 +291,11 @@ export interface GatewayOptions {
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
-   * transform, the answer keeps the fast path). With `split` a streamed answer stays on the byte
-   * path until an event could hold a tag (a byte-level trigger, `reasoning/reasoning-trigger.ts`),
-   * but the check itself still costs at zero delay (0.95-1.02x the streamed requests per second of
-   * `keep` at concurrency 1-16, ~0.8x at 64), so it stays opt-in until that is within noise.
-   * @default 'keep'
+   * transform at all). With `split` a streamed answer stays on the byte path until an event could
+   * hold a tag or a reasoning field (a byte-level trigger, `reasoning/reasoning-trigger.ts`), and a
+   * whole answer with neither passes as bytes without a parse: on tag-free answers it costs about
+   * what `keep` does (README, "Reasoning", for the figures).
+   * @default 'split'
    */
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
@@ -460,7 +460,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unknownToolPolicy = 'error',
     maxToolIters = 6,
     releaseSlotDuringTools = false,
-    reasoning = 'keep',
+    reasoning = 'split',
     forwardReasoning = true,
     maxFinishedJobs = 10_000,
     requireJsonContentType = false,

@@ -40,8 +40,8 @@ describe('reasoning split through the gateway', () => {
 
   async function setup(chunks: Array<Record<string, unknown>>, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
     upstream = await startFakeUpstream({ chunks })
-    // split is opt-in (the default is keep, which keeps the fast path).
-    gateway = await startQueuegate({ upstreams: [upstream.url], reasoning: 'split', ...options })
+    // split is the default.
+    gateway = await startQueuegate({ upstreams: [upstream.url], ...options })
     return gateway
   }
 

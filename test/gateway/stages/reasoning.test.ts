@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addAnswerHook, answerGates, createCallPlan, isPassThrough } from '../../../src/gateway/call-plan.js'
+import { addAnswerHook, answerGates, createCallPlan, isPassThrough, passesWhole } from '../../../src/gateway/call-plan.js'
 import type { CallPlan } from '../../../src/gateway/call-plan.js'
 import { endpointFor } from '../../../src/gateway/endpoints.js'
 import { resolveGatewayOptions } from '../../../src/gateway/gateway-options.js'
@@ -20,8 +20,10 @@ function prepared(options: Partial<GatewayOptions>, path?: string): CallPlan {
 }
 
 describe('the reasoning stage', () => {
-  it('adds nothing by default (keep: the fast path stays); adds the split when asked, on chat endpoints only', () => {
-    expect(isPassThrough(prepared({}))).toBe(true)
+  it('adds the split by default, on chat endpoints only; keep adds nothing', () => {
+    expect(prepared({}).transforms).toHaveLength(1)
+    expect(answerGates(prepared({}))).toHaveLength(1)
+    expect(isPassThrough(prepared({}, '/v1/embeddings'))).toBe(true)
     expect(prepared({ reasoning: 'split' }).transforms).toHaveLength(1)
     expect(prepared({ reasoning: 'split' }, '/v1/agent/chat/completions').transforms).toHaveLength(1)
     expect(isPassThrough(prepared({ reasoning: 'split' }, '/v1/embeddings'))).toBe(true)
@@ -48,8 +50,15 @@ describe('the reasoning stage', () => {
     const hooked = prepared({ reasoning: 'split' })
     addAnswerHook(hooked, () => {})
     expect(answerGates(hooked)).toBeUndefined()
-    // The whole (non-streamed) answer still goes through the transform.
-    expect(isPassThrough(prepared({ reasoning: 'split' }))).toBe(false)
+    // The whole (non-streamed) answer goes through the transform unless its bytes hold nothing to change.
+    const split = prepared({ reasoning: 'split' })
+    expect(isPassThrough(split)).toBe(false)
+    const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+    expect(passesWhole(split, bytes('{"choices":[{"index":0,"message":{"role":"assistant","content":"plain"}}]}'))).toBe(true)
+    expect(passesWhole(split, bytes('{"choices":[{"index":0,"message":{"role":"assistant","content":"a</think>b"}}]}'))).toBe(false)
+    expect(passesWhole(split, bytes('{"choices":[{"index":0,"message":{"role":"assistant","content":"a","reasoning":"r"}}]}'))).toBe(false)
+    expect(passesWhole(prepared({ reasoning: 'split', forwardReasoning: false }), bytes('{"choices":[]}'))).toBe(false)
+    expect(passesWhole(hooked, bytes('{"choices":[]}'))).toBe(false)
   })
 
   it('strip removes blocks from a whole completion', () => {
@@ -61,6 +70,6 @@ describe('the reasoning stage', () => {
   it('the options are checked', () => {
     expect(() => resolveGatewayOptions({ upstreams: ['http://u'], reasoning: 'on' as never })).toThrow(/reasoning: expected one of split, strip, keep, got "on"/)
     expect(() => resolveGatewayOptions({ upstreams: ['http://u'], forwardReasoning: 'yes' as never })).toThrow(/forwardReasoning: expected true or false, got "yes"/)
-    expect(resolveGatewayOptions({ upstreams: ['http://u'] })).toMatchObject({ reasoning: 'keep', forwardReasoning: true })
+    expect(resolveGatewayOptions({ upstreams: ['http://u'] })).toMatchObject({ reasoning: 'split', forwardReasoning: true })
   })
 })
