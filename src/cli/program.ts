@@ -71,6 +71,8 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--reasoning <mode>', '<think> blocks in content: split (to reasoning_content), strip or keep (env REASONING_MODE) [default: split]')
     .option('--forward-reasoning', "forward the upstream's reasoning fields as reasoning_content (env FORWARD_REASONING) [default: on]")
     .option('--no-forward-reasoning', "drop the upstream's reasoning fields")
+    .option('--reasoning-starts-in-think <mode>', 'replies start inside a <think> the prompt opened: auto (learnt per model from an orphan </think>), on or off (env REASONING_STARTS_IN_THINK) [default: auto]')
+    .option('--reasoning-start-window <chars>', 'characters held at the start of a streamed reply while a </think> could still make them reasoning (env REASONING_START_WINDOW) [default: 0]')
     .option('--max-body-bytes <n>', 'largest request body (env MAX_BODY_BYTES) [default: 10485760]')
     .option('--headers-timeout <seconds>', 'a client must send its request headers within this, else 408 (env HEADERS_TIMEOUT_SEC) [default: 30]')
     .option('--body-timeout <seconds>', 'a client must send its whole request, headers and body, within this, else 408; 0 = none (env BODY_TIMEOUT_SEC) [default: 120]')

@@ -113,6 +113,8 @@ export interface CallPlan {
   toolMode: ToolMode
   /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
   reasoning: ReasoningMode | undefined
+  /** Replies start inside a think block the prompt opened (a variant's setting); undefined: the gateway's. */
+  reasoningStartsInThink: boolean | undefined
   /** Set by the server-tools stage in execute mode: the client is answered by the tool loop (tool-loop.ts). */
   toolLoop: ToolLoopPlan | undefined
   /** The agent the model id names (resolve-model): the agent answers, no upstream is called for this plan. */
@@ -179,6 +181,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     prefix: undefined,
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
+    reasoningStartsInThink: undefined,
     toolLoop: undefined,
     agent: undefined,
     transforms: NONE,
