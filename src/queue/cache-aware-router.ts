@@ -4,13 +4,11 @@
  * @module
  */
 import type { PrefixHint } from './prefix-hashes.js'
-import { PrefixIndex } from './prefix-index.js'
+import type { PrefixStore } from './scheduler-state.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
 
 /** Options of {@link CacheAwareRouter}. */
 export interface CacheAwareRouterOptions {
-  /** Most prefix hashes remembered (see {@link PrefixIndex}). @default 50_000 */
-  maxPrefixes?: number | undefined
   /** Prompt characters per token, to estimate tokens from characters. @default 4 */
   charsPerToken?: number | undefined
   /** Prefill rate (prompt tokens per second) assumed before any upstream's first observation. @default 1000 */
@@ -38,8 +36,6 @@ const EWMA_WEIGHT = 0.2
  * O(candidates + blocks).
  */
 export class CacheAwareRouter implements UpstreamRouter {
-  /** The prefix index (exposed for tests and the debug view). */
-  readonly index: PrefixIndex
   readonly #charsPerToken: number
   readonly #defaultRate: number
   readonly #defaultServiceMs: number
@@ -47,7 +43,6 @@ export class CacheAwareRouter implements UpstreamRouter {
   #firstRate: number | undefined
 
   constructor(options: CacheAwareRouterOptions = {}) {
-    this.index = new PrefixIndex({ maxEntries: options.maxPrefixes })
     this.#charsPerToken = positive('charsPerToken', options.charsPerToken ?? 4)
     this.#defaultRate = positive('defaultPrefillTokensPerSecond', options.defaultPrefillTokensPerSecond ?? 1000)
     this.#defaultServiceMs = positive('defaultServiceMs', options.defaultServiceMs ?? 10_000)
@@ -66,10 +61,10 @@ export class CacheAwareRouter implements UpstreamRouter {
     return this.#rates.get(upstream) ?? this.#firstRate ?? this.#defaultRate
   }
 
-  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined {
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[], prefixes: PrefixStore): RouteChoice | undefined {
     if (candidates.length === 0) return undefined
     const cached = new Map<string, { chars: number; slot: number }>()
-    for (const { place, blocks } of this.index.matches(prefix.hashes).values()) {
+    for (const { place, blocks } of prefixes.matches(prefix.hashes).values()) {
       const chars = prefix.ends[blocks - 1] as number
       const best = cached.get(place.upstream)
       if (best === undefined || chars > best.chars) cached.set(place.upstream, { chars, slot: place.slot })
@@ -107,8 +102,8 @@ export class CacheAwareRouter implements UpstreamRouter {
     }
   }
 
-  started(prefix: PrefixHint, upstream: string, slot: number): void {
-    if (prefix.hashes.length > 0) this.index.record(prefix.hashes, upstream, slot)
+  started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void {
+    if (prefix.hashes.length > 0) prefixes.record(prefix.hashes, upstream, slot)
   }
 }
 

@@ -778,7 +778,7 @@ export class QueueScheduler {
       if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
       candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
     }
-    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates)
+    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates, this.#state.prefixes)
     job.routed = choice
     return choice === undefined ? undefined : this.#byId.get(choice.upstream)
   }
@@ -904,7 +904,7 @@ export class QueueScheduler {
     upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
-    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot)
+    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot, this.#state.prefixes)
     const lease = new JobLease(job, this.#finishJob)
     const waitedMs = lease.waitedMs
     const resolve = job.resolve

@@ -55,9 +55,34 @@ export interface LoadView {
   addWaiting(upstream: string, delta: number): void
 }
 
-/** Everything a scheduler shares: sticky map, slot table, load view. */
+/** Where a prompt prefix is cached: an upstream, and its slot when known. */
+export interface PrefixPlace {
+  readonly upstream: string
+  /** Slot index, or -1 when the upstream picks its slot itself. */
+  readonly slot: number
+}
+
+/**
+ * Prompt prefix hashes (cumulative, block by block: see prefix-hashes.ts) → the upstream slots that last computed
+ * them, for cache-aware routing. A slot holds one prompt at a time: `record` replaces what the slot held, keeping
+ * only the prefixes the new prompt shares. Bounded (least recently recorded forgotten first).
+ */
+export interface PrefixStore {
+  /** Notes that `upstream` (slot `slot`, -1 when unknown) now holds the prompt of these prefix hashes. */
+  record(hashes: readonly string[], upstream: string, slot: number): void
+  /** For each place holding a prefix of `hashes`, keyed by `upstream + '\u0000' + slot`: the number of leading blocks it holds. */
+  matches(hashes: readonly string[]): Map<string, { place: PrefixPlace; blocks: number }>
+  /** Forgets what an upstream's slots hold (it restarted, was removed, or its slots were read and differ). */
+  forgetUpstream(upstream: string): void
+  /** Prefix hashes remembered. */
+  readonly size: number
+}
+
+/** Everything a scheduler shares: sticky map, slot table, load view, and the prefix index of cache-aware routing. */
 export interface SchedulerState {
   readonly sticky: StickyStore
   readonly slots: SlotTable
   readonly load: LoadView
+  /** Used only with a router (`routing: 'cache-aware'`); the in-memory one allocates nothing until then. */
+  readonly prefixes: PrefixStore
 }

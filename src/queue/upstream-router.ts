@@ -5,6 +5,7 @@
  * @module
  */
 import type { PrefixHint } from './prefix-hashes.js'
+import type { PrefixStore } from './scheduler-state.js'
 
 /** An upstream the job may go to, as the scheduler sees it when routing. */
 export interface RouteCandidate {
@@ -42,13 +43,16 @@ export function routeReason(choice: RouteChoice): string {
   return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${alternative}`
 }
 
-/** A routing policy behind the scheduler. */
+/**
+ * A routing policy behind the scheduler. What upstream slots hold is shared state (the scheduler's
+ * {@link SchedulerState.prefixes}, passed in); what the policy learns (rates, statistics) is its own.
+ */
 export interface UpstreamRouter {
   /** The candidate to bind the job to; undefined leaves the scheduler's own rule. */
-  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[], prefixes: PrefixStore): RouteChoice | undefined
   /**
    * The job started on `upstream`, slot `slot` (the scheduler's slot index: the `id_slot` sent with slot affinity;
    * without it the server picks its own slot and the index is an approximation): that slot will hold the prompt.
    */
-  started(prefix: PrefixHint, upstream: string, slot: number): void
+  started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CacheAwareRouter } from '../../src/queue/cache-aware-router.js'
 import type { PrefixHint } from '../../src/queue/prefix-hashes.js'
+import { PrefixIndex } from '../../src/queue/prefix-index.js'
 import { QueueScheduler } from '../../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../../src/queue/queue-scheduler.js'
 import type { RouteCandidate } from '../../src/queue/upstream-router.js'
@@ -14,32 +15,36 @@ const idle = (id: string, serviceMs?: number): RouteCandidate => ({ id, slots: 2
 
 describe('CacheAwareRouter', () => {
   it('leaves a prompt cached nowhere to the scheduler', () => {
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter()
-    expect(router.choose(hint(['s', 'a']), [idle('gpu0'), idle('gpu1')])).toBeUndefined()
+    expect(router.choose(hint(['s', 'a']), [idle('gpu0'), idle('gpu1')], prefixes)).toBeUndefined()
   })
 
   it('sends a turn to the upstream holding its history, and a new conversation to its shared system prompt', () => {
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
-    router.started(hint(['agent', 'a1']), 'gpu1', 0)
-    const turn = router.choose(hint(['agent', 'a1', 'a2']), [idle('gpu0'), idle('gpu1')])
+    router.started(hint(['agent', 'a1']), 'gpu1', 0, prefixes)
+    const turn = router.choose(hint(['agent', 'a1', 'a2']), [idle('gpu0'), idle('gpu1')], prefixes)
     expect(turn).toMatchObject({ upstream: 'gpu1', slot: 0, cachedChars: 8000, expectedWaitMs: 0, expectedPrefillMs: 1000 })
     // 4000 uncached chars = 1000 tokens at 1000 tokens/s; the cold alternative prefills 3000 tokens, counted twice (eviction).
     expect(turn?.alternative).toEqual({ upstream: 'gpu0', expectedMs: 6000 })
-    const newcomer = router.choose(hint(['agent', 'b1']), [idle('gpu0'), idle('gpu1')])
+    const newcomer = router.choose(hint(['agent', 'b1']), [idle('gpu0'), idle('gpu1')], prefixes)
     expect(newcomer).toMatchObject({ upstream: 'gpu1', cachedChars: 4000 })
   })
 
   it('moves off a warm upstream when the wait there costs more than prefilling elsewhere', () => {
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
-    router.started(hint(['s', 'a1']), 'gpu1', 0)
+    router.started(hint(['s', 'a1']), 'gpu1', 0, prefixes)
     const busy: RouteCandidate = { id: 'gpu1', slots: 2, running: 2, waiting: 1, serviceMs: 30_000 }
     // gpu1: 2 ahead / 2 slots × 30 s = 30 s wait; gpu0: cold, 3000 tokens × 2 = 6 s.
-    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), busy])).toMatchObject({ upstream: 'gpu0', cachedChars: 0, expectedWaitMs: 0 })
+    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), busy], prefixes)).toMatchObject({ upstream: 'gpu0', cachedChars: 0, expectedWaitMs: 0 })
     // With short jobs the wait is cheaper than the prefill: it stays.
-    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), { ...busy, serviceMs: 2000 }])).toMatchObject({ upstream: 'gpu1', expectedWaitMs: 2000 })
+    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), { ...busy, serviceMs: 2000 }], prefixes)).toMatchObject({ upstream: 'gpu1', expectedWaitMs: 2000 })
   })
 
   it('uses observed prefill rates, the first observation standing in for unobserved upstreams', () => {
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
     expect(router.prefillRate('gpu0')).toBe(1000)
     router.observePrefillRate('gpu0', 4000)
@@ -47,10 +52,10 @@ describe('CacheAwareRouter', () => {
     router.observePrefillRate('gpu1', 500)
     router.observePrefillRate('gpu1', Number.NaN)
     expect(router.prefillRate('gpu1')).toBe(500)
-    router.started(hint(['s', 'a1']), 'gpu0', 0)
-    router.started(hint(['s', 'b1']), 'gpu1', 0)
+    router.started(hint(['s', 'a1']), 'gpu0', 0, prefixes)
+    router.started(hint(['s', 'b1']), 'gpu1', 0, prefixes)
     // Both hold the system prompt only (4000 chars = 1000 tokens of the 2000 left): gpu0 prefills 8x faster.
-    expect(router.choose(hint(['s', 'c1', 'c2']), [idle('gpu1'), idle('gpu0')])?.upstream).toBe('gpu0')
+    expect(router.choose(hint(['s', 'c1', 'c2']), [idle('gpu1'), idle('gpu0')], prefixes)?.upstream).toBe('gpu0')
   })
 })
 
@@ -62,6 +67,7 @@ describe('QueueScheduler with a router', () => {
 
   it('routes by the prefix index, names the warm slot, and keeps stickyMaxImbalance as a hard cap', async () => {
     const now = 0
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
     const scheduler = new QueueScheduler({ upstreams: [{ id: 'gpu0', slots: 2, slotAffinity: true }, { id: 'gpu1', slots: 2, slotAffinity: true }], router, stickyMaxImbalance: 1, now: () => now })
     open.push(scheduler)
@@ -100,6 +106,7 @@ describe('QueueScheduler with a router', () => {
     [2, 'gpu0', 'queued'],
     [0, 'gpu1', 'running'],
   ] as const)('with stickyMaxImbalance %d a long warm prompt behind a busy slot goes to %s', async (cap, upstream, status) => {
+    const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
     const scheduler = new QueueScheduler({ upstreams: [{ id: 'gpu0', slots: 1 }, { id: 'gpu1', slots: 1 }], router, stickyMaxImbalance: cap, now: () => 0 })
     open.push(scheduler)
