@@ -4,15 +4,19 @@ import type { FakeUpstream } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
 import type { TestGateway } from './start-queuegate.js'
 import { describeEvent } from '../../src/observe/event-log.js'
+import { startSimulatedUpstream } from '../../src/demo/simulated-upstream.js'
+import type { SimulatedUpstream } from '../../src/demo/simulated-upstream.js'
+import { prefixHashesOf } from '../../src/queue/prefix-hashes.js'
 
 describe('routing: cache-aware end to end', () => {
   const upstreams: FakeUpstream[] = []
+  const simulated: SimulatedUpstream[] = []
   let gateway: TestGateway | undefined
 
   afterEach(async () => {
     await gateway?.close()
     gateway = undefined
-    await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()))
+    await Promise.all([...upstreams.splice(0), ...simulated.splice(0)].map((upstream) => upstream.close()))
   })
 
   it('sends a new conversation to the upstream slot that holds its system prompt', async () => {
@@ -73,5 +77,33 @@ describe('routing: cache-aware end to end', () => {
     // At the default rate: uncached characters / 4 tokens / 1000 tokens per second (~2 s); learnt: well under half of it.
     expect(second.cache.expectedPrefillMs).toBeLessThan((uncachedChars / 4 / 1000) * 1000 * 0.5)
     expect(second.cache.expectedPrefillMs).toBeGreaterThan(0)
+  })
+
+  it.each([
+    ['streamed', true],
+    ['whole', false],
+  ])("takes llama.cpp's own prefill rate (timings.prompt_per_second) from a %s answer", async (_mode, stream) => {
+    // 40 000 prompt tokens/s behind 150 ms of fixed latency: the time-to-first-token estimate would say ~10 000.
+    const server = await startSimulatedUpstream({ slots: 1, promptTokensPerSecond: 40_000, baseLatencyMs: 150, answerTokens: [2, 4], tokensPerSecond: 1000 })
+    simulated.push(server)
+    gateway = await startQueuegate({ upstreams: [{ url: `${server.url}/v1`, slots: 1, slotAffinity: true }], routing: 'cache-aware' })
+    const system = { role: 'system' as const, content: 'You are the review agent. '.repeat(400) }
+    const ask = async (chat: string, messages: Array<{ role: 'system' | 'user'; content: string }>, streamed: boolean) => {
+      if (streamed) {
+        for await (const chunk of await gateway!.client.chat.completions.create({ model: 'sim-model', stream: true, messages }, { headers: { 'X-Chat-Id': chat } })) void chunk
+      } else {
+        const answer = await gateway!.client.chat.completions.create({ model: 'sim-model', messages }, { headers: { 'X-Chat-Id': chat } })
+        expect(answer.choices[0]?.message.content).toBeTruthy()
+      }
+    }
+    await ask('one', [system, { role: 'user', content: 'first' }], stream)
+    const messages = [system, { role: 'user' as const, content: 'x'.repeat(8000) }]
+    await ask('two', messages, true)
+    const second = gateway.events.filter((event) => event.type === 'job-start')[1]
+    if (second?.type !== 'job-start' || second.cache === undefined) throw new Error('the second request was not routed by the cost model')
+    const uncachedTokens = (prefixHashesOf(messages).chars - second.cache.cachedChars) / 4
+    const rate = uncachedTokens / (second.cache.expectedPrefillMs / 1000)
+    expect(rate).toBeGreaterThan(40_000 * 0.95)
+    expect(rate).toBeLessThan(40_000 * 1.05)
   })
 })
