@@ -7,7 +7,7 @@ import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from 
 import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
 import { IndexedFifo } from './indexed-fifo.js'
 import type { PrefixHint } from './prefix-hashes.js'
-import type { SchedulerState, StickyEntry } from './scheduler-state.js'
+import type { PrefixStore, SchedulerState, StickyEntry } from './scheduler-state.js'
 import { TypedEmitter } from './typed-emitter.js'
 import type { EventListener } from './typed-emitter.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
@@ -559,6 +559,11 @@ export class QueueScheduler {
   status(jobId: string): 'queued' | 'running' | undefined {
     const job = this.#jobs.get(jobId)
     return job === undefined ? undefined : job.state === 'running' ? 'running' : 'queued'
+  }
+
+  /** The prefix index of cache-aware routing (its state's), for what corrects it from outside (llama-slots.ts). */
+  get prefixes(): PrefixStore {
+    return this.#state.prefixes
   }
 
   /** Totals and per-upstream running/queued/slots/health. */

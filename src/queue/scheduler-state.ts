@@ -74,6 +74,8 @@ export interface PrefixStore {
   matches(hashes: readonly string[]): Map<string, { place: PrefixPlace; blocks: number }>
   /** Forgets what an upstream's slots hold (it restarted, was removed, or its slots were read and differ). */
   forgetUpstream(upstream: string): void
+  /** Forgets what one slot holds (the server reused or cleared it behind the gateway's back: llama-slots.ts). */
+  forgetSlot(upstream: string, slot: number): void
   /** Prefix hashes remembered. */
   readonly size: number
 }
