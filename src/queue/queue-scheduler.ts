@@ -941,6 +941,7 @@ export class QueueScheduler {
     this.#running--
     upstream.running.delete(job)
     this.#state.slots.free(upstream.id, job.slot)
+    if (job.prefix !== undefined) this.#router?.finished?.(job.prefix, upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
     this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)
