@@ -65,6 +65,8 @@ interface UpstreamMirror {
   readonly own: Map<string, number>
   /** This replica's jobs started on the local share (no lease in Redis yet). */
   readonly local: Set<string>
+  /** Slots each replica held when Redis was lost (see `#allowance`). */
+  readonly heldAtLoss: Map<string, number>
   /** Other replicas' waiting jobs here: member → [class, time]. */
   readonly waiting: Map<string, readonly [string, number]>
   /** This replica's waiting jobs here (the scheduler's count). */
@@ -124,6 +126,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   #offset = 0
   #heartbeat: ReturnType<typeof setInterval> | undefined
   #rejoin: ReturnType<typeof setTimeout> | undefined
+  #wake: ReturnType<typeof setTimeout> | undefined
+  /** When Redis was lost last (performance.now()). */
+  #lostAt: number | undefined
+  /** Redis calls on their way (see {@link RedisSchedulerState.settled}). */
+  #pending = 0
+  #settledWaiters: Array<() => void> = []
   #started = false
   #closed = false
 
@@ -160,7 +168,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       const command = `qg_${name}`
       this.#client.defineCommand(command, { numberOfKeys: 0, lua })
       const client = this.#client as unknown as Record<string, Script>
-      bound[name] = (...args) => (client[command] as Script).call(this.#client, ...args)
+      bound[name] = (...args) => {
+        this.#pending++
+        return (client[command] as Script).call(this.#client, ...args).finally(() => {
+          if (--this.#pending === 0) for (const resolve of this.#settledWaiters.splice(0)) resolve()
+        })
+      }
     }
     this.#scripts = bound as Record<keyof typeof scripts, Script>
     this.sticky = new MirrorStickyStore(new InMemoryStickyStore({ stickyTtlMs, maxStickyKeys }))
@@ -200,12 +213,25 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     return { mode: this.#mode, replica: this.replica, replicas: Math.max(1, this.#replicas.length), store: this.#url }
   }
 
+  /**
+   * Resolves once no Redis call is on its way and none started in the turn after (tests compare decisions
+   * with the in-memory state step by step); gives up after 1000 rounds.
+   */
+  async settled(): Promise<void> {
+    for (let round = 0; round < 1000; round++) {
+      if (this.#pending > 0) await new Promise<void>((resolve) => this.#settledWaiters.push(resolve))
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (this.#pending === 0) return
+    }
+  }
+
   /** Stops the heartbeat and closes the connections; this replica's leases run out (or were released). */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#heartbeat)
     clearTimeout(this.#rejoin)
+    clearTimeout(this.#wake)
     this.#client.removeAllListeners('close')
     await Promise.allSettled([this.#client.quit(), this.#subscriber.quit()])
     this.#client.disconnect()
@@ -216,7 +242,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   /** @internal */
   define(upstream: string, slots: number): void {
-    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), waiting: new Map(), localWaiting: 0 })
+    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), heldAtLoss: new Map(), waiting: new Map(), localWaiting: 0 })
     if (!this.#started) {
       this.#started = true
       // After the scheduler defined its upstreams (same tick): the first heartbeat loads the mirror.
@@ -230,7 +256,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   running(upstream: string): number {
     const mirror = this.#mirror(upstream)
     if (this.#mode === 'shared') return Math.max(mirror.busy.size, mirror.own.size)
-    return Math.min(mirror.slots, mirror.slots - this.#share(mirror) + mirror.own.size)
+    return Math.min(mirror.slots, mirror.slots - this.#allowance(mirror) + mirror.own.size)
   }
 
   /** @internal */
@@ -249,7 +275,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   // --- the authority -------------------------------------------------------------------------------------
 
   register(job: SharedJob): void {
-    if (this.#mode !== 'shared') return
+    if (this.#mode === 'local') return
     this.calls.register++
     this.#scripts.register(this.#prefix, this.#channel, this.replica, job.id, job.waitingOn, job.class === 'interactive' ? 'i' : 'b').then(
       (stamp) => this.#stamps.set(job.id, Number(stamp)),
@@ -259,7 +285,10 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   confirm(job: SharedJob, upstream: string, { preferred, register }: { preferred: number | undefined; register: boolean }): Promise<number | undefined> {
     const mirror = this.#mirror(upstream)
-    if (this.#mode !== 'shared') return Promise.resolve(this.#grantLocally(mirror, job.id, preferred))
+    if (this.#mode === 'local') return Promise.resolve(this.#grantLocally(mirror, job.id, preferred))
+    // Rejoining: Redis decides (the leases count), and the local share still bounds this replica, since replicas
+    // not back yet run unleased jobs on theirs.
+    if (this.#mode === 'rejoining' && mirror.own.size >= this.#allowance(mirror)) return Promise.resolve(undefined)
     this.calls.confirm++
     const args = [
       this.#prefix,
@@ -304,7 +333,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   dequeue(job: SharedJob): void {
     this.#stamps.delete(job.id)
-    if (this.#mode !== 'shared') return
+    if (this.#mode === 'local') return
     this.calls.dequeue++
     this.#scripts.dequeue(this.#prefix, this.#channel, this.replica, job.id).catch((error: unknown) => this.#failed(error))
   }
@@ -355,10 +384,24 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     return Math.max(1, Math.floor(mirror.slots / Math.max(1, this.#replicas.length)))
   }
 
+  /**
+   * How many jobs this replica may run on the upstream without Redis: its share, less, until the leases they
+   * held would have run out (leaseTtlMs after the loss), what other replicas ran beyond their own shares then.
+   * Jobs running at the loss are not stopped: a replica above its share starts nothing until it is below.
+   */
+  #allowance(mirror: UpstreamMirror): number {
+    const share = this.#share(mirror)
+    if (this.#lostAt === undefined || performance.now() - this.#lostAt >= this.#leaseTtlMs) return share
+    let others = 0
+    for (const replica of this.#replicas) if (replica !== this.replica) others += Math.max(share, mirror.heldAtLoss.get(replica) ?? 0)
+    for (const [replica, held] of mirror.heldAtLoss) if (replica !== this.replica && !this.#replicas.includes(replica)) others += held
+    return Math.max(0, Math.min(share, mirror.slots - others))
+  }
+
   /** On the local share: a slot in this replica's own range of indices (so replicas' llama.cpp slots do not meet). */
   #grantLocally(mirror: UpstreamMirror, jobId: string, preferred: number | undefined): number | undefined {
     const share = this.#share(mirror)
-    if (mirror.own.size >= share) return undefined
+    if (mirror.own.size >= this.#allowance(mirror)) return undefined
     const ordinal = Math.max(0, [...this.#replicas].sort().indexOf(this.replica))
     const taken = new Set(mirror.own.values())
     let slot: number | undefined
@@ -383,6 +426,17 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     clearTimeout(this.#rejoin)
     this.#rejoin = undefined
     if (this.#mode === 'local') return
+    if (this.#mode === 'shared') {
+      // What each replica held when the picture was last known (rejoining, it was the share already).
+      this.#lostAt = performance.now()
+      for (const mirror of this.#upstreams.values()) {
+        mirror.heldAtLoss.clear()
+        for (const member of mirror.busy.values()) {
+          const replica = member.slice(0, Math.max(0, member.indexOf('|'))) || '?'
+          mirror.heldAtLoss.set(replica, (mirror.heldAtLoss.get(replica) ?? 0) + 1)
+        }
+      }
+    }
     this.#mode = 'local'
     this.#onEvent?.({ type: 'shared-state', mode: 'local', message: `${reason}: serving on a local share of each upstream's slots (${Math.max(1, this.#replicas.length)} replicas) until Redis is back` })
     this.#changed(undefined)
@@ -443,7 +497,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       }
     }
     this.calls.heartbeat++
-    let reply: { now: number; lost: string[] | Record<string, never>; replicas: string[] | Record<string, never>; up: Record<string, { busy: Array<[number, string, number]> | Record<string, never>; wait: Array<[string, string, number]> | Record<string, never> }> }
+    let reply: { now: number; wake: number; lost: string[] | Record<string, never>; replicas: string[] | Record<string, never>; up: Record<string, { busy: Array<[number, string, number]> | Record<string, never>; wait: Array<[string, string, number]> | Record<string, never> }> }
     try {
       reply = JSON.parse((await this.#scripts.heartbeat(...args)) as string)
     } catch (error) {
@@ -451,7 +505,9 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       return
     }
     this.#offset = reply.now - performance.now()
-    this.#replicas = Array.isArray(reply.replicas) ? reply.replicas : []
+    const replicas = Array.isArray(reply.replicas) ? reply.replicas : []
+    // Rejoining, the others may not have come back yet: their shares still count until this replica shares again.
+    if (this.#mode === 'shared' || replicas.length >= this.#replicas.length) this.#replicas = replicas
     const lost = new Set(Array.isArray(reply.lost) ? reply.lost : [])
     for (const mirror of this.#upstreams.values()) {
       const up = reply.up[mirror.id]
@@ -470,6 +526,14 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       mirror.own.delete(jobId)
       this.#onEvent?.({ type: 'shared-state', mode: this.#mode, message: `the slot lease of job ${jobId} on ${mirror.id} was gone at renewal: the job is aborted` })
       for (const listener of this.#lostListeners) listener(jobId)
+    }
+    // A lease or mark of another replica runs out before the next beat (that replica stopped renewing: it
+    // crashed): look again just after, so its slots come back within the lease TTL, not a beat later.
+    clearTimeout(this.#wake)
+    this.#wake = undefined
+    if (reply.wake >= 0 && reply.wake < this.#leaseTtlMs / 3) {
+      this.#wake = setTimeout(() => void this.#beat(), reply.wake + 5)
+      this.#wake.unref?.()
     }
     // The safety re-check: a message lost on the way would otherwise leave a free slot unseen.
     this.#changed(undefined)

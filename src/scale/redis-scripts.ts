@@ -5,6 +5,7 @@
  *
  * - `lease:{upstream}:{slot}`   → `{replica}|{job}`, PX leaseTtlMs: a running job's slot (renewed by heartbeat)
  * - `used:{upstream}`           hash slot → last use (ms): the coldest free slot goes first
+ * - `lkey:{upstream}`           hash slot → thread key of the job holding it (a next turn waits for its slot)
  * - `wait:{upstream}:i|b`       zset `{replica}|{job}` scored by the time it was registered: the global order
  * - `wjob`                      hash `{replica}|{job}` → [upstream, class, time] of every registered job
  * - `rwait:{replica}`           set of a replica's registered jobs (swept when the replica's heartbeat is gone)
@@ -23,7 +24,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 /**
  * confirm: ARGV prefix, channel, replica, job, upstream, slots, preferred (-1: none), class (i|b), register (1|0),
  * waitingOn, batchMaxWaitMs, leaseTtlMs, threadKey ('' none), stickyTtlMs.
- * Grants a free slot when fewer registered jobs of this upstream go before the job than slots are free.
+ * Grants a free slot when fewer registered jobs of this upstream go before the job than slots are free, unless
+ * the job's preferred slot is still held by its own conversation's previous turn (then it waits for that one).
  * Returns {1, slot, '', now} or {0, stamp, busy slots 'a,b', now} (the job registered when `register`).
  */
 export const CONFIRM = `${NOW}
@@ -55,7 +57,13 @@ if #free > 0 then
     ahead = redis.call('ZCARD', wi) + redis.call('ZCOUNT', wb, '-inf', '(' .. stamp)
   end
 end
-if #free == 0 or ahead >= #free then
+-- The conversation's previous turn still holds its slot (its release is on its way): wait for that slot
+-- rather than take another and lose the conversation's cache.
+local turnEnding = false
+if preferred >= 0 and preferred < slots and key ~= '' and redis.call('EXISTS', p .. 'lease:' .. u .. ':' .. preferred) == 1 then
+  turnEnding = redis.call('HGET', p .. 'lkey:' .. u, preferred) == key
+end
+if #free == 0 or ahead >= #free or turnEnding then
   if register and not reg then
     redis.call('ZADD', p .. 'wait:' .. waitingOn .. ':' .. class, now, member)
     redis.call('HSET', p .. 'wjob', member, cjson.encode({waitingOn, class, now}))
@@ -76,6 +84,7 @@ else
 end
 redis.call('SET', p .. 'lease:' .. u .. ':' .. slot, member, 'PX', ttl)
 redis.call('HSET', p .. 'used:' .. u, slot, now)
+if key ~= '' then redis.call('HSET', p .. 'lkey:' .. u, slot, key) else redis.call('HDEL', p .. 'lkey:' .. u, slot) end
 if reg then
   redis.call('ZREM', p .. 'wait:' .. regU .. ':' .. regC, member)
   redis.call('HDEL', p .. 'wjob', member)
@@ -92,6 +101,7 @@ local k = p .. 'lease:' .. u .. ':' .. slot
 if redis.call('GET', k) ~= replica .. '|' .. job then return 0 end
 redis.call('DEL', k)
 redis.call('HSET', p .. 'used:' .. u, slot, now)
+redis.call('HDEL', p .. 'lkey:' .. u, slot)
 redis.call('PUBLISH', channel, cjson.encode({t = 'F', u = u, s = tonumber(slot), at = now, r = replica}))
 return 1`
 
@@ -133,7 +143,8 @@ return 1`
  * heartbeat: ARGV prefix, channel, replica, leaseTtlMs, maxListed, n upstreams, then n × (upstream, slots), then
  * the replica's leases as (upstream, slot, job) triples. Renews the replica's mark and every lease still its
  * own (the others are lost), sweeps the waiting jobs of replicas whose mark expired, and returns the whole
- * picture as JSON for the mirror: {now, lost, replicas, up: {id: {busy: [[slot, member, pttl]], wait: [...]}}}.
+ * picture as JSON for the mirror: {now, lost, replicas, up: {id: {busy: [[slot, member, pttl]], wait: [...]}}, wake}:
+ * `wake` is the ms until the first other replica's lease or mark runs out (-1: none).
  */
 export const HEARTBEAT = `${NOW}
 local p, channel, replica, ttl, maxListed = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -148,6 +159,7 @@ while i + 2 <= #ARGV do
   i = i + 3
 end
 local live = {}
+local wake = -1
 for _, r in ipairs(redis.call('SMEMBERS', p .. 'replicas')) do
   if redis.call('EXISTS', p .. 'hb:' .. r) == 0 then
     for _, m in ipairs(redis.call('SMEMBERS', p .. 'rwait:' .. r)) do
@@ -163,6 +175,10 @@ for _, r in ipairs(redis.call('SMEMBERS', p .. 'replicas')) do
     redis.call('PUBLISH', channel, cjson.encode({t = 'G', r = r}))
   else
     live[#live + 1] = r
+    if r ~= replica then
+      local left = redis.call('PTTL', p .. 'hb:' .. r)
+      if left >= 0 and (wake < 0 or left < wake) then wake = left end
+    end
   end
 end
 local up = {}
@@ -172,7 +188,11 @@ for j = 0, n - 1 do
   for s = 0, slots - 1 do
     local k = p .. 'lease:' .. u .. ':' .. s
     local v = redis.call('GET', k)
-    if v then busy[#busy + 1] = {s, v, redis.call('PTTL', k)} end
+    if v then
+      local left = redis.call('PTTL', k)
+      busy[#busy + 1] = {s, v, left}
+      if string.sub(v, 1, #replica + 1) ~= replica .. '|' and left >= 0 and (wake < 0 or left < wake) then wake = left end
+    end
   end
   for _, c in ipairs({'i', 'b'}) do
     local listed = redis.call('ZRANGE', p .. 'wait:' .. u .. ':' .. c, 0, maxListed - 1, 'WITHSCORES')
@@ -180,7 +200,7 @@ for j = 0, n - 1 do
   end
   up[u] = {busy = busy, wait = wait}
 end
-return cjson.encode({now = now, lost = lost, replicas = live, up = up})`
+return cjson.encode({now = now, lost = lost, replicas = live, up = up, wake = wake})`
 
 /**
  * adopt: ARGV prefix, channel, replica, leaseTtlMs, then (upstream, slots, slot, job) quadruples: the jobs a
