@@ -229,6 +229,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     closed ??= (async () => {
       closing = true
       dashboard?.close()
+      resolved.metrics?.close?.()
       scheduler.close()
       upstreamHealth.close()
       catalog.close()

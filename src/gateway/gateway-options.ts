@@ -130,6 +130,8 @@ export interface GatewayMetricsSink {
   render(): Promise<string>
   /** Its content type (Prometheus text format). */
   readonly contentType: string
+  /** Called once when the gateway closes: stop whatever the collector keeps running. */
+  close?(): void
 }
 
 /** The gateway's state as a metrics collector or a dashboard reads it, at the moment it asks. */

@@ -65,7 +65,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     if (ids.has(upstream.id)) throw new TypeError(`upstreams: ${JSON.stringify(upstream.id)} is listed twice (raise its slots instead)`)
     ids.add(upstream.id)
   }
-  const router = resolved.routing === 'cache-aware' ? new CacheAwareRouter() : undefined
+  const router = resolved.routing === 'cache-aware' ? new CacheAwareRouter({ now: clock.monotonic }) : undefined
   const scheduler = new QueueScheduler({
     upstreams: upstreams.map((upstream) => ({ id: upstream.id, slots: upstream.slots, models: upstream.models, slotAffinity: upstream.slotAffinity })),
     stickyTtlMs: resolved.stickyTtlMs,

@@ -7,7 +7,7 @@ import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from 
 import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
 import { IndexedFifo } from './indexed-fifo.js'
 import type { PrefixHint } from './prefix-hashes.js'
-import type { SchedulerState, SharedJob, SlotAuthority, StickyEntry } from './scheduler-state.js'
+import type { PrefixStore, SchedulerState, SharedJob, SlotAuthority, StickyEntry } from './scheduler-state.js'
 import { TypedEmitter } from './typed-emitter.js'
 import type { EventListener } from './typed-emitter.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
@@ -580,6 +580,11 @@ export class QueueScheduler {
     return job === undefined ? undefined : job.state === 'running' ? 'running' : 'queued'
   }
 
+  /** The prefix index of cache-aware routing (its state's), for what corrects it from outside (llama-slots.ts). */
+  get prefixes(): PrefixStore {
+    return this.#state.prefixes
+  }
+
   /** Totals and per-upstream running/queued/slots/health. */
   snapshot(): SchedulerSnapshot {
     let batch = 0
@@ -804,7 +809,7 @@ export class QueueScheduler {
       if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
       candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
     }
-    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates)
+    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates, this.#state.prefixes)
     job.routed = choice
     return choice === undefined ? undefined : this.#byId.get(choice.upstream)
   }
@@ -935,7 +940,7 @@ export class QueueScheduler {
     upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
-    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot)
+    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot, this.#state.prefixes)
     const lease = new JobLease(job, this.#finishJob)
     const waitedMs = lease.waitedMs
     const resolve = job.resolve
@@ -968,6 +973,7 @@ export class QueueScheduler {
     upstream.running.delete(job)
     if (this.#authority !== undefined) this.#authority.release(job.id, upstream.id, job.slot)
     else this.#state.slots.free(upstream.id, job.slot)
+    if (job.prefix !== undefined) this.#router?.finished?.(job.prefix, upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
     this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)

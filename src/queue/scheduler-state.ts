@@ -4,8 +4,9 @@
  * implementing these interfaces.
  *
  * The methods are synchronous on purpose: they sit on the dispatch path, which must stay O(log n) and never
- * wait on a network. A shared implementation keeps a local mirror (updated by pub/sub) for reads and writes
- * through in the background; a `claim` that loses a race simply returns `undefined` and the job keeps waiting.
+ * wait on a network. A shared implementation (src/scale/redis-scheduler-state.ts) keeps a local mirror (updated
+ * by pub/sub) for these reads, and adds a {@link SlotAuthority}: the scheduler's one asynchronous step, which
+ * confirms a start against the shared state; a job refused there keeps waiting.
  * Time (TTL expiry, slot last-use) is the state's own clock: the in-memory one takes the scheduler's `now`.
  * @module
  */
@@ -53,6 +54,31 @@ export interface LoadView {
   waiting(upstream: string): number
   /** Adds `delta` (±1) to the upstream's waiting count. */
   addWaiting(upstream: string, delta: number): void
+}
+
+/** Where a prompt prefix is cached: an upstream, and its slot when known. */
+export interface PrefixPlace {
+  readonly upstream: string
+  /** Slot index, or -1 when the upstream picks its slot itself. */
+  readonly slot: number
+}
+
+/**
+ * Prompt prefix hashes (cumulative, block by block: see prefix-hashes.ts) → the upstream slots that last computed
+ * them, for cache-aware routing. A slot holds one prompt at a time: `record` replaces what the slot held, keeping
+ * only the prefixes the new prompt shares. Bounded (least recently recorded forgotten first).
+ */
+export interface PrefixStore {
+  /** Notes that `upstream` (slot `slot`, -1 when unknown) now holds the prompt of these prefix hashes. */
+  record(hashes: readonly string[], upstream: string, slot: number): void
+  /** For each place holding a prefix of `hashes`, keyed by `upstream + '\u0000' + slot`: the number of leading blocks it holds. */
+  matches(hashes: readonly string[]): Map<string, { place: PrefixPlace; blocks: number }>
+  /** Forgets what an upstream's slots hold (it restarted, was removed, or its slots were read and differ). */
+  forgetUpstream(upstream: string): void
+  /** Forgets what one slot holds (the server reused or cleared it behind the gateway's back: llama-slots.ts). */
+  forgetSlot(upstream: string, slot: number): void
+  /** Prefix hashes remembered. */
+  readonly size: number
 }
 
 /** A waiting job as a {@link SlotAuthority} sees it. */
@@ -113,11 +139,13 @@ export interface SharedStateStatus {
   store: string
 }
 
-/** Everything a scheduler shares: sticky map, slot table, load view. */
+/** Everything a scheduler shares: sticky map, slot table, load view, and the prefix index of cache-aware routing. */
 export interface SchedulerState {
   readonly sticky: StickyStore
   readonly slots: SlotTable
   readonly load: LoadView
+  /** Used only with a router (`routing: 'cache-aware'`); the in-memory one allocates nothing until then. */
+  readonly prefixes: PrefixStore
   /** Set by a state shared with other processes (Redis); see {@link SlotAuthority}. */
   readonly authority?: SlotAuthority | undefined
 }

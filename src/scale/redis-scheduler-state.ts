@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis, RedisOptions } from 'ioredis'
 import { InMemoryStickyStore } from '../queue/in-memory-scheduler-state.js'
-import type { LoadView, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
+import { PrefixIndex } from '../queue/prefix-index.js'
+import type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
 import { redactUrl } from '../gateway/upstream.js'
 import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE } from './redis-scripts.js'
 
@@ -100,6 +101,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   readonly sticky: StickyStore
   readonly slots: SlotTable
   readonly load: LoadView
+  readonly prefixes: PrefixStore
   readonly authority: SlotAuthority = this
   readonly replica: string
   /** Redis calls made, by kind (the bench's round trips). */
@@ -178,6 +180,11 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#scripts = bound as Record<keyof typeof scripts, Script>
     this.sticky = new MirrorStickyStore(new InMemoryStickyStore({ stickyTtlMs, maxStickyKeys }))
     this.slots = new MirrorSlotTable(this)
+    // Cache-aware routing's prefix index: each replica keeps its own and tells the others what it records.
+    this.prefixes = new MirrorPrefixStore(new PrefixIndex(), (message) => {
+      if (this.#mode === 'local') return
+      this.#client.publish(this.#channel, JSON.stringify({ ...message, r: this.replica })).catch(() => undefined)
+    })
     this.load = {
       waiting: (upstream) => {
         const mirror = this.#upstreams.get(upstream)
@@ -540,7 +547,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   }
 
   #message(text: string): void {
-    let message: { t: string; u?: string; s?: number; at?: number; r?: string; j?: string; k?: string; w?: string; c?: string; f?: string }
+    let message: { t: string; u?: string; s?: number; at?: number; r?: string; j?: string; k?: string; w?: string; c?: string; f?: string; h?: string[] }
     try {
       message = JSON.parse(text)
     } catch {
@@ -572,6 +579,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         mirror?.waiting.delete(member)
         this.#changed(mirror?.id)
         return
+      case 'P':
+        if (Array.isArray(message.h) && message.u !== undefined) (this.prefixes as MirrorPrefixStore).apply(message.h, message.u, message.s ?? -1)
+        return
+      case 'X':
+        if (message.u !== undefined) (this.prefixes as MirrorPrefixStore).forget(message.u, message.s)
+        return
       case 'G':
         for (const up of this.#upstreams.values()) for (const key of up.waiting.keys()) if (key.startsWith(`${message.r}|`)) up.waiting.delete(key)
         this.#changed(undefined)
@@ -602,6 +615,47 @@ class MirrorStickyStore implements StickyStore {
   /** A start announced by another replica (slot kept whatever the upstream's affinity: the scheduler ignores it there). */
   mirror(key: string, entry: StickyEntry): void {
     this.store.set(key, entry)
+  }
+}
+
+/** A prefix record or forget, as published (`P`: record, `X`: forget an upstream, or one slot of it). */
+type PrefixMessage = { t: 'P'; h: readonly string[]; u: string; s: number } | { t: 'X'; u: string; s?: number | undefined }
+
+/**
+ * The prefix index of cache-aware routing, shared by messages: what a replica records or forgets it also
+ * publishes, and the others apply it to their own index (eventually the same; no round trip on the path).
+ */
+class MirrorPrefixStore implements PrefixStore {
+  constructor(
+    readonly index: PrefixIndex,
+    readonly publish: (message: PrefixMessage) => void,
+  ) {}
+  get size(): number {
+    return this.index.size
+  }
+  record(hashes: readonly string[], upstream: string, slot: number): void {
+    this.index.record(hashes, upstream, slot)
+    this.publish({ t: 'P', h: hashes, u: upstream, s: slot })
+  }
+  matches(hashes: readonly string[]): Map<string, { place: PrefixPlace; blocks: number }> {
+    return this.index.matches(hashes)
+  }
+  forgetUpstream(upstream: string): void {
+    this.index.forgetUpstream(upstream)
+    this.publish({ t: 'X', u: upstream })
+  }
+  forgetSlot(upstream: string, slot: number): void {
+    this.index.forgetSlot(upstream, slot)
+    this.publish({ t: 'X', u: upstream, s: slot })
+  }
+  /** Another replica's record. */
+  apply(hashes: readonly string[], upstream: string, slot: number): void {
+    this.index.record(hashes, upstream, slot)
+  }
+  /** Another replica's forget. */
+  forget(upstream: string, slot: number | undefined): void {
+    if (slot === undefined) this.index.forgetUpstream(upstream)
+    else this.index.forgetSlot(upstream, slot)
   }
 }
 

@@ -4,15 +4,19 @@ import type { FakeUpstream } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
 import type { TestGateway } from './start-queuegate.js'
 import { describeEvent } from '../../src/observe/event-log.js'
+import { startSimulatedUpstream } from '../../src/demo/simulated-upstream.js'
+import type { SimulatedUpstream } from '../../src/demo/simulated-upstream.js'
+import { prefixHashesOf } from '../../src/queue/prefix-hashes.js'
 
 describe('routing: cache-aware end to end', () => {
   const upstreams: FakeUpstream[] = []
+  const simulated: SimulatedUpstream[] = []
   let gateway: TestGateway | undefined
 
   afterEach(async () => {
     await gateway?.close()
     gateway = undefined
-    await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()))
+    await Promise.all([...upstreams.splice(0), ...simulated.splice(0)].map((upstream) => upstream.close()))
   })
 
   it('sends a new conversation to the upstream slot that holds its system prompt', async () => {
@@ -38,11 +42,11 @@ describe('routing: cache-aware end to end', () => {
     expect(first[1]).toBeTypeOf('number')
     // Same system prompt, another conversation id: the sticky rule would place it on the coldest slot; the cost model reuses the warm one.
     expect(placeOf('second conversation')).toEqual(first)
-    // Nothing of it cached anywhere: placed as a new sticky conversation would be, never on the warm slot it would evict.
+    // Nothing of it cached anywhere: placed on a free slot, never on the warm one it would evict.
     expect(placeOf('third conversation')).not.toEqual(first)
     // The debug log says why: the second request found the agent's prompt cached where it went, and what the alternative cost.
     const starts = gateway.events.filter((event) => event.type === 'job-start')
-    expect(starts.map((event) => event.type === 'job-start' && event.cache?.cachedChars)).toEqual([undefined, expect.any(Number), undefined])
+    expect(starts.map((event) => event.type === 'job-start' && event.cache?.cachedChars)).toEqual([0, expect.any(Number), 0])
     const fields = describeEvent(starts[1]!)?.fields
     expect(fields?.['prefix_hit_chars']).toBeGreaterThanOrEqual(agentPrompt.content.length)
     expect(fields?.['expected_wait_ms']).toBe(0)
@@ -50,9 +54,9 @@ describe('routing: cache-aware end to end', () => {
     // And so does /v1/jobs/{id}, after the job ended.
     const job = (await (await fetch(`${gateway.url}/v1/jobs/${encodeURIComponent(starts[1]!.jobId)}`)).json()) as { status: string; route?: string }
     expect(job.status).toBe('done')
-    expect(job.route).toMatch(/^prefix hit \d+ chars on http:\/\/127\.0\.0\.1:\d+.* \(slot \d\): expected wait 0 ms \+ prefill \d+ ms; alternative .*: \d+ ms$/)
+    expect(job.route).toMatch(/^prefix hit \d+ chars on http:\/\/127\.0\.0\.1:\d+.* \(slot \d\): expected wait 0 ms \+ prefill \d+ ms( \+ eviction \d+ ms)?; alternative .*: \d+ ms$/)
     const firstJob = (await (await fetch(`${gateway.url}/v1/jobs/${encodeURIComponent(starts[0]!.jobId)}`)).json()) as { route?: string }
-    expect(firstJob.route).toBeUndefined()
+    expect(firstJob.route).toMatch(/^nothing cached on http:\/\/127\.0\.0\.1:\d+.* \(slot \d\): expected wait 0 ms \+ prefill \d+ ms; alternative .*: \d+ ms$/)
   })
 
   it('learns an upstream prefill rate from streamed answers (uncached prompt tokens / time to first token)', async () => {
@@ -73,5 +77,33 @@ describe('routing: cache-aware end to end', () => {
     // At the default rate: uncached characters / 4 tokens / 1000 tokens per second (~2 s); learnt: well under half of it.
     expect(second.cache.expectedPrefillMs).toBeLessThan((uncachedChars / 4 / 1000) * 1000 * 0.5)
     expect(second.cache.expectedPrefillMs).toBeGreaterThan(0)
+  })
+
+  it.each([
+    ['streamed', true],
+    ['whole', false],
+  ])("takes llama.cpp's own prefill rate (timings.prompt_per_second) from a %s answer", async (_mode, stream) => {
+    // 40 000 prompt tokens/s behind 150 ms of fixed latency: the time-to-first-token estimate would say ~10 000.
+    const server = await startSimulatedUpstream({ slots: 1, promptTokensPerSecond: 40_000, baseLatencyMs: 150, answerTokens: [2, 4], tokensPerSecond: 1000 })
+    simulated.push(server)
+    gateway = await startQueuegate({ upstreams: [{ url: `${server.url}/v1`, slots: 1, slotAffinity: true }], routing: 'cache-aware' })
+    const system = { role: 'system' as const, content: 'You are the review agent. '.repeat(400) }
+    const ask = async (chat: string, messages: Array<{ role: 'system' | 'user'; content: string }>, streamed: boolean) => {
+      if (streamed) {
+        for await (const chunk of await gateway!.client.chat.completions.create({ model: 'sim-model', stream: true, messages }, { headers: { 'X-Chat-Id': chat } })) void chunk
+      } else {
+        const answer = await gateway!.client.chat.completions.create({ model: 'sim-model', messages }, { headers: { 'X-Chat-Id': chat } })
+        expect(answer.choices[0]?.message.content).toBeTruthy()
+      }
+    }
+    await ask('one', [system, { role: 'user', content: 'first' }], stream)
+    const messages = [system, { role: 'user' as const, content: 'x'.repeat(8000) }]
+    await ask('two', messages, true)
+    const second = gateway.events.filter((event) => event.type === 'job-start')[1]
+    if (second?.type !== 'job-start' || second.cache === undefined) throw new Error('the second request was not routed by the cost model')
+    const uncachedTokens = (prefixHashesOf(messages).chars - second.cache.cachedChars) / 4
+    const rate = uncachedTokens / (second.cache.expectedPrefillMs / 1000)
+    expect(rate).toBeGreaterThan(40_000 * 0.95)
+    expect(rate).toBeLessThan(40_000 * 1.05)
   })
 })
