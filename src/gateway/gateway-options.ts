@@ -97,6 +97,13 @@ export type GatewayEvent =
    * loading its model (its `/health` answered 503), or is back after a good probe. `error`: why it went out.
    */
   | { type: 'upstream-state'; upstream: string; state: 'healthy' | 'ejected' | 'loading'; error: string | undefined }
+  /**
+   * Cache-aware routing with slot affinity: llama.cpp's `/slots` showed that the server used slots behind the
+   * gateway's back (`reused`: those slots; another client, an erase) or restarted (`restarted`: all of them), and
+   * the prefix index forgot what they held (src/gateway/llama-slots.ts).
+   */
+  | { type: 'upstream-slots'; upstream: string; reason: 'reused'; slots: readonly number[] }
+  | { type: 'upstream-slots'; upstream: string; reason: 'restarted' }
   /** An upstream's `/v1/models` was read (`models`), or could not be (`error`; it then serves any model until it answers). */
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
   /** Something in the configuration that will not work as meant (a variant whose model no upstream serves). */

@@ -18,6 +18,7 @@ import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
+import { LlamaSlotsWatch } from './llama-slots.js'
 import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
 import { ChatMemory } from './chat-memory.js'
@@ -90,6 +91,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
     onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
   })
+  // Cache-aware routing with slot affinity: llama.cpp's /slots, read after good probes, corrects the prefix index.
+  const slotsWatch = router !== undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, resolved.onEvent) : undefined
+  const probe = createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS })
   const health = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,
     clock,
@@ -101,7 +105,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probeAtStart: true,
     ejectAfterFailures: resolved.ejectAfterFailures,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
-    probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
+    probe: slotsWatch === undefined ? probe : slotsWatch.wrap(probe),
   })
   const jobs = new JobRegistry({ maxFinished: resolved.maxFinishedJobs })
   const running = new RunningJobs({ clock })
@@ -158,6 +162,14 @@ function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | und
     clock: resolved.clock,
     onWarning: (message) => resolved.onEvent?.({ type: 'warning', message }),
   })
+}
+
+/** The `/slots` watch (llama-slots.ts), told where the gateway's own jobs start and end; its corrections become `upstream-slots` events. */
+function watchSlots(scheduler: QueueScheduler, onEvent: ((event: GatewayEvent) => void) | undefined): LlamaSlotsWatch {
+  const watch = new LlamaSlotsWatch({ prefixes: scheduler.prefixes, onCorrection: (upstream, correction) => onEvent?.({ type: 'upstream-slots', upstream, ...correction }) })
+  scheduler.on('job-start', (event) => watch.started(event.upstream, event.slot))
+  scheduler.on('job-end', (event) => watch.ended(event.upstream, event.slot))
+  return watch
 }
 
 /**

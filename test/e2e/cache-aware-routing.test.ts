@@ -106,4 +106,51 @@ describe('routing: cache-aware end to end', () => {
     expect(rate).toBeGreaterThan(40_000 * 0.95)
     expect(rate).toBeLessThan(40_000 * 1.05)
   })
+
+  it("forgets a llama.cpp slot reused behind the gateway's back, and everything after a restart, as /slots shows on the health interval", async () => {
+    for (let index = 0; index < 2; index++) simulated.push(await startSimulatedUpstream({ slots: 2, baseLatencyMs: 5, promptTokensPerSecond: 20_000, answerTokens: [2, 4], tokensPerSecond: 1000 }))
+    gateway = await startQueuegate({ upstreams: simulated.map((server) => ({ url: `${server.url}/v1`, slots: 2, slotAffinity: true })), routing: 'cache-aware', healthIntervalMs: 40 })
+    const system = { role: 'system' as const, content: 'You are the triage agent. '.repeat(200) }
+    const ask = async (chat: string, content: string) => {
+      const answer = await gateway!.client.chat.completions.create({ model: 'sim-model', messages: [system, { role: 'user', content }] }, { headers: { 'X-Chat-Id': chat } })
+      expect(answer.choices[0]?.message.content).toBeTruthy()
+      const start = gateway!.events.filter((event) => event.type === 'job-start').at(-1)
+      if (start?.type !== 'job-start') throw new Error('no job-start')
+      return start
+    }
+    /** Resolves once `upstream` finished two more health probes (so one began after this call). Bounded: 3 s. */
+    const probedTwice = async (upstream: string) => {
+      const lastCheck = async () => ((await (await fetch(`${gateway!.url}/healthz`)).json()) as { workers: Array<{ upstream: string; last_check: string | null }> }).workers.find((worker) => worker.upstream === upstream)?.last_check
+      const seen = new Set([await lastCheck()])
+      for (const deadline = Date.now() + 3000; seen.size < 3; await new Promise((resolve) => setTimeout(resolve, 10))) {
+        if (Date.now() > deadline) throw new Error(`${upstream} was not probed twice within 3 s`)
+        seen.add(await lastCheck())
+      }
+    }
+    const first = await ask('one', 'first')
+    const server = simulated.find((candidate) => first.upstream === `${candidate.url}/v1`)!
+    expect((await ask('two', 'second')).cache).toMatchObject({ upstream: first.upstream, slot: first.slot, cachedChars: expect.any(Number) })
+    // A read of /slots after the gateway's own job there ended (its health probes, /slots read included, ran twice).
+    await probedTwice(first.upstream)
+    // Another client of the same server takes that very slot with a prompt of its own.
+    const intruder = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sim-model', id_slot: first.slot, messages: [{ role: 'user', content: 'something else entirely' }] }) })
+    expect(intruder.status).toBe(200)
+    await intruder.json()
+    const reused = await gateway.waitForEvent((event) => event.type === 'upstream-slots', 3000)
+    expect(reused).toEqual({ type: 'upstream-slots', upstream: first.upstream, reason: 'reused', slots: [first.slot] })
+    // The agent's prompt is cached nowhere now: the cost model has no hit to offer (it used to route there).
+    const third = await ask('three', 'third')
+    expect(third.cache?.cachedChars ?? 0).toBe(0)
+    // The server restarts (same port, empty slots): everything it held is forgotten.
+    const restartedAt = third.upstream
+    const index = simulated.findIndex((candidate) => restartedAt === `${candidate.url}/v1`)
+    const old = simulated[index]!
+    const port = Number(new URL(old.url).port)
+    await ask('four', 'fourth') // lands on the slot holding the prompt (the third's), on the same server
+    await old.close()
+    simulated[index] = await startSimulatedUpstream({ slots: 2, baseLatencyMs: 5, promptTokensPerSecond: 20_000, answerTokens: [2, 4], tokensPerSecond: 1000, port })
+    const restarted = await gateway.waitForEvent((event) => event.type === 'upstream-slots' && event.reason === 'restarted', 3000)
+    expect(restarted).toEqual({ type: 'upstream-slots', upstream: restartedAt, reason: 'restarted' })
+    expect((await ask('five', 'fifth')).cache?.cachedChars ?? 0).toBe(0)
+  })
 })
