@@ -12,7 +12,7 @@ import { InMemoryStickyStore } from '../queue/in-memory-scheduler-state.js'
 import { PrefixIndex } from '../queue/prefix-index.js'
 import type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
 import { redactUrl } from '../gateway/upstream.js'
-import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE } from './redis-scripts.js'
+import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
 
 /** Options of {@link createRedisSchedulerState}. */
 export interface RedisSchedulerStateOptions {
@@ -117,11 +117,16 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   readonly #onEvent: ((event: SharedStateEvent) => void) | undefined
   readonly #lostListeners: Array<(jobId: string) => void> = []
   readonly #rejoinMs: number
+  readonly #maxRetryMs: number
+  /** In local mode: checks whether Redis answers again (a call can fail on a connection that stays up). */
+  #probe: ReturnType<typeof setInterval> | undefined
   readonly #upstreams = new Map<string, UpstreamMirror>()
   /** Registered jobs' time in the global order (Redis time). */
   readonly #stamps = new Map<string, number>()
   readonly #listeners: Array<(upstream: string | undefined) => void> = []
-  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt', Script>
+  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue', Script>
+  /** This replica's waiting jobs, in its own order (registered, or to be when Redis is back). */
+  readonly #waiting = new Map<string, SharedJob>()
   #mode: SharedStateMode = 'shared'
   #replicas: string[] = []
   /** Redis time minus performance.now(), from the last reply. */
@@ -151,6 +156,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#url = redactUrl(url)
     this.#onEvent = onEvent
     const maxRetryMs = _internal.maxRetryMs ?? 500
+    this.#maxRetryMs = maxRetryMs
     // Every replica retries at least every maxRetryMs, so after twice that all have adopted their local jobs.
     this.#rejoinMs = _internal.rejoinMs ?? 2 * maxRetryMs + 200
     const clientOptions: RedisOptions = {
@@ -164,7 +170,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     }
     this.#client = new RedisClass(url, clientOptions)
     this.#subscriber = new RedisClass(url, { ...clientOptions, enableOfflineQueue: true, commandTimeout: undefined })
-    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT }
+    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE }
     const bound: Partial<Record<keyof typeof scripts, Script>> = {}
     for (const [name, lua] of Object.entries(scripts) as Array<[keyof typeof scripts, string]>) {
       const command = `qg_${name}`
@@ -239,6 +245,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     clearInterval(this.#heartbeat)
     clearTimeout(this.#rejoin)
     clearTimeout(this.#wake)
+    clearInterval(this.#probe)
     this.#client.removeAllListeners('close')
     await Promise.allSettled([this.#client.quit(), this.#subscriber.quit()])
     this.#client.disconnect()
@@ -282,6 +289,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   // --- the authority -------------------------------------------------------------------------------------
 
   register(job: SharedJob): void {
+    this.#waiting.set(job.id, job)
     if (this.#mode === 'local') return
     this.calls.register++
     this.#scripts.register(this.#prefix, this.#channel, this.replica, job.id, job.waitingOn, job.class === 'interactive' ? 'i' : 'b').then(
@@ -292,10 +300,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   confirm(job: SharedJob, upstream: string, { preferred, register }: { preferred: number | undefined; register: boolean }): Promise<number | undefined> {
     const mirror = this.#mirror(upstream)
-    if (this.#mode === 'local') return Promise.resolve(this.#grantLocally(mirror, job.id, preferred))
+    if (register && !this.#waiting.has(job.id)) this.#waiting.set(job.id, job)
+    if (this.#mode === 'local') return Promise.resolve(this.#granted(job.id, this.#grantLocally(mirror, job.id, preferred)))
     // Rejoining: Redis decides (the leases count), and the local share still bounds this replica, since replicas
     // not back yet run unleased jobs on theirs.
     if (this.#mode === 'rejoining' && mirror.own.size >= this.#allowance(mirror)) return Promise.resolve(undefined)
+    const track = this.#waiting.get(job.id)
     this.calls.confirm++
     const args = [
       this.#prefix,
@@ -319,6 +329,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         this.#offset = Number(now) - performance.now()
         if (granted === 1) {
           this.#stamps.delete(job.id)
+          if (this.#waiting.get(job.id) === track) this.#waiting.delete(job.id)
           mirror.own.set(job.id, value)
           mirror.busy.set(value, `${this.replica}|${job.id}`)
           mirror.lastUsed[value] = Number(now)
@@ -333,13 +344,14 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       },
       (error: unknown) => {
         this.#failed(error)
-        return this.#grantLocally(mirror, job.id, preferred)
+        return this.#granted(job.id, this.#grantLocally(mirror, job.id, preferred))
       },
     )
   }
 
   dequeue(job: SharedJob): void {
     this.#stamps.delete(job.id)
+    this.#waiting.delete(job.id)
     if (this.#mode === 'local') return
     this.calls.dequeue++
     this.#scripts.dequeue(this.#prefix, this.#channel, this.replica, job.id).catch((error: unknown) => this.#failed(error))
@@ -384,6 +396,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined) throw new TypeError(`Unknown upstream ${JSON.stringify(upstream)}`)
     return mirror
+  }
+
+  /** A job granted a slot (`slot` defined) waits no more. */
+  #granted(jobId: string, slot: number | undefined): number | undefined {
+    if (slot !== undefined) this.#waiting.delete(jobId)
+    return slot
   }
 
   /** This replica's share of an upstream's slots while Redis is away: floor(slots / replicas), at least 1. */
@@ -445,6 +463,15 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       }
     }
     this.#mode = 'local'
+    clearInterval(this.#probe)
+    this.#probe = setInterval(() => {
+      if (this.#client.status !== 'ready') return // the client reconnects by itself, and says 'ready'
+      this.#client.ping().then(
+        () => this.#back(),
+        () => undefined,
+      )
+    }, this.#maxRetryMs)
+    this.#probe.unref?.()
     this.#onEvent?.({ type: 'shared-state', mode: 'local', message: `${reason}: serving on a local share of each upstream's slots (${Math.max(1, this.#replicas.length)} replicas) until Redis is back` })
     this.#changed(undefined)
   }
@@ -456,7 +483,10 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       return
     }
     this.#mode = 'rejoining'
+    clearInterval(this.#probe)
+    this.#probe = undefined
     void this.#adopt().then(() => this.#beat())
+    this.#requeue()
     this.#rejoin = setTimeout(() => {
       this.#rejoin = undefined
       if (this.#mode !== 'rejoining') return
@@ -464,6 +494,13 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       this.#onEvent?.({ type: 'shared-state', mode: 'shared', message: 'Redis is back: slots, queue and sticky map are shared again' })
       void this.#beat()
     }, this.#rejoinMs)
+  }
+
+  /** Puts this replica's waiting jobs back in the global order, in its own order (see the REQUEUE script). */
+  #requeue(): void {
+    const args: Array<string | number> = [this.#prefix, this.#channel, this.replica]
+    for (const job of this.#waiting.values()) args.push(job.id, job.waitingOn, job.class === 'interactive' ? 'i' : 'b')
+    this.#scripts.requeue(...args).catch((error: unknown) => this.#failed(error))
   }
 
   async #adopt(): Promise<void> {
@@ -481,6 +518,12 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       jobs.forEach(([mirror, jobId], index) => {
         const slot = Number(slots[index])
         if (slot < 0) return // no slot free: it runs to its end unleased (the share bounded it)
+        if (!mirror.own.has(jobId)) {
+          // It ended while its lease was being written: give the slot back, or it would be held forever.
+          this.calls.release++
+          this.#scripts.release(this.#prefix, this.#channel, this.replica, jobId, mirror.id, slot).catch((error: unknown) => this.#failed(error))
+          return
+        }
         mirror.local.delete(jobId)
         mirror.own.set(jobId, slot)
         mirror.busy.set(slot, `${this.replica}|${jobId}`)

@@ -229,3 +229,42 @@ while i + 3 <= #ARGV do
   i = i + 4
 end
 return result`
+
+/**
+ * requeue: ARGV prefix, channel, replica, then (job, upstream, class) triples in the replica's own order: after
+ * Redis was away, the global order gets every waiting job of the replica back, in that order (a job Redis
+ * still has keeps its time; the others get times after now, in order), and forgets the replica's jobs that
+ * are no longer waiting. Each replica's jobs must stand in the global order as in its own, or the job Redis
+ * puts first may be one its replica does not offer first.
+ */
+export const REQUEUE = `${NOW}
+local p, channel, replica = ARGV[1], ARGV[2], ARGV[3]
+local listed = {}
+local i, n = 4, 0
+while i + 2 <= #ARGV do
+  local job, u, class = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local member = replica .. '|' .. job
+  listed[member] = true
+  n = n + 1
+  if not redis.call('HGET', p .. 'wjob', member) then
+    local stamp = now + n / 1000
+    redis.call('ZADD', p .. 'wait:' .. u .. ':' .. class, stamp, member)
+    redis.call('HSET', p .. 'wjob', member, cjson.encode({u, class, stamp}))
+    redis.call('SADD', p .. 'rwait:' .. replica, member)
+    redis.call('PUBLISH', channel, cjson.encode({t = 'W', u = u, c = class, at = stamp, r = replica, j = job}))
+  end
+  i = i + 3
+end
+for _, member in ipairs(redis.call('SMEMBERS', p .. 'rwait:' .. replica)) do
+  if not listed[member] then
+    local reg = redis.call('HGET', p .. 'wjob', member)
+    if reg then
+      local d = cjson.decode(reg)
+      redis.call('ZREM', p .. 'wait:' .. d[1] .. ':' .. d[2], member)
+      redis.call('HDEL', p .. 'wjob', member)
+      redis.call('PUBLISH', channel, cjson.encode({t = 'D', u = d[1], r = replica, j = string.sub(member, #replica + 2)}))
+    end
+    redis.call('SREM', p .. 'rwait:' .. replica, member)
+  end
+end
+return n`

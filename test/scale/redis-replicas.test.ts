@@ -128,7 +128,10 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     await redis.restart()
     await until(async () => (await Promise.all(replicas.map((replica) => replica.health()))).every((health) => health.shared?.mode === 'shared'), 15_000, 'shared mode again')
     const back = done
-    await until(() => done >= back + 16, 20_000, 'load to run after Redis is back')
+    await until(() => done >= back + 16, 20_000, 'load to run after Redis is back').catch(async (error: Error) => {
+      const health = await Promise.all(replicas.map((replica) => replica.health()))
+      throw new Error(`${error.message}: ${JSON.stringify(health)}; ${(replicas[0] as Replica).log().slice(-2000)}`)
+    })
     stop = true
     await Promise.all(clients)
 
