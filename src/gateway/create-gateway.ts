@@ -117,7 +117,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
-    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path)
+    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path, key)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')

@@ -42,6 +42,12 @@ export interface LlamaSlotsWatchOptions {
   onCorrection?: ((upstream: string, correction: SlotsCorrection) => void) | undefined
   /** Longest `/slots` answer read (a bigger one is not read: the upstream counts as without the endpoint). @default 1 MiB */
   maxBytes?: number | undefined
+  /**
+   * Deadline of a read's headers, and between two pieces of its body, in ms. llama.cpp answers `/slots` between two
+   * batches (its `/health` at once), so a server busy prefilling a long prompt may be slow: the read is then dropped,
+   * and the probe's result stands (a read never delays a probe by much, nor fails it). @default 1000
+   */
+  timeoutMs?: number | undefined
 }
 
 interface View {
@@ -70,6 +76,7 @@ export class LlamaSlotsWatch {
   readonly #prefixes: PrefixStore
   readonly #onCorrection: LlamaSlotsWatchOptions['onCorrection']
   readonly #maxBytes: number
+  readonly #timeoutMs: number
   readonly #views = new Map<string, View>()
   /** Rebased copies of the upstreams (API root ''): `/slots` lives at the origin. */
   readonly #atOrigin = new WeakMap<Upstream, Upstream>()
@@ -80,6 +87,7 @@ export class LlamaSlotsWatch {
     this.#prefixes = options.prefixes
     this.#onCorrection = options.onCorrection
     this.#maxBytes = options.maxBytes ?? 1024 * 1024
+    this.#timeoutMs = options.timeoutMs ?? 1000
   }
 
   /** The gateway started a job on `upstream`, slot `slot` (undefined without slot affinity: nothing to note). */
@@ -184,7 +192,7 @@ export class LlamaSlotsWatch {
       rebased = { ...upstream, apiRoot: '' }
       this.#atOrigin.set(upstream, rebased)
     }
-    const handle = startUpstreamCall(rebased, { path: '/slots', method: 'GET' })
+    const handle = startUpstreamCall(rebased, { path: '/slots', method: 'GET', timeoutMs: this.#timeoutMs })
     const onAbort = (): void => handle.abort(signal.reason instanceof Error ? signal.reason : new Error('The read of /slots was aborted.'))
     signal.addEventListener('abort', onAbort, { once: true })
     try {

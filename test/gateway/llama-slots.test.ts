@@ -213,7 +213,7 @@ describe('LlamaSlotsWatch', () => {
     expect(server.paths).toHaveLength(2)
   })
 
-  it('an aborted read ends at once and says nothing', async () => {
+  it('an aborted read ends at once and says nothing; a read of a server that does not answer ends at its deadline, the probe healthy', async () => {
     const { upstream, watch, corrections } = await setup()
     const controller = new AbortController()
     controller.abort(new Error('closed'))
@@ -225,6 +225,10 @@ describe('LlamaSlotsWatch', () => {
     const late = new AbortController()
     setTimeout(() => late.abort(new Error('deadline')), 50)
     await watch.read(stuck, late.signal)
+    const quick = new LlamaSlotsWatch({ prefixes: new PrefixIndex(), timeoutMs: 100 })
+    const started = performance.now()
+    expect(await quick.wrap(async () => ({ state: 'healthy' }))(stuck, never())).toEqual({ state: 'healthy' })
+    expect(performance.now() - started).toBeLessThan(2000)
     expect(corrections).toEqual([])
   })
 })
