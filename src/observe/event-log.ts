@@ -116,6 +116,7 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
           prefix_hit_chars: event.cache?.cachedChars,
           expected_wait_ms: event.cache === undefined ? undefined : Math.round(event.cache.expectedWaitMs),
           expected_prefill_ms: event.cache === undefined ? undefined : Math.round(event.cache.expectedPrefillMs),
+          expected_eviction_ms: event.cache?.expectedEvictionMs === undefined ? undefined : Math.round(event.cache.expectedEvictionMs),
           alternative: event.cache?.alternative === undefined ? undefined : `${event.cache.alternative.upstream} (${Math.round(event.cache.alternative.expectedMs)} ms)`,
         },
       }

@@ -91,6 +91,13 @@ export class PrefixIndex implements PrefixStore {
     for (const key of this.#generations.keys()) if (key.startsWith(upstream + '\u0000')) this.#generations.set(key, (this.#generations.get(key) as number) + 1)
   }
 
+  /** Forgets what one slot holds (the server reused or cleared it behind the gateway's back). */
+  forgetSlot(upstream: string, slot: number): void {
+    const key = upstream + '\u0000' + slot
+    const generation = this.#generations.get(key)
+    if (generation !== undefined) this.#generations.set(key, generation + 1)
+  }
+
   #live(place: Place): boolean {
     return this.#generations.get(place.upstream + '\u0000' + place.slot) === place.generation
   }

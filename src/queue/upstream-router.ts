@@ -29,6 +29,8 @@ export interface RouteChoice {
   readonly expectedWaitMs: number
   /** Expected prefill of the uncached part there, ms. */
   readonly expectedPrefillMs: number
+  /** Expected cost (ms of someone's prefill) of the cache the job writes over there, when the policy weighs it. */
+  readonly expectedEvictionMs?: number | undefined
   /** The next best candidate and its expected time to first token (ms), when there was one. */
   readonly alternative: { readonly upstream: string; readonly expectedMs: number } | undefined
 }
@@ -40,7 +42,7 @@ export interface RouteChoice {
 export function routeReason(choice: RouteChoice): string {
   const where = `${choice.upstream}${choice.slot === undefined ? '' : ` (slot ${choice.slot})`}`
   const alternative = choice.alternative === undefined ? '' : `; alternative ${choice.alternative.upstream}: ${Math.round(choice.alternative.expectedMs)} ms`
-  return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${alternative}`
+  return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${choice.expectedEvictionMs === undefined || choice.expectedEvictionMs < 0.5 ? '' : ` + eviction ${Math.round(choice.expectedEvictionMs)} ms`}${alternative}`
 }
 
 /**
@@ -55,4 +57,6 @@ export interface UpstreamRouter {
    * without it the server picks its own slot and the index is an approximation): that slot will hold the prompt.
    */
   started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
+  /** The job that started there ended (its slot is free and holds its prompt and answer). */
+  finished?(prefix: PrefixHint, upstream: string, slot: number): void
 }
