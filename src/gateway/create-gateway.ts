@@ -150,12 +150,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  const shared = resolved.schedulerState?.authority
   function health(showUpstreams: boolean): Record<string, unknown> {
     const snapshot = scheduler.snapshot()
     return {
       // Liveness and more: false while shutting down, or when no upstream is in rotation (issue 12).
       ok: !closing && upstreamHealth.canServe(),
       upstreams: upstreams.length,
+      // Several replicas sharing slots (issue 14): which mode this one is in.
+      ...(shared === undefined ? {} : { shared: { ...shared.status(), store: showUpstreams ? shared.status().store : undefined } }),
       queued: snapshot.queued,
       running: snapshot.running,
       workers: snapshot.upstreams.map((state, index) => {

@@ -15,6 +15,7 @@ import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
 import type { RouteChoice } from '../queue/upstream-router.js'
+import type { SchedulerState } from '../queue/scheduler-state.js'
 import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
@@ -232,6 +233,12 @@ export interface GatewayOptions {
    * part not cached there) takes it, within `stickyMaxImbalance` (src/queue/cache-aware-router.ts). @default 'sticky'
    */
   routing?: 'sticky' | 'cache-aware' | undefined
+  /**
+   * The scheduler's state shared with other gateway replicas (slots, waiting order, sticky map):
+   * `createRedisSchedulerState()` from `queuegate/server`. The gateway uses it and does not close it;
+   * `stickyTtlMs` and `maxStickyKeys` are then the state's. @default this process's own
+   */
+  schedulerState?: SchedulerState | undefined
   /** A batch (agent) job that waited longer than this is served before newer interactive jobs. @default 30 000 */
   batchMaxWaitMs?: number | undefined
   /** Waiting jobs allowed (running ones not counted); beyond this 429 `queue_full`. @default 1000 */
@@ -394,8 +401,10 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath' | 'schedulerState'>> & {
   metrics: GatewayMetricsSink | undefined
+  /** The shared scheduler state, when given. */
+  schedulerState: SchedulerState | undefined
   metricsPath: string | false
   /** Off: undefined. */
   memory: ResolvedMemoryOptions | undefined
@@ -454,6 +463,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyMaxImbalance = 2,
     maxStickyKeys = 100_000,
     routing = 'sticky',
+    schedulerState,
     batchMaxWaitMs = 30_000,
     maxQueued = 1000,
     maxWaitMs = 0,
@@ -603,6 +613,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyMaxImbalance,
     maxStickyKeys,
     routing,
+    schedulerState,
     batchMaxWaitMs,
     maxQueued,
     maxWaitMs,

@@ -5,6 +5,7 @@
  * @module
  */
 import { QueueScheduler } from '../queue/queue-scheduler.js'
+import { UnavailableError } from '../errors.js'
 import { CacheAwareRouter } from '../queue/cache-aware-router.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
@@ -75,6 +76,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     batchMaxWaitMs: resolved.batchMaxWaitMs,
     maxQueued: resolved.maxQueued,
     maxWaitMs: resolved.maxWaitMs,
+    state: resolved.schedulerState,
     now: clock.monotonic,
     _internal: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
   })
@@ -106,6 +108,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probe: slotsWatch === undefined ? probe : slotsWatch.wrap(probe),
   })
   const jobs = new JobRegistry({ maxFinished: resolved.maxFinishedJobs })
+  const running = new RunningJobs({ clock })
+  // Shared state (issue 14): a job whose slot lease ran out must stop, or the upstream runs one job too many.
+  resolved.schedulerState?.authority?.onLeaseLost((jobId) => running.abortJob(jobId, new UnavailableError('The job lost its slot: this gateway was cut off from the shared state for longer than the lease.', 'lease_lost')))
   forwardSchedulerEvents(scheduler, jobs, resolved.onEvent)
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it:
@@ -134,7 +139,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     health,
     catalog,
     jobs,
-    running: new RunningJobs({ clock }),
+    running,
     deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
     memory,

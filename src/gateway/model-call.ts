@@ -180,6 +180,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     return upstream === undefined ? undefined : this.#services.catalog.defaultFor(upstream)
   }
 
+  /** The scheduler's job id (a shared state aborts a job by it when its lease is lost). */
+  get jobId(): string {
+    return this.#plan.jobId
+  }
+
   /** The client went away (the request's abort event, or the node bridge's disconnect call). */
   handleEvent(): void {
     this.disconnect()
