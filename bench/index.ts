@@ -7,6 +7,7 @@ import { run as runGateway } from './gateway.js'
 import { run as runCore } from './core.js'
 import { run as runScheduler } from './scheduler.js'
 import { run as runRoutingSim } from './routing-sim.js'
+import { run as runCacheRouting } from './cache-routing.js'
 import { run as runDetector } from './detector.js'
 import { run as runToolLoop } from './tool-loop.js'
 import { run as runDashboard } from './dashboard.js'
@@ -18,6 +19,7 @@ for (const [name, run] of [
   ['gateway core', runCore],
   ['scheduler cost', runScheduler],
   ['routing simulation', runRoutingSim],
+  ['cache-aware routing end to end', runCacheRouting],
   ['tool-call detector', runDetector],
   ['tool loop (execute mode)', runToolLoop],
   ['dashboard load', runDashboard],

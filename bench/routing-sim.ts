@@ -25,7 +25,8 @@
  * three shared system prompts of 4000-8000 tokens (many conversations of a few agents).
  * Each workload also prints ceilings computed from its turn sequence as if nothing waited: one shared LRU cache
  * of all 8 slots, and Belady's optimum (evict the conversation needed furthest in the future), in turns and
- * in tokens (see `ceilings`).
+ * in tokens (see `ceilings`); and the policy "c-a, exact return times": the cache-aware cost model told when each
+ * conversation really comes back instead of estimating it, a ceiling for the estimate under the real slots and queue.
  *
  * Run: `node_modules/.bin/node --import tsx bench/routing-sim.ts`.
  * @module
@@ -242,6 +243,8 @@ interface Policy {
   slotAffinity: boolean
   /** Route with the cost model (`routing: 'cache-aware'`). */
   cacheAware?: boolean
+  /** Give the cost model each prompt's exact return time instead of its estimate (a ceiling, not a policy). */
+  foresight?: boolean
 }
 
 /** Characters per token of the sim's prompts (what the router's estimate assumes). */
@@ -296,7 +299,13 @@ function cachedTokens(cache: SlotCache, conversation: number, data: Conversation
 
 async function simulate(policy: Policy, conversations: Conversation[]): Promise<Result> {
   let now = 0
-  const router = policy.cacheAware === true ? new CacheAwareRouter({ charsPerToken: CHARS_PER_TOKEN }) : undefined
+  /** For the foresight policy: when the prompt ending in this hash (`c{conversation}u{turn}`) is continued. */
+  const knownReturns = new Map<string, number>()
+  const knownReturn = (lastHash: string, at: number) => {
+    const next = knownReturns.get(lastHash)
+    return next === undefined ? undefined : Math.max(0, next - at)
+  }
+  const router = policy.cacheAware === true ? new CacheAwareRouter({ charsPerToken: CHARS_PER_TOKEN, now: () => now, _knownReturn: policy.foresight === true ? knownReturn : undefined }) : undefined
   const scheduler = new QueueScheduler({
     upstreams: Array.from({ length: UPSTREAMS }, (_, index) => ({ id: `gpu${index}`, slots: SLOTS, slotAffinity: policy.slotAffinity })),
     router,
@@ -371,7 +380,10 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
       const lease = leases.get(event.jobId)
       if (lease === undefined) throw new Error(`lease of ${event.jobId} not handed over`)
       lease.release()
-      if (turn + 1 < TURNS) events.push(now + (data.think[turn] as number), () => arrive(conversation, turn + 1))
+      if (turn + 1 < TURNS) {
+        knownReturns.set(`c${conversation}u${turn}`, now + (data.think[turn] as number))
+        events.push(now + (data.think[turn] as number), () => arrive(conversation, turn + 1))
+      }
     })
   })
 
@@ -406,6 +418,7 @@ export async function run(): Promise<void> {
     { name: 'least-loaded', sticky: false, slotAffinity: false },
     { name: 'cache-aware + slot aff.', sticky: true, slotAffinity: true, cacheAware: true },
     { name: 'cache-aware', sticky: true, slotAffinity: false, cacheAware: true },
+    { name: 'c-a, exact return times', sticky: true, slotAffinity: true, cacheAware: true, foresight: true },
   ]
   const seeds = [1, 2, 3, 4, 5]
   console.log(
@@ -437,7 +450,7 @@ export async function run(): Promise<void> {
           `  served (seed 1) ${(results[0] as Result).served.join('/')}`,
       )
       if (policy.name === 'least-loaded') leastLoaded.set(shape.name, results)
-      if (policy.cacheAware === true) {
+      if (policy.cacheAware === true && policy.foresight !== true) {
         const list = goals.get(policy.name) ?? []
         goals.set(policy.name, list)
         const beladyTokens = limits.reduce((sum, limit) => sum + limit.beladyTokens, 0) / limits.length

@@ -48,7 +48,7 @@ export { jobClassFor } from './gateway/job-class.js'
 export type { JobClassInput } from './gateway/job-class.js'
 export { createInMemorySchedulerState, InMemoryLoadView, InMemorySlotTable, InMemoryStickyStore } from './queue/in-memory-scheduler-state.js'
 export type { InMemorySchedulerStateOptions } from './queue/in-memory-scheduler-state.js'
-export type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './queue/scheduler-state.js'
+export type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from './queue/scheduler-state.js'
 export { createToolCallParser, detectInCompletion, generateCallId, parseFlexibleJson, parseToolCalls, REASONING_FIELDS, ToolCallDetector, toolCallFormats } from './toolcalls/index.js'
 export type {
   DeclaredTools,

@@ -9,7 +9,7 @@ import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServ
 import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
-import { hasUrlCredentials } from '../gateway/upstream.js'
+import { hasUrlCredentials, redactUrl } from '../gateway/upstream.js'
 import type { VariantOptions } from '../gateway/variants.js'
 import { fileMemory, MEMORY_SETTINGS, memoryConfig } from './memory-settings.js'
 import type { McpServerOptions } from '../tools/mcp-source.js'
@@ -44,6 +44,15 @@ export interface CliConfig {
   memoryFile?: string | undefined
   /** Agent modules to load (`--agent`, `QUEUEGATE_AGENTS`, `agents` in the config file), as written. */
   agentModules: string[]
+  /** `--redis` (issue 14): the shared scheduler state's Redis, built by main.ts; undefined: this process alone. */
+  redis?: RedisSettings | undefined
+}
+
+/** Where the replicas share their scheduler state. */
+export interface RedisSettings {
+  url: string
+  keyPrefix: string | undefined
+  leaseTtlMs: number
 }
 
 export { ConfigError } from './config-values.js'
@@ -114,6 +123,8 @@ type SettingKey =
   | 'stickyTtl'
   | 'slotAffinity'
   | 'routing'
+  | 'redis'
+  | 'leaseTtlMs'
   | 'batchMaxWaitMs'
   | 'maxQueued'
   | 'maxWaitMs'
@@ -176,6 +187,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'stickyTtl', flag: 'stickyTtl', env: ['AFFINITY_TTL_SEC'], parse: seconds },
   { key: 'slotAffinity', flag: 'slotAffinity', env: ['SLOT_AFFINITY'], parse: boolean },
   { key: 'routing', flag: 'routing', env: ['ROUTING'], parse: oneOf<'sticky' | 'cache-aware'>(['sticky', 'cache-aware']) },
+  { key: 'redis', flag: 'redis', env: ['QUEUEGATE_REDIS_URL'], parse: nonEmpty },
+  { key: 'leaseTtlMs', flag: 'leaseTtlMs', env: ['QUEUEGATE_LEASE_TTL_MS'], parse: integer(300) },
   { key: 'batchMaxWaitMs', flag: 'batchMaxWaitMs', env: ['BATCH_MAX_WAIT_MS'], parse: integer(0) },
   { key: 'maxQueued', flag: 'maxQueued', env: ['MAX_QUEUED'], parse: integer(0) },
   { key: 'maxWaitMs', flag: 'maxWaitMs', env: ['MAX_WAIT_MS'], parse: integer(0) },
@@ -242,6 +255,8 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   maxStickyKeys: fromString(integer(1)),
   slotAffinity: fromString(boolean),
   routing: fromString(oneOf<'sticky' | 'cache-aware'>(['sticky', 'cache-aware'])),
+  redis: (value, name) => fileRedis(value, name),
+  leaseTtlMs: fromString(integer(300)),
   batchMaxWaitMs: fromString(integer(0)),
   maxQueued: fromString(integer(0)),
   maxWaitMs: fromString(integer(0)),
@@ -336,6 +351,26 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   delete out.modelRefresh
   delete out.healthInterval
   return out
+}
+
+/** The config file's `redis`: a URL, or `{ url, keyPrefix }`. */
+function fileRedis(value: unknown, name: string): { url: string; keyPrefix?: string | undefined } {
+  if (typeof value === 'string') return { url: nonEmpty(value, name) }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${name}: expected a URL or { url, keyPrefix }, got ${JSON.stringify(value)}`)
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) if (key !== 'url' && key !== 'keyPrefix') throw new ConfigError(`${name}: unknown setting ${JSON.stringify(key)} (known: url, keyPrefix)`)
+  if (typeof record.url !== 'string' || record.url === '') throw new ConfigError(`${name}.url: expected a redis:// URL`)
+  if (record.keyPrefix !== undefined && typeof record.keyPrefix !== 'string') throw new ConfigError(`${name}.keyPrefix: expected a string, got ${JSON.stringify(record.keyPrefix)}`)
+  return { url: record.url, keyPrefix: record.keyPrefix as string | undefined }
+}
+
+/** `--redis` / `QUEUEGATE_REDIS_URL` over the file's `redis.url`; `--lease-ttl-ms` over `leaseTtlMs`. */
+function redisSettings(layer: Record<string, unknown>, file: Record<string, unknown>): RedisSettings | undefined {
+  const fromFile = file.redis as { url: string; keyPrefix?: string | undefined } | undefined
+  const url = (layer.redis as string | undefined) ?? fromFile?.url
+  if (url === undefined) return undefined
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`--redis: expected a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(url))}`)
+  return { url, keyPrefix: fromFile?.keyPrefix, leaseTtlMs: (layer.leaseTtlMs as number | undefined) ?? (file.leaseTtlMs as number | undefined) ?? 15_000 }
 }
 
 /** A setting given in seconds by flag or environment, else in ms by the file. */
@@ -464,6 +499,7 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     warnings,
     memoryFile: memory.file,
     agentModules: [...((file.agents as string[] | undefined) ?? []), ...((layer.agent as string[] | undefined) ?? [])],
+    redis: redisSettings(layer, file),
   }
 }
 

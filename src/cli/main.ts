@@ -18,6 +18,7 @@ import { LOOPBACK_HOSTS } from '../gateway/allowed-hosts.js'
 import { redactUrl } from '../gateway/upstream.js'
 import type { GatewayOptions } from '../gateway/gateway-options.js'
 import { createProgram } from './program.js'
+import type { RedisSchedulerState } from '../scale/redis-scheduler-state.js'
 import { loadAgentModules } from './load-agents.js'
 
 /** What {@link main} may be handed instead of the process's own. */
@@ -46,13 +47,15 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       await demo?.close()
       throw error
     }
-    // Lines go to `log` when one is given (tests), else stderr (json: pino's asynchronous destination).
-    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined && config.logFormat === 'json' ? undefined : log })
+    // Lines go to `log` when one is given (tests), else stderr (in 4 KiB blocks unless it is a terminal: observe/line-file.ts).
+    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined ? undefined : log })
     const logAt = (at: Exclude<LogLevel, 'silent'>, message: string): void => logger.log(at, message)
     for (const warning of config.warnings) logAt('warn', warning)
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined
     // prom-client loads only when metrics are on.
     const metrics = config.metrics ? (await import('../observe/gateway-metrics.js')).createGatewayMetrics() : undefined
+    // --redis (issue 14): ioredis and the shared state load only then.
+    const shared = config.redis === undefined ? undefined : await startSharedState(config, logAt)
     let gateway: Gateway
     try {
       const memory = config.gateway.memory === undefined || config.memoryFile === undefined ? config.gateway.memory : { ...config.gateway.memory, storage: createMemoryFile(config.memoryFile) }
@@ -63,10 +66,11 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
         ...(agents === undefined ? {} : { agents }),
         metrics,
         metricsPath: config.metricsPort === undefined ? '/metrics' : false,
+        ...(shared === undefined ? {} : { schedulerState: shared }),
         onEvent: (event) => logger.event(event),
       })
     } catch (error) {
-      await demo?.close()
+      await Promise.all([demo?.close(), shared?.close()])
       // Option validation names the setting: report it like any other bad setting.
       if (error instanceof TypeError) throw new ConfigError(error.message)
       throw error
@@ -94,6 +98,14 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       throw error
     }
     const metricsServer = metrics !== undefined && config.metricsPort !== undefined ? await serveMetrics({ metrics, port: config.metricsPort, host: config.host }) : undefined
+    if (shared !== undefined) {
+      const close = server.close
+      // The shared state closes after the running jobs ended (their releases go out first).
+      server.close = async (closeOptions) => {
+        await close(closeOptions)
+        await shared.close()
+      }
+    }
     if (demo !== undefined) {
       const close = server.close
       server.close = async (closeOptions) => {
@@ -148,6 +160,30 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
     throw error
   }
   return running
+}
+
+/** Connects the Redis scheduler state (`--redis`); its mode changes go to the log. */
+async function startSharedState(config: CliConfig, logAt: (at: Exclude<LogLevel, 'silent'>, message: string) => void): Promise<RedisSchedulerState> {
+  const settings = config.redis as NonNullable<CliConfig['redis']>
+  const { createRedisSchedulerState } = await import('../scale/redis-scheduler-state.js')
+  let state: RedisSchedulerState
+  try {
+    state = await createRedisSchedulerState({
+      url: settings.url,
+      keyPrefix: settings.keyPrefix,
+      leaseTtlMs: settings.leaseTtlMs,
+      batchMaxWaitMs: config.gateway.batchMaxWaitMs,
+      stickyTtlMs: config.gateway.stickyTtlMs,
+      maxStickyKeys: config.gateway.maxStickyKeys,
+      onEvent: (event) => logAt(event.mode === 'local' ? 'warn' : 'info', `shared state: ${event.message}`),
+    })
+  } catch (error) {
+    if (error instanceof TypeError) throw new ConfigError(error.message)
+    throw error
+  }
+  const status = state.status()
+  logAt('info', `shared state: Redis ${status.store} (replica ${status.replica}, lease ${settings.leaseTtlMs} ms, ${status.mode})`)
+  return state
 }
 
 /**

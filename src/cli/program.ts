@@ -48,6 +48,8 @@ export function createProgram(action: (flags: Record<string, string | boolean | 
     .option('--sticky-ttl <seconds>', 'how long a conversation stays on its upstream (env AFFINITY_TTL_SEC) [default: 600]')
     .option('--slot-affinity', 'llama.cpp: pin each conversation to one slot with id_slot (env SLOT_AFFINITY)')
     .option('--routing <policy>', 'sticky, or cache-aware: route by prompt prefix and expected time to first token (env ROUTING) [default: sticky]')
+    .option('--redis <url>', 'share slots, queue order and sticky map with other replicas through Redis (redis://[:password@]host:port[/db]) (env QUEUEGATE_REDIS_URL)')
+    .option('--lease-ttl-ms <ms>', 'with --redis: a crashed replica\'s slots come back after this (env QUEUEGATE_LEASE_TTL_MS) [default: 15000]')
     .option('--batch-max-wait-ms <ms>', 'agent jobs that waited this long go before newer chat (env BATCH_MAX_WAIT_MS) [default: 30000]')
     .option('--max-queued <n>', 'waiting jobs before 429 queue_full (env MAX_QUEUED) [default: 1000]')
     .option('--max-wait-ms <ms>', 'longest wait before 503 queue_timeout, 0 = none (env MAX_WAIT_MS) [default: 0]')

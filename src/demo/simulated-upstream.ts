@@ -61,6 +61,10 @@ interface Slot {
   cached: string
   /** Tokens it generated last time, for `/slots`. */
   lastTokens: number
+  /** The server's id of the last task it ran (llama.cpp's `id_task`), undefined before its first. */
+  task: number | undefined
+  /** Tokens its cache holds (prompt and answer), for `/slots` (`n_past`, `n_prompt_tokens`). */
+  tokens: number
 }
 
 interface Waiter {
@@ -84,7 +88,8 @@ export async function startSimulatedUpstream(options: SimulatedUpstreamOptions =
     host = '127.0.0.1',
     port = 0,
   } = options
-  const slots: Slot[] = Array.from({ length: slotCount }, (_, id) => ({ id, busy: false, cached: '', lastTokens: 0 }))
+  const slots: Slot[] = Array.from({ length: slotCount }, (_, id) => ({ id, busy: false, cached: '', lastTokens: 0, task: undefined, tokens: 0 }))
+  let tasks = 0
   const waiters: Waiter[] = []
   let toolCallsMade = 0
   let sequence = 0
@@ -148,7 +153,7 @@ export async function startSimulatedUpstream(options: SimulatedUpstreamOptions =
     if (incoming.method === 'GET') {
       if (path === '/health') return send(200, { status: 'ok' })
       if (path === '/v1/models' || path === '/models') return send(200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created, owned_by: 'llamacpp' })) })
-      if (path === '/slots') return send(200, slots.map((slot) => ({ id: slot.id, is_processing: slot.busy, n_ctx: 8192, prompt_chars: slot.cached.length, n_decoded: slot.lastTokens })))
+      if (path === '/slots') return send(200, slots.map(slotJson))
       return fail(404, 'File Not Found', 'not_found_error')
     }
     if (incoming.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) return fail(404, 'File Not Found', 'not_found_error')
@@ -199,7 +204,10 @@ export async function startSimulatedUpstream(options: SimulatedUpstreamOptions =
       const promptTokens = Math.ceil(prompt.length / 4)
       const newTokens = Math.ceil((prompt.length - cachedChars) / 4)
       slot.cached = prompt
-      const ttftMs = baseLatencyMs + (newTokens * 1000) / promptTokensPerSecond
+      slot.task = tasks++
+      slot.tokens = promptTokens
+      const prefillMs = (newTokens * 1000) / promptTokensPerSecond
+      const ttftMs = baseLatencyMs + prefillMs
       const plan = answerPlan(body, messages, sequence)
       const streamed = body.stream === true
       if (streamed) {
@@ -233,8 +241,10 @@ export async function startSimulatedUpstream(options: SimulatedUpstreamOptions =
       const predictedMs = performance.now() - started
       const finishReason = toolCall !== undefined && !asText ? 'tool_calls' : plan.truncated ? 'length' : 'stop'
       const usage = { prompt_tokens: promptTokens, completion_tokens: generated, total_tokens: promptTokens + generated }
-      const timings = { prompt_n: newTokens, prompt_ms: ttftMs, cache_n: promptTokens - newTokens, predicted_n: generated, predicted_ms: predictedMs, predicted_per_second: generated === 0 ? 0 : (generated * 1000) / predictedMs }
+      // As llama.cpp: prompt_ms is the prefill alone, prompt_per_second its rate.
+      const timings = { prompt_n: newTokens, prompt_ms: prefillMs, prompt_per_second: promptTokensPerSecond, cache_n: promptTokens - newTokens, predicted_n: generated, predicted_ms: predictedMs, predicted_per_second: generated === 0 ? 0 : (generated * 1000) / predictedMs }
       slot.lastTokens = generated
+      slot.tokens = promptTokens + generated
       if (streamed) {
         write({ choices: [{ index: 0, delta: {}, finish_reason: finishReason }], timings })
         const options = body.stream_options as Json | undefined
@@ -290,6 +300,12 @@ export async function startSimulatedUpstream(options: SimulatedUpstreamOptions =
     words[words.length - 1] += '.'
     return { words, truncated: count < wanted, tool: undefined }
   }
+}
+
+/** A slot as llama.cpp's `GET /slots` shows it (its metrics fields; `prompt_chars` and `n_decoded` are the simulation's own). */
+function slotJson(slot: Slot): Json {
+  const task = slot.task === undefined ? {} : { id_task: slot.task, n_past: slot.tokens, n_prompt_tokens: slot.tokens, next_token: [{ has_next_token: slot.busy, n_decoded: slot.lastTokens }] }
+  return { id: slot.id, n_ctx: 8192, speculative: false, is_processing: slot.busy, ...task, prompt_chars: slot.cached.length, n_decoded: slot.lastTokens }
 }
 
 /** How many leading characters two strings share (llama.cpp reuses the cache of the common prefix). */

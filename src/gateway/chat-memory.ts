@@ -20,6 +20,7 @@ import { trimHistory } from '../memory/trim-history.js'
 import { addAnswerHook } from './call-plan.js'
 import type { CallPlan } from './call-plan.js'
 import type { Clock } from './clock.js'
+import type { GatewayKey } from './gateway-keys.js'
 import type { ResolvedMemoryOptions } from './memory-options.js'
 import type { ToolRegistry } from '../tools/types.js'
 
@@ -77,7 +78,7 @@ export class ChatMemory {
    * that stores the turn. Never rejects.
    */
   async prepare(plan: CallPlan): Promise<void> {
-    const namespace = plan.threadKey
+    const namespace = plan.threadKey === '' ? '' : memoryNamespace(plan.key, plan.threadKey)
     const messages = plan.body.messages
     // The user's own words: a stage before this one may have rewritten the last user message
     // (a variant's `/nothink` suffix), which would then be queried with and stored.
@@ -197,6 +198,16 @@ export class ChatMemory {
 }
 
 /** The `messages` of the body as the client sent it. */
+/**
+ * The memory namespace of a conversation: its thread key, below the gateway key's name when the request carried
+ * one (`key:<name>/<thread key>`, the name URI-encoded so no two keys' namespaces meet), so that two keys sending
+ * the same chat id never share notes, and a key's memory routes reach only its own conversations.
+ * @example memoryNamespace({ name: 'alice', key: '…', class: undefined, limit: undefined }, 'chat-1') // 'key:alice/chat-1'
+ */
+export function memoryNamespace(key: GatewayKey | undefined, threadKey: string): string {
+  return key === undefined ? threadKey : `key:${encodeURIComponent(key.name)}/${threadKey}`
+}
+
 function clientMessages(text: string): unknown {
   const parsed = safeParseJson(text)
   return parsed.success && isJsonObject(parsed.value) ? parsed.value.messages : undefined

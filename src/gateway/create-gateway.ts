@@ -117,7 +117,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
       if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
     }
-    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path)
+    if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path, key)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined
     if (endpoint !== undefined) {
       if (closing) throw new UnavailableError('The gateway is shutting down.', 'shutting_down')
@@ -150,12 +150,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  const shared = resolved.schedulerState?.authority
   function health(showUpstreams: boolean): Record<string, unknown> {
     const snapshot = scheduler.snapshot()
     return {
       // Liveness and more: false while shutting down, or when no upstream is in rotation (issue 12).
       ok: !closing && upstreamHealth.canServe(),
       upstreams: upstreams.length,
+      // Several replicas sharing slots (issue 14): which mode this one is in.
+      ...(shared === undefined ? {} : { shared: { ...shared.status(), store: showUpstreams ? shared.status().store : undefined } }),
       queued: snapshot.queued,
       running: snapshot.running,
       workers: snapshot.upstreams.map((state, index) => {
@@ -226,6 +229,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     closed ??= (async () => {
       closing = true
       dashboard?.close()
+      resolved.metrics?.close?.()
       scheduler.close()
       upstreamHealth.close()
       catalog.close()

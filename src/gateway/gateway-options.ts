@@ -15,6 +15,7 @@ import type { Variant, VariantOptions } from './variants.js'
 import type { GatewayKey, GatewayKeyOptions } from './gateway-keys.js'
 import type { JobClass, SchedulerSnapshot, StickyRoute } from '../queue/queue-scheduler.js'
 import type { RouteChoice } from '../queue/upstream-router.js'
+import type { SchedulerState } from '../queue/scheduler-state.js'
 import { resolveAllowedHosts } from './allowed-hosts.js'
 import type { AllowedHosts } from './allowed-hosts.js'
 import { resolveCorsOrigins } from './cors.js'
@@ -96,6 +97,13 @@ export type GatewayEvent =
    * loading its model (its `/health` answered 503), or is back after a good probe. `error`: why it went out.
    */
   | { type: 'upstream-state'; upstream: string; state: 'healthy' | 'ejected' | 'loading'; error: string | undefined }
+  /**
+   * Cache-aware routing with slot affinity: llama.cpp's `/slots` showed that the server used slots behind the
+   * gateway's back (`reused`: those slots; another client, an erase) or restarted (`restarted`: all of them), and
+   * the prefix index forgot what they held (src/gateway/llama-slots.ts).
+   */
+  | { type: 'upstream-slots'; upstream: string; reason: 'reused'; slots: readonly number[] }
+  | { type: 'upstream-slots'; upstream: string; reason: 'restarted' }
   /** An upstream's `/v1/models` was read (`models`), or could not be (`error`; it then serves any model until it answers). */
   | { type: 'upstream-models'; upstream: string; models: string[] | undefined; error: string | undefined }
   /** Something in the configuration that will not work as meant (a variant whose model no upstream serves). */
@@ -129,6 +137,8 @@ export interface GatewayMetricsSink {
   render(): Promise<string>
   /** Its content type (Prometheus text format). */
   readonly contentType: string
+  /** Called once when the gateway closes: stop whatever the collector keeps running. */
+  close?(): void
 }
 
 /** The gateway's state as a metrics collector or a dashboard reads it, at the moment it asks. */
@@ -223,6 +233,12 @@ export interface GatewayOptions {
    * part not cached there) takes it, within `stickyMaxImbalance` (src/queue/cache-aware-router.ts). @default 'sticky'
    */
   routing?: 'sticky' | 'cache-aware' | undefined
+  /**
+   * The scheduler's state shared with other gateway replicas (slots, waiting order, sticky map):
+   * `createRedisSchedulerState()` from `queuegate/server`. The gateway uses it and does not close it;
+   * `stickyTtlMs` and `maxStickyKeys` are then the state's. @default this process's own
+   */
+  schedulerState?: SchedulerState | undefined
   /** A batch (agent) job that waited longer than this is served before newer interactive jobs. @default 30 000 */
   batchMaxWaitMs?: number | undefined
   /** Waiting jobs allowed (running ones not counted); beyond this 429 `queue_full`. @default 1000 */
@@ -403,8 +419,10 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults and validation. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath'>> & {
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'models' | 'onEvent' | '_internal' | 'upstreams' | 'aliases' | 'apiKeys' | 'variants' | 'agents' | 'toolServers' | 'mcpServers' | 'toolRegistry' | 'memory' | 'allowedHosts' | 'corsOrigins' | 'metrics' | 'metricsPath' | 'schedulerState'>> & {
   metrics: GatewayMetricsSink | undefined
+  /** The shared scheduler state, when given. */
+  schedulerState: SchedulerState | undefined
   metricsPath: string | false
   /** Off: undefined. */
   memory: ResolvedMemoryOptions | undefined
@@ -463,6 +481,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyMaxImbalance = 2,
     maxStickyKeys = 100_000,
     routing = 'sticky',
+    schedulerState,
     batchMaxWaitMs = 30_000,
     maxQueued = 1000,
     maxWaitMs = 0,
@@ -620,6 +639,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     stickyMaxImbalance,
     maxStickyKeys,
     routing,
+    schedulerState,
     batchMaxWaitMs,
     maxQueued,
     maxWaitMs,

@@ -5,6 +5,7 @@
  * @module
  */
 import { QueueScheduler } from '../queue/queue-scheduler.js'
+import { UnavailableError } from '../errors.js'
 import { CacheAwareRouter } from '../queue/cache-aware-router.js'
 import type { CallStage } from './call-plan.js'
 import type { Clock } from './clock.js'
@@ -17,6 +18,7 @@ import { defaultStages } from './stages/index.js'
 import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
+import { LlamaSlotsWatch } from './llama-slots.js'
 import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
 import { ChatMemory } from './chat-memory.js'
@@ -64,7 +66,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     if (ids.has(upstream.id)) throw new TypeError(`upstreams: ${JSON.stringify(upstream.id)} is listed twice (raise its slots instead)`)
     ids.add(upstream.id)
   }
-  const router = resolved.routing === 'cache-aware' ? new CacheAwareRouter() : undefined
+  const router = resolved.routing === 'cache-aware' ? new CacheAwareRouter({ now: clock.monotonic }) : undefined
   const scheduler = new QueueScheduler({
     upstreams: upstreams.map((upstream) => ({ id: upstream.id, slots: upstream.slots, models: upstream.models, slotAffinity: upstream.slotAffinity })),
     stickyTtlMs: resolved.stickyTtlMs,
@@ -74,6 +76,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     batchMaxWaitMs: resolved.batchMaxWaitMs,
     maxQueued: resolved.maxQueued,
     maxWaitMs: resolved.maxWaitMs,
+    state: resolved.schedulerState,
     now: clock.monotonic,
     _internal: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
   })
@@ -88,6 +91,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
     onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
   })
+  // Cache-aware routing with slot affinity: llama.cpp's /slots, read after good probes, corrects the prefix index.
+  const slotsWatch = router !== undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, resolved.onEvent) : undefined
+  const probe = createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS })
   const health = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,
     clock,
@@ -99,9 +105,12 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     probeAtStart: true,
     ejectAfterFailures: resolved.ejectAfterFailures,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
-    probe: createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS }),
+    probe: slotsWatch === undefined ? probe : slotsWatch.wrap(probe),
   })
   const jobs = new JobRegistry({ maxFinished: resolved.maxFinishedJobs })
+  const running = new RunningJobs({ clock })
+  // Shared state (issue 14): a job whose slot lease ran out must stop, or the upstream runs one job too many.
+  resolved.schedulerState?.authority?.onLeaseLost((jobId) => running.abortJob(jobId, new UnavailableError('The job lost its slot: this gateway was cut off from the shared state for longer than the lease.', 'lease_lost')))
   forwardSchedulerEvents(scheduler, jobs, resolved.onEvent)
   // The key only chooses among upstreams and llama.cpp slots: with one upstream and no slot
   // affinity there is no choice to make, and no hash to compute (unless the dashboard shows it:
@@ -130,7 +139,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     health,
     catalog,
     jobs,
-    running: new RunningJobs({ clock }),
+    running,
     deadlines: new CallDeadlines({ clock, ttfbMs: resolved.ttfbTimeoutMs, stallMs: resolved.stallTimeoutMs, maxDurationMs: resolved.maxDurationMs }),
     stages: resolved.stages?.(stages) ?? stages,
     memory,
@@ -153,6 +162,14 @@ function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | und
     clock: resolved.clock,
     onWarning: (message) => resolved.onEvent?.({ type: 'warning', message }),
   })
+}
+
+/** The `/slots` watch (llama-slots.ts), told where the gateway's own jobs start and end; its corrections become `upstream-slots` events. */
+function watchSlots(scheduler: QueueScheduler, onEvent: ((event: GatewayEvent) => void) | undefined): LlamaSlotsWatch {
+  const watch = new LlamaSlotsWatch({ prefixes: scheduler.prefixes, onCorrection: (upstream, correction) => onEvent?.({ type: 'upstream-slots', upstream, ...correction }) })
+  scheduler.on('job-start', (event) => watch.started(event.upstream, event.slot))
+  scheduler.on('job-end', (event) => watch.ended(event.upstream, event.slot))
+  return watch
 }
 
 /**

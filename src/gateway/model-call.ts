@@ -28,6 +28,8 @@ import { relayBytes, relayChunks, relayEvents } from './upstream-relay.js'
 import { relayGated } from './gated-relay.js'
 import type { RelayedAnswer, RelayEnd, RelayOptions } from './upstream-relay.js'
 import { answerUsage, wholeAnswerUsage } from './answer-usage.js'
+import type { AnswerUsage } from './answer-usage.js'
+import type { CacheAwareRouter } from '../queue/cache-aware-router.js'
 import type { UpstreamBody } from './upstream-body.js'
 import { lightResponse } from './light-response.js'
 import { isJsonObject, safeParseJson } from '../openai/parse-json.js'
@@ -178,6 +180,11 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     return upstream === undefined ? undefined : this.#services.catalog.defaultFor(upstream)
   }
 
+  /** The scheduler's job id (a shared state aborts a job by it when its lease is lost). */
+  get jobId(): string {
+    return this.#plan.jobId
+  }
+
   /** The client went away (the request's abort event, or the node bridge's disconnect call). */
   handleEvent(): void {
     this.disconnect()
@@ -238,12 +245,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     const usage = relayed !== undefined ? answerUsage(relayed.lastEvent(), relayed.events) : this.#wholeBytes !== undefined ? wholeAnswerUsage(this.#wholeBytes) : undefined
     // Every event arrived in the read that ended the answer: the first went out with the end.
     if (this.#firstAt === undefined && relayed !== undefined && relayed.events > 0) this.#firstAt = endedAt
-    if (router !== undefined && this.#lease !== undefined && relayed !== undefined && this.#firstAt !== undefined && this.#startedAt !== undefined && usage?.promptTokens !== undefined) {
-      // A streamed answer's time to first token is mostly the prefill of the uncached prompt: its rate, for the cost model.
-      const prefilled = usage.promptTokens - (usage.cachedTokens ?? 0)
-      const seconds = (this.#firstAt - this.#startedAt) / 1000
-      if (prefilled >= MIN_PREFILL_SAMPLE_TOKENS && seconds > 0) router.observePrefillRate(this.#lease.upstream, prefilled / seconds)
-    }
+    if (router !== undefined && this.#lease !== undefined && usage !== undefined) this.#observePrefill(router, this.#lease.upstream, usage)
     if (onEvent === undefined) return
     onEvent({
       type: 'request-end',
@@ -267,6 +269,23 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
       key: plan.key?.name,
       body: options.logBodies ? plan.text.slice(0, 16_384) : undefined,
     })
+  }
+
+  /**
+   * Feeds the cost model the upstream's prefill rate on this answer (routing: cache-aware): llama.cpp's own
+   * `timings.prompt_per_second` (streamed or not), else, for a streamed answer, the uncached prompt tokens over the
+   * time to first token (which is mostly their prefill). Answers that prefilled little say more about latency than
+   * about the rate, and are left out.
+   */
+  #observePrefill(router: CacheAwareRouter, upstream: string, usage: AnswerUsage): void {
+    const prefilled = usage.prefilledTokens ?? (usage.promptTokens === undefined ? undefined : usage.promptTokens - (usage.cachedTokens ?? 0))
+    if (usage.promptPerSecond !== undefined) {
+      if (prefilled === undefined || prefilled >= MIN_PREFILL_SAMPLE_TOKENS) router.observePrefillRate(upstream, usage.promptPerSecond)
+      return
+    }
+    if (this.#relayed === undefined || this.#firstAt === undefined || this.#startedAt === undefined || prefilled === undefined) return
+    const seconds = (this.#firstAt - this.#startedAt) / 1000
+    if (prefilled >= MIN_PREFILL_SAMPLE_TOKENS && seconds > 0) router.observePrefillRate(upstream, prefilled / seconds)
   }
 
   /** The first answer event is on its way (time to first token). */

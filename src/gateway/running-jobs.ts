@@ -9,6 +9,8 @@ import type { Clock } from './clock.js'
 /** A running job as shutdown sees it. */
 export interface AbortableJob {
   abort(reason: Error): void
+  /** The scheduler's job id, when the job has one (a shared state may ask to abort it by id). */
+  readonly jobId?: string | undefined
 }
 
 /** Tracks running jobs. */
@@ -49,6 +51,11 @@ export class RunningJobs {
         resolve()
       })
     })
+  }
+
+  /** Aborts the running job with this id (its slot lease was lost); O(running jobs), and rare. */
+  abortJob(jobId: string, reason: Error): void {
+    for (const job of this.#jobs) if (job.jobId === jobId) job.abort(reason)
   }
 
   /** Aborts every running job with `reason`. */

@@ -10,7 +10,9 @@
  * other name a client sends, `none` for a request without one.
  * @module
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { startProcessMetrics } from './process-metrics.js'
+import type { ProcessMetrics } from './process-metrics.js'
 import { AggregatedHistogram, DerivedCounter, HistogramValues } from './aggregated-metrics.js'
 import type { Labels } from './aggregated-metrics.js'
 import type { JobClass } from '../queue/queue-scheduler.js'
@@ -30,6 +32,11 @@ export interface GatewayMetricsOptions {
 /** The collector: pass it as the gateway's `metrics` option. */
 export interface GatewayMetrics extends GatewayMetricsSink {
   readonly registry: Registry
+  /**
+   * Stops what the process metrics keep running (a GC observer, an event-loop-delay timer); the
+   * gateway calls it when it closes. The registry can still be rendered. Idempotent.
+   */
+  close(): void
 }
 
 /** Latency buckets in seconds: 5 ms to 10 min (model calls span that). */
@@ -58,6 +65,7 @@ class PromGatewayMetrics implements GatewayMetrics {
   readonly #sticky: Counter<'decision' | 'reason'>
   readonly #slotReuse: Counter<'upstream' | 'result'>
   readonly #toolCalls: Counter<'format'>
+  readonly #process: ProcessMetrics | undefined
 
   constructor(options: GatewayMetricsOptions) {
     const registry = (this.registry = options.registry ?? new Registry())
@@ -160,7 +168,7 @@ class PromGatewayMetrics implements GatewayMetrics {
         }
       },
     })
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry })
+    if (options.processMetrics ?? true) this.#process = startProcessMetrics(registry)
   }
 
   get contentType(): string {
@@ -174,6 +182,10 @@ class PromGatewayMetrics implements GatewayMetrics {
 
   render(): Promise<string> {
     return this.registry.metrics()
+  }
+
+  close(): void {
+    this.#process?.stop()
   }
 
   observe(event: GatewayEvent): void {

@@ -1,56 +1,109 @@
 /**
- * Cache-aware routing (`routing: 'cache-aware'`): the upstream minimising the expected time to first token, from
- * a prefix index of what each upstream slot last computed and a per-upstream prefill rate. Pure, no I/O.
+ * Cache-aware routing (`routing: 'cache-aware'`): the upstream slot minimising the expected time to first token plus
+ * the expected cost of the cache it overwrites, from the prefix store of what each upstream slot last computed,
+ * per-upstream prefill rates and the learnt return gaps of conversations. Pure, no I/O.
  * @module
  */
 import type { PrefixHint } from './prefix-hashes.js'
-import { PrefixIndex } from './prefix-index.js'
+import { ReturnGaps } from './return-gaps.js'
+import type { PrefixStore } from './scheduler-state.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
 
 /** Options of {@link CacheAwareRouter}. */
 export interface CacheAwareRouterOptions {
-  /** Most prefix hashes remembered (see {@link PrefixIndex}). @default 50_000 */
-  maxPrefixes?: number | undefined
   /** Prompt characters per token, to estimate tokens from characters. @default 4 */
   charsPerToken?: number | undefined
   /** Prefill rate (prompt tokens per second) assumed before any upstream's first observation. @default 1000 */
   defaultPrefillTokensPerSecond?: number | undefined
   /** Service time (ms) assumed for an upstream before its first finished job. @default 10_000 */
   defaultServiceMs?: number | undefined
+  /** Clock in ms, the scheduler's (monotonic). @default () => performance.now() */
+  now?: (() => number) | undefined
+  /**
+   * For simulations only: the exact time (ms from `now`) until the prompt ending in this hash is continued, or
+   * undefined when it never is, in place of the learnt estimate; measures what perfect foresight would add.
+   * @internal
+   */
+  _knownReturn?: ((lastHash: string, now: number) => number | undefined) | undefined
 }
 
-/** Weight of the newest sample in the prefill-rate moving average. */
+/** Weight of the newest sample in the prefill-rate and start-interval moving averages. */
 const EWMA_WEIGHT = 0.2
+/** Idle time (ms) over which a slot's cache loses half its value before return gaps have been learnt. */
+const UNLEARNT_HALF_LIFE_MS = 60_000
 
 /**
- * Chooses, among the candidates the scheduler offers (healthy, eligible, within `stickyMaxImbalance`), the one
- * with the least expected time to first token:
+ * An evicted prompt costs its owner a prefill on return, and the prompt it then overwrites costs another: counting
+ * the direct loss twice keeps the estimate from trading a warm conversation for a slightly faster cold start.
+ */
+const EVICTION_WEIGHT = 2
+/** Options within this factor (plus BALANCE_MS) of the cheapest are near-equal: the least busy upstream takes the job. */
+const BALANCE_FACTOR = 2
+const BALANCE_MS = 50
+/** What the router believes an upstream slot holds (from the jobs it saw start and end there). */
+interface SlotHolding {
+  /** Prompt characters it computed last. */
+  chars: number
+  /** The last prefix hash of that prompt. */
+  lastHash: string | undefined
+  busy: boolean
+  /** When its last job ended (the scheduler's clock). */
+  endedAt: number
+}
+
+/** One place the job could run: a slot of a candidate, or the candidate as a whole when every slot is busy. */
+interface Option {
+  candidate: RouteCandidate
+  slot: number | undefined
+  cachedChars: number
+  waitMs: number
+  prefillMs: number
+  evictMs: number
+  total: number
+  load: number
+}
+
+/**
+ * Chooses, among the candidates the scheduler offers (healthy, eligible, within `stickyMaxImbalance`), the upstream
+ * and slot with the least expected cost:
  * - wait: the jobs ahead of this one for a slot there (running + waiting − slots + 1, when positive) / slots ×
  *   its observed service time;
- * - prefill: the prompt's characters not cached there (its longest prefix in the index, on any of its slots)
- *   / `charsPerToken` / its observed prefill rate (an upstream not yet observed takes the first rate observed
- *   anywhere, else `defaultPrefillTokensPerSecond`).
- * - eviction: a prompt that will be written over another one (no match there, or only its first block, the system
- *   prompt, matched) counts its prefill twice, for the cache it evicts, which someone will likely prefill again;
- *   a continuation of its own history counts it once.
- * When nothing is cached anywhere it returns undefined (the scheduler then places the job on the coldest free
- * slot within the imbalance bound, as for a new conversation). Ties go to the least-loaded candidate.
- * O(candidates + blocks).
+ * - prefill: the prompt's characters not cached in that slot (its longest prefix in the state's prefix store)
+ *   / `charsPerToken` / the upstream's observed prefill rate (an upstream not yet observed takes the first rate
+ *   observed anywhere, else `defaultPrefillTokensPerSecond`);
+ * - eviction: what writing over the slot's prompt is expected to cost the conversation it belongs to: the prefill
+ *   of the part this prompt does not share × the probability that it is continued before the slot would be
+ *   overwritten anyway. The probability comes from the learnt return gaps ({@link ReturnGaps}: how long after a
+ *   turn its next one comes, and how often none does), given how long the slot has been idle; it is discounted by
+ *   the expected time to that return against the time a slot keeps a prompt (slots ÷ job start rate). So a slot
+ *   whose conversation ended, or will not be back for long, is overwritten before one about to be continued
+ *   (Belady's rule, estimated). Before enough returns are seen, an idle slot's value halves every minute (LRU).
+ * Ties go to the least-loaded candidate. O(candidates × slots + blocks).
  */
 export class CacheAwareRouter implements UpstreamRouter {
-  /** The prefix index (exposed for tests and the debug view). */
-  readonly index: PrefixIndex
   readonly #charsPerToken: number
   readonly #defaultRate: number
   readonly #defaultServiceMs: number
+  readonly #now: () => number
+  readonly #knownReturn: ((lastHash: string, now: number) => number | undefined) | undefined
   readonly #rates = new Map<string, number>()
   #firstRate: number | undefined
+  /** upstream + '\u0000' + slot → what it holds. Bounded by the upstreams' slots. */
+  readonly #holdings = new Map<string, SlotHolding>()
+  /** The learnt return gaps (exposed for tests and the debug view). */
+  readonly gaps: ReturnGaps
+  /** Per upstream: jobs started lately (a count halving every keepMs) and when it was last updated. */
+  readonly #recent = new Map<string, { count: number; at: number }>()
+  #lastStart: number | undefined
+  #startIntervalMs: number | undefined
 
   constructor(options: CacheAwareRouterOptions = {}) {
-    this.index = new PrefixIndex({ maxEntries: options.maxPrefixes })
     this.#charsPerToken = positive('charsPerToken', options.charsPerToken ?? 4)
     this.#defaultRate = positive('defaultPrefillTokensPerSecond', options.defaultPrefillTokensPerSecond ?? 1000)
     this.#defaultServiceMs = positive('defaultServiceMs', options.defaultServiceMs ?? 10_000)
+    this.#now = options.now ?? (() => performance.now())
+    this.#knownReturn = options._knownReturn
+    this.gaps = new ReturnGaps()
   }
 
   /** Records an observed prefill rate of `upstream` (llama.cpp's `timings.prompt_per_second`, or tokens / prefill time). */
@@ -66,49 +119,138 @@ export class CacheAwareRouter implements UpstreamRouter {
     return this.#rates.get(upstream) ?? this.#firstRate ?? this.#defaultRate
   }
 
-  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined {
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[], prefixes: PrefixStore): RouteChoice | undefined {
     if (candidates.length === 0) return undefined
-    const cached = new Map<string, { chars: number; slot: number }>()
-    for (const { place, blocks } of this.index.matches(prefix.hashes).values()) {
-      const chars = prefix.ends[blocks - 1] as number
-      const best = cached.get(place.upstream)
-      if (best === undefined || chars > best.chars) cached.set(place.upstream, { chars, slot: place.slot })
+    const now = this.#now()
+    this.gaps.arrived(prefix.hashes, now)
+    /**
+     * Characters cached per place (upstream + '\u0000' + slot). A slot that holds the whole prompt of its last job
+     * also holds that job's answer, which is the next block of a continuation: counted as cached too.
+     */
+    const cached = new Map<string, number>()
+    for (const [key, { blocks }] of prefixes.matches(prefix.hashes)) {
+      const whole = blocks < prefix.ends.length && this.#holdings.get(key)?.lastHash === prefix.hashes[blocks - 1]
+      cached.set(key, prefix.ends[whole ? blocks : blocks - 1] as number)
     }
-    // Nothing cached anywhere: the scheduler's own rule (the coldest free slot within the imbalance bound) places it.
-    if (cached.size === 0) return undefined
-    let chosen: { candidate: RouteCandidate; waitMs: number; prefillMs: number; total: number; load: number } | undefined
-    let runnerUp: { candidate: RouteCandidate; total: number } | undefined
-    for (const candidate of candidates) {
-      const ahead = candidate.running + candidate.waiting - candidate.slots + 1
-      const waitMs = ahead > 0 ? (ahead / candidate.slots) * (candidate.serviceMs ?? this.#defaultServiceMs) : 0
-      const uncached = Math.max(0, prefix.chars - (cached.get(candidate.id)?.chars ?? 0))
-      const prefillMs = (uncached / this.#charsPerToken / this.prefillRate(candidate.id)) * 1000
-      // Writing the prompt over another one (cold, or only a shared system prompt matched) evicts a cache that
-      // someone will likely pay to prefill again: count that as much again as our own prefill.
-      const own = (cached.get(candidate.id)?.chars ?? 0) > (prefix.ends[0] ?? 0)
-      const total = waitMs + (own ? prefillMs : 2 * prefillMs)
-      const load = (candidate.running + candidate.waiting) / candidate.slots
-      if (chosen === undefined || total < chosen.total || (total === chosen.total && load < chosen.load)) {
-        if (chosen !== undefined) runnerUp = chosen
-        chosen = { candidate, waitMs, prefillMs, total, load }
-      } else if (runnerUp === undefined || total < runnerUp.total) {
-        runnerUp = { candidate, total }
-      }
+    const keepMs = this.#keepMs()
+    const options = candidates.map((candidate) => this.#bestOption(prefix, candidate, cached, now, keepMs))
+    let best = options[0] as Option
+    for (const option of options) if (option.total < best.total) best = option
+    // Near-equal costs (within BALANCE_FACTOR of the best, as a cold prompt on a fast or a slow upstream) go to the
+    // upstream that started the fewest jobs per slot lately, so that faster upstreams do not take every new prompt;
+    // never at the price of cached characters.
+    const limit = best.total * BALANCE_FACTOR + BALANCE_MS
+    let chosen = best
+    for (const option of options) {
+      if (option.total > limit || option.cachedChars < best.cachedChars) continue
+      const busier = this.#recentPerSlot(chosen.candidate, now) - this.#recentPerSlot(option.candidate, now)
+      if (busier > 1e-9 || (busier > -1e-9 && (option.load < chosen.load || (option.load === chosen.load && option.total < chosen.total)))) chosen = option
     }
-    if (chosen === undefined) return undefined
-    const hit = cached.get(chosen.candidate.id)
+    let runnerUp: Option | undefined
+    for (const option of options) if (option.candidate !== chosen.candidate && (runnerUp === undefined || option.total < runnerUp.total)) runnerUp = option
     return {
       upstream: chosen.candidate.id,
-      slot: hit === undefined || hit.slot < 0 ? undefined : hit.slot,
-      cachedChars: hit?.chars ?? 0,
+      slot: chosen.slot,
+      cachedChars: chosen.cachedChars,
       expectedWaitMs: chosen.waitMs,
       expectedPrefillMs: chosen.prefillMs,
+      expectedEvictionMs: chosen.evictMs,
       alternative: runnerUp === undefined ? undefined : { upstream: runnerUp.candidate.id, expectedMs: runnerUp.total },
     }
   }
 
-  started(prefix: PrefixHint, upstream: string, slot: number): void {
-    if (prefix.hashes.length > 0) this.index.record(prefix.hashes, upstream, slot)
+  started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void {
+    if (prefix.hashes.length > 0) prefixes.record(prefix.hashes, upstream, slot)
+    const key = upstream + '\u0000' + slot
+    const holding = this.#holdings.get(key)
+    const lastHash = prefix.hashes[prefix.hashes.length - 1]
+    if (holding === undefined) this.#holdings.set(key, { chars: prefix.chars, lastHash, busy: true, endedAt: 0 })
+    else {
+      holding.chars = prefix.chars
+      holding.lastHash = lastHash
+      holding.busy = true
+    }
+    const now = this.#now()
+    const recent = this.#recent.get(upstream)
+    const decayed = recent === undefined ? 0 : recent.count * 0.5 ** ((now - recent.at) / this.#keepMs())
+    this.#recent.set(upstream, { count: decayed + 1, at: now })
+    if (this.#lastStart !== undefined) {
+      const interval = Math.max(0, now - this.#lastStart)
+      this.#startIntervalMs = this.#startIntervalMs === undefined ? interval : this.#startIntervalMs + EWMA_WEIGHT * (interval - this.#startIntervalMs)
+    }
+    this.#lastStart = now
+  }
+
+  finished(prefix: PrefixHint, upstream: string, slot: number): void {
+    const now = this.#now()
+    const holding = this.#holdings.get(upstream + '\u0000' + slot)
+    if (holding !== undefined) {
+      holding.busy = false
+      holding.endedAt = now
+    }
+    const last = prefix.hashes[prefix.hashes.length - 1]
+    if (last !== undefined) this.gaps.ended(last, now)
+  }
+
+  /** The cheapest place for the prompt on one candidate: its best free slot, or the candidate as a whole when none is free. */
+  #bestOption(prefix: PrefixHint, candidate: RouteCandidate, cached: ReadonlyMap<string, number>, now: number, keepMs: number): Option {
+    const ahead = candidate.running + candidate.waiting - candidate.slots + 1
+    const waitMs = ahead > 0 ? (ahead / candidate.slots) * (candidate.serviceMs ?? this.#defaultServiceMs) : 0
+    const load = (candidate.running + candidate.waiting) / candidate.slots
+    const rate = this.prefillRate(candidate.id)
+    const prefillOf = (chars: number) => (Math.max(0, chars) / this.#charsPerToken / rate) * 1000
+    let best: Option | undefined
+    let busyBest: Option | undefined
+    for (let slot = 0; slot < candidate.slots; slot++) {
+      const key = candidate.id + '\u0000' + slot
+      const holding = this.#holdings.get(key)
+      const cachedChars = cached.get(key) ?? 0
+      const prefillMs = prefillOf(prefix.chars - cachedChars)
+      const evictMs = holding === undefined ? 0 : this.#evictionMs(holding, cachedChars, now, keepMs, prefillOf)
+      const total = waitMs + prefillMs + evictMs
+      const option: Option = { candidate, slot, cachedChars, waitMs, prefillMs, evictMs, total, load }
+      // The scheduler's count is the truth when they disagree (a job the router did not see end).
+      if (holding?.busy === true && candidate.running > 0) {
+        // Busy: the job would wait for it; remembered only for an upstream with no free slot.
+        if (busyBest === undefined || total < busyBest.total) busyBest = option
+      } else if (best === undefined || total < best.total) best = option
+    }
+    if (ahead <= 0 && best !== undefined) return best
+    // Every slot taken (or jobs already wait): the job waits for one to free. It names a slot only for a prefix
+    // cached there (the slot it would rather have); else whichever frees first.
+    const waited = best === undefined ? busyBest : busyBest === undefined || best.total <= busyBest.total ? best : busyBest
+    if (waited === undefined) {
+      const prefillMs = prefillOf(prefix.chars)
+      return { candidate, slot: undefined, cachedChars: 0, waitMs, prefillMs, evictMs: 0, total: waitMs + prefillMs, load }
+    }
+    return waited.cachedChars > 0 ? waited : { ...waited, slot: undefined }
+  }
+
+  /** Expected cost (ms of prefill) of writing over the slot's prompt, of which the new prompt shares `sharedChars`. */
+  #evictionMs(holding: SlotHolding, sharedChars: number, now: number, keepMs: number, prefillOf: (chars: number) => number): number {
+    const lost = prefillOf(holding.chars - sharedChars)
+    if (lost === 0) return 0
+    const idleMs = Math.max(0, now - holding.endedAt)
+    if (this.#knownReturn !== undefined) {
+      const remainingMs = holding.lastHash === undefined ? undefined : this.#knownReturn(holding.lastHash, now)
+      return remainingMs === undefined ? 0 : EVICTION_WEIGHT * lost * (keepMs / (keepMs + remainingMs))
+    }
+    const outlook = this.gaps.outlook(idleMs)
+    if (outlook === undefined) return EVICTION_WEIGHT * lost * 0.5 ** (idleMs / UNLEARNT_HALF_LIFE_MS)
+    if (outlook.probability === 0) return 0
+    return EVICTION_WEIGHT * lost * outlook.probability * (keepMs / (keepMs + outlook.remainingMs))
+  }
+
+  /** Jobs started on the candidate lately (halving every {@link CacheAwareRouter.#keepMs}), per slot. */
+  #recentPerSlot(candidate: RouteCandidate, now: number): number {
+    const recent = this.#recent.get(candidate.id)
+    return recent === undefined ? 0 : (recent.count * 0.5 ** ((now - recent.at) / this.#keepMs())) / candidate.slots
+  }
+
+  /** How long a slot keeps a prompt before some job writes over it: slots known ÷ job start rate. */
+  #keepMs(): number {
+    const interval = this.#startIntervalMs ?? this.#defaultServiceMs
+    return Math.max(1, this.#holdings.size) * Math.max(1, interval)
   }
 }
 

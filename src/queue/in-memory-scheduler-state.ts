@@ -2,6 +2,7 @@
  * The default, in-process {@link SchedulerState}.
  * @module
  */
+import { PrefixIndex } from './prefix-index.js'
 import type { LoadView, SchedulerState, SlotTable, StickyEntry, StickyStore } from './scheduler-state.js'
 
 /** Options of {@link createInMemorySchedulerState}. */
@@ -10,6 +11,8 @@ export interface InMemorySchedulerStateOptions {
   stickyTtlMs?: number | undefined
   /** Most thread keys remembered; the least recently used is forgotten first. @default 100_000 */
   maxStickyKeys?: number | undefined
+  /** Most prompt prefix hashes remembered for cache-aware routing (see {@link PrefixIndex}). @default 50_000 */
+  maxPrefixes?: number | undefined
   /** Clock in ms. @default () => performance.now() */
   now?: (() => number) | undefined
 }
@@ -215,5 +218,5 @@ export class InMemoryLoadView implements LoadView {
 
 /** The default scheduler state: everything in this process. */
 export function createInMemorySchedulerState(options: InMemorySchedulerStateOptions = {}): SchedulerState {
-  return { sticky: new InMemoryStickyStore(options), slots: new InMemorySlotTable({ now: options.now }), load: new InMemoryLoadView() }
+  return { sticky: new InMemoryStickyStore(options), slots: new InMemorySlotTable({ now: options.now }), load: new InMemoryLoadView(), prefixes: new PrefixIndex({ maxEntries: options.maxPrefixes }) }
 }

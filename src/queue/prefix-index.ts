@@ -1,15 +1,12 @@
 /**
- * A bounded index from prompt prefix hashes to the upstream slots that last computed them, for cache-aware
- * routing. Pure, no I/O.
+ * The in-memory {@link PrefixStore}: a bounded index from prompt prefix hashes to the upstream slots that last
+ * computed them, for cache-aware routing. Pure, no I/O.
  * @module
  */
 
-/** Where a prefix is cached: an upstream, and its slot when known. */
-export interface PrefixPlace {
-  readonly upstream: string
-  /** Slot index, or -1 when the upstream picks its slot itself. */
-  readonly slot: number
-}
+import type { PrefixPlace, PrefixStore } from './scheduler-state.js'
+
+export type { PrefixPlace } from './scheduler-state.js'
 
 /** Options of {@link PrefixIndex}. */
 export interface PrefixIndexOptions {
@@ -30,7 +27,7 @@ interface Place extends PrefixPlace {
  * stale (the slot has been overwritten) unless the new prompt shares them, which `record` writes again. Recording
  * and matching cost O(blocks); memory is capped by `maxEntries` (least recently recorded evicted first).
  */
-export class PrefixIndex {
+export class PrefixIndex implements PrefixStore {
   readonly #maxEntries: number
   readonly #maxPlaces: number
   /** Insertion order = recency (a recorded hash is deleted and set again). */
@@ -92,6 +89,13 @@ export class PrefixIndex {
   /** Forgets everything about an upstream's slots (it restarted or was removed). */
   forgetUpstream(upstream: string): void {
     for (const key of this.#generations.keys()) if (key.startsWith(upstream + '\u0000')) this.#generations.set(key, (this.#generations.get(key) as number) + 1)
+  }
+
+  /** Forgets what one slot holds (the server reused or cleared it behind the gateway's back). */
+  forgetSlot(upstream: string, slot: number): void {
+    const key = upstream + '\u0000' + slot
+    const generation = this.#generations.get(key)
+    if (generation !== undefined) this.#generations.set(key, generation + 1)
   }
 
   #live(place: Place): boolean {

@@ -7,7 +7,7 @@ import { AbortError, QueueFullError, QueueTimeoutError, UnavailableError } from 
 import { createInMemorySchedulerState } from './in-memory-scheduler-state.js'
 import { IndexedFifo } from './indexed-fifo.js'
 import type { PrefixHint } from './prefix-hashes.js'
-import type { SchedulerState, StickyEntry } from './scheduler-state.js'
+import type { PrefixStore, SchedulerState, SharedJob, SlotAuthority, StickyEntry } from './scheduler-state.js'
 import { TypedEmitter } from './typed-emitter.js'
 import type { EventListener } from './typed-emitter.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
@@ -238,6 +238,8 @@ interface UpstreamRecord {
   serviceMs: number | undefined
   /** Jobs of this scheduler running here (for ETAs). */
   readonly running: Set<Job>
+  /** With a shared state: a `confirm` for this upstream is on its way (one at a time per upstream). */
+  confirming: boolean
 }
 
 /** The jobs waiting for one upstream with one model key, one FIFO per class. */
@@ -271,6 +273,10 @@ interface Job {
   seq: number
   fifoOrdinal: number
   state: 'waiting' | 'running' | 'done'
+  /** With a shared state: the job is in the global order (or a `confirm` that registers it was sent). */
+  registered: boolean
+  /** With a shared state: a `confirm` for it is on its way. */
+  confirming: boolean
   lane: Lane | undefined
   upstream: UpstreamRecord | undefined
   slot: number
@@ -355,6 +361,10 @@ export class QueueScheduler {
   readonly #byId = new Map<string, UpstreamRecord>()
   readonly #restrictedModels = new Set<string>()
   readonly #state: SchedulerState
+  /** The shared state's authority (Redis); undefined in one process, where the slot table decides alone. */
+  readonly #authority: SlotAuthority | undefined
+  /** Upstreams a shared-state pump passed over because their best job was being confirmed elsewhere. */
+  readonly #passedOver = new Set<UpstreamRecord>()
   readonly #stickyMaxImbalance: number
   readonly #router: UpstreamRouter | undefined
   /** Jobs waiting in sticky lanes (for their warm upstream). */
@@ -403,6 +413,7 @@ export class QueueScheduler {
     if (!Number.isInteger(maxQueued) || maxQueued < 0) throw new TypeError(`maxQueued must be an integer >= 0, got ${JSON.stringify(maxQueued)}`)
     if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${JSON.stringify(now)}`)
     this.#state = state ?? createInMemorySchedulerState({ stickyTtlMs, maxStickyKeys, now })
+    this.#authority = this.#state.authority
     this.#stickyMaxImbalance = stickyMaxImbalance
     this.#router = router
     this.#batchMaxWaitMs = batchMaxWaitMs
@@ -428,11 +439,15 @@ export class QueueScheduler {
         lanes: new Map(),
         serviceMs: undefined,
         running: new Set(),
+        confirming: false,
       }
       for (const model of upstream.models ?? []) this.#restrictedModels.add(model)
       this.#byId.set(record.id, record)
       this.#state.slots.define(record.id, record.slots)
       return record
+    })
+    this.#authority?.onChange((id) => {
+      for (const upstream of this.#upstreams) if (id === undefined || upstream.id === id) this.#pump(upstream)
     })
   }
 
@@ -480,6 +495,8 @@ export class QueueScheduler {
       seq: 0,
       fifoOrdinal: -1,
       state: 'waiting',
+      registered: false,
+      confirming: false,
       lane: undefined,
       upstream: undefined,
       slot: -1,
@@ -496,6 +513,7 @@ export class QueueScheduler {
     }
     const target = this.#route(record, best)
     record.stickyBound = this.#warmOn(record, target)
+    if (this.#authority !== undefined) return this.#acquireShared(record, target, best)
     // A job starts at once on its bound upstream if that has a free slot. A job without a warm upstream also
     // takes the least-loaded free one (a free upstream has nothing bound to it, so its load is < 1 while a full
     // one's is >= 1: the least-loaded healthy eligible upstream is free whenever any is). A sticky job waits for
@@ -522,7 +540,7 @@ export class QueueScheduler {
   position(jobId: string): JobPosition | undefined {
     const job = this.#jobs.get(jobId)
     if (job === undefined) return undefined
-    if (job.state === 'running') return { position: 0, queued: this.#waiting, etaMs: 0, upstream: job.upstream?.id }
+    if (job.state === 'running') return { position: 0, queued: this.#queued(), etaMs: 0, upstream: job.upstream?.id }
     const lane = job.lane as Lane
     const upstream = lane.upstream
     const now = this.#now()
@@ -533,10 +551,11 @@ export class QueueScheduler {
       if (firstRank) ahead += other.interactive.countBelow(job.seq) + other.batch.countBelow(job.seq, agedBefore)
       else ahead += other.interactive.size + other.batch.countBelow(job.seq)
     }
+    if (this.#authority !== undefined) ahead += this.#authority.ahead(job.id, upstream.id, job.class)
     const position = ahead + 1
     const serviceMs = upstream.serviceMs ?? this.#serviceMs
     const etaMs = serviceMs === undefined ? undefined : this.#eta(upstream, ahead, serviceMs, now)
-    return { position, queued: this.#waiting, etaMs, upstream: upstream.id }
+    return { position, queued: this.#queued(), etaMs, upstream: upstream.id }
   }
 
   /**
@@ -559,6 +578,11 @@ export class QueueScheduler {
   status(jobId: string): 'queued' | 'running' | undefined {
     const job = this.#jobs.get(jobId)
     return job === undefined ? undefined : job.state === 'running' ? 'running' : 'queued'
+  }
+
+  /** The prefix index of cache-aware routing (its state's), for what corrects it from outside (llama-slots.ts). */
+  get prefixes(): PrefixStore {
+    return this.#state.prefixes
   }
 
   /** Totals and per-upstream running/queued/slots/health. */
@@ -664,7 +688,11 @@ export class QueueScheduler {
     }
     if (moving.length === 0) return
     moving.sort((a, b) => a.seq - b.seq)
-    for (const job of moving) this.#leaveLane(job)
+    const previous = new Map<Job, UpstreamRecord>()
+    for (const job of moving) {
+      if (job.registered) previous.set(job, (job.lane as Lane).upstream)
+      this.#leaveLane(job)
+    }
     // Route in arrival order, each job seeing the loads of those routed before it, as when they arrived.
     const arrivals = new Map<Lane, Job[]>()
     const orphans: Job[] = []
@@ -672,6 +700,7 @@ export class QueueScheduler {
       job.modelKey = this.#modelKey(job.model)
       const best = this.#leastLoaded(job.modelKey, job.excluded)
       if (best === undefined) {
+        if (job.registered) this.#authority?.dequeue(sharedJob(job, previous.get(job) as UpstreamRecord))
         this.#disarm(job)
         job.state = 'done'
         this.#jobs.delete(job.id)
@@ -682,6 +711,8 @@ export class QueueScheduler {
       job.stickyBound = this.#warmOn(job, target)
       const lane = this.#laneFor(target, job.modelKey, job.stickyBound)
       job.lane = lane
+      // The global order keeps the job's place (its first registration's time) on its new upstream.
+      if (job.registered) this.#authority?.register(sharedJob(job, target))
       if (lane.sticky) this.#stickyWaiting++
       this.#activeLanes.add(lane)
       this.#state.load.addWaiting(target.id, 1)
@@ -778,7 +809,7 @@ export class QueueScheduler {
       if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
       candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
     }
-    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates)
+    const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates, this.#state.prefixes)
     job.routed = choice
     return choice === undefined ? undefined : this.#byId.get(choice.upstream)
   }
@@ -878,6 +909,7 @@ export class QueueScheduler {
         : reason === 'timeout'
           ? new QueueTimeoutError(`The job waited longer than ${this.#maxWaitMs} ms for a slot.`)
           : this.#shutdownError
+    if (job.registered) this.#authority?.dequeue(sharedJob(job, (job.lane as Lane).upstream))
     this.#unlink(job)
     job.state = 'done'
     this.#jobs.delete(job.id)
@@ -890,11 +922,15 @@ export class QueueScheduler {
 
   /** Runs `job` on `upstream` if a slot can be claimed; returns its lease. */
   #start(job: Job, upstream: UpstreamRecord): Lease | undefined {
-    const sticky = this.#state.sticky
-    const entry = job.threadKey === undefined ? undefined : sticky.get(job.threadKey)
-    const preferred = job.routed !== undefined ? (job.routed.upstream === upstream.id ? job.routed.slot : undefined) : entry !== undefined && entry.upstream === upstream.id ? entry.slot : undefined
-    const slot = this.#state.slots.claim(upstream.id, preferred)
+    const entry = job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey)
+    const slot = this.#state.slots.claim(upstream.id, preferredSlot(job, entry, upstream.id))
     if (slot === undefined) return undefined
+    return this.#begin(job, upstream, slot, entry)
+  }
+
+  /** Runs `job` on the slot it was given; returns its lease. */
+  #begin(job: Job, upstream: UpstreamRecord, slot: number, entry: StickyEntry | undefined): Lease {
+    const sticky = this.#state.sticky
     if (job.state === 'waiting' && job.lane !== undefined) this.#unlink(job)
     job.state = 'running'
     job.upstream = upstream
@@ -904,7 +940,7 @@ export class QueueScheduler {
     upstream.running.add(job)
     this.#jobs.set(job.id, job)
     if (job.threadKey !== undefined) sticky.set(job.threadKey, { upstream: upstream.id, slot: upstream.slotAffinity ? slot : undefined })
-    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot)
+    if (job.prefix !== undefined) this.#router?.started(job.prefix, upstream.id, slot, this.#state.prefixes)
     const lease = new JobLease(job, this.#finishJob)
     const waitedMs = lease.waitedMs
     const resolve = job.resolve
@@ -935,7 +971,9 @@ export class QueueScheduler {
     this.#jobs.delete(job.id)
     this.#running--
     upstream.running.delete(job)
-    this.#state.slots.free(upstream.id, job.slot)
+    if (this.#authority !== undefined) this.#authority.release(job.id, upstream.id, job.slot)
+    else this.#state.slots.free(upstream.id, job.slot)
+    if (job.prefix !== undefined) this.#router?.finished?.(job.prefix, upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
     this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)
@@ -946,6 +984,7 @@ export class QueueScheduler {
 
   /** Fills the upstream's free slots with the best eligible waiting jobs. */
   #pump(upstream: UpstreamRecord): void {
+    if (this.#authority !== undefined) return this.#pumpShared(upstream, this.#authority)
     while (this.#waiting > 0 && this.#hasFreeSlot(upstream)) {
       const job = this.#next(upstream)
       if (job === undefined || this.#start(job, upstream) === undefined) return
@@ -981,12 +1020,85 @@ export class QueueScheduler {
     return best
   }
 
+  /**
+   * `acquire` with a shared state: the job always enters its lane first (so it holds its place while the
+   * shared state decides), then the upstreams that look free (in the mirror) try to start a job.
+   */
+  #acquireShared(record: Job, target: UpstreamRecord, best: UpstreamRecord): Promise<Lease> {
+    const free = this.#hasFreeSlot(target) || (!record.stickyBound && this.#hasFreeSlot(best))
+    if (!free && this.#queued() >= this.#maxQueued) {
+      return Promise.reject(new QueueFullError(`The queue is full (${this.#queued()} waiting jobs).`, this.retryAfterSeconds()))
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      record.resolve = resolve
+      record.reject = reject
+      this.#enqueue(record, target)
+      if (this.#hasFreeSlot(target)) this.#pump(target)
+      else for (const upstream of this.#upstreams) if (upstream !== target && upstream.healthy && this.#hasFreeSlot(upstream)) this.#pump(upstream)
+      if (record.state === 'waiting' && !record.registered) {
+        record.registered = true
+        ;(this.#authority as SlotAuthority).register(sharedJob(record, target))
+      }
+    })
+  }
+
+  /**
+   * `#pump` with a shared state: proposes the best waiting job for one free slot and lets the authority
+   * decide; one proposal per upstream at a time. Granted: the job starts and the upstream looks again.
+   * Refused (no slot free after all, or another replica's job goes first): nothing, until the next change.
+   */
+  #pumpShared(upstream: UpstreamRecord, authority: SlotAuthority): void {
+    if (upstream.confirming || this.#waiting === 0 || !this.#hasFreeSlot(upstream)) return
+    const job = this.#next(upstream)
+    if (job === undefined) return
+    if (job.confirming) {
+      this.#passedOver.add(upstream)
+      return
+    }
+    const entry = job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey)
+    const register = !job.registered
+    upstream.confirming = job.confirming = job.registered = true
+    void authority.confirm(sharedJob(job, (job.lane as Lane).upstream), upstream.id, { preferred: preferredSlot(job, entry, upstream.id), register }).then((slot) => {
+      upstream.confirming = job.confirming = false
+      if (slot !== undefined) {
+        if (job.state === 'waiting') this.#begin(job, upstream, slot, job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey))
+        else authority.release(job.id, upstream.id, slot) // it left while the grant was on its way
+        this.#pump(upstream)
+      }
+      if (this.#passedOver.size > 0) {
+        const passed = [...this.#passedOver]
+        this.#passedOver.clear()
+        for (const other of passed) this.#pump(other)
+      }
+      this.#checkIdle()
+    })
+  }
+
+  /** Waiting jobs: this process's, or with a shared state every replica's (as far as the mirror knows). */
+  #queued(): number {
+    if (this.#authority === undefined) return this.#waiting
+    let queued = 0
+    for (const upstream of this.#upstreams) queued += this.#state.load.waiting(upstream.id)
+    return Math.max(queued, this.#waiting)
+  }
+
   #checkIdle(): void {
     if (this.#waiting !== 0 || this.#running !== 0 || this.#idleWaiters.length === 0) return
     const waiters = this.#idleWaiters
     this.#idleWaiters = []
     for (const resolve of waiters) resolve()
   }
+}
+
+/** The slot a job would like on `upstream`: the router's choice, else its key's remembered slot there. */
+function preferredSlot(job: Job, entry: StickyEntry | undefined, upstream: string): number | undefined {
+  if (job.routed !== undefined) return job.routed.upstream === upstream ? job.routed.slot : undefined
+  return entry !== undefined && entry.upstream === upstream ? entry.slot : undefined
+}
+
+/** A waiting job as the shared state's authority sees it. */
+function sharedJob(job: Job, waitingOn: UpstreamRecord): SharedJob {
+  return { id: job.id, class: job.class, threadKey: job.threadKey, waitingOn: waitingOn.id }
 }
 
 /** Two model lists hold the same models (undefined: any model, which no list equals). */

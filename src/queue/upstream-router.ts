@@ -5,6 +5,7 @@
  * @module
  */
 import type { PrefixHint } from './prefix-hashes.js'
+import type { PrefixStore } from './scheduler-state.js'
 
 /** An upstream the job may go to, as the scheduler sees it when routing. */
 export interface RouteCandidate {
@@ -28,6 +29,8 @@ export interface RouteChoice {
   readonly expectedWaitMs: number
   /** Expected prefill of the uncached part there, ms. */
   readonly expectedPrefillMs: number
+  /** Expected cost (ms of someone's prefill) of the cache the job writes over there, when the policy weighs it. */
+  readonly expectedEvictionMs?: number | undefined
   /** The next best candidate and its expected time to first token (ms), when there was one. */
   readonly alternative: { readonly upstream: string; readonly expectedMs: number } | undefined
 }
@@ -39,16 +42,21 @@ export interface RouteChoice {
 export function routeReason(choice: RouteChoice): string {
   const where = `${choice.upstream}${choice.slot === undefined ? '' : ` (slot ${choice.slot})`}`
   const alternative = choice.alternative === undefined ? '' : `; alternative ${choice.alternative.upstream}: ${Math.round(choice.alternative.expectedMs)} ms`
-  return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${alternative}`
+  return `${choice.cachedChars > 0 ? `prefix hit ${choice.cachedChars} chars on` : 'nothing cached on'} ${where}: expected wait ${Math.round(choice.expectedWaitMs)} ms + prefill ${Math.round(choice.expectedPrefillMs)} ms${choice.expectedEvictionMs === undefined || choice.expectedEvictionMs < 0.5 ? '' : ` + eviction ${Math.round(choice.expectedEvictionMs)} ms`}${alternative}`
 }
 
-/** A routing policy behind the scheduler. */
+/**
+ * A routing policy behind the scheduler. What upstream slots hold is shared state (the scheduler's
+ * {@link SchedulerState.prefixes}, passed in); what the policy learns (rates, statistics) is its own.
+ */
 export interface UpstreamRouter {
   /** The candidate to bind the job to; undefined leaves the scheduler's own rule. */
-  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[], prefixes: PrefixStore): RouteChoice | undefined
   /**
    * The job started on `upstream`, slot `slot` (the scheduler's slot index: the `id_slot` sent with slot affinity;
    * without it the server picks its own slot and the index is an approximation): that slot will hold the prompt.
    */
-  started(prefix: PrefixHint, upstream: string, slot: number): void
+  started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
+  /** The job that started there ended (its slot is free and holds its prompt and answer). */
+  finished?(prefix: PrefixHint, upstream: string, slot: number): void
 }

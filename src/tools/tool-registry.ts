@@ -35,8 +35,14 @@ export interface ToolRegistryOptions {
   mcpServers?: Array<McpServerOptions | string> | undefined
   /** Other sources (tests, in-process tools). @default none */
   sources?: Array<ToolSource | ToolSourceEntry> | undefined
-  /** Longest a tool call may take, in ms (then `tool_timeout`); also the deadline of one listing. @default 60 000 */
+  /** Longest a tool call may take, in ms (then `tool_timeout`). @default 60 000 */
   timeoutMs?: number | undefined
+  /**
+   * Longest one listing of a server's tools may take, in ms: a server that hangs then counts as down (its last
+   * good list stays), and the gateway's start (which waits for the first listings) is not held for a whole call
+   * timeout. @default the smaller of `timeoutMs` and 10 000
+   */
+  listTimeoutMs?: number | undefined
   /** Largest result passed to the model, in bytes; a longer one is cut, with a note saying so. @default 65 536 */
   maxBytes?: number | undefined
   /** A source's list is read again when it is older than this, in ms. @default 300 000 */
@@ -90,6 +96,8 @@ interface SourceState {
 export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegistry {
   const { toolServers = [], mcpServers = [], sources = [], timeoutMs = 60_000, maxBytes = 65_536, schemaTtlMs = 300_000, retryMs = 1000, onWarning } = options
   positiveInteger('timeoutMs', timeoutMs)
+  const listTimeoutMs = options.listTimeoutMs ?? Math.min(timeoutMs, 10_000)
+  positiveInteger('listTimeoutMs', listTimeoutMs)
   positiveInteger('maxBytes', maxBytes)
   positiveInteger('schemaTtlMs', schemaTtlMs)
   positiveInteger('retryMs', retryMs)
@@ -195,7 +203,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     const controller = new AbortController()
     const onClose = (): void => controller.abort(lists.signal.reason)
     lists.signal.addEventListener('abort', onClose, { once: true })
-    const timer = clock.setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    const timer = clock.setTimeout(() => controller.abort(new Error(`no answer within ${listTimeoutMs} ms`)), listTimeoutMs)
     const attempt = (async () => {
       try {
         const listed = await raceSignal(state.source.list({ signal: controller.signal }), controller.signal)

@@ -171,6 +171,30 @@ describe('chat memory (local store)', () => {
     expect((await stored('chat-r')).map((note) => note.text).sort()).toEqual(['Answer: hello there', 'hello there'])
   })
 
+  it('keeps the notes of two gateway keys apart, even for the same chat id', async () => {
+    await start({}, { apiKeys: [{ key: 'sk-alice-key-1', name: 'alice' }, { key: 'sk-bob-key-22', name: 'bob' }] })
+    const as = (apiKey: string) => new OpenAI({ baseURL: `${gateway!.url}/v1`, apiKey, maxRetries: 0, timeout: 10_000 })
+    const headers = { 'X-Chat-Id': 'shared-id' }
+    await as('sk-alice-key-1').chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'My locker code is 4471.' }] }, { headers })
+    const alice = { Authorization: 'Bearer sk-alice-key-1' }
+    let notes: unknown[] = []
+    for (let attempt = 0; attempt < 100 && notes.length < 2; attempt++) {
+      notes = await stored('shared-id', alice)
+      if (notes.length < 2) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(notes).toHaveLength(2)
+    // Bob, same chat id: nothing of Alice's is injected, and his routes see (and delete) only his own.
+    await as('sk-bob-key-22').chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'What is my locker code?' }] }, { headers })
+    expect(JSON.stringify(sentMessages(1))).not.toContain('4471')
+    const bob = { Authorization: 'Bearer sk-bob-key-22' }
+    expect((await stored('shared-id', bob)).map((note) => note.text).join(' ')).not.toContain('4471')
+    expect((await fetch(`${gateway!.url}/v1/memory/shared-id`, { method: 'DELETE', headers: bob })).status).toBe(200)
+    expect(await stored('shared-id', alice)).toHaveLength(2)
+    // Alice's next turn still finds her note.
+    await as('sk-alice-key-1').chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'What is my locker code?' }] }, { headers })
+    expect(JSON.stringify(sentMessages(2))).toContain('4471')
+  })
+
   it('GET and DELETE /v1/memory/{namespace}: query, list, forget; behind the gateway keys; 404 when memory is off', async () => {
     await start({}, { apiKeys: ['sk-operator-key'] })
     const auth = { Authorization: 'Bearer sk-operator-key' }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CacheAwareRouter } from '../../src/queue/cache-aware-router.js'
 import type { PrefixHint } from '../../src/queue/prefix-hashes.js'
+import { PrefixIndex } from '../../src/queue/prefix-index.js'
 import { QueueScheduler } from '../../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../../src/queue/queue-scheduler.js'
 import type { RouteCandidate } from '../../src/queue/upstream-router.js'
@@ -12,45 +13,108 @@ function hint(names: string[], size = 4000): PrefixHint {
 
 const idle = (id: string, serviceMs?: number): RouteCandidate => ({ id, slots: 2, running: 0, waiting: 0, serviceMs })
 
+/** A prompt whose blocks have the given names and sizes (cumulative hashes, as prefixHashesOf makes them). */
+function sized(blocks: Array<[string, number]>): PrefixHint {
+  let end = 0
+  const ends = blocks.map(([, size]) => (end += size))
+  return { hashes: blocks.map((_, index) => blocks.slice(0, index + 1).map(([name]) => name).join('/')), ends, chars: end }
+}
+
 describe('CacheAwareRouter', () => {
-  it('leaves a prompt cached nowhere to the scheduler', () => {
-    const router = new CacheAwareRouter()
-    expect(router.choose(hint(['s', 'a']), [idle('gpu0'), idle('gpu1')])).toBeUndefined()
+  it('places a prompt cached nowhere on a free slot, spreading new prompts over the upstreams', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ now: () => now })
+    const first = router.choose(hint(['s', 'a']), [idle('gpu0'), idle('gpu1')], prefixes)
+    expect(first).toMatchObject({ upstream: 'gpu0', cachedChars: 0, expectedEvictionMs: 0 })
+    router.started(hint(['s', 'a']), 'gpu0', first!.slot!, prefixes)
+    now = 1000
+    // Both cost the same; gpu0 started a job lately, gpu1 none.
+    expect(router.choose(hint(['t', 'b']), [idle('gpu0'), idle('gpu1')], prefixes)?.upstream).toBe('gpu1')
   })
 
-  it('sends a turn to the upstream holding its history, and a new conversation to its shared system prompt', () => {
-    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
-    router.started(hint(['agent', 'a1']), 'gpu1', 0)
-    const turn = router.choose(hint(['agent', 'a1', 'a2']), [idle('gpu0'), idle('gpu1')])
-    expect(turn).toMatchObject({ upstream: 'gpu1', slot: 0, cachedChars: 8000, expectedWaitMs: 0, expectedPrefillMs: 1000 })
-    // 4000 uncached chars = 1000 tokens at 1000 tokens/s; the cold alternative prefills 3000 tokens, counted twice (eviction).
-    expect(turn?.alternative).toEqual({ upstream: 'gpu0', expectedMs: 6000 })
-    const newcomer = router.choose(hint(['agent', 'b1']), [idle('gpu0'), idle('gpu1')])
-    expect(newcomer).toMatchObject({ upstream: 'gpu1', cachedChars: 4000 })
+  it('sends a turn to the slot holding its history, counting the answer there as cached', () => {
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
+    router.started(hint(['agent', 'a1']), 'gpu1', 0, prefixes)
+    router.finished(hint(['agent', 'a1']), 'gpu1', 0)
+    // The slot holds agent/a1 and its answer (the next block): only the last block, 4000 chars = 1000 tokens, is new.
+    const turn = router.choose(hint(['agent', 'a1', 'reply', 'a2']), [idle('gpu0'), idle('gpu1')], prefixes)
+    expect(turn).toMatchObject({ upstream: 'gpu1', slot: 0, cachedChars: 12_000, expectedWaitMs: 0, expectedPrefillMs: 1000, expectedEvictionMs: 0 })
+    expect(turn?.alternative).toEqual({ upstream: 'gpu0', expectedMs: 4000 })
+  })
+
+  it('gives a new conversation the slot of a shared system prompt once the conversation there is cold, not before', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    const agent: [string, number] = ['agent', 16_000]
+    router.started(sized([agent, ['a1', 4000]]), 'gpu1', 0, prefixes)
+    router.finished(sized([agent, ['a1', 4000]]), 'gpu1', 0)
+    const newcomer = sized([agent, ['b1', 400]])
+    // Just ended: overwriting it would cost conversation a its history (4000 chars, counted twice) > the 16 000 chars saved.
+    expect(router.choose(newcomer, [idle('gpu0'), idle('gpu1')], prefixes)).toMatchObject({ upstream: 'gpu1', slot: 0, cachedChars: 16_000 })
+    const longHistory = sized([agent, ['a1', 40_000]])
+    router.started(longHistory, 'gpu1', 0, prefixes)
+    router.finished(longHistory, 'gpu1', 0)
+    expect(router.choose(newcomer, [idle('gpu0'), idle('gpu1')], prefixes)).toMatchObject({ cachedChars: 0 })
+    // Ten idle minutes later (no return gaps learnt yet: its value halves every minute) the slot is fair game.
+    now = 600_000
+    expect(router.choose(newcomer, [idle('gpu0'), idle('gpu1')], prefixes)).toMatchObject({ upstream: 'gpu1', slot: 0, cachedChars: 16_000 })
+  })
+
+  it('overwrites the slot whose conversation is expected back last, from the learnt return gaps', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    // Teach it: twenty turns, each continued 30 s after it ended.
+    for (let index = 0; index < 20; index++) {
+      const turn = sized([[`t${index}`, 400]])
+      router.started(turn, 'gpu9', 0, prefixes)
+      router.finished(turn, 'gpu9', 0)
+      now += 30_000
+      router.choose(sized([[`t${index}`, 400], ['next', 40]]), [idle('gpu9')], prefixes)
+    }
+    const start = now
+    const hold = (name: string, slot: number, endedAt: number) => {
+      now = endedAt
+      router.started(sized([[name, 8000]]), 'gpu0', slot, prefixes)
+      router.finished(sized([[name, 8000]]), 'gpu0', slot)
+    }
+    hold('soon', 0, start) // idle 28 s at the choice: back in about 2 s
+    hold('later', 1, start + 27_000) // idle 1 s: back in about 29 s
+    now = start + 28_000
+    const gpu0 = { ...idle('gpu0'), slots: 2 }
+    expect(router.choose(sized([['new', 400]]), [gpu0], prefixes)?.slot).toBe(1)
+    // A slot idle past every gap seen holds a conversation that ended: it goes first.
+    hold('ended', 1, start + 28_000 - 200_000)
+    now = start + 28_000
+    const choice = router.choose(sized([['new', 400]]), [gpu0], prefixes)
+    expect(choice).toMatchObject({ slot: 1, expectedEvictionMs: 0 })
   })
 
   it('moves off a warm upstream when the wait there costs more than prefilling elsewhere', () => {
-    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
-    router.started(hint(['s', 'a1']), 'gpu1', 0)
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
+    router.started(hint(['s', 'a1']), 'gpu1', 0, prefixes)
     const busy: RouteCandidate = { id: 'gpu1', slots: 2, running: 2, waiting: 1, serviceMs: 30_000 }
-    // gpu1: 2 ahead / 2 slots × 30 s = 30 s wait; gpu0: cold, 3000 tokens × 2 = 6 s.
-    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), busy])).toMatchObject({ upstream: 'gpu0', cachedChars: 0, expectedWaitMs: 0 })
-    // With short jobs the wait is cheaper than the prefill: it stays.
-    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), { ...busy, serviceMs: 2000 }])).toMatchObject({ upstream: 'gpu1', expectedWaitMs: 2000 })
+    // gpu1: 2 ahead / 2 slots × 30 s = 30 s wait; gpu0: cold, 3000 tokens = 3 s.
+    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), busy], prefixes)).toMatchObject({ upstream: 'gpu0', cachedChars: 0, expectedWaitMs: 0 })
+    // With short jobs the wait is cheaper than the prefill: it stays, naming the slot that holds its prefix.
+    expect(router.choose(hint(['s', 'a1', 'a2']), [idle('gpu0'), { ...busy, serviceMs: 2000 }], prefixes)).toMatchObject({ upstream: 'gpu1', expectedWaitMs: 2000, slot: 0 })
   })
 
   it('uses observed prefill rates, the first observation standing in for unobserved upstreams', () => {
-    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
     expect(router.prefillRate('gpu0')).toBe(1000)
     router.observePrefillRate('gpu0', 4000)
     expect(router.prefillRate('gpu1')).toBe(4000)
     router.observePrefillRate('gpu1', 500)
     router.observePrefillRate('gpu1', Number.NaN)
     expect(router.prefillRate('gpu1')).toBe(500)
-    router.started(hint(['s', 'a1']), 'gpu0', 0)
-    router.started(hint(['s', 'b1']), 'gpu1', 0)
-    // Both hold the system prompt only (4000 chars = 1000 tokens of the 2000 left): gpu0 prefills 8x faster.
-    expect(router.choose(hint(['s', 'c1', 'c2']), [idle('gpu1'), idle('gpu0')])?.upstream).toBe('gpu0')
+    // Both cold: gpu0 prefills 8x faster (beyond the near-equal band where the less busy one would take it).
+    expect(router.choose(hint(['s', 'c1', 'c2']), [idle('gpu1'), idle('gpu0')], prefixes)?.upstream).toBe('gpu0')
   })
 })
 
@@ -61,8 +125,8 @@ describe('QueueScheduler with a router', () => {
   })
 
   it('routes by the prefix index, names the warm slot, and keeps stickyMaxImbalance as a hard cap', async () => {
-    const now = 0
-    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
+    let now = 0
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
     const scheduler = new QueueScheduler({ upstreams: [{ id: 'gpu0', slots: 2, slotAffinity: true }, { id: 'gpu1', slots: 2, slotAffinity: true }], router, stickyMaxImbalance: 1, now: () => now })
     open.push(scheduler)
     const starts: JobStartEvent[] = []
@@ -79,7 +143,9 @@ describe('QueueScheduler with a router', () => {
     expect(a1.upstream).not.toBe(b1.upstream)
     a1.release()
     b1.release()
-    // A new conversation of agent A goes where agent A's prompt is, onto that slot.
+    // Minutes later, a new conversation of agent A goes where agent A's prompt is, onto that slot (a's history there
+    // has gone cold: overwriting it costs little).
+    now = 600_000
     const c1 = await run('c-1', hint(['agentA', 'c1']))
     expect([c1.upstream, c1.slot]).toEqual([a1.upstream, a1.slot])
     // Fill A's upstream: the next turn of a, warm there, may still wait (cap 1 job per slot), so it is queued there.
@@ -100,10 +166,10 @@ describe('QueueScheduler with a router', () => {
     [2, 'gpu0', 'queued'],
     [0, 'gpu1', 'running'],
   ] as const)('with stickyMaxImbalance %d a long warm prompt behind a busy slot goes to %s', async (cap, upstream, status) => {
-    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000 })
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
     const scheduler = new QueueScheduler({ upstreams: [{ id: 'gpu0', slots: 1 }, { id: 'gpu1', slots: 1 }], router, stickyMaxImbalance: cap, now: () => 0 })
     open.push(scheduler)
-    // 40 000 uncached characters = 10 000 tokens = 10 s of prefill (20 s with the eviction) against a 10 s wait.
+    // 60 000 uncached characters = 15 000 tokens = 15 s of prefill on gpu1 against a 10 s wait on gpu0.
     const first = await scheduler.acquire({ id: 'p-1', prefix: hint(['s', 'p1'], 20_000) })
     expect(first.upstream).toBe('gpu0')
     const second = scheduler.acquire({ id: 'p-2', prefix: hint(['s', 'p1', 'p2'], 20_000) })

@@ -26,6 +26,18 @@ describe('PrefixIndex', () => {
     expect(blocks(index.matches(['s', 's-a1']))).toEqual({})
   })
 
+  it("forgets one slot (reused behind the gateway's back), the other slots keep theirs, and the slot records anew", () => {
+    const index = new PrefixIndex()
+    index.record(['s', 's-a1'], 'gpu0', 0)
+    index.record(['s', 's-b1'], 'gpu0', 1)
+    index.record(['s', 's-c1'], 'gpu1', 0)
+    index.forgetSlot('gpu0', 0)
+    index.forgetSlot('gpu0', 7) // never recorded: nothing to forget
+    expect(blocks(index.matches(['s', 's-a1']))).toEqual({ 'gpu0/1': 1, 'gpu1/0': 1 })
+    index.record(['s', 's-a1'], 'gpu0', 0)
+    expect(blocks(index.matches(['s', 's-a1']))).toEqual({ 'gpu0/0': 2, 'gpu0/1': 1, 'gpu1/0': 1 })
+  })
+
   it('stays within maxEntries, evicting the least recently recorded deepest blocks first', () => {
     const index = new PrefixIndex({ maxEntries: 4 })
     index.record(['s', 's-a1', 's-a1-a2'], 'gpu0', 0)

@@ -281,6 +281,7 @@ describe('createToolRegistry: several servers', () => {
 
   it('rejects bad options, naming them', () => {
     expect(() => createToolRegistry({ timeoutMs: 0 })).toThrow('timeoutMs: expected a whole number >= 1, got 0')
+    expect(() => createToolRegistry({ listTimeoutMs: 1.5 })).toThrow('listTimeoutMs: expected a whole number >= 1, got 1.5')
     expect(() => createToolRegistry({ toolServers: ['ftp://x'] })).toThrow('toolServers: expected an http:// or https:// URL, got "ftp://x"')
     expect(() => createToolRegistry({ toolServers: ['not a url://user:pw@x'] })).not.toThrow(/pw/)
     expect(() => createToolRegistry({ toolServers: [{ url: 'http://127.0.0.1:1', namePrefix: 'a b' }] })).toThrow('namePrefix')
@@ -306,10 +307,12 @@ describe('createToolRegistry: refresh', () => {
     fake.hangListing(false)
     const refreshed = tools.refresh()
     expect(fake.listings).toBe(2)
-    // The hanging listing is still the one in flight: refresh() joined it.
-    clock.advance(60_000)
+    // The hanging listing is still the one in flight: refresh() joined it. A listing has 10 s (not the call's 60 s).
+    clock.advance(9_999)
+    expect(tools.warnings).toEqual([])
+    clock.advance(1)
     await refreshed
-    expect(tools.warnings).toEqual([`tool server ${fake.url} could not be listed (no answer within 60000 ms); its last 1 tools stay in use, retrying with backoff`])
+    expect(tools.warnings).toEqual([`tool server ${fake.url} could not be listed (no answer within 10000 ms); its last 1 tools stay in use, retrying with backoff`])
     expect(tools.definitions().map((tool) => tool.function.name)).toEqual(['get_forecast'])
     await tools.refresh()
     expect(fake.listings).toBe(3)

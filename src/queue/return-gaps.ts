@@ -1,0 +1,149 @@
+/**
+ * What the gateway learns of how conversations come back, for cache-aware eviction: the time from the end of a
+ * turn to the next request that continues its prompt (the return gap), and how often a turn is never continued.
+ * Pure, no I/O, bounded in memory.
+ * @module
+ */
+
+/** Gap histogram: bin i holds gaps in [FIRST_BIN_MS × GROWTH^i, FIRST_BIN_MS × GROWTH^(i+1)); bin 0 also holds shorter ones. */
+const FIRST_BIN_MS = 100
+const GROWTH = 1.25
+const BINS = 52 // up to about 2.8 hours
+/** Observations kept before the counts are halved, so the estimate follows a changing workload. */
+const HALVE_AT = 2_000
+/** A turn not continued within this many times the largest gap seen (at least MIN_HORIZON_MS) counts as never continued. */
+const HORIZON_FACTOR = 2
+const MIN_HORIZON_MS = 60_000
+const MAX_HORIZON_MS = 3_600_000
+/** Returns observed before the estimate is trusted; until then {@link ReturnGaps.outlook} says nothing. */
+const MIN_OBSERVATIONS = 8
+
+/** How a prompt idle for some time is expected to come back. */
+export interface ReturnOutlook {
+  /** Probability that it is continued at all. */
+  readonly probability: number
+  /** Expected time until it is, given that it is, in ms. */
+  readonly remainingMs: number
+}
+
+/** Options of {@link ReturnGaps}. */
+export interface ReturnGapsOptions {
+  /** Most finished turns awaiting their continuation. @default 20_000 */
+  maxPending?: number | undefined
+}
+
+/**
+ * Learns the distribution of return gaps from what it is told: {@link ReturnGaps.ended} when a turn ends (keyed by
+ * the hash of its whole prompt), {@link ReturnGaps.arrived} when a request comes (its prefix hashes; one of them is a
+ * pending turn's when it continues that turn). Turns pending longer than a horizon (twice the largest gap seen, 1 min
+ * to 1 h) count as not continued. O(blocks) per arrival, O(bins) per outlook.
+ */
+export class ReturnGaps {
+  readonly #counts = new Float64Array(BINS)
+  readonly #sums = new Float64Array(BINS)
+  #observed = 0
+  #returned = 0
+  #expired = 0
+  #maxGapMs = 0
+  /** Prompt hash → end time, in end order (ends come in time order, so the front is the oldest). */
+  readonly #pending = new Map<string, number>()
+  readonly #maxPending: number
+
+  constructor(options: ReturnGapsOptions = {}) {
+    this.#maxPending = options.maxPending ?? 20_000
+    if (!Number.isInteger(this.#maxPending) || this.#maxPending < 1) throw new TypeError(`maxPending must be an integer >= 1, got ${JSON.stringify(options.maxPending)}`)
+  }
+
+  /** Turns awaiting their continuation. */
+  get pending(): number {
+    return this.#pending.size
+  }
+
+  /** A turn whose prompt's last prefix hash is `hash` ended at `at`. */
+  ended(hash: string, at: number): void {
+    this.#expire(at)
+    this.#pending.delete(hash)
+    this.#pending.set(hash, at)
+    if (this.#pending.size > this.#maxPending) this.#pending.delete(this.#pending.keys().next().value as string)
+  }
+
+  /** A request with these prefix hashes arrived at `at`: when it continues a pending turn, the gap is learnt. Returns the gap, if any. */
+  arrived(hashes: readonly string[], at: number): number | undefined {
+    this.#expire(at)
+    for (let index = hashes.length - 1; index >= 0; index--) {
+      const hash = hashes[index] as string
+      const endedAt = this.#pending.get(hash)
+      if (endedAt === undefined) continue
+      this.#pending.delete(hash)
+      const gap = Math.max(0, at - endedAt)
+      this.#observe(gap)
+      return gap
+    }
+    return undefined
+  }
+
+  /**
+   * The outlook of a prompt idle for `idleMs`: the probability it is continued (from the share of turns continued
+   * and the gaps longer than `idleMs`) and the expected time until then. Undefined until enough returns were seen.
+   */
+  outlook(idleMs: number): ReturnOutlook | undefined {
+    if (this.#observed < MIN_OBSERVATIONS) return undefined
+    const continued = (this.#returned + 1) / (this.#returned + this.#expired + 2)
+    let above = 0
+    let remaining = 0
+    for (let bin = BINS - 1; bin >= 0; bin--) {
+      const count = this.#counts[bin] as number
+      if (count === 0) continue
+      const low = bin === 0 ? 0 : FIRST_BIN_MS * GROWTH ** bin
+      const high = FIRST_BIN_MS * GROWTH ** (bin + 1)
+      if (high <= idleMs) break
+      const mean = (this.#sums[bin] as number) / count
+      if (low >= idleMs) {
+        above += count
+        remaining += count * (mean - idleMs)
+      } else {
+        // The bin straddles idleMs: its gaps taken as spread evenly over the bin.
+        const share = (high - idleMs) / (high - low)
+        above += count * share
+        remaining += count * share * ((high - idleMs) / 2)
+      }
+    }
+    const total = this.#total()
+    if (above === 0 || total === 0) return { probability: 0, remainingMs: Number.POSITIVE_INFINITY }
+    const survive = continued * (above / total)
+    return { probability: survive / (survive + (1 - continued)), remainingMs: Math.max(0, remaining / above) }
+  }
+
+  #observe(gap: number): void {
+    const bin = gap < FIRST_BIN_MS ? 0 : Math.min(BINS - 1, Math.floor(Math.log(gap / FIRST_BIN_MS) / Math.log(GROWTH)))
+    this.#counts[bin] = (this.#counts[bin] as number) + 1
+    this.#sums[bin] = (this.#sums[bin] as number) + gap
+    this.#maxGapMs = Math.max(this.#maxGapMs, gap)
+    this.#observed++
+    this.#returned++
+    if (this.#returned + this.#expired > HALVE_AT) {
+      for (let index = 0; index < BINS; index++) {
+        this.#counts[index] = (this.#counts[index] as number) / 2
+        this.#sums[index] = (this.#sums[index] as number) / 2
+      }
+      this.#returned /= 2
+      this.#expired /= 2
+    }
+  }
+
+  #total(): number {
+    let total = 0
+    for (let index = 0; index < BINS; index++) total += this.#counts[index] as number
+    return total
+  }
+
+  /** Pending turns older than the horizon were not continued. */
+  #expire(now: number): void {
+    const horizon = Math.min(MAX_HORIZON_MS, Math.max(MIN_HORIZON_MS, HORIZON_FACTOR * this.#maxGapMs))
+    for (const [hash, endedAt] of this.#pending) {
+      if (now - endedAt <= horizon) break
+      this.#pending.delete(hash)
+      this.#expired++
+    }
+  }
+}
