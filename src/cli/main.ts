@@ -47,8 +47,8 @@ export async function main(options: MainOptions): Promise<RunningServer | undefi
       await demo?.close()
       throw error
     }
-    // Lines go to `log` when one is given (tests), else stderr (json: pino's asynchronous destination).
-    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined && config.logFormat === 'json' ? undefined : log })
+    // Lines go to `log` when one is given (tests), else stderr (in 4 KiB blocks unless it is a terminal: observe/line-file.ts).
+    const logger = await createEventLogger({ format: config.logFormat, level: config.logLevel, destination: options.log === undefined ? undefined : log })
     const logAt = (at: Exclude<LogLevel, 'silent'>, message: string): void => logger.log(at, message)
     for (const warning of config.warnings) logAt('warn', warning)
     const agents = config.agentModules.length > 0 ? await loadAgentModules(config.agentModules, process.cwd()) : undefined

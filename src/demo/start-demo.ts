@@ -22,11 +22,27 @@ export interface Demo {
   close(): Promise<void>
 }
 
+/** Options of {@link startDemo}. */
+export interface DemoOptions {
+  /**
+   * Time runs this many times faster (token and prompt rates multiplied, the fixed latency
+   * divided): tests run the demo's own setup in milliseconds. @default 1 (the demo's realistic pace)
+   */
+  speed?: number | undefined
+}
+
 /** Starts the demo's two servers. */
-export async function startDemo(): Promise<Demo> {
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const speed = options.speed ?? 1
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new TypeError(`speed: expected a positive number, got ${String(speed)}`)
+  const paced = (tokensPerSecond: number, promptTokensPerSecond: number): { tokensPerSecond: number; promptTokensPerSecond: number; baseLatencyMs: number } => ({
+    tokensPerSecond: tokensPerSecond * speed,
+    promptTokensPerSecond: promptTokensPerSecond * speed,
+    baseLatencyMs: 80 / speed,
+  })
   const servers = await Promise.all([
-    startSimulatedUpstream({ name: 'sim-gpu-a', models: [DEMO_MODEL], slots: 2, tokensPerSecond: 45, promptTokensPerSecond: 2500 }),
-    startSimulatedUpstream({ name: 'sim-gpu-b', models: [DEMO_MODEL, DEMO_MODEL_B_ONLY], slots: 2, tokensPerSecond: 28, promptTokensPerSecond: 1500, textToolCalls: 'sometimes' }),
+    startSimulatedUpstream({ name: 'sim-gpu-a', models: [DEMO_MODEL], slots: 2, ...paced(45, 2500) }),
+    startSimulatedUpstream({ name: 'sim-gpu-b', models: [DEMO_MODEL, DEMO_MODEL_B_ONLY], slots: 2, ...paced(28, 1500), textToolCalls: 'sometimes' }),
   ])
   const [a, b] = servers as [SimulatedUpstream, SimulatedUpstream]
   return {

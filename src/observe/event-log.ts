@@ -13,6 +13,7 @@
  */
 import type { DestinationStream } from 'pino'
 import type { GatewayEvent } from '../gateway/gateway-options.js'
+import { LineFile } from './line-file.js'
 
 /** Log levels, quietest first. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const
@@ -33,7 +34,7 @@ export interface EventLoggerOptions {
   /**
    * Where lines go: a function given each line (without its line break), or, for `json`, a file
    * descriptor or path (written asynchronously in blocks of 4 KiB, and at least every second) or a
-   * pino destination. @default stderr (json: buffered as for a descriptor)
+   * pino destination. @default stderr: buffered as for a descriptor, except text lines to a terminal (one write a line)
    */
   destination?: ((line: string) => void) | number | string | DestinationStream | undefined
 }
@@ -65,12 +66,9 @@ export async function createEventLogger(options: EventLoggerOptions = {}): Promi
 export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, 'silent'>; message: string; fields: LogFields } | undefined {
   switch (event.type) {
     case 'request-end': {
-      const generatingMs = event.totalMs - event.waitMs - (event.ttftMs ?? 0)
-      const rate = event.stream && event.tokens !== undefined && event.tokens > 1 && event.ttftMs !== undefined && generatingMs > 0 ? (event.tokens - 1) / (generatingMs / 1000) : undefined
-      // A failure is a warning, also one that came after the answer started (status 200, an error event).
-      const failed = (event.status >= 500 || event.error !== undefined) && event.status !== 499
+      const rate = decodeRate(event)
       return {
-        level: failed ? 'warn' : 'info',
+        level: requestLevel(event),
         message: 'request',
         fields: {
           job: event.jobId,
@@ -154,6 +152,20 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
   }
 }
 
+/** A request-end event. */
+export type RequestEnd = Extract<GatewayEvent, { type: 'request-end' }>
+
+/** A request line's level: a failure is a warning, also one after the answer started (status 200, an error event); a client that left is not. */
+export function requestLevel(event: RequestEnd): 'info' | 'warn' {
+  return (event.status >= 500 || event.error !== undefined) && event.status !== 499 ? 'warn' : 'info'
+}
+
+/** Decode speed of a streamed answer (tokens after the first over the time after the first event), or undefined. */
+export function decodeRate(event: RequestEnd): number | undefined {
+  const generatingMs = event.totalMs - event.waitMs - (event.ttftMs ?? 0)
+  return event.stream && event.tokens !== undefined && event.tokens > 1 && event.ttftMs !== undefined && generatingMs > 0 ? (event.tokens - 1) / (generatingMs / 1000) : undefined
+}
+
 /** What both formats share: the level check and the events' description. */
 export abstract class BaseLogger implements EventLogger {
   readonly level: LogLevel
@@ -187,35 +199,59 @@ export abstract class BaseLogger implements EventLogger {
 /** `2026-12-04T19:00:00.000Z info job=… POST /v1/chat/completions status=200 …`: the request line keeps the first version's shape. */
 class TextLogger extends BaseLogger {
   readonly #out: (line: string) => void
+  readonly #file: LineFile | undefined
+  /** The last line's time, in ms and as text (lines in the same millisecond share it). */
+  #stampMs = Number.NaN
+  #stamp = ''
 
   constructor(level: LogLevel, destination: EventLoggerOptions['destination']) {
     super(level)
     if (destination !== undefined && typeof destination !== 'function') throw new TypeError('destination: the text format takes a function of a line')
-    this.#out = destination ?? ((line: string) => process.stderr.write(`${line}\n`))
+    if (destination !== undefined) this.#out = destination
+    else if (process.stderr.isTTY === true) this.#out = (line: string) => process.stderr.write(`${line}\n`)
+    else {
+      // stderr to a file, a pipe or the journal: written in blocks (line-file.ts), as the json format does.
+      const file = (this.#file = new LineFile(2))
+      this.#out = (line: string) => file.write(`${line}\n`)
+    }
   }
 
-  flush(): void {}
+  flush(): void {
+    this.#file?.flushSync()
+  }
+
+  /** The program's own lines (start-up, shutdown) go out at once; request lines wait for their block. */
+  override log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void {
+    super.log(level, message, fields)
+    this.#file?.flushSync()
+  }
 
   protected write(level: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields): void {
-    let text = ''
+    let text: string
     if (message === 'request') {
       // job=… METHOD /path, then the rest as key=value.
       text = `job=${fields.job} ${fields.method} ${fields.path}`
-      for (const [key, value] of Object.entries(fields)) {
-        if (key === 'job' || key === 'method' || key === 'path' || value === undefined) continue
-        text += ` ${key}=${value === null ? '-' : key === 'error' || key === 'body' ? JSON.stringify(value) : String(value)}`
+      for (const key in fields) {
+        const value = fields[key]
+        if (value === undefined || key === 'job' || key === 'method' || key === 'path') continue
+        text += ` ${key}=${value === null ? '-' : key === 'error' || key === 'body' ? JSON.stringify(value) : value}`
       }
     } else {
-      const parts: string[] = []
-      if (fields.job !== undefined) parts.push(`job=${fields.job}`)
-      if (fields.upstream !== undefined) parts.push(`upstream=${fields.upstream}`)
-      parts.push(message)
-      for (const [key, value] of Object.entries(fields)) {
-        if (key === 'job' || key === 'upstream' || value === undefined) continue
-        parts.push(`${key}=${value === null ? '-' : key === 'error' ? JSON.stringify(value) : String(value)}`)
+      text = ''
+      if (fields.job !== undefined) text += `job=${fields.job} `
+      if (fields.upstream !== undefined) text += `upstream=${fields.upstream} `
+      text += message
+      for (const key in fields) {
+        const value = fields[key]
+        if (value === undefined || key === 'job' || key === 'upstream') continue
+        text += ` ${key}=${value === null ? '-' : key === 'error' ? JSON.stringify(value) : value}`
       }
-      text = parts.join(' ')
     }
-    this.#out(`${new Date().toISOString()} ${level} ${text}`)
+    const now = Date.now()
+    if (now !== this.#stampMs) {
+      this.#stampMs = now
+      this.#stamp = new Date(now).toISOString()
+    }
+    this.#out(`${this.#stamp} ${level} ${text}`)
   }
 }
