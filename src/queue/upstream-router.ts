@@ -16,6 +16,8 @@ export interface RouteCandidate {
   readonly waiting: number
   /** Moving average of its service time (ms), undefined before its first finished job. */
   readonly serviceMs: number | undefined
+  /** Whether the gateway names the slot (`id_slot`); false: the server picks it. Undefined counts as true. */
+  readonly slotAffinity?: boolean | undefined
 }
 
 /** A routing decision, with what it was based on (for `/v1/jobs/{id}` and the debug log). */
