@@ -370,8 +370,10 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   ahead(jobId: string, upstream: string, jobClass: 'interactive' | 'batch'): number {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined || mirror.waiting.size === 0) return 0
+    const stamp = this.#stamps.get(jobId)
+    // Not registered yet (or its reply is on its way): nothing known ahead, the job may be proposed.
+    if (stamp === undefined) return 0
     const now = performance.now() + this.#offset
-    const stamp = this.#stamps.get(jobId) ?? now
     const aged = now - this.#batchMaxWaitMs
     const first = jobClass === 'interactive' || stamp <= aged
     let ahead = 0
@@ -604,7 +606,8 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         if (mirror === undefined || message.s === undefined) return
         mirror.busy.set(message.s, member)
         if (message.at !== undefined) mirror.lastUsed[message.s] = message.at
-        if (message.w !== undefined && message.w !== '') this.#upstreams.get(message.w)?.waiting.delete(member)
+        // A job that waited started: jobs that were behind it may go first now.
+        if (message.w !== undefined && message.w !== '' && this.#upstreams.get(message.w)?.waiting.delete(member) === true && mirror.localWaiting > 0) this.#changed(mirror.id)
         if (message.k !== undefined && message.k !== '') (this.sticky as MirrorStickyStore).mirror(message.k, { upstream: mirror.id, slot: message.s })
         return
       case 'F':
