@@ -204,6 +204,14 @@ export class CacheAwareRouter implements UpstreamRouter {
     if (last !== undefined) this.gaps.ended(last, now)
   }
 
+  forgotten(upstream: string, slots?: readonly number[] | undefined): void {
+    if (slots !== undefined) {
+      for (const slot of slots) this.#holdings.delete(upstream + '\u0000' + slot)
+      return
+    }
+    for (const key of [...this.#holdings.keys()]) if (key.startsWith(upstream + '\u0000')) this.#holdings.delete(key)
+  }
+
   /** The cheapest place for the prompt on one candidate: its best free slot, or the candidate as a whole when none is free. */
   #bestOption(prefix: PrefixHint, candidate: RouteCandidate, cached: ReadonlyMap<string, number>, now: number, keepMs: number): Option {
     const ahead = candidate.running + candidate.waiting - candidate.slots + 1

@@ -61,4 +61,6 @@ export interface UpstreamRouter {
   started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
   /** The job that started there ended (its slot is free and holds its prompt and answer). */
   finished?(prefix: PrefixHint, upstream: string, slot: number): void
+  /** The server reused these slots behind the gateway's back (all of the upstream's when undefined: it restarted). */
+  forgotten?(upstream: string, slots?: readonly number[] | undefined): void
 }

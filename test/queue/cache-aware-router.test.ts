@@ -116,6 +116,22 @@ describe('CacheAwareRouter', () => {
     expect(router.choose(hint(['c']), [server], prefixes)).toMatchObject({ slot: 0 })
   })
 
+  it('forgets what a slot held when the server reused it (no eviction cost for a prompt already gone)', () => {
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
+    router.started(hint(['s', 'a1']), 'gpu0', 0, prefixes)
+    router.finished(hint(['s', 'a1']), 'gpu0', 0)
+    const gpu0 = { ...idle('gpu0'), slots: 1 }
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBeGreaterThan(0)
+    prefixes.forgetSlot('gpu0', 0)
+    router.forgotten('gpu0', [0])
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBe(0)
+    router.started(hint(['s', 'a1']), 'gpu0', 0, prefixes)
+    router.finished(hint(['s', 'a1']), 'gpu0', 0)
+    router.forgotten('gpu0')
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBe(0)
+  })
+
   it('moves off a warm upstream when the wait there costs more than prefilling elsewhere', () => {
     const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
