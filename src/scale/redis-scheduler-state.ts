@@ -12,7 +12,7 @@ import { InMemoryStickyStore } from '../queue/in-memory-scheduler-state.js'
 import { PrefixIndex } from '../queue/prefix-index.js'
 import type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
 import { redactUrl } from '../gateway/upstream.js'
-import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
+import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, LOOKUP, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
 
 /** Options of {@link createRedisSchedulerState}. */
 export interface RedisSchedulerStateOptions {
@@ -124,7 +124,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   /** Registered jobs' time in the global order (Redis time). */
   readonly #stamps = new Map<string, number>()
   readonly #listeners: Array<(upstream: string | undefined) => void> = []
-  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue', Script>
+  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue' | 'lookup', Script>
   /** This replica's waiting jobs, in its own order (registered, or to be when Redis is back). */
   readonly #waiting = new Map<string, SharedJob>()
   #mode: SharedStateMode = 'shared'
@@ -170,7 +170,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     }
     this.#client = new RedisClass(url, clientOptions)
     this.#subscriber = new RedisClass(url, { ...clientOptions, enableOfflineQueue: true, commandTimeout: undefined })
-    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE }
+    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE, lookup: LOOKUP }
     const bound: Partial<Record<keyof typeof scripts, Script>> = {}
     for (const [name, lua] of Object.entries(scripts) as Array<[keyof typeof scripts, string]>) {
       const command = `qg_${name}`
@@ -386,6 +386,34 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   onChange(listener: (upstream: string | undefined) => void): void {
     this.#listeners.push(listener)
+  }
+
+  async lookup(jobId: string): Promise<Record<string, unknown> | undefined> {
+    if (this.#mode === 'local') return undefined
+    let text: unknown
+    try {
+      text = await this.#scripts.lookup(this.#prefix, jobId, this.#batchMaxWaitMs)
+    } catch {
+      return undefined // the job is simply not found here; an outage shows on the next call that matters
+    }
+    if (typeof text !== 'string') return undefined
+    const record = JSON.parse(text) as { replica?: string; status?: string; upstream?: string; slot?: number; class?: string; queued_at?: number; started_at?: number; ended_at?: number; position?: number; now: number }
+    const created = record.queued_at ?? record.started_at ?? record.now
+    return {
+      id: jobId,
+      object: 'queuegate.job',
+      status: record.status ?? null,
+      kind: record.class === 'b' ? 'batch' : 'interactive',
+      upstream: record.upstream ?? null,
+      slot: record.slot ?? null,
+      position: record.position ?? null,
+      created_at: created,
+      started_at: record.started_at ?? null,
+      ended_at: record.ended_at ?? null,
+      wait_ms: (record.started_at ?? (record.status === 'queued' ? record.now : (record.ended_at ?? record.now))) - created,
+      // Served by another replica: what this one knows of it comes from the shared state.
+      replica: record.replica ?? null,
+    }
   }
 
   onLeaseLost(listener: (jobId: string) => void): void {

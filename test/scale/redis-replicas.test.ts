@@ -130,6 +130,31 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     await upstream.waitFor((fake) => fake.active === 0, 10_000)
   }, 60_000)
 
+  it('GET /v1/jobs/{id} on any replica shows another replica\'s job: running, then done with its wait', async () => {
+    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2 })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    upstream.setOptions({ tokens: 20, tokenDelayMs: 30 })
+    const post = (content: string) => fetch(`${a.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake-model', stream: true, messages: [{ role: 'user', content }] }) })
+    const running = await post('first')
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    const waitingPromise = post('second')
+    await until(async () => (await a.health()).queued === 1, 10_000, 'the second job to queue')
+    const runningId = running.headers.get('x-queuegate-job-id') as string
+    const job = async (id: string) => (await (await fetch(`${b.url}/v1/jobs/${id}`)).json()) as Record<string, unknown>
+    expect(await job(runningId)).toMatchObject({ id: runningId, object: 'queuegate.job', status: 'running', kind: 'interactive', upstream: `${upstream.url}/v1`, slot: 0 })
+    // (A waiting stream's headers, with its id, go out when it starts: its record is read then.)
+    await running.text()
+    const waiting = await waitingPromise
+    const waitingId = waiting.headers.get('x-queuegate-job-id') as string
+    await waiting.text()
+    expect(await job(runningId)).toMatchObject({ status: 'done' })
+    const waited = await job(waitingId)
+    expect(waited).toMatchObject({ status: 'done', kind: 'interactive', slot: 0 })
+    expect(waited.wait_ms as number).toBeGreaterThan(100)
+    expect((await fetch(`${b.url}/v1/jobs/nope`)).status).toBe(404)
+  }, 60_000)
+
   it('Redis stopped and restarted under load: no request fails, each replica stays within its share, shared state resumes', async () => {
     const { redis, upstreams, replicas } = await setup({ slots: 4, replicas: 2 })
     const upstream = upstreams[0] as FakeUpstream

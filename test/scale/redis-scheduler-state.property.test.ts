@@ -68,6 +68,28 @@ describe.skipIf(skip !== undefined)('Redis scheduler state against the in-memory
     await redis?.close()
   })
 
+  it('another replica sees a waiting job with its place in the order (GET /v1/jobs/{id})', async () => {
+    const [a, b] = await Promise.all([0, 1].map(() => createRedisSchedulerState({ url: redis.url, keyPrefix: 'lookup:' })))
+    try {
+      const scheduler = new QueueScheduler({ upstreams: [{ id: 'u', slots: 1 }], state: a as RedisSchedulerState })
+      new QueueScheduler({ upstreams: [{ id: 'u', slots: 1 }], state: b as RedisSchedulerState })
+      const first = scheduler.acquire({ id: 'first' })
+      void scheduler.acquire({ id: 'second', class: 'batch' }).then((lease) => lease.release())
+      void scheduler.acquire({ id: 'third' }).then((lease) => lease.release())
+      await a?.settled()
+      expect(await b?.lookup('first')).toMatchObject({ status: 'running', upstream: 'u', slot: 0, kind: 'interactive', replica: a?.replica })
+      // Interactive before batch: the later interactive job is first in line.
+      expect(await b?.lookup('third')).toMatchObject({ status: 'queued', position: 1 })
+      expect(await b?.lookup('second')).toMatchObject({ status: 'queued', position: 2, kind: 'batch' })
+      expect(await b?.lookup('unknown')).toBeUndefined()
+      ;(await first).release()
+      await a?.settled()
+      expect(await b?.lookup('first')).toMatchObject({ status: 'done' })
+    } finally {
+      await Promise.all([a?.close(), b?.close()])
+    }
+  })
+
   it('same operations, same decisions', async () => {
     let run = 0
     await fc.assert(
