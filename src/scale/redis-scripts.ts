@@ -88,11 +88,13 @@ if free > 0 then
     ahead = redis.call('ZCARD', wi) + redis.call('ZCOUNT', wb, '-inf', '(' .. stamp)
   end
 end
--- The conversation's previous turn still holds its slot (its release is on its way): wait for that slot
--- rather than take another and lose the conversation's cache.
+-- The conversation's previous turn still holds its slot through another replica, whose release may be on
+-- its way (the client can see its answer end first): wait for that slot rather than take another and lose
+-- the conversation's cache. (Through this replica the release went out before this call: no such wait.)
 local turnEnding = false
 if preferred >= 0 and preferred < slots and key ~= '' and redis.call('ZSCORE', p .. 'lease:' .. u, preferred) then
-  turnEnding = redis.call('HGET', p .. 'lkey:' .. u, preferred) == key
+  local holder = redis.call('HGET', p .. 'holder:' .. u, preferred) or ''
+  turnEnding = redis.call('HGET', p .. 'lkey:' .. u, preferred) == key and string.sub(holder, 1, #replica + 1) ~= replica .. '|'
 end
 if free == 0 or ahead >= free or turnEnding then
   if register and not reg then

@@ -25,12 +25,12 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
   })
 
-  async function setup(options: { slots: number; replicas: number; leaseTtlMs?: number; upstreams?: number; extra?: string[] }) {
+  async function setup(options: { slots: number; replicas: number; leaseTtlMs?: number; upstreams?: number; upstreamSlots?: number; extra?: string[] }) {
     const redis: TestRedis = await startRedis()
     cleanups.push(() => redis.close())
     const upstreams: FakeUpstream[] = []
     for (let i = 0; i < (options.upstreams ?? 1); i++) {
-      const upstream = await startFakeUpstream({ slots: options.slots, tokens: 5, tokenDelayMs: 5 })
+      const upstream = await startFakeUpstream({ slots: options.upstreamSlots ?? options.slots, tokens: 5, tokenDelayMs: 5 })
       cleanups.push(() => upstream.close())
       upstreams.push(upstream)
     }
@@ -99,6 +99,35 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     const more = await Promise.all(Array.from({ length: 6 }, (_, i) => streamChat(b.client, `after ${i}`)))
     expect(more.every((text) => text === 'tok0 tok1 tok2')).toBe(true)
     expect(upstream.maxInFlight).toBe(2)
+  }, 60_000)
+
+  it('a replica frozen longer than leaseTtlMs finds its lease gone when it wakes and aborts the job (the slot went to another)', async () => {
+    const leaseTtlMs = 1500
+    // The upstream itself has room for two: the gateways' one slot is what the lease guards.
+    const { upstreams, replicas } = await setup({ slots: 1, upstreamSlots: 2, replicas: 2, leaseTtlMs })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    // Long enough that the answer still streams when A wakes (what came meanwhile waits in its socket).
+    upstream.setOptions({ tokens: 400, tokenDelayMs: 40 })
+    const frozen = streamChat(a.client, 'frozen').then(
+      () => 'completed',
+      (error: Error) => error.message,
+    )
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    upstream.setOptions({ tokens: 3, tokenDelayMs: 5 })
+    const frozenAt = Date.now()
+    a.child.kill('SIGSTOP')
+    try {
+      // B's job gets the slot once A's lease ran out (the upstream still runs A's request: A cannot stop it while frozen).
+      expect(await streamChat(b.client, 'meanwhile')).toBe('tok0 tok1 tok2')
+      expect(Date.now() - frozenAt).toBeLessThan(leaseTtlMs + 1000)
+    } finally {
+      a.child.kill('SIGCONT')
+    }
+    const outcome = await frozen
+    expect(outcome).toMatch(/lost its slot/)
+    await until(() => /slot lease of job \S+ on \S+ was gone at renewal/.test(a.log()), 5000, 'the log line')
+    await upstream.waitFor((fake) => fake.active === 0, 10_000)
   }, 60_000)
 
   it('Redis stopped and restarted under load: no request fails, each replica stays within its share, shared state resumes', async () => {
