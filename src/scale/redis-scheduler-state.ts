@@ -113,6 +113,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   readonly #leaseTtlMs: number
   readonly #batchMaxWaitMs: number
   readonly #stickyTtlMs: number
+  readonly #maxStickyKeys: number
   readonly #url: string
   readonly #onEvent: ((event: SharedStateEvent) => void) | undefined
   readonly #lostListeners: Array<(jobId: string) => void> = []
@@ -153,6 +154,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#leaseTtlMs = leaseTtlMs
     this.#batchMaxWaitMs = batchMaxWaitMs
     this.#stickyTtlMs = stickyTtlMs
+    this.#maxStickyKeys = maxStickyKeys
     this.#url = redactUrl(url)
     this.#onEvent = onEvent
     const maxRetryMs = _internal.maxRetryMs ?? 500
@@ -218,6 +220,33 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       await this.#client.connect()
     } catch (error) {
       this.#lost(`Redis is unreachable at start (${(error as Error).message})`)
+      return
+    }
+    await this.#loadSticky().catch(() => undefined)
+  }
+
+  /**
+   * A replica that starts late learns the conversations the others placed (its mirror hears only what
+   * happens from now on): the shared sticky map's entries, at most `maxStickyKeys`, read once at start.
+   */
+  async #loadSticky(): Promise<void> {
+    const prefix = `${this.#prefix}sticky:`
+    let cursor = '0'
+    let loaded = 0
+    for (let round = 0; round < 10_000 && loaded < this.#maxStickyKeys; round++) {
+      const [next, keys] = await this.#client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      const wanted = keys.slice(0, this.#maxStickyKeys - loaded)
+      const values = wanted.length === 0 ? [] : await this.#client.mget(...wanted)
+      wanted.forEach((key, index) => {
+        const value = values[index]
+        if (value === null || value === undefined) return
+        const [upstream, slot] = JSON.parse(value) as [string, number]
+        if (this.#upstreams.size > 0 && !this.#upstreams.has(upstream)) return
+        this.sticky.set(key.slice(prefix.length), { upstream, slot })
+        loaded++
+      })
+      if (cursor === '0') break
     }
   }
 

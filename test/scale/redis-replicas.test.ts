@@ -130,6 +130,21 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     await upstream.waitFor((fake) => fake.active === 0, 10_000)
   }, 60_000)
 
+  it('maxQueued counts every replica\'s waiting jobs: a third waiting job is refused 429 on the other replica', async () => {
+    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2, extra: ['--max-queued', '2'] })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    upstream.setOptions({ tokens: 20, tokenDelayMs: 30 })
+    const jobs = [streamChat(a.client, 'holder')]
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    jobs.push(streamChat(a.client, 'waits 1'), streamChat(a.client, 'waits 2'))
+    await until(async () => (await b.health()).workers[0]?.queued === 2, 10_000, 'B to see the two waiting jobs')
+    const refused = await fetch(`${b.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'one too many' }] }) })
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('queue_full')
+    expect((await Promise.all(jobs)).every((text) => text.length > 0)).toBe(true)
+  }, 60_000)
+
   it('GET /v1/jobs/{id} on any replica shows another replica\'s job: running, then done with its wait', async () => {
     const { upstreams, replicas } = await setup({ slots: 1, replicas: 2 })
     const upstream = upstreams[0] as FakeUpstream
@@ -197,12 +212,18 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
   }, 90_000)
 
   it('sticky turns through alternating replicas land on one upstream and one id_slot', async () => {
-    const { upstreams, replicas } = await setup({ slots: 2, replicas: 2, upstreams: 2, extra: ['--slot-affinity'] })
+    const { redis, upstreams, replicas } = await setup({ slots: 2, replicas: 2, upstreams: 2, extra: ['--slot-affinity'] })
     for (let conversation = 0; conversation < 3; conversation++) {
       for (let turn = 0; turn < 4; turn++) {
         const replica = replicas[turn % 2] as Replica
         expect(await streamChat(replica.client, `c${conversation} t${turn}`, { 'X-Chat-Id': `conversation-${conversation}` })).toBe('tok0 tok1 tok2 tok3 tok4')
       }
+    }
+    // A replica that starts now reads the shared sticky map at start: the conversations stay put through it too.
+    const late = await startReplica(['--upstreams', upstreams.map((upstream) => `${upstream.url}/v1`).join(','), '--slots', '2', '--no-model-discovery', '--health-interval', '0', '--redis', redis.url, '--slot-affinity'])
+    cleanups.push(() => late.close())
+    for (let conversation = 0; conversation < 3; conversation++) {
+      expect(await streamChat(late.client, `c${conversation} late`, { 'X-Chat-Id': `conversation-${conversation}` })).toBe('tok0 tok1 tok2 tok3 tok4')
     }
     for (let conversation = 0; conversation < 3; conversation++) {
       const places = new Set<string>()
