@@ -18,9 +18,9 @@ export type WorkerRequest =
 
 const port = parentPort
 if (port === null) throw new Error('bench-worker.ts runs as a worker thread')
-const { role } = workerData as { role: 'upstream' | 'proxy' }
+const { role, slots } = workerData as { role: 'upstream' | 'proxy'; slots?: number | undefined }
 
-const upstream = role === 'upstream' ? await startFakeUpstream(benchUpstreamOptions()) : undefined
+const upstream = role === 'upstream' ? await startFakeUpstream({ ...benchUpstreamOptions(), ...(slots === undefined ? {} : { slots }) }) : undefined
 const targets: StartedTarget[] = []
 
 port.on('message', (message: WorkerRequest) => {

@@ -76,8 +76,10 @@ export const TARGETS: BenchTarget[] = [
   // Tool-call detection on a plain answer with `tools` declared, on vs off (issue 4: ≤ 1 ms added TTFT).
   { name: 'qg tools, detect off', kind: 'queuegate', gateway: { textToolCalls: false }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16] },
   { name: 'qg tools, detect on', kind: 'queuegate', gateway: { textToolCalls: true }, body: { tools: BENCH_TOOLS }, streams: [true], concurrency: [1, 16], baseline: 'qg tools, detect off' },
-  // The reasoning split on a tag-free answer: gated, it keeps the byte path (issue 11: within noise of keep).
-  { name: 'qg reasoning split', kind: 'queuegate', gateway: { reasoning: 'split' }, streams: [true], concurrency: [1, 16, 64], baseline: 'queuegate' },
+  // The reasoning split (the default) on a tag-free answer against keep (issue 11: within noise). Streams keep the
+  // byte path (a byte-level trigger reads each event), whole answers pass unparsed (a byte check).
+  { name: 'qg reasoning keep', kind: 'queuegate', gateway: { reasoning: 'keep' }, concurrency: [1, 16, 64] },
+  { name: 'qg reasoning split', kind: 'queuegate', gateway: { reasoning: 'split' }, concurrency: [1, 16, 64], baseline: 'qg reasoning keep' },
   // Metrics (prom-client) and one JSON info line per request (pino), against both off (issue 13: within 5% at c=16).
   { name: 'qg metrics+logs', kind: 'queuegate', observe: 'json', concurrency: [1, 16], baseline: 'queuegate' },
 ]

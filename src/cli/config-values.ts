@@ -69,6 +69,16 @@ export const TOOL_MODE = oneOf<ToolMode>(['execute', 'passthrough', 'suppress'])
 export const UNKNOWN_TOOL_POLICY = oneOf<UnknownToolPolicy>(['error', 'passthrough', 'ignore'])
 export const REASONING_MODE = oneOf<ReasoningMode>(['split', 'strip', 'keep'])
 
+/** `--reasoning-starts-in-think`: `auto`, or on/off (true/false, yes/no, 1/0). */
+export function STARTS_IN_THINK(raw: string, name: string): 'auto' | boolean {
+  if (raw.trim().toLowerCase() === 'auto') return 'auto'
+  try {
+    return boolean(raw, name)
+  } catch {
+    throw new ConfigError(`${name}: expected auto, on or off, got ${JSON.stringify(raw)}`)
+  }
+}
+
 /** `public=upstream` pairs, comma-separated. */
 export function aliasPairs(raw: string, name: string): Record<string, string> {
   const aliases: Record<string, string> = {}
@@ -110,7 +120,8 @@ export function variantSpecs(raw: string, name: string): VariantOptions[] {
       if (key === 'append') variant.appendToUser = value
       else if (key === 'system') variant.system = value
       else if (key === 'reasoning') variant.reasoning = REASONING_MODE(value, name)
-      else throw new ConfigError(`${name}: unknown variant setting ${JSON.stringify(key)} in ${JSON.stringify(spec)} (known: append, system, reasoning; params go in the config file)`)
+      else if (key === 'starts-in-think') variant.reasoningStartsInThink = boolean(value, name)
+      else throw new ConfigError(`${name}: unknown variant setting ${JSON.stringify(key)} in ${JSON.stringify(spec)} (known: append, system, reasoning, starts-in-think; params go in the config file)`)
     }
     return variant
   })
@@ -120,7 +131,7 @@ export function fileVariants(value: unknown, name: string): VariantOptions[] {
   if (!Array.isArray(value)) throw new ConfigError(`${name}: expected a list of { id, model, appendToUser, system, params, reasoning }`)
   return value.map((item, index) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${name}[${index}]: expected { id, model, … }, got ${JSON.stringify(item)}`)
-    for (const key of Object.keys(item)) if (!['id', 'model', 'appendToUser', 'system', 'params', 'reasoning'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown variant setting (known: id, model, appendToUser, system, params, reasoning)`)
+    for (const key of Object.keys(item)) if (!['id', 'model', 'appendToUser', 'system', 'params', 'reasoning', 'reasoningStartsInThink'].includes(key)) throw new ConfigError(`${name}[${index}].${key}: unknown variant setting (known: id, model, appendToUser, system, params, reasoning, reasoningStartsInThink)`)
     return item as VariantOptions
   })
 }

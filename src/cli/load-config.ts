@@ -5,7 +5,7 @@
  * @module
  */
 import JSON5 from 'json5'
-import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
+import { aliasObject, aliasPairs, boolean, ConfigError, fileApiKeys, fileMcpServers, fileToolServers, fileUpstreams, fileVariants, fromString, integer, list, nonEmpty, nonEmptyList, oneOf, port, QUEUE_NOTIFY, REASONING_MODE, seconds, STARTS_IN_THINK, secondsOrZero, stringList, TOOL_MODE, UNKNOWN_TOOL_POLICY, variantSpecs } from './config-values.js'
 import type { GatewayOptions, QueueNotifyMode, ToolMode, UnknownToolPolicy } from '../gateway/gateway-options.js'
 import type { ReasoningMode } from '../reasoning/reasoning-transform.js'
 import type { UpstreamOptions } from '../gateway/upstream.js'
@@ -139,6 +139,8 @@ type SettingKey =
   | 'releaseSlotDuringTools'
   | 'reasoning'
   | 'forwardReasoning'
+  | 'reasoningStartsInThink'
+  | 'reasoningStartWindow'
   | 'maxBodyBytes'
   | 'shutdownGraceMs'
   | 'logFormat'
@@ -202,6 +204,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'releaseSlotDuringTools', flag: 'releaseSlotDuringTools', env: ['RELEASE_SLOT_DURING_TOOLS'], parse: boolean },
   { key: 'reasoning', flag: 'reasoning', env: ['REASONING_MODE'], parse: REASONING_MODE },
   { key: 'forwardReasoning', flag: 'forwardReasoning', env: ['FORWARD_REASONING'], parse: boolean },
+  { key: 'reasoningStartsInThink', flag: 'reasoningStartsInThink', env: ['REASONING_STARTS_IN_THINK'], parse: STARTS_IN_THINK },
+  { key: 'reasoningStartWindow', flag: 'reasoningStartWindow', env: ['REASONING_START_WINDOW'], parse: integer(0) },
   { key: 'maxBodyBytes', flag: 'maxBodyBytes', env: ['MAX_BODY_BYTES'], parse: integer(1) },
   { key: 'shutdownGraceMs', flag: 'shutdownGraceMs', env: ['SHUTDOWN_GRACE_MS'], parse: integer(0) },
   { key: 'logFormat', flag: 'logFormat', env: ['LOG_FORMAT'], parse: oneOf<'text' | 'json'>(['text', 'json']) },
@@ -268,6 +272,8 @@ const FILE_KEYS: Record<string, (value: unknown, name: string) => unknown> = {
   releaseSlotDuringTools: fromString(boolean),
   reasoning: fromString(REASONING_MODE),
   forwardReasoning: fromString(boolean),
+  reasoningStartsInThink: fromString(STARTS_IN_THINK),
+  reasoningStartWindow: fromString(integer(0)),
   maxBodyBytes: fromString(integer(1)),
   maxResponseBytes: fromString(integer(1)),
   connectTimeoutMs: fromString(integer(1)),
@@ -451,6 +457,8 @@ export function loadConfig(input: LoadConfigInput): CliConfig {
     releaseSlotDuringTools: pick<boolean>('releaseSlotDuringTools'),
     reasoning: pick<ReasoningMode>('reasoning'),
     forwardReasoning: pick<boolean>('forwardReasoning'),
+    reasoningStartsInThink: pick<'auto' | boolean>('reasoningStartsInThink'),
+    reasoningStartWindow: pick<number>('reasoningStartWindow'),
     maxBodyBytes: pick<number>('maxBodyBytes'),
     maxResponseBytes: file.maxResponseBytes as number | undefined,
     connectTimeoutMs: file.connectTimeoutMs as number | undefined,

@@ -40,6 +40,11 @@ export interface AnswerTransform {
    * every chunk (the answer takes the chunk path from its first byte).
    */
   readonly gate?: (() => AnswerGate) | undefined
+  /**
+   * Optional: a cheap look at a whole (non-streamed) answer's bytes. False promises `completion`
+   * returns the parsed answer unchanged, so the bytes pass without a parse (see {@link passesWhole}).
+   */
+  readonly changesWhole?: ((bytes: Uint8Array) => boolean) | undefined
 }
 
 /**
@@ -54,8 +59,17 @@ export interface AnswerTransform {
  * first byte gives. A gate may keep state across calls; a false answer is never taken back.
  */
 export interface AnswerGate {
-  /** True when this event could be changed (or could change what the transform does later). */
-  passesUntil(payload: Uint8Array): boolean
+  /**
+   * True when this event could be changed (or could change what the transform does later). The
+   * payload is `bytes[start..end)` (the relay does not copy it out of the network read).
+   */
+  passesUntil(bytes: Uint8Array, start: number, end: number): boolean
+  /**
+   * The gate also returns true for any payload the chunk path would not send as its bytes
+   * whatever the transform (not a JSON object with a top-level `choices` array), so the relay
+   * skips its own check of that (one pass over each payload instead of two). @default false
+   */
+  readonly checksChunkShape?: boolean | undefined
   /** The transform from the event `passesUntil` first returned true for. */
   readonly stream: ChunkTransformFactory
 }
@@ -99,6 +113,8 @@ export interface CallPlan {
   toolMode: ToolMode
   /** `<think>` handling for this request (a variant's); undefined: the gateway's `reasoning`. */
   reasoning: ReasoningMode | undefined
+  /** Replies start inside a think block the prompt opened (a variant's setting); undefined: the gateway's. */
+  reasoningStartsInThink: boolean | undefined
   /** Set by the server-tools stage in execute mode: the client is answered by the tool loop (tool-loop.ts). */
   toolLoop: ToolLoopPlan | undefined
   /** The agent the model id names (resolve-model): the agent answers, no upstream is called for this plan. */
@@ -165,6 +181,7 @@ export function createCallPlan(input: PlanInput): CallPlan {
     prefix: undefined,
     toolMode: input.endpoint.toolMode ?? input.toolMode,
     reasoning: undefined,
+    reasoningStartsInThink: undefined,
     toolLoop: undefined,
     agent: undefined,
     transforms: NONE,
@@ -187,6 +204,17 @@ export function runStages(stages: readonly CallStage[], plan: CallPlan, from = 0
  */
 export function isPassThrough(plan: CallPlan): boolean {
   return plan.transforms.length === 0 && plan.answerHooks.length === 0
+}
+
+/**
+ * True when a whole answer's bytes can go to the client as they are although the plan has
+ * transforms: no answer hook needs the message, and each transform's `changesWhole` says it would
+ * change nothing (the reasoning split on an answer with no `<`, `&` or reasoning field).
+ */
+export function passesWhole(plan: CallPlan, bytes: Uint8Array): boolean {
+  if (plan.answerHooks.length > 0) return false
+  for (const transform of plan.transforms) if (transform.changesWhole === undefined || transform.changesWhole(bytes)) return false
+  return true
 }
 
 /**

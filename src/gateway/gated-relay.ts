@@ -34,6 +34,8 @@ export function relayGated(body: UpstreamBody, gates: readonly AnswerGate[], opt
 
 class GatedRelay extends BodyRelay {
   readonly #gates: readonly AnswerGate[]
+  /** A gate checks the chunk shape itself (see `AnswerGate.checksChunkShape`). */
+  readonly #shapeChecked: boolean
   readonly #options: RelayOptions & { maxEventChars?: number | undefined }
   readonly #maxEventChars: number
   /** Bytes of an event not complete yet. */
@@ -51,6 +53,7 @@ class GatedRelay extends BodyRelay {
   constructor(body: UpstreamBody, gates: readonly AnswerGate[], options: RelayOptions & { maxEventChars?: number | undefined }) {
     super(body, options)
     this.#gates = gates
+    this.#shapeChecked = gates.some((gate) => gate.checksChunkShape === true)
     this.#options = options
     this.#maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024
   }
@@ -122,15 +125,14 @@ class GatedRelay extends BodyRelay {
         this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
-      const payload = buffer.subarray(payloadStart, lineEnd)
-      if (isDonePayload(payload)) {
+      if (isDonePayload(buffer, payloadStart, lineEnd)) {
         // The chunk path would flush an empty chain and send [DONE]: the same bytes.
         this.#note(buffer, events, lastStart, lastEnd)
         this.#pending = EMPTY
         this.finishOnce('done', undefined, buffer.subarray(0, lineEnd + 2))
         return true
       }
-      if (this.#fires(payload)) {
+      if (this.#fires(buffer, payloadStart, lineEnd)) {
         this.#note(buffer, events, lastStart, lastEnd)
         return this.#handOver(buffer, position)
       }
@@ -157,9 +159,9 @@ class GatedRelay extends BodyRelay {
   }
 
   /** True when the chunk path could send this event otherwise than as its bytes. */
-  #fires(payload: Uint8Array): boolean {
-    if (!isPlainChunk(payload)) return true
-    for (const gate of this.#gates) if (gate.passesUntil(payload)) return true
+  #fires(buffer: Uint8Array, start: number, end: number): boolean {
+    if (!this.#shapeChecked && !isPlainChunk(buffer, start, end)) return true
+    for (const gate of this.#gates) if (gate.passesUntil(buffer, start, end)) return true
     return false
   }
 
@@ -189,8 +191,8 @@ const QUOTE = 34
 // '"choices"'
 const CHOICES_KEY = [34, 99, 104, 111, 105, 99, 101, 115, 34]
 
-function isDonePayload(payload: Uint8Array): boolean {
-  return payload.length === DONE_PAYLOAD.length && matches(payload, 0, DONE_PAYLOAD)
+function isDonePayload(buffer: Uint8Array, start: number, end: number): boolean {
+  return end - start === DONE_PAYLOAD.length && matches(buffer, start, DONE_PAYLOAD)
 }
 
 /**
@@ -198,17 +200,16 @@ function isDonePayload(payload: Uint8Array): boolean {
  * name, a quote, a colon) has an array value: decodeChunk takes it as it is (an `{"error": …}`
  * payload has no choices).
  */
-function isPlainChunk(payload: Uint8Array): boolean {
-  if (payload[0] !== LEFT_BRACE) return false
-  const length = payload.length
-  for (let at = 1; at < length; at++) {
-    if (payload[at] !== QUOTE) continue
-    const next = payload[at + 1]
-    if (next === 99 && matches(payload, at, CHOICES_KEY)) {
-      let index = skipSpace(payload, at + CHOICES_KEY.length)
-      if (payload[index] !== 58) continue
-      index = skipSpace(payload, index + 1)
-      return payload[index] === 91
+function isPlainChunk(buffer: Uint8Array, start: number, end: number): boolean {
+  if (buffer[start] !== LEFT_BRACE) return false
+  for (let at = start + 1; at < end; at++) {
+    if (buffer[at] !== QUOTE) continue
+    const next = buffer[at + 1]
+    if (next === 99 && end - at >= CHOICES_KEY.length && matches(buffer, at, CHOICES_KEY)) {
+      let index = skipSpace(buffer, at + CHOICES_KEY.length, end)
+      if (buffer[index] !== 58) continue
+      index = skipSpace(buffer, index + 1, end)
+      return index < end && buffer[index] === 91
     }
   }
   return false

@@ -307,15 +307,33 @@ export interface GatewayOptions {
   /**
    * `<think>…</think>` (also `<thinking>`, `<seed:think>`, `&lt;think&gt;`) in chat content:
    * moved to `reasoning_content` (`split`), removed (`strip`), or left in content (`keep`: no
-   * transform, the answer keeps the fast path). With `split` a streamed answer stays on the byte
-   * path until an event could hold a tag (a byte-level trigger, `reasoning/reasoning-trigger.ts`),
-   * but the check itself still costs at zero delay (0.95-1.02x the streamed requests per second of
-   * `keep` at concurrency 1-16, ~0.8x at 64), so it stays opt-in until that is within noise.
-   * @default 'keep'
+   * transform at all). With `split` a streamed answer stays on the byte path until an event could
+   * hold a tag or a reasoning field (a byte-level trigger, `reasoning/reasoning-trigger.ts`), and a
+   * whole answer with neither passes as bytes without a parse: on tag-free answers it costs about
+   * what `keep` does (README, "Reasoning", for the figures).
+   * @default 'split'
    */
   reasoning?: ReasoningMode | undefined
   /** Forward the upstream's reasoning fields (`reasoning_content`, `reasoning`, `thinking`) as `reasoning_content`; false drops them. @default true */
   forwardReasoning?: boolean | undefined
+  /**
+   * Whether chat replies start inside a think block the prompt opened (Qwen3-Thinking, QwQ and
+   * DeepSeek-R1 templates end the generation prompt with `<think>`, so the reply holds only the
+   * `</think>`). `true`: every reply's text is reasoning until a close tag; `false`: never (a
+   * stray close tag mid-stream stays text). `'auto'`: learnt per model and thinking switches
+   * (`chat_template_kwargs`, `reasoning_effort`, a `/think`/`/no_think` marker in the last user
+   * message): after a reply of that model held a close tag with no open tag before it, its later
+   * replies start inside (at most 256 such keys are remembered; one that then ends with no close
+   * tag is forgotten). A non-streamed answer always reads a leading orphan close tag this way.
+   * Per variant: `reasoningStartsInThink`. Only with `split`/`strip`. @default 'auto'
+   */
+  reasoningStartsInThink?: 'auto' | boolean | undefined
+  /**
+   * Characters held at the start of a streamed reply while a `</think>` with no `<think>` before
+   * it could still make them reasoning (a reply that starts inside a block, before `auto` has
+   * learnt it). It delays the first token of every reply shorter than the window. @default 0 (off)
+   */
+  reasoningStartWindow?: number | undefined
   /**
    * Refuse request bodies whose `Content-Type` is not JSON (`application/json`, `application/…+json`)
    * with 415 `unsupported_media_type`: a web page can post `text/plain` or a form to a service on
@@ -479,8 +497,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     unknownToolPolicy = 'error',
     maxToolIters = 6,
     releaseSlotDuringTools = false,
-    reasoning = 'keep',
+    reasoning = 'split',
     forwardReasoning = true,
+    reasoningStartsInThink = 'auto',
+    reasoningStartWindow = 0,
     maxFinishedJobs = 10_000,
     requireJsonContentType = false,
     allowedHosts,
@@ -564,6 +584,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     throw new TypeError(`reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(reasoning)}`)
   }
   if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
+  if (reasoningStartsInThink !== 'auto' && typeof reasoningStartsInThink !== 'boolean') {
+    throw new TypeError(`reasoningStartsInThink: expected "auto", true or false, got ${JSON.stringify(reasoningStartsInThink)}`)
+  }
+  if (typeof reasoningStartWindow !== 'number' || !Number.isInteger(reasoningStartWindow) || reasoningStartWindow < 0) {
+    throw new TypeError(`reasoningStartWindow: expected a whole number of characters >= 0, got ${JSON.stringify(reasoningStartWindow)}`)
+  }
   if (typeof queueMessage !== 'string') throw new TypeError(`queueMessage: expected a string, got ${JSON.stringify(queueMessage)}`)
   if (typeof logBodies !== 'boolean') throw new TypeError(`logBodies: expected true or false, got ${JSON.stringify(logBodies)}`)
   if (typeof textToolCalls !== 'boolean') throw new TypeError(`textToolCalls: expected true or false, got ${JSON.stringify(textToolCalls)}`)
@@ -630,6 +656,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     releaseSlotDuringTools,
     reasoning,
     forwardReasoning,
+    reasoningStartsInThink,
+    reasoningStartWindow,
     maxFinishedJobs,
     requireJsonContentType,
     allowedHosts: resolveAllowedHosts(allowedHosts),

@@ -107,7 +107,10 @@ export class LlamaSlotsWatch {
     view.touched[slot] = ++this.#seq
   }
 
-  /** `probe`, followed after a good probe of a slot-affinity upstream by a read of its `/slots` (same signal: same deadline). */
+  /**
+   * `probe`, followed after a good probe of a slot-affinity upstream by a read of its `/slots` (ended with the probe's
+   * signal, else at its own deadline, `timeoutMs`; the probe's result stands whatever the read finds).
+   */
   wrap(probe: UpstreamProbe): UpstreamProbe {
     return async (upstream, signal) => {
       const result = await probe(upstream, signal)

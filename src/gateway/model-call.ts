@@ -13,7 +13,7 @@ import { completionMessage, MessageAccumulator } from '../openai/message-accumul
 import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { Lease } from '../queue/queue-scheduler.js'
 import type { CallPlan } from './call-plan.js'
-import { answerGates, isPassThrough } from './call-plan.js'
+import { answerGates, isPassThrough, passesWhole } from './call-plan.js'
 import { answerKind, badResponseError, completionAsEvents, ModelCall, transformCompletionBytes } from './call-model.js'
 import type { LeaseHolder, ProgressMeter } from './call-model.js'
 import type { KeyLimit } from './key-limit.js'
@@ -334,7 +334,7 @@ class ClientJob implements RelayOptions, EventListenerObject, LeaseHolder, ByteS
     // Bytes pass through untouched unless a transform or a hook needs the completion (no decode, parse, re-encode).
     let bytes = raw
     let message: AssistantMessage | undefined
-    if (!isPassThrough(plan)) {
+    if (!isPassThrough(plan) && !passesWhole(plan, raw)) {
       const transformed = transformCompletionBytes(raw, plan)
       bytes = transformed.bytes
       if (transformed.completion !== undefined && plan.answerHooks.length > 0) message = completionMessage(transformed.completion)

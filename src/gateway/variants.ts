@@ -20,6 +20,8 @@ export interface VariantOptions {
   params?: Record<string, unknown> | undefined
   /** What happens to `<think>` blocks in this variant's answers (the gateway's `reasoning` otherwise). */
   reasoning?: ReasoningMode | undefined
+  /** Replies of this variant start inside a think block the prompt opened, or never do (the gateway's `reasoningStartsInThink` otherwise). */
+  reasoningStartsInThink?: boolean | undefined
 }
 
 /** A variant after validation. */
@@ -49,6 +51,9 @@ export function resolveVariants(variants: readonly VariantOptions[]): Map<string
     }
     if (variant.reasoning !== undefined && !REASONING_MODES.includes(variant.reasoning)) {
       throw new TypeError(`${where}.reasoning: expected one of ${REASONING_MODES.join(', ')}, got ${JSON.stringify(variant.reasoning)}`)
+    }
+    if (variant.reasoningStartsInThink !== undefined && typeof variant.reasoningStartsInThink !== 'boolean') {
+      throw new TypeError(`${where}.reasoningStartsInThink: expected true or false, got ${JSON.stringify(variant.reasoningStartsInThink)}`)
     }
     byId.set(variant.id, { ...variant, id: variant.id.trim(), model: variant.model.trim() })
   }

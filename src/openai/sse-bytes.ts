@@ -36,10 +36,10 @@ export function matches(buffer: Uint8Array, position: number, expected: readonly
   return true
 }
 
-/** The first index from `from` on that is not JSON whitespace. */
-export function skipSpace(payload: Uint8Array, from: number): number {
+/** The first index from `from` on (before `end`) that is not JSON whitespace. */
+export function skipSpace(payload: Uint8Array, from: number, end = payload.length): number {
   let index = from
-  while (index < payload.length) {
+  while (index < end) {
     const byte = payload[index]
     if (byte !== 32 && byte !== 9 && byte !== 10 && byte !== 13) break
     index++

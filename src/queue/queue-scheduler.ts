@@ -238,8 +238,8 @@ interface UpstreamRecord {
   serviceMs: number | undefined
   /** Jobs of this scheduler running here (for ETAs). */
   readonly running: Set<Job>
-  /** With a shared state: a `confirm` for this upstream is on its way (one at a time per upstream). */
-  confirming: boolean
+  /** With a shared state: `confirm`s for this upstream on their way (at most its free slots). */
+  confirming: number
 }
 
 /** The jobs waiting for one upstream with one model key, one FIFO per class. */
@@ -439,7 +439,7 @@ export class QueueScheduler {
         lanes: new Map(),
         serviceMs: undefined,
         running: new Set(),
-        confirming: false,
+        confirming: 0,
       }
       for (const model of upstream.models ?? []) this.#restrictedModels.add(model)
       this.#byId.set(record.id, record)
@@ -807,7 +807,7 @@ export class QueueScheduler {
     const candidates: RouteCandidate[] = []
     for (const upstream of this.#upstreams) {
       if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
-      candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
+      candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs, slotAffinity: upstream.slotAffinity })
     }
     const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates, this.#state.prefixes)
     job.routed = choice
@@ -992,7 +992,7 @@ export class QueueScheduler {
   }
 
   /** The waiting job a free slot on `upstream` takes: by rank (class + aging), then own lanes first, then arrival. */
-  #next(upstream: UpstreamRecord): Job | undefined {
+  #next(upstream: UpstreamRecord, skipConfirming = false): Job | undefined {
     const agedBefore = this.#now() - this.#batchMaxWaitMs
     let best: Job | undefined
     let bestKey = Number.POSITIVE_INFINITY
@@ -1000,8 +1000,9 @@ export class QueueScheduler {
       // An unhealthy upstream's jobs count as anyone's own (they go first), but only where their model is served.
       if (lane.upstream !== upstream && !this.#eligible(lane.modelKey, upstream)) continue
       const own = lane.upstream === upstream || !lane.upstream.healthy
-      const interactive = lane.interactive.peek()
-      const batch = lane.batch.peek()
+      // With a shared state, jobs already proposed elsewhere are passed over (their lane's next job is offered).
+      const interactive = skipConfirming ? firstIdle(lane.interactive) : lane.interactive.peek()
+      const batch = skipConfirming ? firstIdle(lane.batch) : lane.batch.peek()
       const batchRank = batch === undefined ? 2 : batch.enqueuedAt <= agedBefore ? 0 : 1
       const head = interactive !== undefined && (batch === undefined || batchRank === 1 || interactive.seq < batch.seq) ? interactive : batch
       // A job being retried never returns to an upstream it failed on (the jobs behind it wait for another slot).
@@ -1043,23 +1044,34 @@ export class QueueScheduler {
   }
 
   /**
-   * `#pump` with a shared state: proposes the best waiting job for one free slot and lets the authority
-   * decide; one proposal per upstream at a time. Granted: the job starts and the upstream looks again.
-   * Refused (no slot free after all, or another replica's job goes first): nothing, until the next change.
+   * `#pump` with a shared state: proposes the best waiting jobs, one per slot the mirror shows free, and lets
+   * the authority decide each. Granted: the job starts and the upstream looks again. Refused (no slot free
+   * after all, or another replica's job goes first): nothing, until the next change.
    */
   #pumpShared(upstream: UpstreamRecord, authority: SlotAuthority): void {
-    if (upstream.confirming || this.#waiting === 0 || !this.#hasFreeSlot(upstream)) return
-    const job = this.#next(upstream)
-    if (job === undefined) return
-    if (job.confirming) {
-      this.#passedOver.add(upstream)
-      return
+    while (this.#waiting > 0 && upstream.healthy && this.#state.slots.running(upstream.id) + upstream.confirming < upstream.slots) {
+      const job = this.#next(upstream, true)
+      if (job === undefined) {
+        // Its best job may be on its way to another upstream: look again when that one is decided.
+        if (this.#waiting > 0) this.#passedOver.add(upstream)
+        return
+      }
+      // Other replicas' jobs go first for every free slot (as far as the mirror knows): theirs propose, not
+      // this one (a proposal Redis would refuse is a round trip for nothing). A change there wakes this up.
+      if (authority.ahead(job.id, upstream.id, job.class) >= upstream.slots - this.#state.slots.running(upstream.id) - upstream.confirming) return
+      this.#propose(job, upstream, authority)
     }
+  }
+
+  /** Asks the authority to start `job` on `upstream`; starts it when granted. */
+  #propose(job: Job, upstream: UpstreamRecord, authority: SlotAuthority): void {
     const entry = job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey)
     const register = !job.registered
-    upstream.confirming = job.confirming = job.registered = true
+    upstream.confirming++
+    job.confirming = job.registered = true
     void authority.confirm(sharedJob(job, (job.lane as Lane).upstream), upstream.id, { preferred: preferredSlot(job, entry, upstream.id), register }).then((slot) => {
-      upstream.confirming = job.confirming = false
+      upstream.confirming--
+      job.confirming = false
       if (slot !== undefined) {
         if (job.state === 'waiting') this.#begin(job, upstream, slot, job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey))
         else authority.release(job.id, upstream.id, slot) // it left while the grant was on its way
@@ -1094,6 +1106,12 @@ export class QueueScheduler {
 function preferredSlot(job: Job, entry: StickyEntry | undefined, upstream: string): number | undefined {
   if (job.routed !== undefined) return job.routed.upstream === upstream ? job.routed.slot : undefined
   return entry !== undefined && entry.upstream === upstream ? entry.slot : undefined
+}
+
+/** The first job of a lane not being proposed already (shared state: a few proposals at most lie ahead). */
+function firstIdle(fifo: IndexedFifo<Job>): Job | undefined {
+  for (const job of fifo) if (!job.confirming) return job
+  return undefined
 }
 
 /** A waiting job as the shared state's authority sees it. */

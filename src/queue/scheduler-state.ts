@@ -114,7 +114,7 @@ export interface SlotAuthority {
   dequeue(job: SharedJob): void
   /** A running job ended: its slot goes back. */
   release(jobId: string, upstream: string, slot: number): void
-  /** Waiting jobs of other replicas that go before this (registered) job on `upstream`. */
+  /** Waiting jobs of other replicas that go before this (registered) job on `upstream` (0 while its place is not known yet). */
   ahead(jobId: string, upstream: string, jobClass: 'interactive' | 'batch'): number
   /**
    * Called when slots may have freed on an upstream (another replica released one, a lease expired, the mode
@@ -125,6 +125,8 @@ export interface SlotAuthority {
   onLeaseLost(listener: (jobId: string) => void): void
   /** Where the replica stands, for `/healthz`. */
   status(): SharedStateStatus
+  /** Another replica's job, as `GET /v1/jobs/{id}` shows it; undefined when the shared state does not know it. */
+  lookup?(jobId: string): Promise<Record<string, unknown> | undefined>
 }
 
 /** A shared state's mode, for `/healthz`. */

@@ -7,5 +7,5 @@ export { createThinkSplitter, DEFAULT_START_WINDOW, THINK_CLOSE_TAGS, THINK_OPEN
 export type { ThinkSplit, ThinkSplitter, ThinkSplitterOptions } from './think-splitter.js'
 export { createReasoningChunkTransform, splitReasoningInCompletion, UPSTREAM_REASONING_FIELDS } from './reasoning-transform.js'
 export type { ReasoningChunkTransform, ReasoningChunkTransformOptions, ReasoningMode, ReasoningOptions } from './reasoning-transform.js'
-export { createReasoningTrigger } from './reasoning-trigger.js'
+export { createReasoningTrigger, wholeAnswerCouldChange } from './reasoning-trigger.js'
 export type { ReasoningResume, ReasoningTrigger } from './reasoning-trigger.js'

@@ -31,6 +31,16 @@ export interface ReasoningOptions {
    * make them reasoning. A whole completion always uses the whole text. @default 0 (off: no hold)
    */
   startWindow?: number | undefined
+  /**
+   * Replies start inside a block the prompt opened (see `ThinkSplitterOptions.startInside`):
+   * content is reasoning until a close tag. Not for a choice whose upstream sent its own
+   * reasoning field before any content (it splits itself). @default false
+   */
+  startInside?: boolean | undefined
+  /** A reply held a close tag with no open tag before it (see `ThinkSplitterOptions.onOrphanClose`). */
+  onOrphanClose?: (() => void) | undefined
+  /** A reply that started inside (`startInside`) finished, not cut by its length limit, with no close tag: all of it went to reasoning. */
+  onUnclosed?: (() => void) | undefined
 }
 
 /** Options of {@link createReasoningChunkTransform}. */
@@ -79,11 +89,12 @@ function hasFieldToRewrite(record: Record<string, unknown>, forwardReasoning: bo
   return record.reasoning !== undefined || record.thinking !== undefined || (!forwardReasoning && record.reasoning_content !== undefined)
 }
 
-function resolve(options: ReasoningOptions): { mode: ReasoningMode; forwardReasoning: boolean; startWindow: number } {
-  const { mode = 'split', forwardReasoning = true, startWindow = DEFAULT_START_WINDOW } = options
+function resolve(options: ReasoningOptions): { mode: ReasoningMode; forwardReasoning: boolean; startWindow: number; startInside: boolean } {
+  const { mode = 'split', forwardReasoning = true, startWindow = DEFAULT_START_WINDOW, startInside = false } = options
   if (mode !== 'split' && mode !== 'strip' && mode !== 'keep') throw new TypeError(`reasoning: expected "split", "strip" or "keep", got ${JSON.stringify(mode)}`)
   if (typeof forwardReasoning !== 'boolean') throw new TypeError(`forwardReasoning: expected true or false, got ${JSON.stringify(forwardReasoning)}`)
-  return { mode, forwardReasoning, startWindow }
+  if (typeof startInside !== 'boolean') throw new TypeError(`startInside: expected true or false, got ${JSON.stringify(startInside)}`)
+  return { mode, forwardReasoning, startWindow, startInside }
 }
 
 /**
@@ -96,8 +107,8 @@ function resolve(options: ReasoningOptions): { mode: ReasoningMode; forwardReaso
  * transform.flush()
  */
 export function createReasoningChunkTransform(options: ReasoningChunkTransformOptions): ReasoningChunkTransform {
-  const { onChunk, resume } = options
-  const { mode, forwardReasoning, startWindow } = resolve(options)
+  const { onChunk, resume, onOrphanClose, onUnclosed } = options
+  const { mode, forwardReasoning, startWindow, startInside } = resolve(options)
   const splits = mode !== 'keep'
   const choices = new Map<number, ChoiceState>()
   let template: ChatCompletionChunk | undefined
@@ -106,10 +117,15 @@ export function createReasoningChunkTransform(options: ReasoningChunkTransformOp
     let state = choices.get(index)
     if (state === undefined) {
       const midway = resume !== undefined && resume.underway.includes(index)
-      state = { splitter: midway ? createThinkSplitter({ midway }) : undefined, sawReasoning: false, finished: resume !== undefined && resume.finished.includes(index) }
+      state = { splitter: midway ? createThinkSplitter({ midway, onOrphanClose }) : undefined, sawReasoning: false, finished: resume !== undefined && resume.finished.includes(index) }
       choices.set(index, state)
     }
     return state
+  }
+
+  /** A reply that started inside ended with no close tag (told once per choice). */
+  function unclosed(state: ChoiceState): void {
+    if (state.splitter !== undefined && !state.sawReasoning && !state.splitter.closed) onUnclosed?.()
   }
 
   /** The new delta: the other fields as they were, then content and reasoning_content as decided. */
@@ -143,11 +159,12 @@ export function createReasoningChunkTransform(options: ReasoningChunkTransformOp
     if (upstream !== '' && own.splitter === undefined) own.sawReasoning = true
     let released: ThinkSplit | undefined
     if (hasContent) {
-      own.splitter ??= createThinkSplitter({ startWindow: own.sawReasoning ? 0 : startWindow })
+      own.splitter ??= own.sawReasoning ? createThinkSplitter({ startWindow: 0, onOrphanClose }) : createThinkSplitter({ startWindow, startInside, onOrphanClose })
       released = own.splitter.feed(content)
     }
     if (finishing && !own.finished) {
       own.finished = true
+      if (startInside && choice.finish_reason !== 'length') unclosed(own)
       const rest = own.splitter?.flush()
       if (rest !== undefined && (rest.content !== '' || rest.reasoning !== '')) {
         released = released === undefined ? rest : { content: released.content + rest.content, reasoning: released.reasoning + rest.reasoning }
@@ -195,6 +212,7 @@ export function createReasoningChunkTransform(options: ReasoningChunkTransformOp
       for (const [index, state] of choices) {
         if (state.finished || state.splitter === undefined) continue
         state.finished = true
+        if (startInside) unclosed(state)
         const rest = state.splitter.flush()
         const reasoning = mode === 'split' ? rest.reasoning : ''
         if (rest.content === '' && reasoning === '') continue
@@ -212,11 +230,11 @@ export function createReasoningChunkTransform(options: ReasoningChunkTransformOp
  * no start window applies) and its reasoning fields. Returns the same object when nothing changed.
  */
 export function splitReasoningInCompletion(completion: ChatCompletion, options: ReasoningOptions = {}): ChatCompletion {
-  const { mode, forwardReasoning } = resolve(options)
+  const resolved = resolve(options)
   if (!Array.isArray(completion.choices)) return completion
   let changed = false
   const choices = completion.choices.map((choice) => {
-    const message = isRecord(choice.message) ? splitMessage(choice.message, mode, forwardReasoning) : choice.message
+    const message = isRecord(choice.message) ? splitMessage(choice.message, resolved, options, choice.finish_reason) : choice.message
     if (message === choice.message) return choice
     changed = true
     return { ...choice, message }
@@ -224,7 +242,8 @@ export function splitReasoningInCompletion(completion: ChatCompletion, options: 
   return changed ? { ...completion, choices } : completion
 }
 
-function splitMessage(message: ChatCompletionMessage, mode: ReasoningMode, forwardReasoning: boolean): ChatCompletionMessage {
+function splitMessage(message: ChatCompletionMessage, resolved: ReturnType<typeof resolve>, options: ReasoningOptions, finishReason: unknown): ChatCompletionMessage {
+  const { mode, forwardReasoning } = resolved
   const content = message.content
   const splits = mode !== 'keep' && typeof content === 'string' && content !== ''
   const rewrite = hasFieldToRewrite(message, forwardReasoning)
@@ -233,9 +252,12 @@ function splitMessage(message: ChatCompletionMessage, mode: ReasoningMode, forwa
   let released: ThinkSplit | undefined
   if (splits) {
     // Reasoning in its own field: the upstream splits itself, and content does not start inside a block.
-    const splitter = createThinkSplitter({ startWindow: upstream !== '' ? 0 : Number.POSITIVE_INFINITY })
+    const own = upstream !== ''
+    const startInside = resolved.startInside && !own
+    const splitter = createThinkSplitter({ startWindow: own ? 0 : Number.POSITIVE_INFINITY, startInside, onOrphanClose: options.onOrphanClose })
     const first = splitter.feed(content)
     const rest = splitter.flush()
+    if (startInside && !splitter.closed && finishReason !== 'length') options.onUnclosed?.()
     released = { content: first.content + rest.content, reasoning: first.reasoning + rest.reasoning }
     if (!rewrite && released.reasoning === '' && released.content === content) return message
   }

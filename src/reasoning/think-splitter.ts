@@ -45,6 +45,20 @@ export interface ThinkSplitterOptions {
    * started late, see `reasoning-trigger.ts`), so the start rules are past. @default false
    */
   midway?: boolean | undefined
+  /**
+   * The reply starts inside a block the prompt opened (Qwen3-Thinking, QwQ and DeepSeek-R1
+   * templates end the generation prompt with `<think>`): its text is reasoning until a close tag.
+   * An open tag that the model writes itself at the start (after whitespace only) is dropped.
+   * @default false
+   */
+  startInside?: boolean | undefined
+  /**
+   * Called once, the first time a close tag with no open tag before it is found at the start of
+   * the reply (the start window, or a whole answer) or, when this is set, anywhere in content
+   * before any block opened: the sign of a reply that started inside a block the prompt opened.
+   * Setting it makes the splitter also hold a possible partial close tag in such content.
+   */
+  onOrphanClose?: (() => void) | undefined
 }
 
 /** The incremental splitter. */
@@ -53,6 +67,8 @@ export interface ThinkSplitter {
   feed(text: string): ThinkSplit
   /** Ends the text: everything held is released (an unclosed block ends as reasoning). */
   flush(): ThinkSplit
+  /** A close tag ended a block (one opened in the text, or by the prompt). */
+  readonly closed: boolean
 }
 
 const NOTHING: ThinkSplit = Object.freeze({ content: '', reasoning: '' })
@@ -109,16 +125,29 @@ const ALL_TAGS: readonly string[] = [...THINK_OPEN_TAGS, ...THINK_CLOSE_TAGS]
  * splitter.feed('nk>\n\nAnswer')    // { content: 'Answer', reasoning: '' }
  */
 export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSplitter {
-  const { startWindow = DEFAULT_START_WINDOW, midway = false } = options
+  const { startWindow = DEFAULT_START_WINDOW, midway = false, startInside = false, onOrphanClose } = options
   if (typeof startWindow !== 'number' || Number.isNaN(startWindow) || startWindow < 0) {
     throw new TypeError(`startWindow: expected a number >= 0, got ${JSON.stringify(startWindow)}`)
   }
   /** `start`: the start of the reply is undecided; `content`/`reasoning`: outside/inside a block. */
-  let state: 'start' | 'content' | 'reasoning' = midway ? 'content' : 'start'
+  let state: 'start' | 'content' | 'reasoning' = midway ? 'content' : startInside ? 'reasoning' : 'start'
   /** Text not yet released (the start, or a possible partial tag). */
   let held = ''
   /** Drop whitespace before the next content (after a close tag). */
   let trimLeading = false
+  /** Inside from the start: an open tag the model writes itself first is dropped (decided at the first visible character). */
+  let openerPending = startInside && !midway
+  /** A block opened in the text; a close tag ended one. */
+  let opened = false
+  let closed = false
+  /** Orphan close tags are looked for (and reported once) while no block opened. */
+  let watchOrphans = onOrphanClose !== undefined
+
+  function orphanClose(): void {
+    if (!watchOrphans) return
+    watchOrphans = false
+    onOrphanClose?.()
+  }
 
   function emitContent(out: ThinkSplit, text: string): void {
     let piece = text
@@ -146,10 +175,13 @@ export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSp
       if (opens) {
         if (!isBlank(before)) emitContent(out, before)
         state = 'reasoning'
+        opened = true
       } else {
         emitReasoning(out, before)
         state = 'content'
         trimLeading = true
+        closed = true
+        orphanClose()
       }
       return true
     }
@@ -163,6 +195,25 @@ export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSp
     return true
   }
 
+  /**
+   * Inside from the start: drops an open tag the model wrote itself after nothing but whitespace
+   * (with that whitespace); false while what is held could still become one.
+   */
+  function dropOwnOpener(final: boolean): boolean {
+    const rest = held.trimStart()
+    if (rest === '') return final
+    for (const open of THINK_OPEN_TAGS) {
+      if (rest.startsWith(open)) {
+        held = rest.slice(open.length)
+        openerPending = false
+        return true
+      }
+      if (!final && open.length > rest.length && open.startsWith(rest)) return false
+    }
+    openerPending = false
+    return true
+  }
+
   function run(final: boolean): ThinkSplit {
     const out: ThinkSplit = { content: '', reasoning: '' }
     for (;;) {
@@ -170,18 +221,31 @@ export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSp
         if (!decideStart(out, final)) return out
         continue
       }
+      if (openerPending && !dropOwnOpener(final)) return out
       const inside = state === 'reasoning'
-      const tag = findTag(held, inside ? THINK_CLOSE_TAGS : THINK_OPEN_TAGS)
+      // Before any block opened, a close tag in content is an orphan (reported, left as text).
+      const orphans = !inside && watchOrphans && !opened
+      const tags = inside ? THINK_CLOSE_TAGS : orphans ? ALL_TAGS : THINK_OPEN_TAGS
+      const tag = findTag(held, tags)
+      if (tag.index !== -1 && orphans && THINK_CLOSE_TAGS.includes(held.slice(tag.index, tag.index + tag.length))) {
+        orphanClose()
+        emitContent(out, held.slice(0, tag.index + tag.length))
+        held = held.slice(tag.index + tag.length)
+        continue
+      }
       if (tag.index !== -1) {
         const before = held.slice(0, tag.index)
         if (inside) emitReasoning(out, before)
         else emitContent(out, before)
         held = held.slice(tag.index + tag.length)
         state = inside ? 'content' : 'reasoning'
-        if (inside) trimLeading = true
+        if (inside) {
+          trimLeading = true
+          closed = true
+        } else opened = true
         continue
       }
-      const keep = final ? held.length : partialTagStart(held, inside ? THINK_CLOSE_TAGS : THINK_OPEN_TAGS)
+      const keep = final ? held.length : partialTagStart(held, tags)
       const release = keep === held.length ? held : held.slice(0, keep)
       held = keep === held.length ? '' : held.slice(keep)
       if (inside) emitReasoning(out, release)
@@ -201,6 +265,9 @@ export function createThinkSplitter(options: ThinkSplitterOptions = {}): ThinkSp
     flush() {
       if (held === '' && state !== 'start') return NOTHING
       return run(true)
+    },
+    get closed() {
+      return closed
     },
   }
 }

@@ -12,7 +12,7 @@ import { InMemoryStickyStore } from '../queue/in-memory-scheduler-state.js'
 import { PrefixIndex } from '../queue/prefix-index.js'
 import type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
 import { redactUrl } from '../gateway/upstream.js'
-import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
+import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, LOOKUP, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
 
 /** Options of {@link createRedisSchedulerState}. */
 export interface RedisSchedulerStateOptions {
@@ -113,6 +113,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   readonly #leaseTtlMs: number
   readonly #batchMaxWaitMs: number
   readonly #stickyTtlMs: number
+  readonly #maxStickyKeys: number
   readonly #url: string
   readonly #onEvent: ((event: SharedStateEvent) => void) | undefined
   readonly #lostListeners: Array<(jobId: string) => void> = []
@@ -124,7 +125,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   /** Registered jobs' time in the global order (Redis time). */
   readonly #stamps = new Map<string, number>()
   readonly #listeners: Array<(upstream: string | undefined) => void> = []
-  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue', Script>
+  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue' | 'lookup', Script>
   /** This replica's waiting jobs, in its own order (registered, or to be when Redis is back). */
   readonly #waiting = new Map<string, SharedJob>()
   #mode: SharedStateMode = 'shared'
@@ -153,6 +154,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#leaseTtlMs = leaseTtlMs
     this.#batchMaxWaitMs = batchMaxWaitMs
     this.#stickyTtlMs = stickyTtlMs
+    this.#maxStickyKeys = maxStickyKeys
     this.#url = redactUrl(url)
     this.#onEvent = onEvent
     const maxRetryMs = _internal.maxRetryMs ?? 500
@@ -170,7 +172,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     }
     this.#client = new RedisClass(url, clientOptions)
     this.#subscriber = new RedisClass(url, { ...clientOptions, enableOfflineQueue: true, commandTimeout: undefined })
-    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE }
+    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE, lookup: LOOKUP }
     const bound: Partial<Record<keyof typeof scripts, Script>> = {}
     for (const [name, lua] of Object.entries(scripts) as Array<[keyof typeof scripts, string]>) {
       const command = `qg_${name}`
@@ -218,6 +220,33 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       await this.#client.connect()
     } catch (error) {
       this.#lost(`Redis is unreachable at start (${(error as Error).message})`)
+      return
+    }
+    await this.#loadSticky().catch(() => undefined)
+  }
+
+  /**
+   * A replica that starts late learns the conversations the others placed (its mirror hears only what
+   * happens from now on): the shared sticky map's entries, at most `maxStickyKeys`, read once at start.
+   */
+  async #loadSticky(): Promise<void> {
+    const prefix = `${this.#prefix}sticky:`
+    let cursor = '0'
+    let loaded = 0
+    for (let round = 0; round < 10_000 && loaded < this.#maxStickyKeys; round++) {
+      const [next, keys] = await this.#client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      const wanted = keys.slice(0, this.#maxStickyKeys - loaded)
+      const values = wanted.length === 0 ? [] : await this.#client.mget(...wanted)
+      wanted.forEach((key, index) => {
+        const value = values[index]
+        if (value === null || value === undefined) return
+        const [upstream, slot] = JSON.parse(value) as [string, number]
+        if (this.#upstreams.size > 0 && !this.#upstreams.has(upstream)) return
+        this.sticky.set(key.slice(prefix.length), { upstream, slot })
+        loaded++
+      })
+      if (cursor === '0') break
     }
   }
 
@@ -370,8 +399,10 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   ahead(jobId: string, upstream: string, jobClass: 'interactive' | 'batch'): number {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined || mirror.waiting.size === 0) return 0
+    const stamp = this.#stamps.get(jobId)
+    // Not registered yet (or its reply is on its way): nothing known ahead, the job may be proposed.
+    if (stamp === undefined) return 0
     const now = performance.now() + this.#offset
-    const stamp = this.#stamps.get(jobId) ?? now
     const aged = now - this.#batchMaxWaitMs
     const first = jobClass === 'interactive' || stamp <= aged
     let ahead = 0
@@ -384,6 +415,34 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   onChange(listener: (upstream: string | undefined) => void): void {
     this.#listeners.push(listener)
+  }
+
+  async lookup(jobId: string): Promise<Record<string, unknown> | undefined> {
+    if (this.#mode === 'local') return undefined
+    let text: unknown
+    try {
+      text = await this.#scripts.lookup(this.#prefix, jobId, this.#batchMaxWaitMs)
+    } catch {
+      return undefined // the job is simply not found here; an outage shows on the next call that matters
+    }
+    if (typeof text !== 'string') return undefined
+    const record = JSON.parse(text) as { replica?: string; status?: string; upstream?: string; slot?: number; class?: string; queued_at?: number; started_at?: number; ended_at?: number; position?: number; now: number }
+    const created = record.queued_at ?? record.started_at ?? record.now
+    return {
+      id: jobId,
+      object: 'queuegate.job',
+      status: record.status ?? null,
+      kind: record.class === 'b' ? 'batch' : 'interactive',
+      upstream: record.upstream ?? null,
+      slot: record.slot ?? null,
+      position: record.position ?? null,
+      created_at: created,
+      started_at: record.started_at ?? null,
+      ended_at: record.ended_at ?? null,
+      wait_ms: (record.started_at ?? (record.status === 'queued' ? record.now : (record.ended_at ?? record.now))) - created,
+      // Served by another replica: what this one knows of it comes from the shared state.
+      replica: record.replica ?? null,
+    }
   }
 
   onLeaseLost(listener: (jobId: string) => void): void {
@@ -604,7 +663,8 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         if (mirror === undefined || message.s === undefined) return
         mirror.busy.set(message.s, member)
         if (message.at !== undefined) mirror.lastUsed[message.s] = message.at
-        if (message.w !== undefined && message.w !== '') this.#upstreams.get(message.w)?.waiting.delete(member)
+        // A job that waited started: jobs that were behind it may go first now.
+        if (message.w !== undefined && message.w !== '' && this.#upstreams.get(message.w)?.waiting.delete(member) === true && mirror.localWaiting > 0) this.#changed(mirror.id)
         if (message.k !== undefined && message.k !== '') (this.sticky as MirrorStickyStore).mirror(message.k, { upstream: mirror.id, slot: message.s })
         return
       case 'F':

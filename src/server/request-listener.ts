@@ -197,7 +197,9 @@ class Exchange implements ByteSink {
   #writeParts(parts: ResponseParts): Promise<void> | undefined {
     const body = parts.body
     try {
-      this.#outgoing.writeHead(parts.status, parts.headers)
+      // A whole body goes out with its length: no chunked framing, and the client knows the size up front.
+      const whole = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : undefined
+      this.#outgoing.writeHead(parts.status, whole === undefined || parts.headers['content-length'] !== undefined ? parts.headers : { ...parts.headers, 'content-length': whole })
     } catch (error) {
       // A body that never starts must still be let go, or its job would never end.
       release(body, error)

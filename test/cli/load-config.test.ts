@@ -194,8 +194,18 @@ describe('loadConfig: reasoning', () => {
     const program = createProgram((flags) => {
       seen = flags
     }).exitOverride()
-    await program.parseAsync(['--upstreams', 'http://a', '--reasoning', 'strip', '--no-forward-reasoning'], { from: 'user' })
-    expect(loadConfig({ flags: seen, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoning: 'strip', forwardReasoning: false })
+    await program.parseAsync(['--upstreams', 'http://a', '--reasoning', 'strip', '--no-forward-reasoning', '--reasoning-starts-in-think', 'on', '--reasoning-start-window', '256'], { from: 'user' })
+    expect(loadConfig({ flags: seen, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoning: 'strip', forwardReasoning: false, reasoningStartsInThink: true, reasoningStartWindow: 256 })
+  })
+
+  it('reads --reasoning-starts-in-think / REASONING_STARTS_IN_THINK / reasoningStartsInThink (auto, on, off) and the start window; a variant may set it', () => {
+    expect(loadConfig({ flags: { upstreams: 'http://a' }, env: { REASONING_STARTS_IN_THINK: 'off', REASONING_START_WINDOW: '64' }, readFile: noFile }).gateway).toMatchObject({ reasoningStartsInThink: false, reasoningStartWindow: 64 })
+    expect(loadConfig({ flags: { upstreams: 'http://a', reasoningStartsInThink: 'AUTO' }, env: {}, readFile: noFile }).gateway).toMatchObject({ reasoningStartsInThink: 'auto' })
+    const file = '{ upstreams: ["http://a"], reasoningStartsInThink: true, variants: [{ id: "r1", model: "m", reasoningStartsInThink: false }] }'
+    expect(loadConfig({ flags: { config: 'q.json5' }, env: {}, readFile: () => file }).gateway).toMatchObject({ reasoningStartsInThink: true, variants: [{ id: 'r1', model: 'm', reasoningStartsInThink: false }] })
+    expect(loadConfig({ flags: { upstreams: 'http://a', variant: 'r1=m,starts-in-think=on' }, env: {}, readFile: noFile }).gateway).toMatchObject({ variants: [{ id: 'r1', model: 'm', reasoningStartsInThink: true }] })
+    expect(() => loadConfig({ flags: { upstreams: 'http://a' }, env: { REASONING_STARTS_IN_THINK: 'sometimes' }, readFile: noFile })).toThrow(/REASONING_STARTS_IN_THINK: expected auto, on or off, got "sometimes"/)
+    expect(() => loadConfig({ flags: { upstreams: 'http://a', reasoningStartWindow: '-1' }, env: {}, readFile: noFile })).toThrow(/--reasoning-start-window: expected a whole number >= 0/)
   })
 })
 

@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayOptions } from 'queuegate'
-import { createReasoningStage } from '../../src/gateway/stages/reasoning.js'
 import { startFakeUpstream } from './fake-upstream.js'
 import type { FakeUpstream } from './fake-upstream.js'
 import { startQueuegate } from './start-queuegate.js'
@@ -40,8 +39,8 @@ describe('reasoning split through the gateway', () => {
 
   async function setup(chunks: Array<Record<string, unknown>>, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
     upstream = await startFakeUpstream({ chunks })
-    // split is opt-in (the default is keep, which keeps the fast path).
-    gateway = await startQueuegate({ upstreams: [upstream.url], reasoning: 'split', ...options })
+    // split is the default.
+    gateway = await startQueuegate({ upstreams: [upstream.url], ...options })
     return gateway
   }
 
@@ -87,17 +86,64 @@ describe('reasoning split through the gateway', () => {
 
   it('a reply that starts inside the block (the template opened it): split in a whole answer, and in a stream with a start window', async () => {
     const chunks = ['Okay, the user', ' wants the weather.\n</th', 'ink>\n\nIt is sunny.'].map((content) => ({ content }))
-    await setup(chunks)
+    await setup(chunks, { reasoningStartsInThink: false })
     const completion = await gateway!.client.chat.completions.create(ask)
     expect(completion.choices[0]?.message).toMatchObject({ content: 'It is sunny.', reasoning_content: 'Okay, the user wants the weather.\n' })
-    // Streams hold no start by default (the first token of every plain answer would wait).
+    // Streams hold no start by default (the first token of every plain answer would wait); nothing learnt (off).
     expect(await stream(ask)).toMatchObject({ content: 'Okay, the user wants the weather.\n</think>\n\nIt is sunny.', reasoning: '' })
     await gateway!.close()
-    gateway = await startQueuegate({
-      upstreams: [upstream!.url],
-      _internal: { stages: (stages) => stages.map((stage) => (stage.name === 'reasoning' ? createReasoningStage({ reasoning: 'split', forwardReasoning: true, startWindow: 512 }) : stage)) },
-    })
+    gateway = await startQueuegate({ upstreams: [upstream!.url], reasoningStartsInThink: false, reasoningStartWindow: 512 })
     expect(await stream(ask)).toMatchObject({ content: 'It is sunny.', reasoning: 'Okay, the user wants the weather.\n' })
+  })
+
+  describe('replies that start inside a block the prompt opened (Qwen3-Thinking, DeepSeek-R1)', () => {
+    const QWQ = ['Okay, the user', ' wants the weather.\n</th', 'ink>\n\nIt is sunny.'].map((content) => ({ content }))
+    const PLAIN = ['No thinking here', ', just the answer.'].map((content) => ({ content }))
+
+    it('auto: learnt from an orphan </think> in a stream; later streams of that model start inside', async () => {
+      await setup(QWQ)
+      // The first stream went out before the close tag showed what it was.
+      expect(await stream(ask)).toMatchObject({ content: 'Okay, the user wants the weather.\n</think>\n\nIt is sunny.', reasoning: '' })
+      expect(await stream(ask)).toEqual({ content: 'It is sunny.', reasoning: 'Okay, the user wants the weather.\n', calls: [], finishReason: 'stop' })
+      expect(await stream(ask)).toMatchObject({ content: 'It is sunny.', reasoning: 'Okay, the user wants the weather.\n' })
+      // Other thinking switches are another key: nothing learnt for them yet.
+      const off = { ...ask, chat_template_kwargs: { enable_thinking: false } } as typeof ask
+      expect(await stream(off)).toMatchObject({ content: 'Okay, the user wants the weather.\n</think>\n\nIt is sunny.', reasoning: '' })
+      const soft = { ...ask, messages: [{ role: 'user' as const, content: 'Weather in Paris? /no_think' }] }
+      expect(await stream(soft)).toMatchObject({ reasoning: '' })
+    })
+
+    it('auto: learnt from a whole answer too, and forgotten after a reply with no close tag', async () => {
+      let plain = false
+      upstream = await startFakeUpstream({ respond: () => ({ chunks: plain ? PLAIN : QWQ }) })
+      gateway = await startQueuegate({ upstreams: [upstream.url] })
+      const completion = await gateway.client.chat.completions.create(ask)
+      expect(completion.choices[0]?.message).toMatchObject({ content: 'It is sunny.', reasoning_content: 'Okay, the user wants the weather.\n' })
+      expect(await stream(ask)).toMatchObject({ content: 'It is sunny.', reasoning: 'Okay, the user wants the weather.\n' })
+      // The model stops opening the block (another template): one reply goes to reasoning whole, then the key is forgotten.
+      plain = true
+      expect(await stream(ask)).toMatchObject({ content: '', reasoning: 'No thinking here, just the answer.' })
+      expect(await stream(ask)).toMatchObject({ content: 'No thinking here, just the answer.', reasoning: '' })
+    })
+
+    it('on (gateway or variant): the first stream starts inside; a model writing its own <think> first is read the same', async () => {
+      await setup(QWQ, { reasoningStartsInThink: true })
+      expect(await stream(ask)).toMatchObject({ content: 'It is sunny.', reasoning: 'Okay, the user wants the weather.\n' })
+      await gateway!.close()
+      await upstream!.close()
+      upstream = await startFakeUpstream({ chunks: THINK_THEN_ANSWER })
+      gateway = await startQueuegate({ upstreams: [upstream.url], reasoningStartsInThink: false, variants: [{ id: 'thinker', model: 'fake-model', reasoningStartsInThink: true }] })
+      expect(await stream({ ...ask, model: 'thinker' })).toMatchObject({ content: 'Answer', reasoning: 'plan' })
+      const completion = await gateway.client.chat.completions.create({ ...ask, model: 'thinker' })
+      expect(completion.choices[0]?.message).toMatchObject({ content: 'Answer', reasoning_content: 'plan' })
+    })
+
+    it('an upstream that splits itself (reasoning_content before any content) is never read as starting inside', async () => {
+      await setup([{ reasoning_content: 'native thoughts' }, { content: 'Done.' }], { reasoningStartsInThink: true })
+      expect(await stream(ask)).toMatchObject({ content: 'Done.', reasoning: 'native thoughts' })
+      const completion = await gateway!.client.chat.completions.create(ask)
+      expect(completion.choices[0]?.message).toMatchObject({ content: 'Done.', reasoning_content: 'native thoughts' })
+    })
   })
 
   it('upstream reasoning fields become reasoning_content, and are dropped with forwardReasoning off', async () => {

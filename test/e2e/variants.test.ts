@@ -59,9 +59,10 @@ describe('model variants', () => {
         { role: 'user', content: 'second\n/nothink' },
       ],
     })
-    // The target itself is untouched.
+    expect(whole.choices[0]?.message).not.toHaveProperty('reasoning_content')
+    // The target itself is untouched: the gateway's own mode (split, the default).
     const plain = await gateway.client.chat.completions.create({ model: 'qwen3', messages })
-    expect(plain.choices[0]?.message.content).toBe('<think>hmm</think>Short answer.')
+    expect(plain.choices[0]?.message).toMatchObject({ content: 'Short answer.', reasoning_content: 'hmm' })
     expect(sent()[2]).toMatchObject({ model: 'qwen3', messages })
   })
 

@@ -98,7 +98,7 @@ describe('relayGated', () => {
   it('stays on the byte path while no gate fires: the transform is never made', () => {
     const stream = vi.fn(upperX)
     const body = event(chunk({ role: 'assistant', content: '' })) + event(chunk({ content: 'Hello' })) + event(chunk({ content: ' world' })) + DONE
-    const gated = run((upstream, options) => relayGated(upstream, [{ passesUntil: (payload) => payload.includes(88), stream }], options), [encoder.encode(body)])
+    const gated = run((upstream, options) => relayGated(upstream, [{ passesUntil: (bytes, start, end) => bytes.subarray(start, end).includes(88), stream }], options), [encoder.encode(body)])
     expect(gated.text).toBe(body)
     expect(gated.ends).toEqual([['done', undefined]])
     expect(stream).not.toHaveBeenCalled()
@@ -108,7 +108,7 @@ describe('relayGated', () => {
     const stream = vi.fn(upperX)
     const body = event(chunk({ content: 'a' })) + event(chunk({ content: 'bX' })) + event(chunk({ content: 'c' })) + DONE
     const cut = body.indexOf('bX') + 1
-    const gated = run((upstream, options) => relayGated(upstream, [{ passesUntil: (payload) => payload.includes(88), stream }], options), [encoder.encode(body.slice(0, cut)), encoder.encode(body.slice(cut))])
+    const gated = run((upstream, options) => relayGated(upstream, [{ passesUntil: (bytes, start, end) => bytes.subarray(start, end).includes(88), stream }], options), [encoder.encode(body.slice(0, cut)), encoder.encode(body.slice(cut))])
     expect(gated.text).toBe(event(chunk({ content: 'a' })) + event(chunk({ content: 'BX' })) + event(chunk({ content: 'c' })) + DONE)
     expect(stream).toHaveBeenCalledTimes(1)
   })
@@ -182,7 +182,7 @@ describe('relayGated: properties', () => {
     fc.assert(
       fc.property(body, fc.array(fc.nat(), { maxLength: 10 }), (bytes, points) => {
         const pieces = split(bytes, points)
-        const { chunked, gated } = both(() => [reasoning.gate!(), { passesUntil: (data) => data.includes(88), stream: upperX }], [reasoning.stream, upperX], pieces)
+        const { chunked, gated } = both(() => [reasoning.gate!(), { passesUntil: (bytes, start, end) => bytes.subarray(start, end).includes(88), stream: upperX }], [reasoning.stream, upperX], pieces)
         expect(gated).toEqual(chunked)
       }),
       { numRuns: 600, seed: 11 },

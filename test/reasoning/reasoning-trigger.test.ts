@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createReasoningTrigger } from '../../src/reasoning/reasoning-trigger.js'
+import { createReasoningTrigger, wholeAnswerCouldChange } from '../../src/reasoning/reasoning-trigger.js'
 
 const encoder = new TextEncoder()
 const delta = (fields: Record<string, unknown>, finish: string | null = null): string => JSON.stringify({ id: 'c', choices: [{ index: 0, delta: fields, finish_reason: finish }] })
@@ -67,5 +67,49 @@ describe('createReasoningTrigger', () => {
   it('reads JSON written with spaces', () => {
     expect(answers('{"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": null}]}', '{"choices": [{"index": 0, "delta": {"content": " "}, "finish_reason": null}]}')).toEqual([false, false])
     expect(answers('{"choices": [{"index": 0, "delta": {"content": " "}, "finish_reason": "stop"}]}')).toEqual([true])
+  })
+})
+
+describe('createReasoningTrigger: events read again from the last one (same head and tail)', () => {
+  const vllm = (content: string, finish = 'null'): string => `{"id":"c-1","object":"chat.completion.chunk","created":17,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":${finish}}]}`
+  const llama = (content: string, created = 17): string => `{"choices":[{"finish_reason":null,"index":0,"delta":{"content":${JSON.stringify(content)}}}],"created":${created},"id":"c-1","model":"m","object":"chat.completion.chunk"}`
+
+  it('decides each event as a fresh read would, whatever came before', () => {
+    const events = [vllm('Hi'), vllm(' there'), vllm(' a<b'), vllm(' x')]
+    expect(answers(...events)).toEqual([false, false, true, false])
+    expect(answers(vllm('Hi'), vllm(' <').replace('<', '\\u003c'))).toEqual([false, true])
+    expect(answers(vllm('Hi'), vllm(' \\u003c'))).toEqual([false, false])
+    expect(answers(vllm('Hi'), vllm('AT&T'))).toEqual([false, true])
+    expect(answers(llama('Hi'), llama(' you'), llama(' too', 18), llama(' <think>', 18))).toEqual([false, false, false, true])
+  })
+
+  it('reads in full an event whose head or tail differs', () => {
+    expect(answers(vllm('Hi'), vllm(' x').replace('"index":0', '"index":1'))).toEqual([false, true])
+    expect(answers(vllm('Hi'), vllm('', '"stop"'))).toEqual([false, false])
+    expect(answers(vllm('Hi'), vllm('ok').replace('"finish_reason"', '"reasoning":"r","finish_reason"'))).toEqual([false, true])
+    expect(answers(vllm('Hi'), `${vllm('ok').slice(0, -1)},"choices":null}`)).toEqual([false, true])
+  })
+
+  it('holds blank text at the start as a fresh read does (it could open a block)', () => {
+    expect(answers(vllm(' '), vllm('\n'))).toEqual([true, true])
+    expect(answers(vllm('a'), vllm(' '), vllm('\n'))).toEqual([false, false, false])
+  })
+
+  it('fires on a payload that is not a chunk with a top-level choices array', () => {
+    expect(answers('{"error":{"message":"x"}}', '{"id":"c"}', '{"x":{"choices":[]}}', '{"choices":{}}', '[1]', '{"choices":"a"}')).toEqual([true, true, true, true, true, true])
+    expect(answers('{"x":{"choices":1},"choices":[]}')).toEqual([false])
+  })
+})
+
+describe('wholeAnswerCouldChange', () => {
+  const whole = (message: Record<string, unknown>): Uint8Array => encoder.encode(JSON.stringify({ id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: 'stop' }] }))
+  it('says no for tag-free answers and upstream reasoning_content', () => {
+    expect(wholeAnswerCouldChange(whole({ content: 'Plain answer, "quoted" \\ text.' }))).toBe(false)
+    expect(wholeAnswerCouldChange(whole({ content: 'ok', reasoning_content: 'hm' }))).toBe(false)
+  })
+  it('says yes for tags, escapes of printable characters, and fields to rename', () => {
+    for (const message of [{ content: '<think>a</think>b' }, { content: 'a</think>b' }, { content: 'AT&T' }, { content: 'ok', reasoning: 'r' }, { content: 'ok', thinking: null }]) expect(wholeAnswerCouldChange(whole(message))).toBe(true)
+    expect(wholeAnswerCouldChange(encoder.encode('{"choices":[{"message":{"content":"\\u003cthink>x"}}]}'))).toBe(true)
+    expect(wholeAnswerCouldChange(encoder.encode('{"choices":[{"message":{"content":"ok","re\\u0061soning":"r"}}]}'))).toBe(true)
   })
 })

@@ -90,6 +90,14 @@ const CASES: Case[] = [
   { name: 'only a block', chunks: ['<think>only</think>'], expected: { content: '', reasoning: 'only' } },
   { name: 'empty', chunks: [], expected: { content: '', reasoning: '' } },
   { name: 'unicode around tags', chunks: ['<think>東京🌧️</think>é'], expected: { content: 'é', reasoning: '東京🌧️' } },
+  // Replies that start inside a block the prompt opened (startInside).
+  { name: 'inside from the start: text is reasoning until the close tag', chunks: ['Let me see.\n</think>\n\nThe answer.'], options: { startInside: true }, expected: { content: 'The answer.', reasoning: 'Let me see.\n' } },
+  { name: 'inside from the start: the model writing its own open tag first is dropped', chunks: ['\n<think>plan</think>A'], options: { startInside: true }, expected: { content: 'A', reasoning: 'plan' } },
+  { name: 'inside from the start: an open tag further on is text', chunks: ['plan <think> x</think>A'], options: { startInside: true }, expected: { content: 'A', reasoning: 'plan <think> x' } },
+  { name: 'inside from the start: no close tag, all reasoning', chunks: ['thinking on and on'], options: { startInside: true }, expected: { content: '', reasoning: 'thinking on and on' } },
+  { name: 'inside from the start: whitespace only', chunks: [' \n'], options: { startInside: true }, expected: { content: '', reasoning: ' \n' } },
+  { name: 'inside from the start, then more blocks', chunks: ['a</think>B<think>c</think>D'], options: { startInside: true }, expected: { content: 'BD', reasoning: 'ac' } },
+  { name: 'inside from the start with escaped tags', chunks: ['&lt;think&gt;a&lt;/think&gt;B'], options: { startInside: true }, expected: { content: 'B', reasoning: 'a' } },
 ]
 
 describe('createThinkSplitter', () => {
@@ -131,6 +139,50 @@ describe('createThinkSplitter', () => {
     expect(off.feed('Hi')).toEqual({ content: '\nHi', reasoning: '' })
   })
 
+  it('splits a close tag at every position when the reply starts inside (stream and whole)', () => {
+    for (const close of ['</think>', '</thinking>', '</seed:think>', '&lt;/think&gt;']) {
+      const text = `Reasoning here.${close}\n\nThe answer.`
+      for (let at = 0; at <= text.length; at++) {
+        expect(run([text.slice(0, at), text.slice(at)], { startInside: true }), `${close} split at ${at}`).toEqual({ content: 'The answer.', reasoning: 'Reasoning here.' })
+        // Without startInside, a whole answer (Infinity) reads the orphan close tag the same way.
+        expect(run([text.slice(0, at), text.slice(at)], { startWindow: Number.POSITIVE_INFINITY }), `whole, ${close} split at ${at}`).toEqual({ content: 'The answer.', reasoning: 'Reasoning here.' })
+      }
+    }
+  })
+
+  it('reports an orphan close tag once, wherever it is split, and says when a block closed', () => {
+    const text = 'leaked reasoning</think>\n\nAnswer </think> again'
+    for (let at = 0; at <= text.length; at++) {
+      let orphans = 0
+      const splitter = createThinkSplitter({ onOrphanClose: () => orphans++ })
+      const out = [splitter.feed(text.slice(0, at)), splitter.feed(text.slice(at)), splitter.flush()]
+      // A stream with no start window leaves it in content (the reasoning went out already), but reports it.
+      expect(out.map((part) => part.content).join(''), `split at ${at}`).toBe(text)
+      expect(orphans, `split at ${at}`).toBe(1)
+      expect(splitter.closed).toBe(false)
+    }
+    let reported = 0
+    const whole = createThinkSplitter({ startWindow: Number.POSITIVE_INFINITY, onOrphanClose: () => reported++ })
+    whole.feed(text)
+    whole.flush()
+    expect([reported, whole.closed]).toEqual([1, true])
+    // A close tag after a block the reply opened is no orphan.
+    let none = 0
+    const paired = createThinkSplitter({ onOrphanClose: () => none++ })
+    paired.feed('<think>a</think>b</think>c')
+    paired.flush()
+    expect([none, paired.closed]).toEqual([0, true])
+    const inside = createThinkSplitter({ startInside: true })
+    inside.feed('no close tag')
+    expect(inside.closed).toBe(false)
+    // Started midway (a gated stream handed over): an orphan further on is still seen.
+    let midway = 0
+    const late = createThinkSplitter({ midway: true, onOrphanClose: () => midway++ })
+    late.feed('x</thi')
+    late.feed('nk>y')
+    expect(midway).toBe(1)
+  })
+
   it('rejects a bad start window', () => {
     expect(() => createThinkSplitter({ startWindow: -1 })).toThrow(/startWindow: expected a number >= 0, got -1/)
   })
@@ -144,7 +196,9 @@ describe('createThinkSplitter properties', () => {
         fc.array(fc.constantFrom(...WORDS), { maxLength: 30 }),
         fc.array(fc.nat(), { maxLength: 20 }),
         fc.constantFrom(0, 3, 16, 512, Number.POSITIVE_INFINITY),
-        (words, cuts, startWindow) => {
+        fc.boolean(),
+        fc.boolean(),
+        (words, cuts, startWindow, startInside, watch) => {
           const text = words.join('')
           const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
           const pieces: string[] = []
@@ -154,10 +208,11 @@ describe('createThinkSplitter properties', () => {
             last = point
           }
           pieces.push(text.slice(last))
-          expect(run(pieces, { startWindow })).toEqual(run([text], { startWindow }))
+          const options = { startWindow, startInside, onOrphanClose: watch ? () => {} : undefined }
+          expect(run(pieces, options)).toEqual(run([text], options))
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     )
   })
 

@@ -157,12 +157,16 @@ describe('createRequestListener (node:http ⇄ fetch)', () => {
       return source
     }
 
-    it('writes status, plain headers and a string body as they are', async () => {
-      const url = await serve(() => lightResponse('{"ok":true}', 201, { 'content-type': 'application/json', 'x-a': '1' }))
+    it('writes status, plain headers and a string body as they are, with its length (not chunked)', async () => {
+      const url = await serve(() => lightResponse('{"ok":"é"}', 201, { 'content-type': 'application/json', 'x-a': '1' }))
       const response = await fetch(url)
       expect(response.status).toBe(201)
       expect(response.headers.get('x-a')).toBe('1')
-      expect(await response.json()).toEqual({ ok: true })
+      expect(response.headers.get('content-length')).toBe('11')
+      expect(response.headers.get('transfer-encoding')).toBeNull()
+      expect(await response.json()).toEqual({ ok: 'é' })
+      const bytes = await serve(() => lightResponse(new TextEncoder().encode('abc'), 200, {}))
+      expect((await fetch(bytes)).headers.get('content-length')).toBe('3')
     })
 
     it('drives a push body with backpressure: a slow reader pauses the source, drain resumes it, every byte arrives in order', async () => {

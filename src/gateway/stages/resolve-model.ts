@@ -34,6 +34,7 @@ export function createResolveModelStage(catalog: ModelCatalog, variants: Readonl
       plan.body = applyVariant(variant, plan.body)
       plan.bodyChanged = true
       if (variant.reasoning !== undefined) plan.reasoning = variant.reasoning
+      if (variant.reasoningStartsInThink !== undefined) plan.reasoningStartsInThink = variant.reasoningStartsInThink
       resolve(plan, variant.model)
       // Answers name the variant (after any alias's renaming).
       plan.model = variant.id
