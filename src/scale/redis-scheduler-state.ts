@@ -66,6 +66,9 @@ interface UpstreamMirror {
   readonly own: Map<string, number>
   /** This replica's jobs started on the local share (no lease in Redis yet). */
   readonly local: Set<string>
+  /** Backoff of the re-check after a refusal with slots free (0: none pending); see `#recheck`. */
+  recheckMs: number
+  recheck: ReturnType<typeof setTimeout> | undefined
   /** Slots each replica held when Redis was lost (see `#allowance`). */
   readonly heldAtLoss: Map<string, number>
   /** Other replicas' waiting jobs here: member → [class, time]. */
@@ -275,6 +278,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     clearTimeout(this.#rejoin)
     clearTimeout(this.#wake)
     clearInterval(this.#probe)
+    for (const mirror of this.#upstreams.values()) clearTimeout(mirror.recheck)
     this.#client.removeAllListeners('close')
     await Promise.allSettled([this.#client.quit(), this.#subscriber.quit()])
     this.#client.disconnect()
@@ -285,7 +289,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   /** @internal */
   define(upstream: string, slots: number): void {
-    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), heldAtLoss: new Map(), waiting: new Map(), localWaiting: 0 })
+    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), recheckMs: 0, recheck: undefined, heldAtLoss: new Map(), waiting: new Map(), localWaiting: 0 })
     if (!this.#started) {
       this.#started = true
       // After the scheduler defined its upstreams (same tick): the first heartbeat loads the mirror.
@@ -357,6 +361,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         const [granted, value, busy, now] = reply as [number, number, string, number]
         this.#offset = Number(now) - performance.now()
         if (granted === 1) {
+          mirror.recheckMs = 0
           this.#stamps.delete(job.id)
           if (this.#waiting.get(job.id) === track) this.#waiting.delete(job.id)
           mirror.own.set(job.id, value)
@@ -369,6 +374,9 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         const held = new Set(busy === '' ? [] : busy.split(',').map(Number))
         for (const slot of mirror.busy.keys()) if (!held.has(slot)) mirror.busy.delete(slot)
         for (const slot of held) if (!mirror.busy.has(slot)) mirror.busy.set(slot, '?')
+        // Refused with slots free: jobs of other replicas go first, and they should take them. Should they not
+        // (a replica that died, a batch job aging by one clock and not the other), look again, backing off.
+        if (held.size < mirror.slots) this.#recheck(mirror)
         return undefined
       },
       (error: unknown) => {
@@ -455,6 +463,17 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined) throw new TypeError(`Unknown upstream ${JSON.stringify(upstream)}`)
     return mirror
+  }
+
+  /** One look again at an upstream after a refusal that left slots free: 50 ms, doubling to 1 s while refused. */
+  #recheck(mirror: UpstreamMirror): void {
+    if (mirror.recheck !== undefined || this.#closed) return
+    mirror.recheckMs = Math.min(1000, Math.max(50, mirror.recheckMs * 2))
+    mirror.recheck = setTimeout(() => {
+      mirror.recheck = undefined
+      this.#changed(mirror.id)
+    }, mirror.recheckMs)
+    mirror.recheck.unref?.()
   }
 
   /** A job granted a slot (`slot` defined) waits no more. */
