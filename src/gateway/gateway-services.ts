@@ -93,7 +93,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
   })
   // Cache-aware routing with slot affinity: llama.cpp's /slots, read after good probes, corrects the prefix index.
-  const slotsWatch = router !== undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, router, resolved.onEvent) : undefined
+  // Not with a state shared by several gateways: each watch hears only its own gateway's jobs, and would take the
+  // others' for another client's and forget their slots.
+  const slotsWatch = router !== undefined && resolved.schedulerState?.authority === undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, router, resolved.onEvent) : undefined
   const probe = createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS })
   const health = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,

@@ -1,10 +1,11 @@
 /**
  * Where the log's lines go when they go to a file descriptor or a path: kept in a list and
- * written out with one `write` per 4 KiB (and at least once a second). What pino's own destination (sonic-boom) does, at a fraction of its cost per
- * line: sonic-boom measures the byte length of its whole pending string on every line (the string
+ * written out with one `write` per 4 KiB (and at least once a second). What pino's own
+ * destination (sonic-boom) does, at a fraction of its cost per line: sonic-boom measures the byte length of its whole pending string on every line (the string
  * is flattened each time), ~1 µs a line at the gateway's request rate; here a line is a push and
  * an addition. Bounded: past 1 MiB waiting (a destination that stopped taking bytes), new lines are
  * dropped and counted, and a line saying how many goes out once the destination takes bytes again.
+ * A blocking pipe whose reader stops blocks the writer, as `process.stderr` does on a pipe.
  * A partial write continues with the rest; EAGAIN (a non-blocking pipe that is full) is retried
  * 10 ms later while new lines wait; a block whose write fails otherwise is counted in the same note.
  * `flushSync()` writes what waits synchronously (before the process exits; it also runs on the
