@@ -9,10 +9,11 @@
  * Kernel work (the syscalls of a write) is not counted: the req/s rows of bench/gateway.ts are the
  * other half of the picture.
  *
- * Modes: `off` (no metrics, no logs), `json` (prom-client metrics with process metrics, a pino
- * JSON line a request at info, asynchronous 4 KiB writes to /dev/null: as `--log-format json`
- * runs), `text` (the same metrics, a text line a request through `process.stderr.write`: the
- * CLI's default format).
+ * Modes: `off` (no metrics, no logs), `events` (a listener that does nothing), `metrics`
+ * (prom-client metrics with process metrics, no logs), `json` (the metrics and a JSON line a
+ * request at info, written in 4 KiB blocks to /dev/null: as `--log-format json` runs), `text`
+ * (the metrics and a text line a request, the CLI's default format, to a stderr that is not a
+ * terminal).
  *
  * Run (builds nothing: run `npm run build` first):
  * `node --import tsx bench/observe-cost.ts [--requests 2000] [--warmup 6000] [--concurrency 16]
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     windows: { type: 'string', default: '5' },
     'node-flags': { type: 'string', default: '' },
+    cpu: { type: 'boolean', default: false },
   },
 })
 const requests = Number(values.requests)
@@ -108,9 +110,61 @@ async function countOne(upstreamUrl: string, mode: string, dir: string): Promise
   }
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  // utime and stime are the stat file's 14th and 15th fields (the 12th and 13th after the command).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/**
+ * `--cpu`: no valgrind. Every mode's gateway runs at once, natively, and windows of requests go
+ * to them in turn (off json text off json text …) so drift lands on all of them; the figure is the
+ * CPU time (user + system: the writes' syscalls count here) the gateway process used per request.
+ */
+async function cpuTimes(upstreamUrl: string): Promise<void> {
+  const children = modes.map((mode) => ({ mode, child: spawn(process.execPath, [...nodeFlags, new URL('./observe-cost-target.ts', import.meta.url).pathname, upstreamUrl, mode], { stdio: ['ignore', 'pipe', 'ignore'] }) }))
+  try {
+    const targets = await Promise.all(
+      children.map(async ({ mode, child }) => {
+        const [url] = (await once(createInterface({ input: child.stdout }), 'line')) as [string]
+        return { mode, pid: child.pid as number, pool: createLoadPool(url, concurrency * 2), figures: { json: [] as number[], stream: [] as number[] } }
+      }),
+    )
+    for (const target of targets) for (const stream of [false, true]) await measure(target.pool, { path: '/v1/chat/completions', body: body(stream), stream, concurrency, requests: 0, warmup, maxMs: 600_000 })
+    for (let window = 0; window < windows; window++) {
+      for (const stream of [false, true]) {
+        for (const target of targets) {
+          const before = cpuMs(target.pid)
+          const sample = await measure(target.pool, { path: '/v1/chat/completions', body: body(stream), stream, concurrency, requests, warmup: 0, maxMs: 600_000 })
+          if (sample.errors > 0) throw new Error(`${target.mode}: ${sample.errors} errors, first: ${sample.firstError}`)
+          target.figures[stream ? 'stream' : 'json'].push(((cpuMs(target.pid) - before) * 1000) / sample.latencies.length)
+        }
+      }
+    }
+    const median = (numbers: number[]): number => [...numbers].sort((a, b) => a - b)[Math.floor((numbers.length - 1) / 2)] as number
+    console.log(`observe cost: gateway CPU time per request (user + system), c=${concurrency}, ${windows} windows of ${requests} requests per mode and kind, interleaved; node ${process.version}`)
+    for (const target of targets) {
+      for (const kind of ['json', 'stream'] as const) {
+        const mine = target.figures[kind]
+        const off = targets.find((one) => one.mode === 'off')?.figures[kind]
+        const versus = off === undefined || target.mode === 'off' ? '' : `  ${(median(mine) / median(off)).toFixed(3)}x off`
+        console.log(`${target.mode.padEnd(5)} ${kind.padEnd(6)} median ${median(mine).toFixed(1).padStart(6)} µs/request (windows: ${mine.map((one) => one.toFixed(1)).join(' ')})${versus}`)
+      }
+    }
+    await Promise.all(targets.map((target) => target.pool.close()))
+  } finally {
+    for (const { child } of children) child.kill('SIGTERM')
+  }
+}
+
 const upstream = await startFakeUpstream(benchUpstreamOptions())
 const dir = mkdtempSync(join(tmpdir(), 'qg-callgrind-'))
 try {
+  if (values.cpu) {
+    await cpuTimes(upstream.url)
+    process.exitCode = 0
+  } else {
   console.log(`observe cost: callgrind instructions per request, gateway from dist/, c=${concurrency}, ${requests} requests per cell after ${warmup} warm-up ones per mode; node ${process.version}`)
   const all: Counted[] = []
   const median = (numbers: number[]): number => {
@@ -141,6 +195,7 @@ try {
         console.log(`${mode.padEnd(5)} ${stream ? 'stream' : 'json  '} median ${Math.round(median(mine)).toString().padStart(8)}${mode === 'off' ? '' : `  ${(median(mine) / median(off)).toFixed(3)}x off`}`)
       }
     }
+  }
   }
 } finally {
   await upstream.close()

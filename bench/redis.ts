@@ -13,7 +13,7 @@
  * on a free port, no persistence), and the load client this thread. The machine's cores are shared by all of
  * them: on 2 cores a second replica cannot add throughput the way it does on a bigger machine.
  *
- * Run: `node_modules/.bin/node --import tsx bench/redis.ts [--quick]` (under `flock /tmp/qg-cpu.lock` on a
+ * Run: `node_modules/.bin/node --import tsx bench/redis.ts [--quick] [--contended]` (`--contended`: that cell only) (under `flock /tmp/qg-cpu.lock` on a
  * shared machine).
  * @module
  */
@@ -101,6 +101,9 @@ function cell(stream: boolean, concurrency: number, requests: number): LoadCell 
   return { path: '/v1/chat/completions', body, stream, concurrency, requests, maxMs: 60_000, warmup: Math.min(200, requests) }
 }
 
+/** The slowest request of the cells run so far (a stall would show here before it shows in p99). */
+let maxLatency = 0
+
 /** Runs `requests` over the pools at once (the concurrency split evenly), `rounds` times; one summary. */
 async function run(pools: Pool[], stream: boolean, concurrency: number, requests: number, rounds: number): Promise<LoadResult[]> {
   const results: LoadResult[] = []
@@ -109,6 +112,7 @@ async function run(pools: Pool[], stream: boolean, concurrency: number, requests
     // Parallel pools: their wall times overlap, so req/s is the sum of each pool's.
     const merged = summarize(samples)
     merged.rps = samples.reduce((sum, sample) => sum + summarize([sample]).rps, 0)
+    for (const sample of samples) for (const latency of sample.latencies) if (latency > maxLatency) maxLatency = latency
     results.push(merged)
   }
   return results
@@ -138,7 +142,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } })
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, contended: { type: 'boolean' } } })
   if (!existsSync(new URL('../dist/cli/index.js', import.meta.url))) throw new Error('bench/redis.ts runs the built CLI: npm run build first')
   const quick = values.quick === true
   const rounds = quick ? 2 : 4
@@ -150,15 +154,48 @@ async function main(): Promise<void> {
   await stats.connect()
   const upstream = await startUpstream(256)
   const closers: Array<() => Promise<void>> = [async () => redis.close(), async () => void stats.disconnect(), () => upstream.close()]
+  const pool = (replica: Replica, connections: number): Pool => {
+    const created = createLoadPool(replica.url, connections)
+    closers.unshift(() => created.close())
+    return created
+  }
   try {
+    if (values.contended !== true) await uncontended({ upstream, redis, stats, pool, closers, rounds, n1, n64 })
+    await Promise.all(closers.splice(0, closers.length - 3).map((close) => close()))
+    // Contended: 4 slots shared by 2 replicas, jobs queue: registration, refusals, the global order.
+    console.log('\ncontended: upstream with 4 slots, two Redis replicas, concurrency 16, stream')
+    const small = await startUpstream(4)
+    closers.unshift(() => small.close())
+    const pair = [await startReplica(small.url, 4, redis.url), await startReplica(small.url, 4, redis.url)]
+    closers.unshift(...pair.map((replica) => () => replica.close()))
+    const pools16 = [pool(pair[0] as Replica, 8), pool(pair[1] as Replica, 8)]
+    const requests = quick ? 1000 : 3000
+    const before = await scriptCalls(stats)
+    maxLatency = 0
+    const contended = (await run(pools16, true, 16, requests, 1))[0] as LoadResult
+    const calls = (await scriptCalls(stats)) - before
+    console.log(line('  two replicas, Redis', contended, `  ${(calls / (contended.n + 2 * Math.min(200, Math.ceil(requests / 2)))).toFixed(2)} round trips/job, slowest ${maxLatency.toFixed(1)} ms`))
+  } finally {
+    for (const close of closers) await close().catch(() => undefined)
+  }
+}
+
+/** Concurrency 1 and 64 on an upstream that never queues: without Redis, with it, and two replicas. */
+async function uncontended(context: {
+  upstream: { url: string }
+  redis: TestRedis
+  stats: Redis
+  pool: (replica: Replica, connections: number) => Pool
+  closers: Array<() => Promise<void>>
+  rounds: number
+  n1: number
+  n64: number
+}): Promise<void> {
+  const { upstream, redis, stats, pool, closers, rounds, n1, n64 } = context
+  {
     const plain = await startReplica(upstream.url, 256, undefined)
     const shared = [await startReplica(upstream.url, 256, redis.url), await startReplica(upstream.url, 256, redis.url)]
     closers.unshift(() => plain.close(), ...shared.map((replica) => () => replica.close()))
-    const pool = (replica: Replica, connections: number): Pool => {
-      const created = createLoadPool(replica.url, connections)
-      closers.unshift(() => created.close())
-      return created
-    }
     const plain1 = pool(plain, 1)
     const shared1 = pool(shared[0] as Replica, 1)
     console.log('\nconcurrency 1 (the Redis replica alone: its twin idles)')
@@ -201,20 +238,6 @@ async function main(): Promise<void> {
       const merged = merge(results)
       console.log(line(`  ${label}`, merged, label === 'two replicas, Redis' ? `  ${(merged.rps / base.rps).toFixed(2)}x req/s, ${(calls64 / jobs64).toFixed(2)} round trips/job` : label.includes('Redis') ? `  ${(merged.rps / base.rps).toFixed(2)}x req/s` : ''))
     }
-    await Promise.all(closers.splice(0, closers.length - 3).map((close) => close()))
-    // Contended: 4 slots shared by 2 replicas, jobs queue: registration, refusals, the global order.
-    console.log('\ncontended: upstream with 4 slots, two Redis replicas, concurrency 16, stream')
-    const small = await startUpstream(4)
-    closers.unshift(() => small.close())
-    const pair = [await startReplica(small.url, 4, redis.url), await startReplica(small.url, 4, redis.url)]
-    closers.unshift(...pair.map((replica) => () => replica.close()))
-    const pools16 = [pool(pair[0] as Replica, 8), pool(pair[1] as Replica, 8)]
-    const before = await scriptCalls(stats)
-    const contended = (await run(pools16, true, 16, quick ? 1000 : 3000, 1))[0] as LoadResult
-    const calls = (await scriptCalls(stats)) - before
-    console.log(line('  two replicas, Redis', contended, `  ${(calls / (contended.n + 2 * Math.min(200, Math.ceil((quick ? 1000 : 3000) / 2)))).toFixed(2)} round trips/job`))
-  } finally {
-    for (const close of closers) await close().catch(() => undefined)
   }
 }
 

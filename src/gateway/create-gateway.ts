@@ -115,7 +115,15 @@ export function createGateway(options: GatewayOptions): Gateway {
         return json({ ready: true })
       }
       if (path === '/v1/models' || path === '/models') return json({ object: 'list', data: withVariants(await catalog.list()) })
-      if (path.startsWith('/v1/jobs/')) return json(jobStatus(jobIdOf(path)))
+      if (path.startsWith('/v1/jobs/')) {
+        const id = jobIdOf(path)
+        // Another replica's job (issue 14): the shared state knows it.
+        if (jobs.get(id) === undefined && shared?.lookup !== undefined) {
+          const elsewhere = await shared.lookup(id)
+          if (elsewhere !== undefined) return json(elsewhere)
+        }
+        return json(jobStatus(id))
+      }
     }
     if (path.startsWith(MEMORY_PATH)) return await memoryRoute(services.memory, request, path, key)
     const endpoint = request.method === 'POST' ? endpointFor(path) : undefined

@@ -19,6 +19,7 @@ import { UpstreamHealth } from './upstream-health.js'
 import { createUpstream } from './upstream.js'
 import { createUpstreamProbe } from './upstream-probe.js'
 import { LlamaSlotsWatch } from './llama-slots.js'
+import type { SlotsCorrection } from './llama-slots.js'
 import { CallDeadlines } from './call-deadlines.js'
 import type { Upstream } from './upstream.js'
 import { ChatMemory } from './chat-memory.js'
@@ -109,7 +110,9 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     })
   }
   // Cache-aware routing with slot affinity: llama.cpp's /slots, read after good probes, corrects the prefix index.
-  const slotsWatch = router !== undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, resolved.onEvent) : undefined
+  // Not with a state shared by several gateways: each watch hears only its own gateway's jobs, and would take the
+  // others' for another client's and forget their slots.
+  const slotsWatch = router !== undefined && resolved.schedulerState?.authority === undefined && upstreams.some((upstream) => upstream.slotAffinity) ? watchSlots(scheduler, router, resolved.onEvent) : undefined
   const probe = createUpstreamProbe({ timeoutMs: PROBE_TIMEOUT_MS })
   const health = new UpstreamHealth(scheduler, {
     cooldownMs: resolved.unhealthyCooldownMs,
@@ -182,8 +185,13 @@ function buildToolRegistry(resolved: ResolvedGatewayOptions): ToolRegistry | und
 }
 
 /** The `/slots` watch (llama-slots.ts), told where the gateway's own jobs start and end; its corrections become `upstream-slots` events. */
-function watchSlots(scheduler: QueueScheduler, onEvent: ((event: GatewayEvent) => void) | undefined): LlamaSlotsWatch {
-  const watch = new LlamaSlotsWatch({ prefixes: scheduler.prefixes, onCorrection: (upstream, correction) => onEvent?.({ type: 'upstream-slots', upstream, ...correction }) })
+function watchSlots(scheduler: QueueScheduler, router: CacheAwareRouter, onEvent: ((event: GatewayEvent) => void) | undefined): LlamaSlotsWatch {
+  const onCorrection = (upstream: string, correction: SlotsCorrection) => {
+    // The router's own picture of those slots (what they hold, since when) goes with the index's.
+    router.forgotten(upstream, correction.reason === 'reused' ? correction.slots : undefined)
+    onEvent?.({ type: 'upstream-slots', upstream, ...correction })
+  }
+  const watch = new LlamaSlotsWatch({ prefixes: scheduler.prefixes, onCorrection })
   scheduler.on('job-start', (event) => watch.started(event.upstream, event.slot))
   scheduler.on('job-end', (event) => watch.ended(event.upstream, event.slot))
   return watch

@@ -140,6 +140,11 @@ export function describeEvent(event: GatewayEvent): { level: Exclude<LogLevel, '
       return event.error !== undefined
         ? { level: 'warn', message: 'models could not be read (it serves any model until they can)', fields: { upstream: event.upstream, error: event.error } }
         : { level: 'debug', message: 'models', fields: { upstream: event.upstream, models: event.models === undefined ? '(none listed: any)' : event.models.join(',') } }
+    case 'upstream-slots':
+      // llama.cpp's /slots showed slots reused behind the gateway's back (cache-aware routing forgets what they held).
+      return event.reason === 'restarted'
+        ? { level: 'info', message: 'slots: the server restarted, its prompt caches are forgotten', fields: { upstream: event.upstream } }
+        : { level: 'info', message: 'slots: reused by another client, their prompt caches are forgotten', fields: { upstream: event.upstream, slots: event.slots.join(',') } }
     case 'warning':
       return { level: 'warn', message: event.message, fields: {} }
     case 'internal-error':

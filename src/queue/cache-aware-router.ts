@@ -38,7 +38,7 @@ const UNLEARNT_HALF_LIFE_MS = 60_000
  */
 const EVICTION_WEIGHT = 2
 /** Options within this factor (plus BALANCE_MS) of the cheapest are near-equal: the least busy upstream takes the job. */
-const BALANCE_FACTOR = 2
+const BALANCE_FACTOR = 2.5
 const BALANCE_MS = 50
 /** What the router believes an upstream slot holds (from the jobs it saw start and end there). */
 interface SlotHolding {
@@ -90,6 +90,10 @@ export class CacheAwareRouter implements UpstreamRouter {
   #firstRate: number | undefined
   /** upstream + '\u0000' + slot → what it holds. Bounded by the upstreams' slots. */
   readonly #holdings = new Map<string, SlotHolding>()
+  /** Upstreams that pick their own slot (no slot affinity) → their slots, from the candidates seen. */
+  readonly #serverPicks = new Map<string, number>()
+  /** Where a job on such an upstream went, by its prefix hint (one per job), for `finished`. */
+  readonly #placed = new WeakMap<PrefixHint, number>()
   /** The learnt return gaps (exposed for tests and the debug view). */
   readonly gaps: ReturnGaps
   /** Per upstream: jobs started lately (a count halving every keepMs) and when it was last updated. */
@@ -132,6 +136,7 @@ export class CacheAwareRouter implements UpstreamRouter {
       const whole = blocks < prefix.ends.length && this.#holdings.get(key)?.lastHash === prefix.hashes[blocks - 1]
       cached.set(key, prefix.ends[whole ? blocks : blocks - 1] as number)
     }
+    for (const candidate of candidates) if (candidate.slotAffinity === false) this.#serverPicks.set(candidate.id, candidate.slots)
     const keepMs = this.#keepMs()
     const options = candidates.map((candidate) => this.#bestOption(prefix, candidate, cached, now, keepMs))
     let best = options[0] as Option
@@ -160,6 +165,12 @@ export class CacheAwareRouter implements UpstreamRouter {
   }
 
   started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void {
+    const slots = this.#serverPicks.get(upstream)
+    if (slots !== undefined) {
+      // Without slot affinity the scheduler's slot number is its own count: the prompt goes where the server puts it.
+      slot = this.#serverPick(prefix, upstream, slots, prefixes) ?? slot
+      this.#placed.set(prefix, slot)
+    }
     if (prefix.hashes.length > 0) prefixes.record(prefix.hashes, upstream, slot)
     const key = upstream + '\u0000' + slot
     const holding = this.#holdings.get(key)
@@ -182,6 +193,7 @@ export class CacheAwareRouter implements UpstreamRouter {
   }
 
   finished(prefix: PrefixHint, upstream: string, slot: number): void {
+    slot = this.#placed.get(prefix) ?? slot
     const now = this.#now()
     const holding = this.#holdings.get(upstream + '\u0000' + slot)
     if (holding !== undefined) {
@@ -190,6 +202,14 @@ export class CacheAwareRouter implements UpstreamRouter {
     }
     const last = prefix.hashes[prefix.hashes.length - 1]
     if (last !== undefined) this.gaps.ended(last, now)
+  }
+
+  forgotten(upstream: string, slots?: readonly number[] | undefined): void {
+    if (slots !== undefined) {
+      for (const slot of slots) this.#holdings.delete(upstream + '\u0000' + slot)
+      return
+    }
+    for (const key of [...this.#holdings.keys()]) if (key.startsWith(upstream + '\u0000')) this.#holdings.delete(key)
   }
 
   /** The cheapest place for the prompt on one candidate: its best free slot, or the candidate as a whole when none is free. */
@@ -213,6 +233,10 @@ export class CacheAwareRouter implements UpstreamRouter {
       if (holding?.busy === true && candidate.running > 0) {
         // Busy: the job would wait for it; remembered only for an upstream with no free slot.
         if (busyBest === undefined || total < busyBest.total) busyBest = option
+      } else if (candidate.slotAffinity === false) {
+        // The server picks the slot (llama.cpp: the idle slot holding the longest part of the prompt, else the
+        // one unused the longest): the job's cost there is that slot's, whatever it costs.
+        if (best === undefined || cachedChars > best.cachedChars || (cachedChars === best.cachedChars && (holding?.endedAt ?? -Infinity) < (this.#holdings.get(candidate.id + '\u0000' + best.slot)?.endedAt ?? -Infinity))) best = option
       } else if (best === undefined || total < best.total) best = option
     }
     if (ahead <= 0 && best !== undefined) return best
@@ -224,6 +248,23 @@ export class CacheAwareRouter implements UpstreamRouter {
       return { candidate, slot: undefined, cachedChars: 0, waitMs, prefillMs, evictMs: 0, total: waitMs + prefillMs, load }
     }
     return waited.cachedChars > 0 ? waited : { ...waited, slot: undefined }
+  }
+
+  /** The slot a server without slot affinity gives the prompt: the idle one holding the longest part of it, else the one unused the longest. */
+  #serverPick(prefix: PrefixHint, upstream: string, slots: number, prefixes: PrefixStore): number | undefined {
+    const matched = new Map<number, number>()
+    for (const { place, blocks } of prefixes.matches(prefix.hashes).values()) if (place.upstream === upstream) matched.set(place.slot, blocks)
+    let pick: number | undefined
+    let pickBlocks = -1
+    let pickEnded = Infinity
+    for (let slot = 0; slot < slots; slot++) {
+      const holding = this.#holdings.get(upstream + '\u0000' + slot)
+      if (holding?.busy === true) continue
+      const blocks = matched.get(slot) ?? 0
+      const ended = holding?.endedAt ?? -Infinity
+      if (blocks > pickBlocks || (blocks === pickBlocks && ended < pickEnded)) [pick, pickBlocks, pickEnded] = [slot, blocks, ended]
+    }
+    return pick
   }
 
   /** Expected cost (ms of prefill) of writing over the slot's prompt, of which the new prompt shares `sharedChars`. */

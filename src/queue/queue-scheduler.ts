@@ -807,7 +807,7 @@ export class QueueScheduler {
     const candidates: RouteCandidate[] = []
     for (const upstream of this.#upstreams) {
       if (upstream.healthy !== best.healthy || !this.#eligible(job.modelKey, upstream) || job.excluded?.has(upstream.id) === true || this.#load(upstream) > limit) continue
-      candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs })
+      candidates.push({ id: upstream.id, slots: upstream.slots, running: this.#state.slots.running(upstream.id), waiting: this.#state.load.waiting(upstream.id), serviceMs: upstream.serviceMs ?? this.#serviceMs, slotAffinity: upstream.slotAffinity })
     }
     const choice = (this.#router as UpstreamRouter).choose(job.prefix as PrefixHint, candidates, this.#state.prefixes)
     job.routed = choice

@@ -125,6 +125,8 @@ export interface SlotAuthority {
   onLeaseLost(listener: (jobId: string) => void): void
   /** Where the replica stands, for `/healthz`. */
   status(): SharedStateStatus
+  /** Another replica's job, as `GET /v1/jobs/{id}` shows it; undefined when the shared state does not know it. */
+  lookup?(jobId: string): Promise<Record<string, unknown> | undefined>
 }
 
 /** A shared state's mode, for `/healthz`. */

@@ -16,6 +16,8 @@ export interface RouteCandidate {
   readonly waiting: number
   /** Moving average of its service time (ms), undefined before its first finished job. */
   readonly serviceMs: number | undefined
+  /** Whether the gateway names the slot (`id_slot`); false: the server picks it. Undefined counts as true. */
+  readonly slotAffinity?: boolean | undefined
 }
 
 /** A routing decision, with what it was based on (for `/v1/jobs/{id}` and the debug log). */
@@ -59,4 +61,6 @@ export interface UpstreamRouter {
   started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
   /** The job that started there ended (its slot is free and holds its prompt and answer). */
   finished?(prefix: PrefixHint, upstream: string, slot: number): void
+  /** The server reused these slots behind the gateway's back (all of the upstream's when undefined: it restarted). */
+  forgotten?(upstream: string, slots?: readonly number[] | undefined): void
 }

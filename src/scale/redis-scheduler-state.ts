@@ -12,7 +12,7 @@ import { InMemoryStickyStore } from '../queue/in-memory-scheduler-state.js'
 import { PrefixIndex } from '../queue/prefix-index.js'
 import type { LoadView, PrefixPlace, PrefixStore, SchedulerState, SharedJob, SharedStateStatus, SlotAuthority, SlotTable, StickyEntry, StickyStore } from '../queue/scheduler-state.js'
 import { redactUrl } from '../gateway/upstream.js'
-import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
+import { ADOPT, CONFIRM, DEQUEUE, HEARTBEAT, LOOKUP, REGISTER, RELEASE, REQUEUE } from './redis-scripts.js'
 
 /** Options of {@link createRedisSchedulerState}. */
 export interface RedisSchedulerStateOptions {
@@ -66,6 +66,9 @@ interface UpstreamMirror {
   readonly own: Map<string, number>
   /** This replica's jobs started on the local share (no lease in Redis yet). */
   readonly local: Set<string>
+  /** Backoff of the re-check after a refusal with slots free (0: none pending); see `#recheck`. */
+  recheckMs: number
+  recheck: ReturnType<typeof setTimeout> | undefined
   /** Slots each replica held when Redis was lost (see `#allowance`). */
   readonly heldAtLoss: Map<string, number>
   /** Other replicas' waiting jobs here: member → [class, time]. */
@@ -113,6 +116,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   readonly #leaseTtlMs: number
   readonly #batchMaxWaitMs: number
   readonly #stickyTtlMs: number
+  readonly #maxStickyKeys: number
   readonly #url: string
   readonly #onEvent: ((event: SharedStateEvent) => void) | undefined
   readonly #lostListeners: Array<(jobId: string) => void> = []
@@ -124,7 +128,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   /** Registered jobs' time in the global order (Redis time). */
   readonly #stamps = new Map<string, number>()
   readonly #listeners: Array<(upstream: string | undefined) => void> = []
-  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue', Script>
+  readonly #scripts: Record<'confirm' | 'release' | 'register' | 'dequeue' | 'heartbeat' | 'adopt' | 'requeue' | 'lookup', Script>
   /** This replica's waiting jobs, in its own order (registered, or to be when Redis is back). */
   readonly #waiting = new Map<string, SharedJob>()
   #mode: SharedStateMode = 'shared'
@@ -153,6 +157,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#leaseTtlMs = leaseTtlMs
     this.#batchMaxWaitMs = batchMaxWaitMs
     this.#stickyTtlMs = stickyTtlMs
+    this.#maxStickyKeys = maxStickyKeys
     this.#url = redactUrl(url)
     this.#onEvent = onEvent
     const maxRetryMs = _internal.maxRetryMs ?? 500
@@ -170,7 +175,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     }
     this.#client = new RedisClass(url, clientOptions)
     this.#subscriber = new RedisClass(url, { ...clientOptions, enableOfflineQueue: true, commandTimeout: undefined })
-    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE }
+    const scripts = { confirm: CONFIRM, release: RELEASE, register: REGISTER, dequeue: DEQUEUE, heartbeat: HEARTBEAT, adopt: ADOPT, requeue: REQUEUE, lookup: LOOKUP }
     const bound: Partial<Record<keyof typeof scripts, Script>> = {}
     for (const [name, lua] of Object.entries(scripts) as Array<[keyof typeof scripts, string]>) {
       const command = `qg_${name}`
@@ -218,6 +223,33 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
       await this.#client.connect()
     } catch (error) {
       this.#lost(`Redis is unreachable at start (${(error as Error).message})`)
+      return
+    }
+    await this.#loadSticky().catch(() => undefined)
+  }
+
+  /**
+   * A replica that starts late learns the conversations the others placed (its mirror hears only what
+   * happens from now on): the shared sticky map's entries, at most `maxStickyKeys`, read once at start.
+   */
+  async #loadSticky(): Promise<void> {
+    const prefix = `${this.#prefix}sticky:`
+    let cursor = '0'
+    let loaded = 0
+    for (let round = 0; round < 10_000 && loaded < this.#maxStickyKeys; round++) {
+      const [next, keys] = await this.#client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      const wanted = keys.slice(0, this.#maxStickyKeys - loaded)
+      const values = wanted.length === 0 ? [] : await this.#client.mget(...wanted)
+      wanted.forEach((key, index) => {
+        const value = values[index]
+        if (value === null || value === undefined) return
+        const [upstream, slot] = JSON.parse(value) as [string, number]
+        if (this.#upstreams.size > 0 && !this.#upstreams.has(upstream)) return
+        this.sticky.set(key.slice(prefix.length), { upstream, slot })
+        loaded++
+      })
+      if (cursor === '0') break
     }
   }
 
@@ -246,6 +278,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     clearTimeout(this.#rejoin)
     clearTimeout(this.#wake)
     clearInterval(this.#probe)
+    for (const mirror of this.#upstreams.values()) clearTimeout(mirror.recheck)
     this.#client.removeAllListeners('close')
     await Promise.allSettled([this.#client.quit(), this.#subscriber.quit()])
     this.#client.disconnect()
@@ -256,7 +289,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
 
   /** @internal */
   define(upstream: string, slots: number): void {
-    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), heldAtLoss: new Map(), waiting: new Map(), localWaiting: 0 })
+    this.#upstreams.set(upstream, { id: upstream, slots, busy: new Map(), lastUsed: new Float64Array(slots).fill(Number.NEGATIVE_INFINITY), own: new Map(), local: new Set(), recheckMs: 0, recheck: undefined, heldAtLoss: new Map(), waiting: new Map(), localWaiting: 0 })
     if (!this.#started) {
       this.#started = true
       // After the scheduler defined its upstreams (same tick): the first heartbeat loads the mirror.
@@ -328,6 +361,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         const [granted, value, busy, now] = reply as [number, number, string, number]
         this.#offset = Number(now) - performance.now()
         if (granted === 1) {
+          mirror.recheckMs = 0
           this.#stamps.delete(job.id)
           if (this.#waiting.get(job.id) === track) this.#waiting.delete(job.id)
           mirror.own.set(job.id, value)
@@ -340,6 +374,9 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
         const held = new Set(busy === '' ? [] : busy.split(',').map(Number))
         for (const slot of mirror.busy.keys()) if (!held.has(slot)) mirror.busy.delete(slot)
         for (const slot of held) if (!mirror.busy.has(slot)) mirror.busy.set(slot, '?')
+        // Refused with slots free: jobs of other replicas go first, and they should take them. Should they not
+        // (a replica that died, a batch job aging by one clock and not the other), look again, backing off.
+        if (held.size < mirror.slots) this.#recheck(mirror)
         return undefined
       },
       (error: unknown) => {
@@ -388,6 +425,34 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#listeners.push(listener)
   }
 
+  async lookup(jobId: string): Promise<Record<string, unknown> | undefined> {
+    if (this.#mode === 'local') return undefined
+    let text: unknown
+    try {
+      text = await this.#scripts.lookup(this.#prefix, jobId, this.#batchMaxWaitMs)
+    } catch {
+      return undefined // the job is simply not found here; an outage shows on the next call that matters
+    }
+    if (typeof text !== 'string') return undefined
+    const record = JSON.parse(text) as { replica?: string; status?: string; upstream?: string; slot?: number; class?: string; queued_at?: number; started_at?: number; ended_at?: number; position?: number; now: number }
+    const created = record.queued_at ?? record.started_at ?? record.now
+    return {
+      id: jobId,
+      object: 'queuegate.job',
+      status: record.status ?? null,
+      kind: record.class === 'b' ? 'batch' : 'interactive',
+      upstream: record.upstream ?? null,
+      slot: record.slot ?? null,
+      position: record.position ?? null,
+      created_at: created,
+      started_at: record.started_at ?? null,
+      ended_at: record.ended_at ?? null,
+      wait_ms: (record.started_at ?? (record.status === 'queued' ? record.now : (record.ended_at ?? record.now))) - created,
+      // Served by another replica: what this one knows of it comes from the shared state.
+      replica: record.replica ?? null,
+    }
+  }
+
   onLeaseLost(listener: (jobId: string) => void): void {
     this.#lostListeners.push(listener)
   }
@@ -398,6 +463,17 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined) throw new TypeError(`Unknown upstream ${JSON.stringify(upstream)}`)
     return mirror
+  }
+
+  /** One look again at an upstream after a refusal that left slots free: 50 ms, doubling to 1 s while refused. */
+  #recheck(mirror: UpstreamMirror): void {
+    if (mirror.recheck !== undefined || this.#closed) return
+    mirror.recheckMs = Math.min(1000, Math.max(50, mirror.recheckMs * 2))
+    mirror.recheck = setTimeout(() => {
+      mirror.recheck = undefined
+      this.#changed(mirror.id)
+    }, mirror.recheckMs)
+    mirror.recheck.unref?.()
   }
 
   /** A job granted a slot (`slot` defined) waits no more. */

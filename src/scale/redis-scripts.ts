@@ -13,6 +13,7 @@
  * - `rwait:{replica}`           set of a replica's registered jobs (swept when the replica's heartbeat is gone)
  * - `hb:{replica}`              PX leaseTtlMs; `replicas` set: the replicas alive
  * - `sticky:{threadKey}`        → [upstream, slot], PX stickyTtlMs
+ * - `job:{id}`                  → the job's record (replica, status, upstream, slot, times), PX 10 min
  *
  * Every change is announced on the channel as JSON (`S` start, `F` free, `W` waits, `D` left the queue,
  * `G` a replica gone), which keeps each replica's mirror. Key names are built inside the scripts, so the
@@ -21,7 +22,15 @@
  */
 
 const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- A job's record for GET /v1/jobs/{id} on any replica (kept JOB_TTL_MS after its last change).
+local function note(p, job, fields)
+  local k = p .. 'job:' .. job
+  local old = redis.call('GET', k)
+  local record = old and cjson.decode(old) or {}
+  for name, value in pairs(fields) do record[name] = value end
+  redis.call('SET', k, cjson.encode(record), 'PX', ${600_000})
+end`
 
 /**
  * Slot helpers: `init` (the first time an upstream is seen with this many slots, its free slots are listed)
@@ -88,11 +97,13 @@ if free > 0 then
     ahead = redis.call('ZCARD', wi) + redis.call('ZCOUNT', wb, '-inf', '(' .. stamp)
   end
 end
--- The conversation's previous turn still holds its slot (its release is on its way): wait for that slot
--- rather than take another and lose the conversation's cache.
+-- The conversation's previous turn still holds its slot through another replica, whose release may be on
+-- its way (the client can see its answer end first): wait for that slot rather than take another and lose
+-- the conversation's cache. (Through this replica the release went out before this call: no such wait.)
 local turnEnding = false
 if preferred >= 0 and preferred < slots and key ~= '' and redis.call('ZSCORE', p .. 'lease:' .. u, preferred) then
-  turnEnding = redis.call('HGET', p .. 'lkey:' .. u, preferred) == key
+  local holder = redis.call('HGET', p .. 'holder:' .. u, preferred) or ''
+  turnEnding = redis.call('HGET', p .. 'lkey:' .. u, preferred) == key and string.sub(holder, 1, #replica + 1) ~= replica .. '|'
 end
 if free == 0 or ahead >= free or turnEnding then
   if register and not reg then
@@ -100,6 +111,7 @@ if free == 0 or ahead >= free or turnEnding then
     redis.call('HSET', p .. 'wjob', member, cjson.encode({waitingOn, class, now}))
     redis.call('SADD', p .. 'rwait:' .. replica, member)
     redis.call('PUBLISH', channel, cjson.encode({t = 'W', u = waitingOn, c = class, at = now, r = replica, j = job}))
+    note(p, job, {replica = replica, status = 'queued', upstream = waitingOn, class = class, queued_at = now})
   end
   return {0, stamp, table.concat(redis.call('ZRANGE', p .. 'lease:' .. u, 0, -1), ','), now}
 end
@@ -120,6 +132,7 @@ if reg then
 end
 if key ~= '' and stickyTtl > 0 then redis.call('SET', p .. 'sticky:' .. key, cjson.encode({u, slot}), 'PX', stickyTtl) end
 redis.call('PUBLISH', channel, cjson.encode({t = 'S', u = u, s = slot, at = now, r = replica, j = job, k = key, w = regU or ''}))
+note(p, job, {replica = replica, status = 'running', upstream = u, slot = slot, class = class, queued_at = stamp, started_at = now})
 return {1, slot, '', now}`
 
 /** release: ARGV prefix, channel, replica, job, upstream, slot. Frees the lease if it is still this job's. */
@@ -131,6 +144,7 @@ redis.call('HDEL', p .. 'holder:' .. u, slot)
 redis.call('HDEL', p .. 'lkey:' .. u, slot)
 redis.call('ZADD', p .. 'free:' .. u, now + tonumber(slot) / 1000, slot)
 redis.call('PUBLISH', channel, cjson.encode({t = 'F', u = u, s = tonumber(slot), at = now, r = replica}))
+note(p, job, {status = 'done', ended_at = now})
 return 1`
 
 /**
@@ -152,10 +166,11 @@ redis.call('ZADD', p .. 'wait:' .. u .. ':' .. class, stamp, member)
 redis.call('HSET', p .. 'wjob', member, cjson.encode({u, class, stamp}))
 redis.call('SADD', p .. 'rwait:' .. replica, member)
 redis.call('PUBLISH', channel, cjson.encode({t = 'W', u = u, c = class, at = stamp, r = replica, j = job, f = from}))
+note(p, job, {replica = replica, status = 'queued', upstream = u, class = class, queued_at = stamp})
 return stamp`
 
 /** dequeue: ARGV prefix, channel, replica, job. Takes a job out of the global order. */
-export const DEQUEUE = `
+export const DEQUEUE = `${NOW}
 local p, channel, replica, job = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local member = replica .. '|' .. job
 local reg = redis.call('HGET', p .. 'wjob', member)
@@ -165,6 +180,7 @@ redis.call('ZREM', p .. 'wait:' .. r[1] .. ':' .. r[2], member)
 redis.call('HDEL', p .. 'wjob', member)
 redis.call('SREM', p .. 'rwait:' .. replica, member)
 redis.call('PUBLISH', channel, cjson.encode({t = 'D', u = r[1], r = replica, j = job}))
+note(p, job, {status = 'dropped', ended_at = now})
 return 1`
 
 /**
@@ -304,3 +320,27 @@ for _, member in ipairs(redis.call('SMEMBERS', p .. 'rwait:' .. replica)) do
   end
 end
 return n`
+
+/**
+ * lookup: ARGV prefix, job, batchMaxWaitMs. The job's record (any replica's), with its place in its upstream's
+ * order while it waits (1-based; the same rule as confirm's), as JSON; nil when unknown.
+ */
+export const LOOKUP = `${NOW}
+local p, job, agedMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local text = redis.call('GET', p .. 'job:' .. job)
+if not text then return false end
+local record = cjson.decode(text)
+if record.status == 'queued' and record.upstream and record.queued_at then
+  local wi, wb = p .. 'wait:' .. record.upstream .. ':i', p .. 'wait:' .. record.upstream .. ':b'
+  local stamp, aged = record.queued_at, now - agedMs
+  local ahead
+  if record.class == 'i' or stamp <= aged then
+    ahead = redis.call('ZCOUNT', wi, '-inf', '(' .. stamp)
+    if aged < stamp then ahead = ahead + redis.call('ZCOUNT', wb, '-inf', aged) else ahead = ahead + redis.call('ZCOUNT', wb, '-inf', '(' .. stamp) end
+  else
+    ahead = redis.call('ZCARD', wi) + redis.call('ZCOUNT', wb, '-inf', '(' .. stamp)
+  end
+  record.position = ahead + 1
+end
+record.now = now
+return cjson.encode(record)`

@@ -98,3 +98,14 @@ describe('the JSON request line', () => {
     expect(none).toEqual([])
   })
 })
+
+describe('describeEvent: llama.cpp slot corrections', () => {
+  it('says which slots were reused behind the gateway, or that the server restarted, at info', () => {
+    expect(describeEvent({ type: 'upstream-slots', upstream: 'http://gpu0:8080', reason: 'reused', slots: [0, 2] })).toEqual({
+      level: 'info',
+      message: 'slots: reused by another client, their prompt caches are forgotten',
+      fields: { upstream: 'http://gpu0:8080', slots: '0,2' },
+    })
+    expect(describeEvent({ type: 'upstream-slots', upstream: 'http://gpu0:8080', reason: 'restarted' })).toMatchObject({ level: 'info', fields: { upstream: 'http://gpu0:8080' } })
+  })
+})

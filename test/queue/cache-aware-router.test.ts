@@ -93,6 +93,45 @@ describe('CacheAwareRouter', () => {
     expect(choice).toMatchObject({ slot: 1, expectedEvictionMs: 0 })
   })
 
+  it('without slot affinity, predicts the slot the server picks (longest prefix, else unused the longest) and records it there', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    const server: RouteCandidate = { ...idle('gpu0'), slotAffinity: false }
+    const run = (prompt: PrefixHint, schedulerSlot: number) => {
+      router.choose(prompt, [server], prefixes)
+      router.started(prompt, 'gpu0', schedulerSlot, prefixes)
+      now += 1000
+      router.finished(prompt, 'gpu0', schedulerSlot)
+      now += 1000
+    }
+    // The scheduler counts slot 0 both times; the server, with slot 0 holding a, puts b on the unused slot 1.
+    run(hint(['a']), 0)
+    run(hint(['b']), 0)
+    expect([...prefixes.matches(hint(['a']).hashes).keys()]).toEqual(['gpu0\u00000'])
+    expect([...prefixes.matches(hint(['b']).hashes).keys()]).toEqual(['gpu0\u00001'])
+    // a's next turn: the server picks the slot holding a (the longest prefix), and the router prices that slot.
+    expect(router.choose(hint(['a', 'reply', 'a2']), [server], prefixes)).toMatchObject({ slot: 0, cachedChars: 8000 })
+    // A new prompt: the server takes the slot unused the longest (a's, ended first), whatever it costs.
+    expect(router.choose(hint(['c']), [server], prefixes)).toMatchObject({ slot: 0 })
+  })
+
+  it('forgets what a slot held when the server reused it (no eviction cost for a prompt already gone)', () => {
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
+    router.started(hint(['s', 'a1']), 'gpu0', 0, prefixes)
+    router.finished(hint(['s', 'a1']), 'gpu0', 0)
+    const gpu0 = { ...idle('gpu0'), slots: 1 }
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBeGreaterThan(0)
+    prefixes.forgetSlot('gpu0', 0)
+    router.forgotten('gpu0', [0])
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBe(0)
+    router.started(hint(['s', 'a1']), 'gpu0', 0, prefixes)
+    router.finished(hint(['s', 'a1']), 'gpu0', 0)
+    router.forgotten('gpu0')
+    expect(router.choose(hint(['t', 'b1']), [gpu0], prefixes)?.expectedEvictionMs).toBe(0)
+  })
+
   it('moves off a warm upstream when the wait there costs more than prefilling elsewhere', () => {
     const prefixes = new PrefixIndex()
     const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })

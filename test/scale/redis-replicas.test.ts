@@ -25,12 +25,12 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
   })
 
-  async function setup(options: { slots: number; replicas: number; leaseTtlMs?: number; upstreams?: number; extra?: string[] }) {
+  async function setup(options: { slots: number; replicas: number; leaseTtlMs?: number; upstreams?: number; upstreamSlots?: number; extra?: string[] }) {
     const redis: TestRedis = await startRedis()
     cleanups.push(() => redis.close())
     const upstreams: FakeUpstream[] = []
     for (let i = 0; i < (options.upstreams ?? 1); i++) {
-      const upstream = await startFakeUpstream({ slots: options.slots, tokens: 5, tokenDelayMs: 5 })
+      const upstream = await startFakeUpstream({ slots: options.upstreamSlots ?? options.slots, tokens: 5, tokenDelayMs: 5 })
       cleanups.push(() => upstream.close())
       upstreams.push(upstream)
     }
@@ -101,6 +101,75 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     expect(upstream.maxInFlight).toBe(2)
   }, 60_000)
 
+  it('a replica frozen longer than leaseTtlMs finds its lease gone when it wakes and aborts the job (the slot went to another)', async () => {
+    const leaseTtlMs = 1500
+    // The upstream itself has room for two: the gateways' one slot is what the lease guards.
+    const { upstreams, replicas } = await setup({ slots: 1, upstreamSlots: 2, replicas: 2, leaseTtlMs })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    // Long enough that the answer still streams when A wakes (what came meanwhile waits in its socket).
+    upstream.setOptions({ tokens: 400, tokenDelayMs: 40 })
+    const frozen = streamChat(a.client, 'frozen').then(
+      () => 'completed',
+      (error: Error) => error.message,
+    )
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    upstream.setOptions({ tokens: 3, tokenDelayMs: 5 })
+    const frozenAt = Date.now()
+    a.child.kill('SIGSTOP')
+    try {
+      // B's job gets the slot once A's lease ran out (the upstream still runs A's request: A cannot stop it while frozen).
+      expect(await streamChat(b.client, 'meanwhile')).toBe('tok0 tok1 tok2')
+      expect(Date.now() - frozenAt).toBeLessThan(leaseTtlMs + 1000)
+    } finally {
+      a.child.kill('SIGCONT')
+    }
+    const outcome = await frozen
+    expect(outcome).toMatch(/lost its slot/)
+    await until(() => /slot lease of job \S+ on \S+ was gone at renewal/.test(a.log()), 5000, 'the log line')
+    await upstream.waitFor((fake) => fake.active === 0, 10_000)
+  }, 60_000)
+
+  it('maxQueued counts every replica\'s waiting jobs: a third waiting job is refused 429 on the other replica', async () => {
+    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2, extra: ['--max-queued', '2'] })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    upstream.setOptions({ tokens: 20, tokenDelayMs: 30 })
+    const jobs = [streamChat(a.client, 'holder')]
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    jobs.push(streamChat(a.client, 'waits 1'), streamChat(a.client, 'waits 2'))
+    await until(async () => (await b.health()).workers[0]?.queued === 2, 10_000, 'B to see the two waiting jobs')
+    const refused = await fetch(`${b.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'one too many' }] }) })
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('queue_full')
+    expect((await Promise.all(jobs)).every((text) => text.length > 0)).toBe(true)
+  }, 60_000)
+
+  it('GET /v1/jobs/{id} on any replica shows another replica\'s job: running, then done with its wait', async () => {
+    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2 })
+    const upstream = upstreams[0] as FakeUpstream
+    const [a, b] = replicas as [Replica, Replica]
+    upstream.setOptions({ tokens: 20, tokenDelayMs: 30 })
+    const post = (content: string) => fetch(`${a.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake-model', stream: true, messages: [{ role: 'user', content }] }) })
+    const running = await post('first')
+    await upstream.waitFor((fake) => fake.active === 1, 10_000)
+    const waitingPromise = post('second')
+    await until(async () => (await a.health()).queued === 1, 10_000, 'the second job to queue')
+    const runningId = running.headers.get('x-queuegate-job-id') as string
+    const job = async (id: string) => (await (await fetch(`${b.url}/v1/jobs/${id}`)).json()) as Record<string, unknown>
+    expect(await job(runningId)).toMatchObject({ id: runningId, object: 'queuegate.job', status: 'running', kind: 'interactive', upstream: `${upstream.url}/v1`, slot: 0 })
+    // (A waiting stream's headers, with its id, go out when it starts: its record is read then.)
+    await running.text()
+    const waiting = await waitingPromise
+    const waitingId = waiting.headers.get('x-queuegate-job-id') as string
+    await waiting.text()
+    expect(await job(runningId)).toMatchObject({ status: 'done' })
+    const waited = await job(waitingId)
+    expect(waited).toMatchObject({ status: 'done', kind: 'interactive', slot: 0 })
+    expect(waited.wait_ms as number).toBeGreaterThan(100)
+    expect((await fetch(`${b.url}/v1/jobs/nope`)).status).toBe(404)
+  }, 60_000)
+
   it('Redis stopped and restarted under load: no request fails, each replica stays within its share, shared state resumes', async () => {
     const { redis, upstreams, replicas } = await setup({ slots: 4, replicas: 2 })
     const upstream = upstreams[0] as FakeUpstream
@@ -143,12 +212,18 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
   }, 90_000)
 
   it('sticky turns through alternating replicas land on one upstream and one id_slot', async () => {
-    const { upstreams, replicas } = await setup({ slots: 2, replicas: 2, upstreams: 2, extra: ['--slot-affinity'] })
+    const { redis, upstreams, replicas } = await setup({ slots: 2, replicas: 2, upstreams: 2, extra: ['--slot-affinity'] })
     for (let conversation = 0; conversation < 3; conversation++) {
       for (let turn = 0; turn < 4; turn++) {
         const replica = replicas[turn % 2] as Replica
         expect(await streamChat(replica.client, `c${conversation} t${turn}`, { 'X-Chat-Id': `conversation-${conversation}` })).toBe('tok0 tok1 tok2 tok3 tok4')
       }
+    }
+    // A replica that starts now reads the shared sticky map at start: the conversations stay put through it too.
+    const late = await startReplica(['--upstreams', upstreams.map((upstream) => `${upstream.url}/v1`).join(','), '--slots', '2', '--no-model-discovery', '--health-interval', '0', '--redis', redis.url, '--slot-affinity'])
+    cleanups.push(() => late.close())
+    for (let conversation = 0; conversation < 3; conversation++) {
+      expect(await streamChat(late.client, `c${conversation} late`, { 'X-Chat-Id': `conversation-${conversation}` })).toBe('tok0 tok1 tok2 tok3 tok4')
     }
     for (let conversation = 0; conversation < 3; conversation++) {
       const places = new Set<string>()

@@ -18,7 +18,7 @@ export interface Replica {
   /** Everything it logged so far. */
   log(): string
   /** `GET /healthz`. */
-  health(): Promise<{ queued: number; running: number; shared?: { mode: string; replicas: number } }>
+  health(): Promise<{ queued: number; running: number; shared?: { mode: string; replicas: number }; workers: Array<{ running: number; queued: number }> }>
   /** SIGKILL, no goodbye. */
   kill(): Promise<void>
   close(): Promise<void>
