@@ -324,7 +324,9 @@ export interface GatewayOptions {
    * (`chat_template_kwargs`, `reasoning_effort`, a `/think`/`/no_think` marker in the last user
    * message): after a reply of that model held a close tag with no open tag before it, its later
    * replies start inside (at most 256 such keys are remembered; one that then ends with no close
-   * tag is forgotten). A non-streamed answer always reads a leading orphan close tag this way.
+   * tag is forgotten); llama.cpp's `/props` is read once per upstream, and a `chat_template` that
+   * ends its generation prompt with `<think>` marks its models so from the start. A non-streamed
+   * answer always reads a leading orphan close tag this way.
    * Per variant: `reasoningStartsInThink`. Only with `split`/`strip`. @default 'auto'
    */
   reasoningStartsInThink?: 'auto' | boolean | undefined

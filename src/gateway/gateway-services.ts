@@ -26,6 +26,8 @@ import { ChatMemory } from './chat-memory.js'
 import { createMemoryEmbedder } from './memory-embedder.js'
 import type { ToolRegistry } from '../tools/types.js'
 import { createToolRegistry } from '../tools/tool-registry.js'
+import { createStartMemory } from './stages/reasoning.js'
+import { templateOpensThinkAt } from './template-hints.js'
 
 /** A health probe's deadline: `/health` answers at once even on a busy llama.cpp. */
 const PROBE_TIMEOUT_MS = 5000
@@ -90,8 +92,23 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
     timeoutMs: Math.min(resolved.connectTimeoutMs + 5000, 15_000),
     clock,
     onChange: (upstream, models) => scheduler.setUpstreamModels(upstream, models),
-    onDiscover: (upstream, models, error) => resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message }),
+    onDiscover: (upstream, models, error) => {
+      resolved.onEvent?.({ type: 'upstream-models', upstream, models, error: error?.message })
+      if (error === undefined && models !== undefined && models.length > 0) readTemplateOnce(upstream, models)
+    },
   })
+  // Reasoning (issue 11): an upstream whose chat template opens a think block (llama.cpp's /props,
+  // read once) starts its models' replies inside one, as the reasoning stage would learn it.
+  const reasoningStarts = createStartMemory()
+  const templatesRead = new Set<string>()
+  const readTemplateOnce = (id: string, models: readonly string[]): void => {
+    const upstream = upstreams.find((item) => item.id === id)
+    if (resolved.reasoningStartsInThink !== 'auto' || upstream === undefined || templatesRead.has(id)) return
+    templatesRead.add(id)
+    void templateOpensThinkAt(upstream, Math.min(resolved.connectTimeoutMs + 5000, 15_000)).then((opens) => {
+      if (opens) for (const model of models) reasoningStarts.learn(model)
+    })
+  }
   // Cache-aware routing with slot affinity: llama.cpp's /slots, read after good probes, corrects the prefix index.
   // Not with a state shared by several gateways: each watch hears only its own gateway's jobs, and would take the
   // others' for another client's and forget their slots.
@@ -133,7 +150,7 @@ export function createGatewayServices(options: GatewayOptions): GatewayServices 
           embedder: memoryOptions.embeddings === undefined ? undefined : createMemoryEmbedder(() => services as GatewayServices, memoryOptions.embeddings),
           tools,
         })
-  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools, memory })
+  const stages = defaultStages({ options: resolved, catalog, routesByKey, tools, memory, reasoningStarts })
   services = {
     options: resolved,
     clock,

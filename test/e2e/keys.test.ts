@@ -59,7 +59,16 @@ describe('gateway keys', () => {
     await response.arrayBuffer()
     const jobId = response.headers.get('x-queuegate-job-id') as string
     const job = await fetch(`${gateway.url}/v1/jobs/${jobId}`, { headers: { authorization: 'Bearer agent-key-0002' } })
-    expect(await job.json()).toMatchObject({ kind: 'batch' })
+    const jobText = await job.text()
+    expect(JSON.parse(jobText)).toMatchObject({ kind: 'batch' })
+    // Neither /v1/jobs nor a 401 for a wrong key shows a key.
+    expect(jobText).not.toContain('agent-key-0002')
+    const list = await fetch(`${gateway.url}/v1/jobs`, { headers: { authorization: 'Bearer agent-key-0002' } })
+    expect(await list.text()).not.toContain('agent-key-0002')
+    const wrong = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: 'Bearer agent-key-0003' } })
+    expect(wrong.status).toBe(401)
+    const wrongText = await wrong.text()
+    expect(wrongText).not.toContain('agent-key-000')
     const event = await gateway.waitForEvent((item) => item.type === 'request-end')
     expect(event).toMatchObject({ key: 'agents' })
     expect(JSON.stringify(gateway.events)).not.toContain('agent-key-0002')

@@ -10,6 +10,7 @@ import type { ModelCatalog } from '../model-catalog.js'
 import type { ChatMemory } from '../chat-memory.js'
 import { createMemoryStage } from './memory.js'
 import { createReasoningStage } from './reasoning.js'
+import type { StartMemory } from './reasoning.js'
 import { createResolveModelStage } from './resolve-model.js'
 import { createRouteJobStage } from './route-job.js'
 import { createToolCallStage } from './tool-call-detection.js'
@@ -27,10 +28,12 @@ export interface StageInputs {
   tools?: ToolRegistry | undefined
   /** Chat memory, when configured (its stage is left out otherwise). */
   memory?: ChatMemory | undefined
+  /** What the reasoning stage knows of replies that start inside a think block (shared with the template reader). */
+  reasoningStarts?: StartMemory | undefined
 }
 
 /** The gateway's stages, in order. */
-export function defaultStages({ options, catalog, routesByKey, tools, memory }: StageInputs): CallStage[] {
+export function defaultStages({ options, catalog, routesByKey, tools, memory, reasoningStarts }: StageInputs): CallStage[] {
   return [
     // 1. Is it a request we can serve at all? (400s)
     validateChatBodyStage,
@@ -42,7 +45,7 @@ export function defaultStages({ options, catalog, routesByKey, tools, memory }: 
     // 3b. Chat memory (when configured): notes injected, history trimmed, the turn stored after.
     ...(memory === undefined ? [] : [createMemoryStage(memory)]),
     // 4. Answer transforms: the reasoning split (`<think>` → reasoning_content), before the detector.
-    createReasoningStage(options),
+    createReasoningStage({ ...options, starts: reasoningStarts }),
     // 5. The tool mode; the tool-call detector (not in execute mode: the tool loop runs one per round).
     createToolCallStage(options, { execute: tools !== undefined }),
     // 6. Execute mode: the registry's tools merged into the request, the plan marked for the tool loop

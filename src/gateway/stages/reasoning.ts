@@ -19,7 +19,11 @@ import type { AnswerGate, AnswerTransform, CallPlan, CallStage } from '../call-p
 import type { ResolvedGatewayOptions } from '../gateway-options.js'
 
 /** What the stage reads of the gateway's options. */
-export type ReasoningStageOptions = Pick<ResolvedGatewayOptions, 'reasoning' | 'forwardReasoning'> & Partial<Pick<ResolvedGatewayOptions, 'reasoningStartsInThink' | 'reasoningStartWindow'>>
+export type ReasoningStageOptions = Pick<ResolvedGatewayOptions, 'reasoning' | 'forwardReasoning'> &
+  Partial<Pick<ResolvedGatewayOptions, 'reasoningStartsInThink' | 'reasoningStartWindow'>> & {
+    /** The memory of keys whose replies start inside (shared with llama.cpp's /props reader). @default a new one */
+    starts?: StartMemory | undefined
+  }
 
 /** The reasoning stage. */
 export function createReasoningStage(options: ReasoningStageOptions): CallStage {
@@ -31,7 +35,7 @@ export function createReasoningStage(options: ReasoningStageOptions): CallStage 
     if (!made.has(key)) made.set(key, reasoningTransform({ mode, forwardReasoning, startWindow, startInside }))
     return made.get(key)
   }
-  const memory = createStartMemory()
+  const memory = options.starts ?? createStartMemory()
   return {
     name: 'reasoning',
     prepare(plan: CallPlan): void {
