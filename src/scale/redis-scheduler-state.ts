@@ -138,6 +138,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
   #heartbeat: ReturnType<typeof setInterval> | undefined
   #rejoin: ReturnType<typeof setTimeout> | undefined
   #wake: ReturnType<typeof setTimeout> | undefined
+  #shareTimer: ReturnType<typeof setTimeout> | undefined
   /** When Redis was lost last (performance.now()). */
   #lostAt: number | undefined
   /** Redis calls on their way (see {@link RedisSchedulerState.settled}). */
@@ -279,6 +280,7 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     clearTimeout(this.#wake)
     clearInterval(this.#probe)
     for (const mirror of this.#upstreams.values()) clearTimeout(mirror.recheck)
+    clearTimeout(this.#shareTimer)
     this.#client.removeAllListeners('close')
     await Promise.allSettled([this.#client.quit(), this.#subscriber.quit()])
     this.#client.disconnect()
@@ -532,6 +534,11 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     if (this.#mode === 'shared') {
       // What each replica held when the picture was last known (rejoining, it was the share already).
       this.#lostAt = performance.now()
+      // When those leases would have run out the share is whole again: look then (nothing else may wake a
+      // replica whose allowance was 0 and that runs nothing).
+      clearTimeout(this.#shareTimer)
+      this.#shareTimer = setTimeout(() => this.#changed(undefined), this.#leaseTtlMs + 5)
+      this.#shareTimer.unref?.()
       for (const mirror of this.#upstreams.values()) {
         mirror.heldAtLoss.clear()
         for (const member of mirror.busy.values()) {
