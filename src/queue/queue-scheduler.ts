@@ -589,9 +589,16 @@ export class QueueScheduler {
   snapshot(): SchedulerSnapshot {
     let batch = 0
     for (const lane of this.#activeLanes) batch += lane.batch.size
+    let interactive = this.#waiting - batch
+    // A shared state: every replica's waiting jobs (the others' from the authority's mirror).
+    const elsewhere = this.#authority?.waitingElsewhere()
+    if (elsewhere !== undefined) {
+      interactive += elsewhere.interactive
+      batch += elsewhere.batch
+    }
     return {
-      queued: this.#waiting,
-      queuedByClass: { interactive: this.#waiting - batch, batch },
+      queued: interactive + batch,
+      queuedByClass: { interactive, batch },
       running: this.#running,
       upstreams: this.#upstreams.map((upstream) => ({
         id: upstream.id,

@@ -114,6 +114,8 @@ export interface SlotAuthority {
   dequeue(job: SharedJob): void
   /** A running job ended: its slot goes back. */
   release(jobId: string, upstream: string, slot: number): void
+  /** Other replicas' waiting jobs, by class, as the mirror knows them (the global picture of the queue). */
+  waitingElsewhere(): { interactive: number; batch: number }
   /** Waiting jobs of other replicas that go before this (registered) job on `upstream` (0 while its place is not known yet). */
   ahead(jobId: string, upstream: string, jobClass: 'interactive' | 'batch'): number
   /**

@@ -406,6 +406,18 @@ export class RedisSchedulerState implements SchedulerState, SlotAuthority {
     this.#scripts.release(this.#prefix, this.#channel, this.replica, jobId, upstream, slot).catch((error: unknown) => this.#failed(error))
   }
 
+  waitingElsewhere(): { interactive: number; batch: number } {
+    let interactive = 0
+    let batch = 0
+    for (const mirror of this.#upstreams.values()) {
+      for (const [jobClass] of mirror.waiting.values()) {
+        if (jobClass === 'i') interactive++
+        else batch++
+      }
+    }
+    return { interactive, batch }
+  }
+
   ahead(jobId: string, upstream: string, jobClass: 'interactive' | 'batch'): number {
     const mirror = this.#upstreams.get(upstream)
     if (mirror === undefined || mirror.waiting.size === 0) return 0

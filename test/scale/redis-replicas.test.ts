@@ -136,7 +136,7 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
   }, 60_000)
 
   it('maxQueued counts every replica\'s waiting jobs: a third waiting job is refused 429 on the other replica', async () => {
-    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2, extra: ['--max-queued', '2'] })
+    const { upstreams, replicas } = await setup({ slots: 1, replicas: 2, extra: ['--max-queued', '2', '--metrics'] })
     const upstream = upstreams[0] as FakeUpstream
     const [a, b] = replicas as [Replica, Replica]
     // The holder runs long enough (4 s) for the checks below on a loaded machine.
@@ -146,6 +146,9 @@ describe.skipIf(skip !== undefined)('replicas sharing state through Redis', () =
     upstream.setOptions({ tokens: 3, tokenDelayMs: 5 })
     jobs.push(streamChat(a.client, 'waits 1'), streamChat(a.client, 'waits 2'))
     await until(async () => (await b.health()).workers[0]?.queued === 2, 10_000, 'B to see the two waiting jobs')
+    // B's metrics show the global queue too: A's two waiting jobs, by class.
+    const metrics = await (await fetch(`${b.url}/metrics`)).text()
+    expect(metrics).toMatch(/^queuegate_queue_depth\{kind="interactive"\} 2$/m)
     const refused = await fetch(`${b.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'one too many' }] }) })
     expect(refused.status).toBe(429)
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('queue_full')
