@@ -12,7 +12,7 @@ import { isJsonObject } from '../openai/parse-json.js'
 
 /** What {@link answerUsage} found. */
 export interface AnswerUsage {
-  /** Tokens generated. */
+  /** Tokens generated: `usage.completion_tokens`, else llama.cpp's `timings.predicted_n` (both `tokensFrom: 'usage'`, the upstream's own count), else the data events counted. */
   tokens: number | undefined
   tokensFrom: 'usage' | 'chunks' | undefined
   promptTokens: number | undefined
@@ -37,6 +37,7 @@ const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/
 const CACHE_N = /"cache_n"\s*:\s*(\d+)/
 const CACHED_TOKENS = /"cached_tokens"\s*:\s*(\d+)/
 const PROMPT_N = /"prompt_n"\s*:\s*(\d+)/
+const PREDICTED_N = /"predicted_n"\s*:\s*(\d+)/
 // A rate is a JSON number (llama.cpp writes `null` for one it could not compute: a prompt processed in 0 ms).
 const PROMPT_PER_SECOND = /"prompt_per_second"\s*:\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/
 
@@ -63,8 +64,9 @@ function fromText(text: string): AnswerUsage | undefined {
   const timings = text.lastIndexOf('"timings"')
   if (at === -1 && timings === -1) return undefined
   const usage = at === -1 ? '' : text.slice(at)
-  const tokens = number(COMPLETION_TOKENS.exec(usage))
   const timed = timings === -1 ? '' : text.slice(timings)
+  // llama.cpp's own count when it sent no usage (streams without stream_options.include_usage).
+  const tokens = number(COMPLETION_TOKENS.exec(usage)) ?? number(PREDICTED_N.exec(timed))
   const cached = number(CACHE_N.exec(timed))
   return {
     tokens,
@@ -81,7 +83,7 @@ function fromChunk(chunk: ChatCompletionChunk): AnswerUsage | undefined {
   const usage = isJsonObject(record.usage) ? record.usage : undefined
   const timings = isJsonObject(record.timings) ? record.timings : undefined
   if (usage === undefined && timings === undefined) return undefined
-  const tokens = count(usage?.completion_tokens)
+  const tokens = count(usage?.completion_tokens) ?? count(timings?.predicted_n)
   const details = isJsonObject(usage?.prompt_tokens_details) ? usage.prompt_tokens_details : undefined
   return {
     tokens,

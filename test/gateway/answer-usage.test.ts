@@ -19,6 +19,13 @@ describe('answer usage', () => {
     expect(answerUsage(undefined, 0)).toEqual({ tokens: undefined, tokensFrom: undefined, promptTokens: undefined, cachedTokens: undefined, promptPerSecond: undefined, prefilledTokens: undefined })
   })
 
+  it("takes llama.cpp's own count (timings.predicted_n) when it sent no usage, not the chunks (which include the role and finish chunks)", () => {
+    const chunk = { id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }], timings: { prompt_n: 12, predicted_n: 3 } }
+    expect(answerUsage(JSON.stringify(chunk), 6)).toMatchObject({ tokens: 3, tokensFrom: 'usage', prefilledTokens: 12 })
+    expect(answerUsage(chunk as never, 6)).toMatchObject({ tokens: 3, tokensFrom: 'usage' })
+    expect(wholeAnswerUsage(encode({ choices: [], timings: { predicted_n: 9 } }))).toMatchObject({ tokens: 9, tokensFrom: 'usage' })
+  })
+
   it('is not fooled by the same keys inside text the model wrote', () => {
     const last = JSON.stringify({ choices: [{ index: 0, delta: { content: '"usage": {"completion_tokens": 999}' }, finish_reason: null }] })
     expect(answerUsage(last, 3)).toMatchObject({ tokens: 3, tokensFrom: 'chunks' })
@@ -40,8 +47,9 @@ describe('answer usage', () => {
     const expected = { tokens: 30, tokensFrom: 'usage', promptTokens: 2168, cachedTokens: 120, promptPerSecond: 3996.1, prefilledTokens: 2048 }
     expect(answerUsage(JSON.stringify(chunk), 31)).toEqual(expected)
     expect(answerUsage(chunk as never, 31)).toEqual(expected)
-    // Without usage (llama.cpp without include_usage puts timings on the finish chunk): the rate is still read.
-    expect(answerUsage(JSON.stringify({ choices: [], timings }), 12)).toMatchObject({ tokens: 12, tokensFrom: 'chunks', promptPerSecond: 3996.1, prefilledTokens: 2048 })
+    // Without usage (llama.cpp without include_usage puts timings on the finish chunk): the rate is still read, and
+    // the tokens are its own count (predicted_n), not the chunks.
+    expect(answerUsage(JSON.stringify({ choices: [], timings }), 12)).toMatchObject({ tokens: 30, tokensFrom: 'usage', promptPerSecond: 3996.1, prefilledTokens: 2048 })
   })
 
   it("reads a whole answer's top-level timings, and a rate in exponent form", () => {
