@@ -6,6 +6,7 @@
  */
 import type { PrefixHint } from './prefix-hashes.js'
 import { ReturnGaps } from './return-gaps.js'
+import { slotKey } from './scheduler-state.js'
 import type { PrefixStore } from './scheduler-state.js'
 import type { RouteCandidate, RouteChoice, UpstreamRouter } from './upstream-router.js'
 
@@ -168,11 +169,12 @@ export class CacheAwareRouter implements UpstreamRouter {
     const slots = this.#serverPicks.get(upstream)
     if (slots !== undefined) {
       // Without slot affinity the scheduler's slot number is its own count: the prompt goes where the server puts it.
-      slot = this.#serverPick(prefix, upstream, slots, prefixes) ?? slot
+      const matches = prefixes.matches(prefix.hashes)
+      slot = this.#serverPick(upstream, slots, (key) => matches.get(key)?.blocks ?? 0, (holding) => holding?.busy === true) ?? slot
       this.#placed.set(prefix, slot)
     }
     if (prefix.hashes.length > 0) prefixes.record(prefix.hashes, upstream, slot)
-    const key = upstream + '\u0000' + slot
+    const key = slotKey(upstream, slot)
     const holding = this.#holdings.get(key)
     const lastHash = prefix.hashes[prefix.hashes.length - 1]
     if (holding === undefined) this.#holdings.set(key, { chars: prefix.chars, lastHash, busy: true, endedAt: 0 })
@@ -182,9 +184,7 @@ export class CacheAwareRouter implements UpstreamRouter {
       holding.busy = true
     }
     const now = this.#now()
-    const recent = this.#recent.get(upstream)
-    const decayed = recent === undefined ? 0 : recent.count * 0.5 ** ((now - recent.at) / this.#keepMs())
-    this.#recent.set(upstream, { count: decayed + 1, at: now })
+    this.#recent.set(upstream, { count: this.#recentStarts(upstream, now) + 1, at: now })
     if (this.#lastStart !== undefined) {
       const interval = Math.max(0, now - this.#lastStart)
       this.#startIntervalMs = this.#startIntervalMs === undefined ? interval : this.#startIntervalMs + EWMA_WEIGHT * (interval - this.#startIntervalMs)
@@ -195,7 +195,7 @@ export class CacheAwareRouter implements UpstreamRouter {
   finished(prefix: PrefixHint, upstream: string, slot: number): void {
     slot = this.#placed.get(prefix) ?? slot
     const now = this.#now()
-    const holding = this.#holdings.get(upstream + '\u0000' + slot)
+    const holding = this.#holdings.get(slotKey(upstream, slot))
     if (holding !== undefined) {
       holding.busy = false
       holding.endedAt = now
@@ -206,10 +206,10 @@ export class CacheAwareRouter implements UpstreamRouter {
 
   forgotten(upstream: string, slots?: readonly number[] | undefined): void {
     if (slots !== undefined) {
-      for (const slot of slots) this.#holdings.delete(upstream + '\u0000' + slot)
+      for (const slot of slots) this.#holdings.delete(slotKey(upstream, slot))
       return
     }
-    for (const key of [...this.#holdings.keys()]) if (key.startsWith(upstream + '\u0000')) this.#holdings.delete(key)
+    for (const key of [...this.#holdings.keys()]) if (key.startsWith(slotKey(upstream, ''))) this.#holdings.delete(key)
   }
 
   /** The cheapest place for the prompt on one candidate: its best free slot, or the candidate as a whole when none is free. */
@@ -219,10 +219,13 @@ export class CacheAwareRouter implements UpstreamRouter {
     const load = (candidate.running + candidate.waiting) / candidate.slots
     const rate = this.prefillRate(candidate.id)
     const prefillOf = (chars: number) => (Math.max(0, chars) / this.#charsPerToken / rate) * 1000
+    const busy = (holding: SlotHolding | undefined) => holding?.busy === true && candidate.running > 0
+    // Without slot affinity the server picks the slot (see #serverPick): the job's cost there is that slot's.
+    const pick = candidate.slotAffinity === false ? this.#serverPick(candidate.id, candidate.slots, (key) => cached.get(key) ?? 0, busy) : undefined
     let best: Option | undefined
     let busyBest: Option | undefined
     for (let slot = 0; slot < candidate.slots; slot++) {
-      const key = candidate.id + '\u0000' + slot
+      const key = slotKey(candidate.id, slot)
       const holding = this.#holdings.get(key)
       const cachedChars = cached.get(key) ?? 0
       const prefillMs = prefillOf(prefix.chars - cachedChars)
@@ -230,13 +233,11 @@ export class CacheAwareRouter implements UpstreamRouter {
       const total = waitMs + prefillMs + evictMs
       const option: Option = { candidate, slot, cachedChars, waitMs, prefillMs, evictMs, total, load }
       // The scheduler's count is the truth when they disagree (a job the router did not see end).
-      if (holding?.busy === true && candidate.running > 0) {
+      if (busy(holding)) {
         // Busy: the job would wait for it; remembered only for an upstream with no free slot.
         if (busyBest === undefined || total < busyBest.total) busyBest = option
       } else if (candidate.slotAffinity === false) {
-        // The server picks the slot (llama.cpp: the idle slot holding the longest part of the prompt, else the
-        // one unused the longest): the job's cost there is that slot's, whatever it costs.
-        if (best === undefined || cachedChars > best.cachedChars || (cachedChars === best.cachedChars && (holding?.endedAt ?? -Infinity) < (this.#holdings.get(candidate.id + '\u0000' + best.slot)?.endedAt ?? -Infinity))) best = option
+        if (slot === pick) best = option
       } else if (best === undefined || total < best.total) best = option
     }
     if (ahead <= 0 && best !== undefined) return best
@@ -250,19 +251,21 @@ export class CacheAwareRouter implements UpstreamRouter {
     return waited.cachedChars > 0 ? waited : { ...waited, slot: undefined }
   }
 
-  /** The slot a server without slot affinity gives the prompt: the idle one holding the longest part of it, else the one unused the longest. */
-  #serverPick(prefix: PrefixHint, upstream: string, slots: number, prefixes: PrefixStore): number | undefined {
-    const matched = new Map<number, number>()
-    for (const { place, blocks } of prefixes.matches(prefix.hashes).values()) if (place.upstream === upstream) matched.set(place.slot, blocks)
+  /**
+   * The slot a server without slot affinity gives a prompt (llama.cpp's rule): the idle one holding the longest part
+   * of it (`cachedOf` a slot key), else the one unused the longest.
+   */
+  #serverPick(upstream: string, slots: number, cachedOf: (key: string) => number, busy: (holding: SlotHolding | undefined) => boolean): number | undefined {
     let pick: number | undefined
-    let pickBlocks = -1
+    let pickCached = -1
     let pickEnded = Infinity
     for (let slot = 0; slot < slots; slot++) {
-      const holding = this.#holdings.get(upstream + '\u0000' + slot)
-      if (holding?.busy === true) continue
-      const blocks = matched.get(slot) ?? 0
+      const key = slotKey(upstream, slot)
+      const holding = this.#holdings.get(key)
+      if (busy(holding)) continue
+      const cached = cachedOf(key)
       const ended = holding?.endedAt ?? -Infinity
-      if (blocks > pickBlocks || (blocks === pickBlocks && ended < pickEnded)) [pick, pickBlocks, pickEnded] = [slot, blocks, ended]
+      if (cached > pickCached || (cached === pickCached && ended < pickEnded)) [pick, pickCached, pickEnded] = [slot, cached, ended]
     }
     return pick
   }
@@ -282,10 +285,15 @@ export class CacheAwareRouter implements UpstreamRouter {
     return EVICTION_WEIGHT * lost * outlook.probability * (keepMs / (keepMs + outlook.remainingMs))
   }
 
-  /** Jobs started on the candidate lately (halving every {@link CacheAwareRouter.#keepMs}), per slot. */
+  /** Jobs started on the candidate lately, per slot. */
   #recentPerSlot(candidate: RouteCandidate, now: number): number {
-    const recent = this.#recent.get(candidate.id)
-    return recent === undefined ? 0 : (recent.count * 0.5 ** ((now - recent.at) / this.#keepMs())) / candidate.slots
+    return this.#recentStarts(candidate.id, now) / candidate.slots
+  }
+
+  /** Jobs started on the upstream lately: a count halving every {@link CacheAwareRouter.#keepMs}. */
+  #recentStarts(upstream: string, now: number): number {
+    const recent = this.#recent.get(upstream)
+    return recent === undefined ? 0 : recent.count * 0.5 ** ((now - recent.at) / this.#keepMs())
   }
 
   /** How long a slot keeps a prompt before some job writes over it: slots known ÷ job start rate. */

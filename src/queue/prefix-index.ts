@@ -4,6 +4,7 @@
  * @module
  */
 
+import { slotKey } from './scheduler-state.js'
 import type { PrefixPlace, PrefixStore } from './scheduler-state.js'
 
 export type { PrefixPlace } from './scheduler-state.js'
@@ -49,9 +50,9 @@ export class PrefixIndex implements PrefixStore {
 
   /** Notes that `upstream` (slot `slot`, -1 when unknown) now holds the prompt of these prefix hashes. */
   record(hashes: readonly string[], upstream: string, slot: number): void {
-    const slotKey = upstream + '\u0000' + slot
-    const generation = (this.#generations.get(slotKey) ?? 0) + 1
-    this.#generations.set(slotKey, generation)
+    const placeKey = slotKey(upstream, slot)
+    const generation = (this.#generations.get(placeKey) ?? 0) + 1
+    this.#generations.set(placeKey, generation)
     const place: Place = { upstream, slot, generation }
     // Deepest block first, so the shortest prefixes (shared the most) are the most recent and evicted last.
     for (let index = hashes.length - 1; index >= 0; index--) {
@@ -79,7 +80,7 @@ export class PrefixIndex implements PrefixStore {
       if (places === undefined) break // no place holds a longer prefix either
       for (const place of places) {
         if (!this.#live(place)) continue
-        const key = place.upstream + '\u0000' + place.slot
+        const key = slotKey(place.upstream, place.slot)
         found.set(key, { place: { upstream: place.upstream, slot: place.slot }, blocks: index + 1 })
       }
     }
@@ -88,17 +89,17 @@ export class PrefixIndex implements PrefixStore {
 
   /** Forgets everything about an upstream's slots (it restarted or was removed). */
   forgetUpstream(upstream: string): void {
-    for (const key of this.#generations.keys()) if (key.startsWith(upstream + '\u0000')) this.#generations.set(key, (this.#generations.get(key) as number) + 1)
+    for (const key of this.#generations.keys()) if (key.startsWith(slotKey(upstream, ''))) this.#generations.set(key, (this.#generations.get(key) as number) + 1)
   }
 
   /** Forgets what one slot holds (the server reused or cleared it behind the gateway's back). */
   forgetSlot(upstream: string, slot: number): void {
-    const key = upstream + '\u0000' + slot
+    const key = slotKey(upstream, slot)
     const generation = this.#generations.get(key)
     if (generation !== undefined) this.#generations.set(key, generation + 1)
   }
 
   #live(place: Place): boolean {
-    return this.#generations.get(place.upstream + '\u0000' + place.slot) === place.generation
+    return this.#generations.get(slotKey(place.upstream, place.slot)) === place.generation
   }
 }

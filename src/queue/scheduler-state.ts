@@ -143,6 +143,11 @@ export interface SharedStateStatus {
   store: string
 }
 
+/** The key of one upstream slot in {@link PrefixStore.matches} (and wherever a slot is keyed): `upstream + '\u0000' + slot`. */
+export function slotKey(upstream: string, slot: number | string): string {
+  return upstream + '\u0000' + slot
+}
+
 /** Everything a scheduler shares: sticky map, slot table, load view, and the prefix index of cache-aware routing. */
 export interface SchedulerState {
   readonly sticky: StickyStore
