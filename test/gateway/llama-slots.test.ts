@@ -91,15 +91,21 @@ describe('LlamaSlotsWatch', () => {
     return { server, upstream, prefixes, corrections, watch }
   }
 
-  it("keeps what the gateway's own jobs put in a slot, forgets a slot the server reused for someone else (another task)", async () => {
-    const { server, upstream, prefixes, corrections, watch } = await setup()
+  /** As setup(), then the gateway runs a job on slot 0: a read catches it processing as task 12 (its own), and it ends. */
+  async function setupWithOwnJob() {
+    const fixture = await setup()
+    const { server, upstream, watch } = fixture
     server.answer = { status: 200, body: [slot(0, 10, 900), slot(1, 11, 700)] }
     await watch.read(upstream, never())
-    // The gateway runs a job on slot 0: the server shows a new task there, which is the gateway's own.
     watch.started(upstream.id, 0)
     server.answer = { status: 200, body: [slot(0, 12, 950, true), slot(1, 11, 700)] }
     await watch.read(upstream, never())
     watch.ended(upstream.id, 0)
+    return fixture
+  }
+
+  it("keeps what the gateway's own jobs put in a slot, forgets a slot the server reused for someone else (another task)", async () => {
+    const { server, upstream, prefixes, corrections, watch } = await setupWithOwnJob()
     server.answer = { status: 200, body: [slot(0, 12, 990), slot(1, 11, 700)] }
     await watch.read(upstream, never())
     expect(corrections).toEqual([])
@@ -114,13 +120,7 @@ describe('LlamaSlotsWatch', () => {
   })
 
   it("a read that caught the gateway's job processing tells its task: a later task there is someone else's, even in the same window", async () => {
-    const { server, upstream, prefixes, corrections, watch } = await setup()
-    server.answer = { status: 200, body: [slot(0, 10, 900), slot(1, 11, 700)] }
-    await watch.read(upstream, never())
-    watch.started(upstream.id, 0)
-    server.answer = { status: 200, body: [slot(0, 12, 950, true), slot(1, 11, 700)] }
-    await watch.read(upstream, never())
-    watch.ended(upstream.id, 0)
+    const { server, upstream, prefixes, corrections, watch } = await setupWithOwnJob()
     // Task 13 ran on slot 0 right after the gateway's task 12 ended, before the next read.
     server.answer = { status: 200, body: [slot(0, 13, 40), slot(1, 11, 700)] }
     await watch.read(upstream, never())
