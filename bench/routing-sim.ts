@@ -25,8 +25,11 @@
  * three shared system prompts of 4000-8000 tokens (many conversations of a few agents).
  * Each workload also prints ceilings computed from its turn sequence as if nothing waited: one shared LRU cache
  * of all 8 slots, and Belady's optimum (evict the conversation needed furthest in the future), in turns and
- * in tokens (see `ceilings`); and the policy "c-a, exact return times": the cache-aware cost model told when each
- * conversation really comes back instead of estimating it, a ceiling for the estimate under the real slots and queue.
+ * in tokens (see `ceilings`). Those ignore that a running turn holds its slot and that a queued turn takes the
+ * slot that frees; two policies measure what foresight gives under the simulated slots and queue: "c-a, exact
+ * return times" (the cache-aware cost model told when each conversation really comes back instead of estimating
+ * it) and "oracle: latest return" (Belady's rule itself: a turn goes to the idle slot holding its history, else
+ * overwrites the idle slot whose conversation comes back last, or never; see {@link LatestReturnOracle}).
  *
  * Run: `node_modules/.bin/node --import tsx bench/routing-sim.ts`.
  * @module
@@ -37,6 +40,8 @@ import { prefixHashesOf } from '../src/queue/prefix-hashes.js'
 import type { PrefixHint } from '../src/queue/prefix-hashes.js'
 import { QueueScheduler } from '../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../src/queue/queue-scheduler.js'
+import { slotKey } from '../src/queue/scheduler-state.js'
+import type { RouteCandidate, RouteChoice, UpstreamRouter } from '../src/queue/upstream-router.js'
 import { seededRandom as random } from '../test/helpers/seeded-random.js'
 
 const UPSTREAMS = 4
@@ -237,8 +242,51 @@ function before(a: SimEvent, b: SimEvent): boolean {
   return a.time < b.time || (a.time === b.time && a.order < b.order)
 }
 
+/**
+ * Belady's rule under the simulated slots and queue, told each prompt's exact return time (`returnsIn`, by the
+ * prompt's last prefix hash; undefined: never): a turn goes to the idle slot holding the longest prefix of its prompt
+ * (its history), else overwrites the idle slot whose prompt is continued last (an empty slot first); with no idle
+ * slot it waits on the least-loaded upstream. Blind to prompt sizes and prefill rates: a ceiling in turns.
+ */
+class LatestReturnOracle implements UpstreamRouter {
+  /** Slot key → the prompt it holds (its prefix hashes) and whether a job runs there. */
+  readonly #holdings = new Map<string, { hashes: ReadonlySet<string>; lastHash: string; busy: boolean }>()
+
+  constructor(private readonly returnsIn: (lastHash: string) => number | undefined) {}
+
+  choose(prefix: PrefixHint, candidates: readonly RouteCandidate[]): RouteChoice | undefined {
+    let hit: { upstream: string; slot: number; blocks: number } | undefined
+    let victim: { upstream: string; slot: number; returnsIn: number } | undefined
+    for (const candidate of candidates) {
+      for (let slot = 0; slot < candidate.slots; slot++) {
+        const holding = this.#holdings.get(slotKey(candidate.id, slot))
+        if (holding?.busy === true) continue
+        const blocks = holding === undefined ? 0 : prefix.hashes.filter((hash) => holding.hashes.has(hash)).length
+        if (blocks > 1 && (hit === undefined || blocks > hit.blocks)) hit = { upstream: candidate.id, slot, blocks }
+        const returnsIn = holding === undefined ? Number.POSITIVE_INFINITY : (this.returnsIn(holding.lastHash) ?? Number.POSITIVE_INFINITY)
+        if (victim === undefined || returnsIn > victim.returnsIn) victim = { upstream: candidate.id, slot, returnsIn }
+      }
+    }
+    const place = hit ?? victim
+    if (place !== undefined) return { upstream: place.upstream, slot: place.slot, cachedChars: hit === undefined ? 0 : 1, expectedWaitMs: 0, expectedPrefillMs: 0, alternative: undefined }
+    const least = [...candidates].sort((a, b) => (a.running + a.waiting) / a.slots - (b.running + b.waiting) / b.slots)[0]
+    return least === undefined ? undefined : { upstream: least.id, slot: undefined, cachedChars: 0, expectedWaitMs: 0, expectedPrefillMs: 0, alternative: undefined }
+  }
+
+  started(prefix: PrefixHint, upstream: string, slot: number): void {
+    this.#holdings.set(slotKey(upstream, slot), { hashes: new Set(prefix.hashes), lastHash: prefix.hashes[prefix.hashes.length - 1] as string, busy: true })
+  }
+
+  finished(_prefix: PrefixHint, upstream: string, slot: number): void {
+    const holding = this.#holdings.get(slotKey(upstream, slot))
+    if (holding !== undefined) holding.busy = false
+  }
+}
+
 interface Policy {
   name: string
+  /** Route with {@link LatestReturnOracle} (a ceiling, not a policy). */
+  oracle?: boolean
   sticky: boolean
   slotAffinity: boolean
   /** Route with the cost model (`routing: 'cache-aware'`). */
@@ -264,7 +312,7 @@ function prefixOf(conversation: number, data: Conversation, turn: number): Prefi
     hashes.push(`c${conversation}r${past}`)
     ends.push((data.cachedAfter[past] as number) * CHARS_PER_TOKEN)
   }
-  return { hashes, ends, chars: (data.prompt[turn] as number) * CHARS_PER_TOKEN }
+  return { hashes, ends, chars: (data.prompt[turn] as number) * CHARS_PER_TOKEN, turns: turn + 1 }
 }
 
 interface Result {
@@ -305,7 +353,9 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
     const next = knownReturns.get(lastHash)
     return next === undefined ? undefined : Math.max(0, next - at)
   }
-  const router = policy.cacheAware === true ? new CacheAwareRouter({ charsPerToken: CHARS_PER_TOKEN, now: () => now, _knownReturn: policy.foresight === true ? knownReturn : undefined }) : undefined
+  const oracle = policy.oracle === true ? new LatestReturnOracle((lastHash) => knownReturn(lastHash, now)) : undefined
+  const cacheAware = policy.cacheAware === true ? new CacheAwareRouter({ charsPerToken: CHARS_PER_TOKEN, now: () => now, _knownReturn: policy.foresight === true ? knownReturn : undefined }) : undefined
+  const router: UpstreamRouter | undefined = oracle ?? cacheAware
   const scheduler = new QueueScheduler({
     upstreams: Array.from({ length: UPSTREAMS }, (_, index) => ({ id: `gpu${index}`, slots: SLOTS, slotAffinity: policy.slotAffinity })),
     router,
@@ -365,7 +415,7 @@ async function simulate(policy: Policy, conversations: Conversation[]): Promise<
     const prefillMs = ((prompt - cached) / (PREFILL_TOKENS_PER_SECOND[upstream] as number)) * 1000
     ttfts.push(event.waitedMs + prefillMs)
     // What llama.cpp reports as timings.prompt_per_second (the gateway would feed it back).
-    if (prompt > cached) router?.observePrefillRate(event.upstream, PREFILL_TOKENS_PER_SECOND[upstream] as number)
+    if (prompt > cached) cacheAware?.observePrefillRate(event.upstream, PREFILL_TOKENS_PER_SECOND[upstream] as number)
     Object.assign(cache, { conversation, system: data.system, systemTokens: data.systemTokens, tokens: data.cachedAfter[turn] as number, busy: true })
     runningSlot.set(event.jobId, { upstream, slot })
     served[upstream] = (served[upstream] as number) + 1
@@ -419,6 +469,7 @@ export async function run(): Promise<void> {
     { name: 'cache-aware + slot aff.', sticky: true, slotAffinity: true, cacheAware: true },
     { name: 'cache-aware', sticky: true, slotAffinity: false, cacheAware: true },
     { name: 'c-a, exact return times', sticky: true, slotAffinity: true, cacheAware: true, foresight: true },
+    { name: 'oracle: latest return', sticky: true, slotAffinity: true, oracle: true },
   ]
   const seeds = [1, 2, 3, 4, 5]
   console.log(
@@ -429,6 +480,9 @@ export async function run(): Promise<void> {
   /** Per cache-aware policy, the issue's goals: [what, met]. */
   const goals = new Map<string, Array<[string, boolean]>>()
   const leastLoaded = new Map<string, Result[]>()
+  /** Per workload: the mean token hit rate of today's sticky rule (with slot affinity), and the oracle's hit rates. */
+  const stickyTokens = new Map<string, number>()
+  const oracleRates = new Map<string, { turns: number; tokens: number }>()
   for (const shape of WORKLOADS) {
     const limits = seeds.map((seed) => ceilings(workload(shape, seed), UPSTREAMS * SLOTS))
     const average = (pick: (limit: Ceilings) => number) => ((limits.reduce((sum, limit) => sum + pick(limit), 0) / limits.length) * 100).toFixed(1)
@@ -450,6 +504,8 @@ export async function run(): Promise<void> {
           `  served (seed 1) ${(results[0] as Result).served.join('/')}`,
       )
       if (policy.name === 'least-loaded') leastLoaded.set(shape.name, results)
+      if (policy.name === 'sticky + slot affinity') stickyTokens.set(shape.name, mean((result) => result.tokenHitRate))
+      if (policy.oracle === true) oracleRates.set(shape.name, { turns: hitRate, tokens: mean((result) => result.tokenHitRate) })
       if (policy.cacheAware === true && policy.foresight !== true) {
         const list = goals.get(policy.name) ?? []
         goals.set(policy.name, list)
@@ -458,8 +514,14 @@ export async function run(): Promise<void> {
         const waitMs = mean((result) => result.meanWaitMs)
         if (shape.name === 'light') list.push([`light turns ${(hitRate * 100).toFixed(1)}% >= 95%`, hitRate >= 0.95])
         if (shape.name === 'dense' || shape.name === 'busy') {
+          // The issue's figures are in turns (half the gap from the sticky rule's 42% / 54% to Belady's 75.6% / 86.7%);
+          // the same goal in tokens, the issue's definition of hit rate, is half the gap measured in tokens here.
           const goal = shape.name === 'dense' ? 0.59 : 0.7
+          const beladyTokens = limits.reduce((sum, limit) => sum + limit.beladyTokens, 0) / limits.length
+          const tokenGoal = ((stickyTokens.get(shape.name) ?? 0) + beladyTokens) / 2
+          const tokens = mean((result) => result.tokenHitRate)
           list.push([`${shape.name} turns ${(hitRate * 100).toFixed(1)}% >= ${goal * 100}%`, hitRate >= goal])
+          list.push([`${shape.name} tokens ${(tokens * 100).toFixed(1)}% >= ${(tokenGoal * 100).toFixed(1)}% (half the gap sticky -> Belady)`, tokens >= tokenGoal])
           list.push([`${shape.name} load ${loadRatio.toFixed(2)} <= 1.5`, loadRatio <= 1.5])
           list.push([`${shape.name} wait ${(waitMs / 1000).toFixed(2)} s <= least-loaded ${(baselineWait / 1000).toFixed(2)} s`, waitMs <= baselineWait])
         }
@@ -468,11 +530,16 @@ export async function run(): Promise<void> {
           list.push([`agents tokens ${(tokens * 100).toFixed(1)}% >= 90% of Belady ${(beladyTokens * 100).toFixed(1)}%`, tokens >= 0.9 * beladyTokens])
         }
       }
-      if (shape.name === 'light' && policy.sticky) verdicts.push(`${policy.name}: ${hitRate >= 0.9 && loadRatio <= 1.5 ? 'met' : 'NOT met'}`)
+      if (shape.name === 'light' && policy.sticky && policy.oracle !== true) verdicts.push(`${policy.name}: ${hitRate >= 0.9 && loadRatio <= 1.5 ? 'met' : 'NOT met'}`)
     }
   }
   console.log(` target (hit rate >= 90% at load max/min <= 1.5, light workload): ${verdicts.join('; ')}`)
   for (const [name, list] of goals) console.log(` issue 15 goals, ${name}: ${list.map(([what, met]) => `${what} ${met ? 'met' : 'NOT met'}`).join('; ')}`)
+  const rates = (name: string) => {
+    const rate = oracleRates.get(name)
+    return rate === undefined ? '' : `${name} turns ${(rate.turns * 100).toFixed(1)}% tokens ${(rate.tokens * 100).toFixed(1)}%`
+  }
+  console.log(` what foresight reaches under these slots and queue (oracle: latest return): ${['dense', 'busy', 'agents'].map(rates).join('; ')}`)
   // The gateway's cost per request with routing: 'cache-aware' (route-job stage): hashing the prompt's prefix blocks.
   for (const tokens of [2_000, 32_000]) {
     const turns = 8

@@ -41,12 +41,19 @@ const EVICTION_WEIGHT = 2
 /** Options within this factor (plus BALANCE_MS) of the cheapest are near-equal: the least busy upstream takes the job. */
 const BALANCE_FACTOR = 2.5
 const BALANCE_MS = 50
+/**
+ * Within the balance band, options whose expected eviction (in tokens lost, whatever the upstream's speed) is within
+ * this share of each other count as equal; a clearly cheaper eviction wins before the count of recent starts.
+ */
+const EVICTION_TIE_SHARE = 0.2
 /** What the router believes an upstream slot holds (from the jobs it saw start and end there). */
 interface SlotHolding {
   /** Prompt characters it computed last. */
   chars: number
   /** The last prefix hash of that prompt. */
   lastHash: string | undefined
+  /** Its conversation's depth (the prompt's {@link PrefixHint.turns}). */
+  turns: number | undefined
   busy: boolean
   /** When its last job ended (the scheduler's clock). */
   endedAt: number
@@ -60,6 +67,8 @@ interface Option {
   waitMs: number
   prefillMs: number
   evictMs: number
+  /** The eviction in prompt tokens expected to be prefilled again (evictMs at that upstream's rate). */
+  evictTokens: number
   total: number
   load: number
 }
@@ -74,12 +83,14 @@ interface Option {
  *   observed anywhere, else `defaultPrefillTokensPerSecond`);
  * - eviction: what writing over the slot's prompt is expected to cost the conversation it belongs to: the prefill
  *   of the part this prompt does not share × the probability that it is continued before the slot would be
- *   overwritten anyway. The probability comes from the learnt return gaps ({@link ReturnGaps}: how long after a
- *   turn its next one comes, and how often none does), given how long the slot has been idle; it is discounted by
- *   the expected time to that return against the time a slot keeps a prompt (slots ÷ job start rate). So a slot
- *   whose conversation ended, or will not be back for long, is overwritten before one about to be continued
- *   (Belady's rule, estimated). Before enough returns are seen, an idle slot's value halves every minute (LRU).
- * Ties go to the least-loaded candidate. O(candidates × slots + blocks).
+ *   overwritten anyway. That probability comes from the learnt return gaps ({@link ReturnGaps}: how long after a
+ *   turn its next one comes, and how often a conversation of that depth goes on at all), given how long the slot
+ *   has been idle, times the chance that the return beats the next overwrite when overwrites come at random, a
+ *   slot keeping a prompt for slots ÷ job start rate on average. So a slot whose conversation ended, or will not be
+ *   back for long, is overwritten before one about to be continued (Belady's rule, estimated). Before enough returns
+ *   are seen, an idle slot's value halves every minute (LRU).
+ * Near-equal options (see BALANCE_FACTOR) go to the one evicting fewer tokens, then to the upstream with the fewest
+ * recent starts per slot, then the least-loaded. O(candidates × slots + blocks).
  */
 export class CacheAwareRouter implements UpstreamRouter {
   readonly #charsPerToken: number
@@ -143,12 +154,20 @@ export class CacheAwareRouter implements UpstreamRouter {
     let best = options[0] as Option
     for (const option of options) if (option.total < best.total) best = option
     // Near-equal costs (within BALANCE_FACTOR of the best, as a cold prompt on a fast or a slow upstream) go to the
-    // upstream that started the fewest jobs per slot lately, so that faster upstreams do not take every new prompt;
-    // never at the price of cached characters.
+    // option that overwrites the least (in tokens, so that a fast upstream's cheaper re-prefill does not draw every
+    // eviction to it), then to the upstream that started the fewest jobs per slot lately, so that faster upstreams do
+    // not take every new prompt; never at the price of cached characters.
     const limit = best.total * BALANCE_FACTOR + BALANCE_MS
     let chosen = best
     for (const option of options) {
       if (option.total > limit || option.cachedChars < best.cachedChars) continue
+      const lessEvicted = chosen.evictTokens - option.evictTokens
+      const tie = EVICTION_TIE_SHARE * Math.max(option.evictTokens, chosen.evictTokens)
+      if (lessEvicted > tie + 1e-9) {
+        chosen = option
+        continue
+      }
+      if (lessEvicted < -tie - 1e-9) continue
       const busier = this.#recentPerSlot(chosen.candidate, now) - this.#recentPerSlot(option.candidate, now)
       if (busier > 1e-9 || (busier > -1e-9 && (option.load < chosen.load || (option.load === chosen.load && option.total < chosen.total)))) chosen = option
     }
@@ -177,10 +196,11 @@ export class CacheAwareRouter implements UpstreamRouter {
     const key = slotKey(upstream, slot)
     const holding = this.#holdings.get(key)
     const lastHash = prefix.hashes[prefix.hashes.length - 1]
-    if (holding === undefined) this.#holdings.set(key, { chars: prefix.chars, lastHash, busy: true, endedAt: 0 })
+    if (holding === undefined) this.#holdings.set(key, { chars: prefix.chars, lastHash, turns: prefix.turns, busy: true, endedAt: 0 })
     else {
       holding.chars = prefix.chars
       holding.lastHash = lastHash
+      holding.turns = prefix.turns
       holding.busy = true
     }
     const now = this.#now()
@@ -201,7 +221,7 @@ export class CacheAwareRouter implements UpstreamRouter {
       holding.endedAt = now
     }
     const last = prefix.hashes[prefix.hashes.length - 1]
-    if (last !== undefined) this.gaps.ended(last, now)
+    if (last !== undefined) this.gaps.ended(last, now, prefix.turns)
   }
 
   forgotten(upstream: string, slots?: readonly number[] | undefined): void {
@@ -231,7 +251,7 @@ export class CacheAwareRouter implements UpstreamRouter {
       const prefillMs = prefillOf(prefix.chars - cachedChars)
       const evictMs = holding === undefined ? 0 : this.#evictionMs(holding, cachedChars, now, keepMs, prefillOf)
       const total = waitMs + prefillMs + evictMs
-      const option: Option = { candidate, slot, cachedChars, waitMs, prefillMs, evictMs, total, load }
+      const option: Option = { candidate, slot, cachedChars, waitMs, prefillMs, evictMs, evictTokens: (evictMs / 1000) * rate, total, load }
       // The scheduler's count is the truth when they disagree (a job the router did not see end).
       if (busy(holding)) {
         // Busy: the job would wait for it; remembered only for an upstream with no free slot.
@@ -246,7 +266,7 @@ export class CacheAwareRouter implements UpstreamRouter {
     const waited = best === undefined ? busyBest : busyBest === undefined || best.total <= busyBest.total ? best : busyBest
     if (waited === undefined) {
       const prefillMs = prefillOf(prefix.chars)
-      return { candidate, slot: undefined, cachedChars: 0, waitMs, prefillMs, evictMs: 0, total: waitMs + prefillMs, load }
+      return { candidate, slot: undefined, cachedChars: 0, waitMs, prefillMs, evictMs: 0, evictTokens: 0, total: waitMs + prefillMs, load }
     }
     return waited.cachedChars > 0 ? waited : { ...waited, slot: undefined }
   }
@@ -277,12 +297,11 @@ export class CacheAwareRouter implements UpstreamRouter {
     const idleMs = Math.max(0, now - holding.endedAt)
     if (this.#knownReturn !== undefined) {
       const remainingMs = holding.lastHash === undefined ? undefined : this.#knownReturn(holding.lastHash, now)
-      return remainingMs === undefined ? 0 : EVICTION_WEIGHT * lost * (keepMs / (keepMs + remainingMs))
+      return remainingMs === undefined ? 0 : EVICTION_WEIGHT * lost * Math.exp(-remainingMs / keepMs)
     }
-    const outlook = this.gaps.outlook(idleMs)
+    const outlook = this.gaps.outlook(idleMs, holding.turns, keepMs)
     if (outlook === undefined) return EVICTION_WEIGHT * lost * 0.5 ** (idleMs / UNLEARNT_HALF_LIFE_MS)
-    if (outlook.probability === 0) return 0
-    return EVICTION_WEIGHT * lost * outlook.probability * (keepMs / (keepMs + outlook.remainingMs))
+    return EVICTION_WEIGHT * lost * outlook.probability * outlook.beforeOverwrite
   }
 
   /** Jobs started on the candidate lately, per slot. */

@@ -14,6 +14,11 @@ export interface PrefixHint {
   readonly ends: readonly number[]
   /** Characters of the whole prompt (the last of `ends`, or 0). */
   readonly chars: number
+  /**
+   * How deep the conversation is: its user and tool messages, each of which asked for a reply (the cache-aware
+   * router learns how often a conversation of each depth goes on). Undefined when unknown.
+   */
+  readonly turns?: number | undefined
 }
 
 /** Options of {@link prefixHashesOf}. */
@@ -38,6 +43,7 @@ export function prefixHashesOf(messages: unknown, options: PrefixHashOptions = {
   const hashes: string[] = []
   const ends: number[] = []
   let chars = 0
+  let turns = 0
   if (!Array.isArray(messages)) return { hashes, ends, chars }
   // FNV-1a 64 in four 16-bit limbs (see fnv1a-64.ts), carried from block to block.
   let h0 = 0x2325
@@ -68,6 +74,8 @@ export function prefixHashesOf(messages: unknown, options: PrefixHashOptions = {
   }
   const digest = () => (HEX[h3 >>> 8] as string) + (HEX[h3 & 0xff] as string) + (HEX[h2 >>> 8] as string) + (HEX[h2 & 0xff] as string) + (HEX[h1 >>> 8] as string) + (HEX[h1 & 0xff] as string) + (HEX[h0 >>> 8] as string) + (HEX[h0 & 0xff] as string)
   for (const message of messages) {
+    const role = (message as { role?: unknown } | null)?.role
+    if (role === 'user' || role === 'tool') turns++
     const text = blockText(message)
     const length = text.length
     let inChunk = 0
@@ -88,7 +96,7 @@ export function prefixHashesOf(messages: unknown, options: PrefixHashOptions = {
       ends.push(chars)
     }
   }
-  return { hashes, ends, chars }
+  return { hashes, ends, chars, turns }
 }
 
 /** The text a message contributes: role, then string content as is, else the JSON of what the prompt is built from. */

@@ -93,6 +93,59 @@ describe('CacheAwareRouter', () => {
     expect(choice).toMatchObject({ slot: 1, expectedEvictionMs: 0 })
   })
 
+  it('learns that conversations end at a given depth and overwrites a finished one first, though it ended last', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    const turnOf = (conversation: string, turns: number): PrefixHint => ({ ...sized(Array.from({ length: turns }, (_, index): [string, number] => [`${conversation}${index}`, 4000])), turns })
+    // Teach it: twenty two-turn conversations on slot 0 of gpu9, each turn continued 20 s after it ended, the second never.
+    for (let index = 0; index < 20; index++) {
+      for (const turns of [1, 2]) {
+        const turn = turnOf(`x${index}-`, turns)
+        router.choose(turn, [idle('gpu9')], prefixes)
+        router.started(turn, 'gpu9', 0, prefixes)
+        router.finished(turn, 'gpu9', 0)
+        now += 20_000
+      }
+    }
+    now += 200_000 // past the horizon: the second turns count as not continued
+    router.choose(turnOf('unrelated', 1), [idle('gpu9')], prefixes)
+    // Slot 0 holds a first turn that ended 5 s ago; slot 1 a second turn (a finished conversation) that ended 1 s ago.
+    const gpu0 = { ...idle('gpu0'), slots: 2 }
+    router.started(turnOf('a', 1), 'gpu0', 0, prefixes)
+    router.finished(turnOf('a', 1), 'gpu0', 0)
+    now += 4000
+    router.started(turnOf('b', 2), 'gpu0', 1, prefixes)
+    router.finished(turnOf('b', 2), 'gpu0', 1)
+    now += 1000
+    const choice = router.choose(turnOf('new', 1), [gpu0], prefixes)
+    expect(choice?.slot).toBe(1)
+    expect(choice?.expectedEvictionMs).toBeLessThan(400)
+  })
+
+  it('among near-equal options, takes the one that overwrites fewer tokens before the upstream with fewer recent starts', () => {
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => 0 })
+    const one = { ...idle('gpu0'), slots: 1 }
+    const other = { ...idle('gpu1'), slots: 1 }
+    // gpu0's slot holds a long conversation (8000 chars), gpu1's a short one (800 chars), both just ended; gpu1 started
+    // three jobs, gpu0 one, so the count of recent starts alone would send a new prompt to gpu0.
+    for (const name of ['b', 'c', 'd']) {
+      router.started(sized([[name, 800]]), 'gpu1', 0, prefixes)
+      router.finished(sized([[name, 800]]), 'gpu1', 0)
+    }
+    router.started(sized([['a', 8000]]), 'gpu0', 0, prefixes)
+    router.finished(sized([['a', 8000]]), 'gpu0', 0)
+    // A new 40 000-char prompt: 10 s of prefill on either; overwriting costs 2 × 2 s on gpu0, 2 × 0.2 s on gpu1, both
+    // within the near-equal band.
+    const prompt = sized([['n', 40_000]])
+    expect(router.choose(prompt, [one, other], prefixes)).toMatchObject({ upstream: 'gpu1', slot: 0, expectedEvictionMs: 400 })
+    // With nothing to overwrite on either, the upstream with fewer recent starts takes it.
+    router.forgotten('gpu0')
+    router.forgotten('gpu1')
+    expect(router.choose(prompt, [one, other], prefixes)?.upstream).toBe('gpu0')
+  })
+
   it('without slot affinity, predicts the slot the server picks (longest prefix, else unused the longest) and records it there', () => {
     let now = 0
     const prefixes = new PrefixIndex()

@@ -84,4 +84,11 @@ describe('prefixHashesOf', () => {
     expect(prefixHashesOf(Array.from({ length: 50 }, () => system), { maxBlocks: 8 }).hashes).toHaveLength(8)
     expect(prefixHashesOf('nope')).toEqual({ hashes: [], ends: [], chars: 0 })
   })
+
+  it('counts the conversation depth: its user and tool messages', () => {
+    expect(prefixHashesOf([system, { role: 'user', content: 'hi' }]).turns).toBe(1)
+    const agentTurn = [system, { role: 'user', content: 'weather?' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'sunny' }]
+    expect(prefixHashesOf(agentTurn).turns).toBe(2)
+    expect(prefixHashesOf([system, null, 'x', { role: 'assistant', content: 'a' }]).turns).toBe(0)
+  })
 })

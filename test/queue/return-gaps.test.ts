@@ -28,7 +28,7 @@ describe('ReturnGaps', () => {
     expect(fresh.probability).toBeGreaterThan(0.9)
     expect(fresh.remainingMs).toBeGreaterThan(late.remainingMs)
     expect(late.remainingMs).toBeLessThan(5000)
-    expect(gaps.outlook(200_000)).toEqual({ probability: 0, remainingMs: Number.POSITIVE_INFINITY })
+    expect(gaps.outlook(200_000)).toEqual({ probability: 0, remainingMs: Number.POSITIVE_INFINITY, beforeOverwrite: 0 })
   })
 
   it('counts turns never continued within the horizon, lowering the chance of a return', () => {
@@ -62,5 +62,40 @@ describe('ReturnGaps', () => {
     expect(gaps.arrived(['t0'], 20)).toBeUndefined()
     expect(gaps.arrived(['t9'], 20)).toBe(11)
     expect(() => new ReturnGaps({ maxPending: 0 })).toThrow(TypeError)
+  })
+
+  it('learns how often a conversation of each depth goes on: one that always ends at its third turn is not expected back', () => {
+    const gaps = new ReturnGaps()
+    let now = 0
+    // Thirty conversations: turns 1 and 2 are continued 10 s after they end, turn 3 never is.
+    for (let conversation = 0; conversation < 30; conversation++) {
+      for (let turn = 1; turn <= 3; turn++) {
+        gaps.ended(`c${conversation}/${turn}`, now, turn)
+        now += 10_000
+        if (turn < 3) expect(gaps.arrived([`c${conversation}/${turn}`, `c${conversation}/${turn + 1}`], now)).toBe(10_000)
+      }
+    }
+    // The horizon (1 min here) passes for the last conversation's third turn.
+    gaps.arrived(['unrelated'], now + 120_000)
+    const second = gaps.outlook(1000, 2)!
+    const third = gaps.outlook(1000, 3)!
+    expect(second.probability).toBeGreaterThan(0.85)
+    expect(third.probability).toBeLessThan(0.15)
+    // A depth never seen, or unknown, takes the overall share (two of three turns continued).
+    expect(gaps.outlook(1000, 7)!.probability).toBeCloseTo(gaps.outlook(1000)!.probability, 5)
+    expect(gaps.outlook(1000)!.probability).toBeGreaterThan(0.55)
+    expect(gaps.outlook(1000)!.probability).toBeLessThan(0.75)
+  })
+
+  it('gives the chance that a return beats the next overwrite, from the gaps still ahead', () => {
+    const gaps = new ReturnGaps()
+    teach(gaps, 50, 30_000)
+    // Without keepMs the factor is 1; a return about 29 s away against overwrites every 10 s on average: e^(-2.9).
+    expect(gaps.outlook(1000)!.beforeOverwrite).toBe(1)
+    const soon = gaps.outlook(28_000, undefined, 10_000)!
+    const far = gaps.outlook(1000, undefined, 10_000)!
+    expect(far.beforeOverwrite).toBeGreaterThan(Math.exp(-3.5))
+    expect(far.beforeOverwrite).toBeLessThan(Math.exp(-2.5))
+    expect(soon.beforeOverwrite).toBeGreaterThan(0.7)
   })
 })
