@@ -294,7 +294,8 @@ export class CacheAwareRouter implements UpstreamRouter {
   #evictionMs(holding: SlotHolding, sharedChars: number, now: number, keepMs: number, prefillOf: (chars: number) => number): number {
     const lost = prefillOf(holding.chars - sharedChars)
     if (lost === 0) return 0
-    const idleMs = Math.max(0, now - holding.endedAt)
+    // A slot still running holds a prompt being continued right now: as fresh as one that just ended.
+    const idleMs = holding.busy ? 0 : Math.max(0, now - holding.endedAt)
     if (this.#knownReturn !== undefined) {
       const remainingMs = holding.lastHash === undefined ? undefined : this.#knownReturn(holding.lastHash, now)
       return remainingMs === undefined ? 0 : EVICTION_WEIGHT * lost * Math.exp(-remainingMs / keepMs)

@@ -146,6 +146,19 @@ describe('CacheAwareRouter', () => {
     expect(router.choose(prompt, [one, other], prefixes)?.upstream).toBe('gpu0')
   })
 
+  it('prices overwriting a slot still running as overwriting one that just ended, however long it was idle before', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    router.started(hint(['a', 'a1']), 'gpu0', 0, prefixes)
+    router.finished(hint(['a', 'a1']), 'gpu0', 0)
+    // Ten minutes later b starts there and is still running: its 8000 chars (2 s of prefill) are as fresh as can be.
+    now = 600_000
+    router.started(hint(['b', 'b1']), 'gpu0', 0, prefixes)
+    const full: RouteCandidate = { id: 'gpu0', slots: 1, running: 1, waiting: 0, serviceMs: 1000 }
+    expect(router.choose(hint(['n', 'n1']), [full], prefixes)).toMatchObject({ upstream: 'gpu0', slot: undefined, expectedEvictionMs: 4000 })
+  })
+
   it('without slot affinity, predicts the slot the server picks (longest prefix, else unused the longest) and records it there', () => {
     let now = 0
     const prefixes = new PrefixIndex()
@@ -240,12 +253,13 @@ describe('QueueScheduler with a router', () => {
     now = 600_000
     const c1 = await run('c-1', hint(['agentA', 'c1']))
     expect([c1.upstream, c1.slot]).toEqual([a1.upstream, a1.slot])
-    // Fill A's upstream: the next turn of a, warm there, may still wait (cap 1 job per slot), so it is queued there.
+    // Fill A's upstream: the next turn of a, whose agent prompt is warm there, may still wait (cap 1 job per slot);
+    // with a long agent prompt (40 000 chars: 10 s to prefill cold) waiting (5 s) is cheaper, so it is queued there.
     const filler = await run('f-1', hint(['x', 'f1']))
     expect(filler.upstream).toBe(b1.upstream)
     const other = await run('g-1', hint(['agentA', 'g1']))
     expect(other.upstream).toBe(a1.upstream)
-    const waiting = scheduler.acquire({ id: 'a-2', threadKey: 'a', prefix: hint(['agentA', 'a1', 'a2']) })
+    const waiting = scheduler.acquire({ id: 'a-2', threadKey: 'a', prefix: sized([['agentA', 40_000], ['a1', 4000], ['a2', 4000]]) })
     expect(scheduler.status('a-2')).toBe('queued')
     expect(scheduler.position('a-2')?.upstream).toBe(a1.upstream)
     c1.release()
