@@ -8,7 +8,7 @@
 
 /** What the router knows of a request's prompt: cumulative block hashes and where each block ends. */
 export interface PrefixHint {
-  /** Hash of blocks 0..i, for each block i (16 hex digits, FNV-1a 64 carried across blocks). */
+  /** Hash of blocks 0..i, for each block i (16 hex digits; a 64-bit multiplicative hash carried across blocks). */
   readonly hashes: readonly string[]
   /** Characters of the prompt up to the end of block i, for each block i. */
   readonly ends: readonly number[]
@@ -31,6 +31,20 @@ export interface PrefixHashOptions {
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
 
+/** The 16-hex-digit digest of the two lanes' state (mixed into 64 bits; the state itself goes on). */
+function digest(h1: number, h2: number): string {
+  let d1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
+  d1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  let d2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
+  d2 ^= Math.imul(d1 ^ (d1 >>> 13), 3266489909)
+  return hex8(d2) + hex8(d1)
+}
+
+/** 8 lowercase hex digits of a 32-bit word. */
+function hex8(word: number): string {
+  return (HEX[(word >>> 24) & 0xff] as string) + (HEX[(word >>> 16) & 0xff] as string) + (HEX[(word >>> 8) & 0xff] as string) + (HEX[word & 0xff] as string)
+}
+
 /**
  * The prefix hashes of `messages` (an OpenAI chat `messages` array; anything else gives no blocks). A block is a
  * message's role and content (text, or the JSON of content parts, tool calls and name); the hash runs over the
@@ -45,34 +59,10 @@ export function prefixHashesOf(messages: unknown, options: PrefixHashOptions = {
   let chars = 0
   let turns = 0
   if (!Array.isArray(messages)) return { hashes, ends, chars }
-  // FNV-1a 64 in four 16-bit limbs (see fnv1a-64.ts), carried from block to block.
-  let h0 = 0x2325
-  let h1 = 0x8422
-  let h2 = 0x9ce4
-  let h3 = 0xcbf2
-  const mix = (code: number) => {
-    h0 ^= code & 0xff
-    let t0 = h0 * 0x1b3
-    let t1 = h1 * 0x1b3 + (t0 >>> 16)
-    let t2 = h2 * 0x1b3 + (t1 >>> 16) + (h0 << 8)
-    let t3 = h3 * 0x1b3 + (t2 >>> 16) + (h1 << 8)
-    h0 = t0 & 0xffff
-    h1 = t1 & 0xffff
-    h2 = t2 & 0xffff
-    h3 = t3 & 0xffff
-    if (code > 0xff) {
-      h0 ^= code >>> 8
-      t0 = h0 * 0x1b3
-      t1 = h1 * 0x1b3 + (t0 >>> 16)
-      t2 = h2 * 0x1b3 + (t1 >>> 16) + (h0 << 8)
-      t3 = h3 * 0x1b3 + (t2 >>> 16) + (h1 << 8)
-      h0 = t0 & 0xffff
-      h1 = t1 & 0xffff
-      h2 = t2 & 0xffff
-      h3 = t3 & 0xffff
-    }
-  }
-  const digest = () => (HEX[h3 >>> 8] as string) + (HEX[h3 & 0xff] as string) + (HEX[h2 >>> 8] as string) + (HEX[h2 & 0xff] as string) + (HEX[h1 >>> 8] as string) + (HEX[h1 & 0xff] as string) + (HEX[h0 >>> 8] as string) + (HEX[h0 & 0xff] as string)
+  // Two 32-bit multiplicative lanes (cyrb53's), carried from block to block; each block's digest mixes both into
+  // 64 bits. Locals, not captured by a closure, so that they stay in registers.
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
   for (const message of messages) {
     const role = (message as { role?: unknown } | null)?.role
     if (role === 'user' || role === 'tool') turns++
@@ -80,19 +70,23 @@ export function prefixHashesOf(messages: unknown, options: PrefixHashOptions = {
     const length = text.length
     let inChunk = 0
     for (let index = 0; index < length; index++) {
-      mix(text.charCodeAt(index))
+      const code = text.charCodeAt(index)
+      h1 = Math.imul(h1 ^ code, 2654435761)
+      h2 = Math.imul(h2 ^ code, 1597334677)
       if (++inChunk === chunkChars && index + 1 < length) {
         inChunk = 0
         if (hashes.length < maxBlocks) {
-          hashes.push(digest())
+          hashes.push(digest(h1, h2))
           ends.push(chars + index + 1)
         }
       }
     }
-    mix(0) // block separator: ['ab', 'c'] and ['a', 'bc'] differ
+    // Block separator: ['ab', 'c'] and ['a', 'bc'] differ.
+    h1 = Math.imul(h1, 2654435761)
+    h2 = Math.imul(h2, 1597334677)
     chars += length
     if (hashes.length < maxBlocks) {
-      hashes.push(digest())
+      hashes.push(digest(h1, h2))
       ends.push(chars)
     }
   }
