@@ -146,6 +146,8 @@ export class ModelCall implements JobRequest, WatchedCall {
       if (next === undefined) throw retry.finalError(failure, status, () => services.scheduler.retryAfterSeconds())
       if (next.kind === 'unreachable') services.health.markDown(upstream.id, plan.upstreamModel)
       granted.release()
+      // The next attempt keeps this one's place in line (JobRequest.retryOf).
+      this.retryOf = granted
       if (next.waitMs !== undefined) await this.#sleep(next.waitMs, signal)
       this.excluded = retry.excluded
       try {
@@ -196,6 +198,9 @@ export class ModelCall implements JobRequest, WatchedCall {
 
   /** Upstreams the call must not run on (it failed there); read by the scheduler (JobRequest). */
   excluded: ReadonlySet<string> | undefined = undefined
+
+  /** The lease of the attempt that failed, when the call runs again: it keeps its place in line (JobRequest). */
+  retryOf: Lease | undefined = undefined
 
   /** Aborts the upstream call, now or as soon as it starts (also a wait for a `Retry-After`). */
   abort(reason: Error): void {

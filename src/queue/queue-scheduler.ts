@@ -51,6 +51,14 @@ export interface JobRequest {
   excluded?: ReadonlySet<string> | undefined
   /** Prefix hashes of its prompt, for the `router` option (cache-aware routing); ignored without one. */
   prefix?: PrefixHint | undefined
+  /**
+   * The (released) lease of this job's earlier attempt, when the job runs again after a failure: it keeps that
+   * attempt's place in line (its arrival order and time, which batch aging counts from) instead of going to the
+   * back. `waitedMs` and the `job-start` event still count this attempt's wait only. A lease of another scheduler
+   * is ignored. With a shared state (`SlotAuthority`) the place is kept among this replica's jobs; the global
+   * order counts from the new attempt.
+   */
+  retryOf?: Lease | undefined
 }
 
 /** The right to run one job on one upstream (slot) until `release()`. */
@@ -263,14 +271,21 @@ interface Job {
   readonly excluded: ReadonlySet<string> | undefined
   /** Lane model key (see ANY_MODEL, OTHER_MODEL); recomputed by `setUpstreamModels`. */
   modelKey: string
+  /** Its place in line: when it first arrived (an earlier attempt's, when retried). */
   readonly enqueuedAt: number
+  /**
+   * Whole ms from `enqueuedAt` to this attempt's arrival, what `waitedMs` counts from: 0 except for a retry. (An
+   * offset rather than a second time: a small integer is stored in the object, a time would be a boxed double.)
+   */
+  readonly lateBy: number
   /** Bound to its thread key's remembered (warm) upstream: it waits there rather than start cold elsewhere. */
   stickyBound: boolean
   /** See {@link JobRequest.prefix}. */
   readonly prefix: PrefixHint | undefined
   /** The router's choice, when it routed the job (a choice with cached characters binds it like a warm key). */
   routed: RouteChoice | undefined
-  seq: number
+  /** Arrival order (an earlier attempt's, when retried); given at `acquire`. */
+  readonly seq: number
   fifoOrdinal: number
   state: 'waiting' | 'running' | 'done'
   /** With a shared state: the job is in the global order (or a `confirm` that registers it was sent). */
@@ -303,10 +318,15 @@ class JobLease implements Lease {
     this.jobId = job.id
     this.upstream = upstream.id
     this.slot = upstream.slotAffinity ? job.slot : undefined
-    this.waitedMs = Math.max(0, job.startedAt - job.enqueuedAt)
+    this.waitedMs = Math.max(0, job.startedAt - job.enqueuedAt - job.lateBy)
     this.cache = job.routed
     this.#job = job
     this.#finish = finish
+  }
+
+  /** The place in line of `lease`'s job when `finish` (a scheduler's) issued it, for {@link JobRequest.retryOf}. */
+  static placeOf(lease: Lease, finish: (job: Job) => void): { seq: number; enqueuedAt: number } | undefined {
+    return #job in lease && (lease as JobLease).#finish === finish ? (lease as JobLease).#job : undefined
   }
 
   release(): void {
@@ -480,7 +500,9 @@ export class QueueScheduler {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason))
     const modelKey = this.#modelKey(job.model)
     const now = this.#now()
-    const enqueuedAt = Math.max(now, this.#lastEnqueuedAt)
+    const arrivedAt = Math.max(now, this.#lastEnqueuedAt)
+    this.#lastEnqueuedAt = arrivedAt
+    const place = job.retryOf === undefined ? undefined : JobLease.placeOf(job.retryOf, this.#finishJob)
     const record: Job = {
       id: job.id,
       class: jobClass,
@@ -488,11 +510,12 @@ export class QueueScheduler {
       model: job.model,
       excluded: job.excluded !== undefined && job.excluded.size > 0 ? job.excluded : undefined,
       modelKey,
-      enqueuedAt,
+      enqueuedAt: place?.enqueuedAt ?? arrivedAt,
+      lateBy: place === undefined ? 0 : Math.max(0, Math.round(arrivedAt - place.enqueuedAt)),
       stickyBound: false,
       prefix: this.#router === undefined ? undefined : job.prefix,
       routed: undefined,
-      seq: 0,
+      seq: place?.seq ?? ++this.#seq,
       fifoOrdinal: -1,
       state: 'waiting',
       registered: false,
@@ -738,7 +761,7 @@ export class QueueScheduler {
       const reject = job.reject
       job.resolve = job.reject = undefined
       reject?.(new UnavailableError(`No upstream serves the model ${JSON.stringify(job.model)} any more.`, 'no_upstream'))
-      if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason: 'no_upstream', waitedMs: now - job.enqueuedAt })
+      if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason: 'no_upstream', waitedMs: now - job.enqueuedAt - job.lateBy })
     }
     this.#checkIdle()
   }
@@ -856,11 +879,12 @@ export class QueueScheduler {
 
   #enqueue(job: Job, upstream: UpstreamRecord): void {
     const lane = this.#laneFor(upstream, job.modelKey, job.stickyBound)
-    job.seq = ++this.#seq
-    this.#lastEnqueuedAt = job.enqueuedAt
     job.lane = lane
     if (lane.sticky) this.#stickyWaiting++
-    ;(job.class === 'interactive' ? lane.interactive : lane.batch).push(job)
+    // A new job is the latest arrival (its seq was just given); a retry keeps its earlier place: O(lane) to insert.
+    if (job.seq === this.#seq) (job.class === 'interactive' ? lane.interactive : lane.batch).push(job)
+    else if (job.class === 'interactive') lane.interactive = mergeBySeq(lane.interactive, [job], 'interactive')
+    else lane.batch = mergeBySeq(lane.batch, [job], 'batch')
     this.#activeLanes.add(lane)
     this.#state.load.addWaiting(upstream.id, 1)
     this.#waiting++
@@ -923,7 +947,7 @@ export class QueueScheduler {
     const reject = job.reject
     job.resolve = job.reject = undefined
     reject?.(error)
-    if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason, waitedMs: this.#now() - job.enqueuedAt })
+    if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason, waitedMs: this.#now() - job.enqueuedAt - job.lateBy })
     this.#checkIdle()
   }
 
@@ -942,7 +966,7 @@ export class QueueScheduler {
     job.state = 'running'
     job.upstream = upstream
     job.slot = slot
-    job.startedAt = Math.max(this.#now(), job.enqueuedAt)
+    job.startedAt = Math.max(this.#now(), job.enqueuedAt + job.lateBy)
     this.#running++
     upstream.running.add(job)
     this.#jobs.set(job.id, job)

@@ -163,6 +163,26 @@ describe('retries on another upstream (issue 12)', () => {
     expect(gateway.events.find((event) => event.type === 'upstream-error')).toMatchObject({ retry: 'after-retry-after', waitMs: 1000 })
   })
 
+  it('a call run again after a Retry-After keeps its place in line: it goes before a request that came after it', async () => {
+    const content = (request: { body: unknown }) => (request.body as { messages?: Array<{ content?: unknown }> } | undefined)?.messages?.[0]?.content
+    const [only] = await fakes({
+      tokens: 2,
+      respond: (request) => (request.seq === 0 ? { failure: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } } : content(request) === 'Y' ? { tokens: 20, tokenDelayMs: 100 } : undefined),
+    })
+    gateway = await startQueuegate({ upstreams: [only!.url] })
+    const ask = (text: string) => gateway!.client.chat.completions.create({ ...hello, messages: [{ role: 'user', content: text }] })
+    // X gets a 429 and waits 1 s for its second attempt; meanwhile Y takes the slot (2 s) and Z queues behind it.
+    const x = ask('X')
+    await gateway.waitForEvent((event) => event.type === 'upstream-error')
+    const y = ask('Y')
+    await only!.waitFor((upstream) => upstream.active === 1)
+    const z = ask('Z')
+    await gateway.waitForEvent((event) => event.type === 'job-queued')
+    await Promise.all([x, y, z])
+    const order = only!.requests.filter((request) => request.path === '/v1/chat/completions').sort((a, b) => (a.startOrder ?? -1) - (b.startOrder ?? -1)).map(content)
+    expect(order).toEqual(['X', 'Y', 'X', 'Z'])
+  })
+
   it('maxRetries 0 turns retries off', async () => {
     const [bad, good] = await fakes({ failure: { kind: 'status', status: 500 } }, { tokens: 1 })
     gateway = await startQueuegate({ upstreams: [bad!.url, good!.url], maxRetries: 0 })

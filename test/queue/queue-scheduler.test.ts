@@ -73,6 +73,46 @@ describe('QueueScheduler ordering', () => {
     expect(started()).toEqual(['running', 'i'])
   })
 
+  it('gives a retried job (retryOf: its earlier lease) its place in line back, ahead of the jobs that came after it', async () => {
+    const { time, acquire, release, started, startOf, scheduler } = setup([{ id: 'gpu0', slots: 1 }, { id: 'gpu1', slots: 1 }])
+    const first = await acquire({ id: 'a' }) // on one upstream at once
+    await acquire({ id: 'busy' }) // the other
+    time.advance(1000)
+    for (const id of ['b', 'c']) acquire({ id })
+    // a failed there and runs again elsewhere: it keeps its place, ahead of b and c.
+    first.release()
+    time.advance(500)
+    const other = first.upstream === 'gpu0' ? 'gpu1' : 'gpu0'
+    // b took the slot a freed; a, retried, waits first in line for the other upstream.
+    expect(started()).toEqual(['a', 'busy', 'b'])
+    acquire({ id: 'a#2', excluded: new Set([first.upstream]), retryOf: first })
+    expect(scheduler.position('a#2')?.position).toBe(1)
+    expect(scheduler.position('c')?.position).toBe(2)
+    await release('busy')
+    expect(started()).toEqual(['a', 'busy', 'b', 'a#2'])
+    expect(startOf('a#2')).toMatchObject({ upstream: other, waitedMs: 0 })
+    await release('b')
+    await release('a#2')
+    expect(started()).toEqual(['a', 'busy', 'b', 'a#2', 'c'])
+  })
+
+  it('keeps a retried batch job\'s age (it counts from its first arrival), and a lease of another scheduler gives no place', async () => {
+    const { time, acquire, release, started } = setup([{ id: 'u', slots: 1 }], { batchMaxWaitMs: 30_000 })
+    const batch = await acquire({ id: 'b', class: 'batch' })
+    time.advance(30_000)
+    await release('b')
+    await acquire({ id: 'running' })
+    acquire({ id: 'i-new' })
+    acquire({ id: 'b#2', class: 'batch', retryOf: batch })
+    const stranger = setup([{ id: 'u', slots: 1 }])
+    const foreign = await stranger.acquire({ id: 'x' })
+    acquire({ id: 'x#2', retryOf: foreign })
+    await release('running')
+    await release('b#2')
+    await release('i-new')
+    expect(started()).toEqual(['b', 'running', 'b#2', 'i-new', 'x#2'])
+  })
+
   it('throws on a duplicate job id and resolves at once when a slot is free', async () => {
     const { acquire, scheduler } = setup([{ id: 'u', slots: 1 }])
     const lease = await acquire({ id: 'a' })
