@@ -24,6 +24,8 @@ const GOOD: ((call: Call) => string)[] = [
   (c) => `<minimax:tool_call>\n<invoke name="${c.name}">\n<parameter name="${key(c)}">${c.value}</parameter>\n</invoke>\n</minimax:tool_call>`,
   (c) => `<tool_calls>[${JSON.stringify({ name: c.name, arguments: { [key(c)]: c.value } })}]</tool_calls>`,
   (c) => `<tool_call>${JSON.stringify({ name: c.name, arguments: { [key(c)]: c.value } })}</tool_call>`,
+  (c) => `<seed:tool_call>\n<function=${c.name}>\n<parameter=${key(c)}>${c.value}</parameter>\n</function>\n</seed:tool_call>`,
+  (c) => `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>${c.name}<｜tool▁sep｜>${JSON.stringify({ [key(c)]: c.value })}<｜tool▁call▁end｜><｜tool▁calls▁end｜>`,
 ]
 
 /** Broken calls naming a declared tool (arguments that cannot be read), one per format. */
@@ -34,6 +36,8 @@ const BROKEN: ((name: string) => string)[] = [
   (n) => `<minimax:tool_call>\n<invoke name="${n}">{"q": oops}</invoke>\n</minimax:tool_call>`,
   (n) => `<tool_calls>[{"name": "${n}", "arguments": {"q": oops}}]</tool_calls>`,
   (n) => `<tool_call>{"name": "${n}", "arguments": {q: a b}}</tool_call>`,
+  (n) => `<seed:tool_call>\n<function=${n}>\nquery: x\n</function>\n</seed:tool_call>`,
+  (n) => `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>${n}<｜tool▁sep｜>{"q": x y}<｜tool▁call▁end｜><｜tool▁calls▁end｜>`,
 ]
 
 /** What models leave right after a call. */

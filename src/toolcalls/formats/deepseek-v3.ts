@@ -13,7 +13,8 @@ import { parseFlexibleJson } from '../flexible-json.js'
 import { NO, PARTIAL, identifierEnd, jsonValueEnd, literalAt, skipSpaces, skipWhitespace, whichLiteralAt } from '../scan.js'
 import { jsonWaitFor } from '../json-calls-at.js'
 import { matchCallSection } from './call-section.js'
-import type { MatchContext, MatchResult, ParsedCall, ToolCallFormat } from './types.js'
+import type { CallStep } from './call-section.js'
+import type { MatchContext, MatchResult, ToolCallFormat } from './types.js'
 
 const SEPARATORS = ['▁', '_', ' ', '\\_']
 const token = (...words: string[]): string[] => SEPARATORS.map((separator) => `<｜${words.join(separator)}｜>`)
@@ -30,7 +31,7 @@ const FENCE = '```'
 const partial = (): MatchResult => ({ status: 'partial' })
 const reject = (length?: number): MatchResult => (length === undefined ? { status: 'reject' } : { status: 'reject', length })
 
-type Step = { end: number; call: ParsedCall } | { verdict: MatchResult; undeclared?: boolean | undefined }
+type Step = CallStep
 
 /** An optional literal at `pos`: the end after the one present, `PARTIAL`, or `pos` when absent. */
 function optionalLiteral(text: string, pos: number, literals: readonly string[]): number {
@@ -39,10 +40,13 @@ function optionalLiteral(text: string, pos: number, literals: readonly string[])
   return which === NO ? pos : pos + literals[which]!.length
 }
 
-/** The JSON arguments at `pos` (optionally in a ```json fence), then the optional call closer. */
+/**
+ * The JSON arguments at `pos` (optionally in a ```json fence), then the optional call closer. A complete JSON value
+ * that cannot be repaired or is not an object makes a broken call (reported, removed with the section).
+ */
 function argumentsAt(text: string, pos: number, name: string, context: MatchContext, fenced: boolean): Step {
   const { final } = context
-  const truncated = (): Step => ({ verdict: final ? reject(text.length) : partial() })
+  const truncated = (): Step => (final ? { verdict: reject(text.length), cut: { name } } : { verdict: partial() })
   let i = skipWhitespace(text, pos)
   let inFence = false
   if (fenced) {
@@ -58,12 +62,11 @@ function argumentsAt(text: string, pos: number, name: string, context: MatchCont
   }
   if (i >= text.length) return truncated()
   const end = jsonValueEnd(text, i, context.memo)
+  // Not JSON at all: not this format's call (Step-3 writes its XML invoke behind the same tokens).
   if (end === NO) return { verdict: reject() }
-  if (end === PARTIAL) return { verdict: final ? reject(text.length) : { status: 'partial', waitFor: jsonWaitFor(text, i) } }
+  if (end === PARTIAL) return final ? truncated() : { verdict: { status: 'partial', waitFor: jsonWaitFor(text, i) } }
   const parsed = parseFlexibleJson(text.slice(i, end))
   const args = parsed.ok ? toArguments(parsed.value) : undefined
-  if (args === undefined) return { verdict: reject(end) }
-  const call = { name, arguments: args }
   let after = end
   if (inFence) {
     const j = skipWhitespace(text, end)
@@ -73,10 +76,15 @@ function argumentsAt(text: string, pos: number, name: string, context: MatchCont
   }
   // The call closer is optional (dropped closers are a known failure): take it when it is there.
   const j = skipWhitespace(text, after)
-  if (j >= text.length) return final ? { end: after, call } : { verdict: partial() }
-  const closer = whichLiteralAt(text, j, CALL_END)
-  if (closer === PARTIAL) return final ? { end: after, call } : { verdict: partial() }
-  return { end: closer === NO ? after : j + CALL_END[closer]!.length, call }
+  let callEnd = after
+  if (j >= text.length || whichLiteralAt(text, j, CALL_END) === PARTIAL) {
+    if (!final) return { verdict: partial() }
+  } else {
+    const closer = whichLiteralAt(text, j, CALL_END)
+    if (closer !== NO) callEnd = j + CALL_END[closer]!.length
+  }
+  if (args === undefined) return { end: callEnd, broken: { name, reason: parsed.ok ? 'the arguments are not a JSON object' : 'the arguments are not valid JSON' } }
+  return { end: callEnd, call: { name, arguments: args } }
 }
 
 /** One call at `pos` in the V3 (`function<｜tool▁sep｜>NAME\n```json …`) or V3.1 (`NAME<｜tool▁sep｜>{…}`) style. */

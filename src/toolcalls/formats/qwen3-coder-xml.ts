@@ -186,6 +186,53 @@ function skipBroken(text: string, at: number, broken: { name: string; reason: st
 const BROKEN_CONSUME = ['</function>'] as const
 const BROKEN_STOP = ['</tool_call>', '<function=', '<tool_call>'] as const
 
+/**
+ * The `<function=…>` calls of a block that opened at `0` and whose body starts at `start`, up to its `closer`
+ * (optional at the end of the message; text after complete calls that is not another call also ends it). Broken
+ * calls are skipped to their `</function>` (or to the next of `stop`) and reported; a call cut off by the end after
+ * complete ones goes with the block, reported when named. Shared with Seed-OSS (`<seed:tool_call>`).
+ */
+export function matchFunctionBlock(text: string, start: number, closer: string, stop: readonly string[], context: MatchContext): MatchResult {
+  const { final } = context
+  const section = new SectionCalls()
+  let pos = skipWhitespace(text, start)
+  let lastEnd = start
+  for (;;) {
+    if (pos >= text.length) {
+      if (!final) return { status: 'partial' }
+      return section.found ? section.match(lastEnd) : { status: 'reject', length: text.length, cut: { name: undefined } }
+    }
+    const close = literalAt(text, pos, closer)
+    if (close !== NO && close !== PARTIAL) return section.found ? section.match(close) : { status: 'reject' }
+    if (close === PARTIAL) {
+      if (!final) return { status: 'partial' }
+      // The closer cut off by the end (`</tool_`): the block's.
+      return section.found ? section.match(text.length) : { status: 'reject', length: text.length }
+    }
+    const step = qwen3FunctionAt(text, pos, context)
+    if ('broken' in step) {
+      const end = skipBroken(text, pos, step.broken, stop, context, section)
+      if (typeof end !== 'number') return end
+      lastEnd = end
+      pos = skipWhitespace(text, end)
+      continue
+    }
+    if ('verdict' in step) {
+      if (step.verdict.status === 'reject' && section.found) {
+        if (step.verdict.cut === undefined) return section.match(lastEnd)
+        // Cut off by the end after complete calls in the block: the rest is the block's (reported when named).
+        const { name } = step.verdict.cut
+        if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
+        return section.match(text.length)
+      }
+      return step.verdict
+    }
+    section.calls.push(step.call)
+    lastEnd = step.end
+    pos = skipWhitespace(text, step.end)
+  }
+}
+
 /** Qwen3-Coder XML: `<tool_call><function=NAME><parameter=K>V</parameter></function></tool_call>`. */
 export const qwen3CoderXml: ToolCallFormat = {
   id: 'qwen3_coder_xml',
@@ -194,50 +241,12 @@ export const qwen3CoderXml: ToolCallFormat = {
   match(text, context) {
     const outer = literalAt(text, 0, '<tool_call>')
     if (outer === PARTIAL) return { status: 'partial' }
-    const { final } = context
+    if (outer !== NO) return matchFunctionBlock(text, outer, '</tool_call>', BROKEN_STOP, context)
+    const step = qwen3FunctionAt(text, 0, context)
+    if ('verdict' in step) return step.verdict
+    if ('call' in step) return { status: 'match', length: step.end, calls: [step.call] }
     const section = new SectionCalls()
-    if (outer === NO) {
-      const step = qwen3FunctionAt(text, 0, context)
-      if ('verdict' in step) return step.verdict
-      if ('call' in step) return { status: 'match', length: step.end, calls: [step.call] }
-      const end = skipBroken(text, 0, step.broken, [], context, section)
-      return typeof end === 'number' ? section.match(end) : end
-    }
-    let pos = skipWhitespace(text, outer)
-    let lastEnd = outer
-    for (;;) {
-      if (pos >= text.length) {
-        if (!final) return { status: 'partial' }
-        return section.found ? section.match(lastEnd) : { status: 'reject', length: text.length, cut: { name: undefined } }
-      }
-      const close = literalAt(text, pos, '</tool_call>')
-      if (close !== NO && close !== PARTIAL) return section.found ? section.match(close) : { status: 'reject' }
-      if (close === PARTIAL) {
-        if (!final) return { status: 'partial' }
-        // `</tool_` cut off by the end: the block's.
-        return section.found ? section.match(text.length) : { status: 'reject', length: text.length }
-      }
-      const step = qwen3FunctionAt(text, pos, context)
-      if ('broken' in step) {
-        const end = skipBroken(text, pos, step.broken, BROKEN_STOP, context, section)
-        if (typeof end !== 'number') return end
-        lastEnd = end
-        pos = skipWhitespace(text, end)
-        continue
-      }
-      if ('verdict' in step) {
-        if (step.verdict.status === 'reject' && section.found) {
-          if (step.verdict.cut === undefined) return section.match(lastEnd)
-          // Cut off by the end after complete calls in the block: the rest is the block's (reported when named).
-          const { name } = step.verdict.cut
-          if (name !== undefined) section.broken({ name, text: text.slice(pos), reason: CUT_OFF })
-          return section.match(text.length)
-        }
-        return step.verdict
-      }
-      section.calls.push(step.call)
-      lastEnd = step.end
-      pos = skipWhitespace(text, step.end)
-    }
+    const end = skipBroken(text, 0, step.broken, [], context, section)
+    return typeof end === 'number' ? section.match(end) : end
   },
 }

@@ -37,7 +37,7 @@ const cases: FormatCase[] = [
   { name: 'undeclared tool', text: `${B}${call('delete_everything', '{}')}${E}` },
   { name: 'undeclared among declared: whole block stays', text: `${B}${call('get_time', '{}')}${call('rm_rf', '{}')}${E}` },
   { name: 'no tools declared', tools: [], text: `${B}${call('get_time', '{}')}${E}` },
-  { name: 'invalid JSON', text: `${B}${call('get_weather', '{city: Tokyo here}')}${E}` },
+  { name: 'invalid JSON: a broken call, reported and removed with its section', text: `${B}${call('get_weather', '{city: Tokyo here}')}${E}`, malformed: ['get_weather'] },
   { name: 'prose with a near-marker', text: 'The token <｜tool is special, and so is <｜tool▁calls.' },
   { name: 'V3.1 style is not V3', formats: ['deepseek_v3'], text: `${B}${CB}get_time${SEP}{}${CE}${E}` },
 ]

@@ -23,7 +23,7 @@ const cases: FormatCase[] = [
   // Negative.
   { name: 'truncated', text: `${B}${CB}get_weather${SEP}{"city": "Pa` },
   { name: 'undeclared', text: `${B}${call('drop_table', '{}')}${E}` },
-  { name: 'arguments not an object', text: `${B}${call('get_weather', '[1, 2]')}${E}` },
+  { name: 'arguments not an object: a broken call, reported and removed with its section', text: `${B}${call('get_weather', '[1, 2]')}${E}`, malformed: ['get_weather'] },
   { name: 'V3 style is not V3.1', formats: ['deepseek_v31'], text: `${B}${CB}function${SEP}get_time\n\`\`\`json\n{}\n\`\`\`${CE}${E}` },
 ]
 

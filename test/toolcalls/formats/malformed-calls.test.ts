@@ -26,6 +26,14 @@ const hy = (calls: string): string => `<tool_calls>\n${calls}\n</tool_calls>`
 const hyCall = (name: string, params: Record<string, string>): string => `<tool_call>${name}<tool_sep>${Object.entries(params).map(([k, v]) => `\n<arg_key>${k}</arg_key>\n<arg_value>${v}</arg_value>`).join('')}\n</tool_call>`
 // `<tool_calls>` JSON lists.
 const json = (name: string, args: string): string => `{"name": "${name}", "arguments": ${args}}`
+// Seed-OSS (Qwen3-Coder functions in a `<seed:tool_call>` block).
+const seed = (functions: string): string => `<seed:tool_call>\n${functions}</seed:tool_call>`
+const seedFunction = (name: string, params: Record<string, string>): string => `<function=${name}>\n${Object.entries(params).map(([k, v]) => `<parameter=${k}>${v}</parameter>\n`).join('')}</function>\n`
+// DeepSeek V3 (fenced JSON) and V3.1 (bare JSON).
+const DB = '<｜tool▁calls▁begin｜>'
+const DE = '<｜tool▁calls▁end｜>'
+const dsV3 = (name: string, args: string): string => `<｜tool▁call▁begin｜>function<｜tool▁sep｜>${name}\n\`\`\`json\n${args}\n\`\`\`<｜tool▁call▁end｜>`
+const dsV31 = (name: string, args: string): string => `<｜tool▁call▁begin｜>${name}<｜tool▁sep｜>${args}<｜tool▁call▁end｜>`
 
 const cases: FormatCase[] = [
   // Kimi K2.
@@ -78,6 +86,16 @@ const cases: FormatCase[] = [
   { name: 'tool_calls: closer cut off part-way', text: `<tool_calls>[${json('get_time', '{}')}]</tool_ca`, calls: [time] },
   { name: 'tool_calls: the same opener twice, the first unclosed', text: `<tool_calls>\n<tool_calls>[${json('get_time', '{}')}]</tool_calls>`, calls: [time] },
   { name: 'tool_calls: a name but no arguments, cut off: text', text: 'x <tool_calls>[{"name": "get_weather", "arguments": ' },
+  // Seed-OSS.
+  { name: 'seed: broken call between good ones', text: `Now. ${seed(seedFunction('get_weather', { city: 'Paris' }) + '<function=search>\nquery: cats\n</function>\n' + seedFunction('get_time', {}))} Done.`, content: 'Now. Done.', calls: [weather('Paris'), time], malformed: ['search'] },
+  { name: 'seed: only a broken call', text: seed('<function=search>\n<parameter=>cats</parameter>\n</function>\n'), malformed: ['search'] },
+  { name: 'seed: cut off after a complete call', text: `<seed:tool_call>\n${seedFunction('get_time', {})}<function=search>\n<parameter=query>ca`, calls: [time], malformed: ['search'] },
+  { name: 'seed: a name but no arguments, cut off: text', text: 'x <seed:tool_call>\n<function=get_weather>\n' },
+  // DeepSeek V3 / V3.1.
+  { name: 'deepseek v3: broken call between good ones', text: `Now. ${DB}${dsV3('get_time', '{}')}${dsV3('search', '{"query": x y}')}${dsV3('get_weather', '{"city": "Rome"}')}${DE} Done.`, content: 'Now. Done.', calls: [time, weather('Rome')], malformed: ['search'] },
+  { name: 'deepseek v3.1: arguments not an object beside a good call', text: `${DB}${dsV31('search', '["cats"]')}${dsV31('get_time', '{}')}${DE}`, calls: [time], malformed: ['search'], formats: ['deepseek_v31'] },
+  { name: 'deepseek v3.1: cut off after a complete call', text: `${DB}${dsV31('get_time', '{}')}<｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{"city": "Os`, calls: [time], malformed: ['get_weather'], formats: ['deepseek_v31'] },
+  { name: 'deepseek v3.1: a body that is not JSON at all stays text', text: `${DB}${dsV31('search', 'query: cats')}${DE}`, formats: ['deepseek_v31'] },
   // Leftovers that stay: prose after a call, a short `<` at the end, an opener of the next call.
   { name: 'prose with a tag after a call stays', text: `${qwen('get_time', {})}\nUse <b>bold</b>.`, content: 'Use <b>bold</b>.', calls: [time] },
   { name: 'a lone "<" after a call at the end stays', text: `${qwen('get_time', {})} <`, content: '<', calls: [time] },
