@@ -9,7 +9,7 @@
 import type { QueueScheduler } from '../queue/queue-scheduler.js'
 import type { JobClass } from '../queue/queue-scheduler.js'
 import type { Clock } from '../gateway/clock.js'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
+import type { GatewayEvent } from '../gateway/gateway-events.js'
 import type { JobRegistry } from '../gateway/job-registry.js'
 import type { UpstreamHealth, UpstreamState } from '../gateway/upstream-health.js'
 import { RateHistory } from './rate-history.js'

@@ -8,7 +8,7 @@
  */
 import { NotFoundError, UnavailableError } from '../errors.js'
 import type { Clock } from '../gateway/clock.js'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
+import type { GatewayEvent } from '../gateway/gateway-events.js'
 import { lightResponse } from '../gateway/light-response.js'
 import { DashboardFeed } from './dashboard-feed.js'
 import { DASHBOARD_PAGE } from './dashboard-page.js'

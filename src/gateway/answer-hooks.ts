@@ -6,7 +6,7 @@
  */
 import type { AssistantMessage } from '../openai/message-accumulator.js'
 import type { CallPlan } from './call-plan.js'
-import type { GatewayEvent } from './gateway-options.js'
+import type { GatewayEvent } from './gateway-events.js'
 
 /** Runs each of the plan's answer hooks on the message. */
 export function runAnswerHooks(plan: CallPlan, message: AssistantMessage, onEvent: ((event: GatewayEvent) => void) | undefined): void {

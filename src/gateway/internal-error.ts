@@ -4,7 +4,7 @@
  * `internal-error` event with its stack, which the CLI logs at `error`.
  * @module
  */
-import type { GatewayEvent } from './gateway-options.js'
+import type { GatewayEvent } from './gateway-events.js'
 
 /** Reports a failure that is no QueuegateError, with its stack. */
 export function reportInternalError(onEvent: ((event: GatewayEvent) => void) | undefined, jobId: string, error: unknown): void {

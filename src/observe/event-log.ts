@@ -12,7 +12,7 @@
  * @module
  */
 import type { DestinationStream } from 'pino'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
+import type { GatewayEvent } from '../gateway/gateway-events.js'
 import { LineFile } from './line-file.js'
 
 /** Log levels, quietest first. */

@@ -16,7 +16,7 @@ import type { ProcessMetrics } from './process-metrics.js'
 import { AggregatedHistogram, DerivedCounter, HistogramValues } from './aggregated-metrics.js'
 import type { Labels } from './aggregated-metrics.js'
 import type { JobClass } from '../queue/queue-scheduler.js'
-import type { GatewayEvent, GatewayMetricsSink, GatewayView } from '../gateway/gateway-options.js'
+import type { GatewayEvent, GatewayMetricsSink, GatewayView } from '../gateway/gateway-events.js'
 import { ModelLabels } from './model-labels.js'
 
 /** Options of {@link createGatewayMetrics}. */

@@ -13,7 +13,7 @@ import { pino } from 'pino'
 import type { DestinationStream, Logger } from 'pino'
 import { BaseLogger, decodeRate, requestLevel } from './event-log.js'
 import type { RequestEnd } from './event-log.js'
-import type { GatewayEvent } from '../gateway/gateway-options.js'
+import type { GatewayEvent } from '../gateway/gateway-events.js'
 import { LineFile } from './line-file.js'
 import type { EventLoggerOptions, LogFields, LogLevel } from './event-log.js'
 

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { GatewayMetricsSink } from '../gateway/gateway-options.js'
+import type { GatewayMetricsSink } from '../gateway/gateway-events.js'
 
 /** Options of {@link serveMetrics}. */
 export interface ServeMetricsOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DashboardState } from '../../src/dashboard/dashboard-state.js'
-import type { GatewayEvent } from '../../src/gateway/gateway-options.js'
+import type { GatewayEvent } from '../../src/gateway/gateway-events.js'
 import { JobRegistry } from '../../src/gateway/job-registry.js'
 import { UpstreamHealth } from '../../src/gateway/upstream-health.js'
 import { QueueScheduler } from '../../src/queue/queue-scheduler.js'

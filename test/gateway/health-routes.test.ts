@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGateway } from 'queuegate'
 import type { Gateway } from 'queuegate'
-import { resolveGatewayOptions } from '../../src/gateway/gateway-options.js'
+import { resolveGatewayOptions } from '../../src/gateway/resolve-gateway-options.js'
 
 describe('health options and routes', () => {
   let gateway: Gateway | undefined
