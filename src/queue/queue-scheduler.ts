@@ -55,8 +55,8 @@ export interface JobRequest {
    * The (released) lease of this job's earlier attempt, when the job runs again after a failure: it keeps that
    * attempt's place in line (its arrival order and time, which batch aging counts from) instead of going to the
    * back. `waitedMs` and the `job-start` event still count this attempt's wait only. A lease of another scheduler
-   * is ignored. With a shared state (`SlotAuthority`) the place is kept among this replica's jobs; the global
-   * order counts from the new attempt.
+   * is ignored, and so is `retryOf` with a shared state (`SlotAuthority`): the shared order counts from each
+   * registration, and a local place ahead of jobs the shared order ranks first would only hold them up.
    */
   retryOf?: Lease | undefined
 }
@@ -502,7 +502,7 @@ export class QueueScheduler {
     const now = this.#now()
     const arrivedAt = Math.max(now, this.#lastEnqueuedAt)
     this.#lastEnqueuedAt = arrivedAt
-    const place = job.retryOf === undefined ? undefined : JobLease.placeOf(job.retryOf, this.#finishJob)
+    const place = job.retryOf === undefined || this.#authority !== undefined ? undefined : JobLease.placeOf(job.retryOf, this.#finishJob)
     const record: Job = {
       id: job.id,
       class: jobClass,
