@@ -21,6 +21,17 @@ export interface CacheAwareRouterOptions {
   /** Clock in ms, the scheduler's (monotonic). @default () => performance.now() */
   now?: (() => number) | undefined
   /**
+   * Longest time (ms) a slot is kept, while jobs wait, for the request that continues the prompt that just ended
+   * there, when such requests are learnt to come back that fast (see {@link CacheAwareRouter.holdMs}); 0: never.
+   * @default 100
+   */
+  maxHoldMs?: number | undefined
+  /**
+   * No slot is kept while the job next in line for it has waited this long (ms): a conversation whose requests come
+   * back at once keeps its slot through its turns only while that costs the others little. @default 1000
+   */
+  maxHoldWaitMs?: number | undefined
+  /**
    * For simulations only: the exact time (ms from `now`) until the prompt ending in this hash is continued, or
    * undefined when it never is, in place of the learnt estimate; measures what perfect foresight would add.
    * @internal
@@ -98,6 +109,8 @@ export class CacheAwareRouter implements UpstreamRouter {
   readonly #defaultServiceMs: number
   readonly #now: () => number
   readonly #knownReturn: ((lastHash: string, now: number) => number | undefined) | undefined
+  readonly #maxHoldMs: number
+  readonly #maxHoldWaitMs: number
   readonly #rates = new Map<string, number>()
   #firstRate: number | undefined
   /** upstream + '\u0000' + slot → what it holds. Bounded by the upstreams' slots. */
@@ -119,6 +132,8 @@ export class CacheAwareRouter implements UpstreamRouter {
     this.#defaultServiceMs = positive('defaultServiceMs', options.defaultServiceMs ?? 10_000)
     this.#now = options.now ?? (() => performance.now())
     this.#knownReturn = options._knownReturn
+    this.#maxHoldMs = nonNegative('maxHoldMs', options.maxHoldMs ?? 100)
+    this.#maxHoldWaitMs = nonNegative('maxHoldWaitMs', options.maxHoldWaitMs ?? 1000)
     this.gaps = new ReturnGaps()
   }
 
@@ -224,6 +239,21 @@ export class CacheAwareRouter implements UpstreamRouter {
     if (last !== undefined) this.gaps.ended(last, now, prefix.turns)
   }
 
+  /**
+   * How long to keep the slot of a job that just ended for the request continuing its prompt, while jobs wait: the
+   * time within which most (80%) continued turns came back, when that is at most `maxHoldMs` (a client's tool loop
+   * sends the next request within milliseconds; a person thinks for seconds: never held), a turn this deep is
+   * continued more often than not, the prefill it saves outweighs the wait the hold may cost the jobs that wait,
+   * and the job next in line has waited less than `maxHoldWaitMs`. 0 otherwise.
+   */
+  holdMs(prefix: PrefixHint, upstream: string, _slot: number, queue: { readonly waiting: number; readonly nextWaitedMs: number }): number {
+    if (this.#maxHoldMs === 0 || queue.waiting === 0 || queue.nextWaitedMs >= this.#maxHoldWaitMs) return 0
+    const quick = this.gaps.quickReturn(prefix.turns, this.#maxHoldMs)
+    if (quick === undefined || quick.probability <= 0.5) return 0
+    const savedMs = (prefix.chars / this.#charsPerToken / this.prefillRate(upstream)) * 1000
+    return savedMs * quick.probability > quick.gapMs * queue.waiting ? quick.gapMs : 0
+  }
+
   forgotten(upstream: string, slots?: readonly number[] | undefined): void {
     if (slots !== undefined) {
       for (const slot of slots) this.#holdings.delete(slotKey(upstream, slot))
@@ -321,6 +351,11 @@ export class CacheAwareRouter implements UpstreamRouter {
     const interval = this.#startIntervalMs ?? this.#defaultServiceMs
     return Math.max(1, this.#holdings.size) * Math.max(1, interval)
   }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a number >= 0, got ${JSON.stringify(value)}`)
+  return value
 }
 
 function positive(name: string, value: number): number {

@@ -76,6 +76,15 @@ export interface Lease {
   release(): void
 }
 
+/** A slot kept for the continuation of the prompt that ended there (see {@link UpstreamRouter.holdMs}). */
+interface SlotHold {
+  /** The last prefix hash of that prompt. */
+  readonly key: string
+  readonly upstream: UpstreamRecord
+  readonly slot: number
+  timer: unknown
+}
+
 /** Where a waiting job stands. */
 export interface JobPosition {
   /** 1-based place in the order its upstream will serve waiting jobs; 0 when running. */
@@ -387,6 +396,8 @@ export class QueueScheduler {
   readonly #passedOver = new Set<UpstreamRecord>()
   readonly #stickyMaxImbalance: number
   readonly #router: UpstreamRouter | undefined
+  /** Slots kept for the continuation of the prompt that just ended there (see {@link UpstreamRouter.holdMs}), by its last prefix hash. */
+  readonly #holds = new Map<string, SlotHold>()
   /** Jobs waiting in sticky lanes (for their warm upstream). */
   #stickyWaiting = 0
   readonly #batchMaxWaitMs: number
@@ -530,6 +541,9 @@ export class QueueScheduler {
       onAbort: undefined,
       timer: undefined,
     }
+    // The continuation of a prompt whose slot is being kept for it takes that slot at once.
+    const hold = this.#holds.size > 0 && record.prefix !== undefined ? this.#holdFor(record) : undefined
+    if (hold !== undefined) return Promise.resolve(this.#takeHold(record, hold))
     const best = this.#leastLoaded(modelKey, record.excluded)
     if (best === undefined) {
       return Promise.reject(new UnavailableError(record.excluded !== undefined ? 'No other upstream serves the job.' : job.model === undefined ? 'No upstream is configured.' : `No upstream serves the model ${JSON.stringify(job.model)}.`, 'no_upstream'))
@@ -697,6 +711,7 @@ export class QueueScheduler {
     if (this.#closed) return
     this.#closed = true
     for (const job of [...this.#jobs.values()]) if (job.state === 'waiting') this.#drop(job, 'close')
+    for (const hold of [...this.#holds.values()]) this.#endHold(hold)
   }
 
   /**
@@ -1002,15 +1017,76 @@ export class QueueScheduler {
     this.#jobs.delete(job.id)
     this.#running--
     upstream.running.delete(job)
-    if (this.#authority !== undefined) this.#authority.release(job.id, upstream.id, job.slot)
-    else this.#state.slots.free(upstream.id, job.slot)
     if (job.prefix !== undefined) this.#router?.finished?.(job.prefix, upstream.id, job.slot)
+    const holdMs = this.#authority === undefined && this.#waiting > 0 && job.prefix !== undefined && !this.#closed ? this.#holdMs(job, upstream, now) : 0
+    if (this.#authority !== undefined) this.#authority.release(job.id, upstream.id, job.slot)
+    else if (holdMs > 0) this.#holdSlot(job, upstream, holdMs)
+    else this.#state.slots.free(upstream.id, job.slot)
     const serviceMs = Math.max(0, now - job.startedAt)
     upstream.serviceMs = upstream.serviceMs === undefined ? serviceMs : upstream.serviceMs + EWMA_WEIGHT * (serviceMs - upstream.serviceMs)
     this.#serviceMs = this.#serviceMs === undefined ? serviceMs : this.#serviceMs + EWMA_WEIGHT * (serviceMs - this.#serviceMs)
     if (this.#events.has('job-end')) this.#events.emit('job-end', { jobId: job.id, upstream: upstream.id, slot: upstream.slotAffinity ? job.slot : undefined, serviceMs })
     this.#pump(upstream)
     this.#checkIdle()
+  }
+
+  /** How long the router would keep the slot `job` ended on for its continuation, given who is next in line. */
+  #holdMs(job: Job, upstream: UpstreamRecord, now: number): number {
+    const holdMs = this.#router?.holdMs
+    if (holdMs === undefined) return 0
+    const next = this.#next(upstream)
+    if (next === undefined) return 0
+    return holdMs.call(this.#router, job.prefix as PrefixHint, upstream.id, job.slot, { waiting: this.#waiting, nextWaitedMs: Math.max(0, now - next.enqueuedAt - next.lateBy) })
+  }
+
+  /** Keeps the slot `job` ended on, still claimed, for the continuation of its prompt, for `ms` at most. */
+  #holdSlot(job: Job, upstream: UpstreamRecord, ms: number): void {
+    const hashes = (job.prefix as PrefixHint).hashes
+    const key = hashes[hashes.length - 1] as string
+    const previous = this.#holds.get(key)
+    if (previous !== undefined) {
+      // The same prompt ended twice (two identical requests): the older slot goes back to the queue.
+      this.#endHold(previous)
+      if (previous.upstream !== upstream) this.#pump(previous.upstream)
+    }
+    const hold: SlotHold = { key, upstream, slot: job.slot, timer: undefined }
+    hold.timer = this.#setTimeout(() => {
+      hold.timer = undefined
+      this.#endHold(hold)
+      this.#pump(upstream)
+      this.#checkIdle()
+    }, ms)
+    this.#holds.set(key, hold)
+  }
+
+  /** The hold kept for the prompt `job` continues, when the job may run there. O(blocks). */
+  #holdFor(job: Job): SlotHold | undefined {
+    const hashes = (job.prefix as PrefixHint).hashes
+    for (let index = hashes.length - 1; index >= 0; index--) {
+      const hold = this.#holds.get(hashes[index] as string)
+      if (hold === undefined) continue
+      const upstream = hold.upstream
+      return upstream.healthy && this.#eligible(job.modelKey, upstream) && job.excluded?.has(upstream.id) !== true ? hold : undefined
+    }
+    return undefined
+  }
+
+  /** Starts `job` on the slot kept for it (still claimed: it passes from the hold to the job). */
+  #takeHold(job: Job, hold: SlotHold): Lease {
+    this.#holds.delete(hold.key)
+    if (hold.timer !== undefined) this.#clearTimeout(hold.timer)
+    hold.timer = undefined
+    const entry = job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey)
+    return this.#begin(job, hold.upstream, hold.slot, entry)
+  }
+
+  /** Gives a kept slot back (its time is up, or the scheduler closes). */
+  #endHold(hold: SlotHold): void {
+    if (this.#holds.get(hold.key) !== hold) return
+    this.#holds.delete(hold.key)
+    if (hold.timer !== undefined) this.#clearTimeout(hold.timer)
+    hold.timer = undefined
+    this.#state.slots.free(hold.upstream.id, hold.slot)
   }
 
   /** Fills the upstream's free slots with the best eligible waiting jobs. */

@@ -7,9 +7,9 @@
  */
 
 /** Gap histogram: bin i holds gaps in [FIRST_BIN_MS × GROWTH^i, FIRST_BIN_MS × GROWTH^(i+1)); bin 0 also holds shorter ones. */
-const FIRST_BIN_MS = 100
+const FIRST_BIN_MS = 1
 const GROWTH = 1.25
-const BINS = 52 // up to about 2.8 hours
+const BINS = 73 // up to about 3.3 hours
 /** Observations kept before the counts are halved, so the estimate follows a changing workload. */
 const HALVE_AT = 2_000
 /** A turn not continued within this many times the largest gap seen (at least MIN_HORIZON_MS) counts as never continued. */
@@ -132,6 +132,25 @@ export class ReturnGaps {
     if (above === 0 || total === 0) return { probability: 0, remainingMs: Number.POSITIVE_INFINITY, beforeOverwrite: 0 }
     const survive = continued * (above / total)
     return { probability: survive / (survive + (1 - continued)), remainingMs: Math.max(0, remaining / above), beforeOverwrite: kept / above }
+  }
+
+  /**
+   * How soon a turn `turns` deep comes back, when it does so quickly: the smallest gap within which at least `share` of
+   * the continued turns came back, if that is at most `withinMs`, with the chance that such a turn is continued at
+   * all. Undefined until enough returns were seen, or when returns are not that quick. O(bins).
+   */
+  quickReturn(turns: number | undefined, withinMs: number, share = 0.8): { gapMs: number; probability: number } | undefined {
+    if (this.#observed < MIN_OBSERVATIONS) return undefined
+    const total = this.#total()
+    if (total === 0) return undefined
+    let seen = 0
+    for (let bin = 0; bin < BINS; bin++) {
+      const high = FIRST_BIN_MS * GROWTH ** (bin + 1)
+      if (high > withinMs) return undefined
+      seen += this.#counts[bin] as number
+      if (seen >= share * total) return { gapMs: high, probability: this.#continued(depthOf(turns)) }
+    }
+    return undefined
   }
 
   /** Share of turns continued at this depth: its own counts, drawn toward the overall share while they are few. */

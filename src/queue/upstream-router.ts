@@ -61,6 +61,13 @@ export interface UpstreamRouter {
   started(prefix: PrefixHint, upstream: string, slot: number, prefixes: PrefixStore): void
   /** The job that started there ended (its slot is free and holds its prompt and answer). */
   finished?(prefix: PrefixHint, upstream: string, slot: number): void
+  /**
+   * Called after `finished` while jobs wait (`queue.waiting`, the one next in line for the slot having waited
+   * `queue.nextWaitedMs`): how long (ms) to keep that slot for the request that continues the job's prompt, when such
+   * requests come back within milliseconds (a client's tool loop); 0: give it to the queue now. The scheduler gives
+   * the held slot to the continuation, or to the queue when the time is up.
+   */
+  holdMs?(prefix: PrefixHint, upstream: string, slot: number, queue: { readonly waiting: number; readonly nextWaitedMs: number }): number
   /** The server reused these slots behind the gateway's back (all of the upstream's when undefined: it restarted). */
   forgotten?(upstream: string, slots?: readonly number[] | undefined): void
 }

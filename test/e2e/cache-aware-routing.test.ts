@@ -155,6 +155,21 @@ describe('routing: cache-aware end to end', () => {
     expect((await ask('five', 'fifth')).cache?.cachedChars ?? 0).toBe(0)
   })
 
+  it('keeps the slot of a conversation whose next request comes at once (a client tool loop) while others wait, so its turns stay cached', async () => {
+    // One slot, three conversations sending their turns back to back. Without a hold, a waiting conversation takes the
+    // slot the moment a turn ends, and every next turn finds another conversation's prompt there.
+    const server = await startSimulatedUpstream({ slots: 1, promptTokensPerSecond: 20_000, baseLatencyMs: 5, tokensPerSecond: 2000, answerTokens: [4, 8] })
+    simulated.push(server)
+    gateway = await startQueuegate({ upstreams: [{ url: `${server.url}/v1`, slots: 1, slotAffinity: true }], routing: 'cache-aware' })
+    const systemPrompts = ['planner', 'coder', 'tester'].map((name) => `You are the ${name} agent. `.repeat(300))
+    const results = await runConversations({ client: gateway.client, model: 'sim-model', conversations: 3, turns: 8, systemPrompts, userChars: 200 })
+    expect(results).toHaveLength(24)
+    // Once the gateway has seen turns come back within milliseconds (the first few), the later turns find their
+    // whole history in the slot.
+    const late = summarize(results.filter((result) => result.turn >= 5))
+    expect(late.cachedShare).toBeGreaterThan(0.8)
+  })
+
   it("runs a multi-conversation workload with shared system prompts faster to first token than today's sticky rule (two upstreams × two slots, prompt cache per slot)", async () => {
     // Prefill 20 000 tokens/s behind 5 ms: a cold system prompt of ~3 000 tokens costs ~150 ms; a warm one, the new turn only.
     const systemChars = 12_000

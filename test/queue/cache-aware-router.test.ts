@@ -4,7 +4,7 @@ import type { PrefixHint } from '../../src/queue/prefix-hashes.js'
 import { PrefixIndex } from '../../src/queue/prefix-index.js'
 import { QueueScheduler } from '../../src/queue/queue-scheduler.js'
 import type { JobStartEvent, Lease } from '../../src/queue/queue-scheduler.js'
-import type { RouteCandidate } from '../../src/queue/upstream-router.js'
+import type { RouteCandidate, UpstreamRouter } from '../../src/queue/upstream-router.js'
 
 /** A prompt of blocks of `size` characters each, named by `names` (cumulative, as prefixHashesOf makes them). */
 function hint(names: string[], size = 4000): PrefixHint {
@@ -159,6 +159,33 @@ describe('CacheAwareRouter', () => {
     expect(router.choose(hint(['n', 'n1']), [full], prefixes)).toMatchObject({ upstream: 'gpu0', slot: undefined, expectedEvictionMs: 4000 })
   })
 
+  it('keeps a slot for the continuation only when turns come back within milliseconds, it saves more than it costs, and the next in line has not waited long', () => {
+    let now = 0
+    const prefixes = new PrefixIndex()
+    const router = new CacheAwareRouter({ defaultPrefillTokensPerSecond: 1000, now: () => now })
+    const turn = (index: number) => hint([`t${index}`], 4000)
+    const queue = { waiting: 2, nextWaitedMs: 50 }
+    // Nothing learnt yet: no hold.
+    expect(router.holdMs(turn(0), 'gpu0', 0, queue)).toBe(0)
+    // Twenty turns, each continued 3 ms after it ended (a tool loop).
+    for (let index = 0; index < 20; index++) {
+      router.started(turn(index), 'gpu0', 0, prefixes)
+      router.finished(turn(index), 'gpu0', 0)
+      now += 3
+      router.choose(hint([`t${index}`, 'next'], 4000), [idle('gpu0')], prefixes)
+      now += 100
+    }
+    const held = router.holdMs(turn(99), 'gpu0', 0, queue)
+    expect(held).toBeGreaterThanOrEqual(3)
+    expect(held).toBeLessThan(5)
+    // The one next in line waited a second already: it goes first.
+    expect(router.holdMs(turn(99), 'gpu0', 0, { waiting: 2, nextWaitedMs: 1000 })).toBe(0)
+    // A prompt of a few characters saves less than the hold would cost a long queue.
+    expect(router.holdMs(hint(['tiny'], 4), 'gpu0', 0, { waiting: 50, nextWaitedMs: 0 })).toBe(0)
+    expect(new CacheAwareRouter({ maxHoldMs: 0 }).holdMs(turn(1), 'gpu0', 0, queue)).toBe(0)
+    expect(() => new CacheAwareRouter({ maxHoldWaitMs: -1 })).toThrow(TypeError)
+  })
+
   it('without slot affinity, predicts the slot the server picks (longest prefix, else unused the longest) and records it there', () => {
     let now = 0
     const prefixes = new PrefixIndex()
@@ -266,6 +293,49 @@ describe('QueueScheduler with a router', () => {
     const a2 = await waiting
     expect(a2.upstream).toBe(a1.upstream)
     expect(starts.map((event) => event.jobId)).toEqual(['a-1', 'b-1', 'c-1', 'f-1', 'g-1', 'a-2'])
+  })
+
+  it('gives a kept slot to the continuation of its prompt before the queue, and to the queue when the time is up', async () => {
+    let now = 0
+    const timers: Array<{ at: number; callback: () => void }> = []
+    const holds: number[] = []
+    const router: UpstreamRouter = {
+      choose: (_prefix, candidates) => ({ upstream: candidates[0]!.id, slot: undefined, cachedChars: 0, expectedWaitMs: 0, expectedPrefillMs: 0, alternative: undefined }),
+      started: () => {},
+      holdMs: (_prefix, _upstream, _slot, queue) => {
+        holds.push(queue.waiting)
+        return 50
+      },
+    }
+    const scheduler = new QueueScheduler({
+      upstreams: [{ id: 'gpu0', slots: 1, slotAffinity: true }],
+      router,
+      now: () => now,
+      _internal: { setTimeout: (callback, ms) => timers.push({ at: now + ms, callback }), clearTimeout: (handle) => void timers.splice(timers.indexOf(handle as (typeof timers)[number]), 1) },
+    })
+    open.push(scheduler)
+    const starts: string[] = []
+    scheduler.on('job-start', (event) => starts.push(event.jobId))
+    const a1 = await scheduler.acquire({ id: 'a1', prefix: hint(['a', 'a1']) })
+    const b = scheduler.acquire({ id: 'b', prefix: hint(['b', 'b1']) })
+    // a1 ends while b waits: the slot is kept for a's next turn, which takes it at once, before b.
+    a1.release()
+    expect(holds).toEqual([1])
+    expect(scheduler.status('b')).toBe('queued')
+    now += 5
+    const a2 = await scheduler.acquire({ id: 'a2', prefix: hint(['a', 'a1', 'reply', 'a2']) })
+    expect(a2).toMatchObject({ upstream: 'gpu0', slot: 0 })
+    expect(starts).toEqual(['a1', 'a2'])
+    // a2 ends and its continuation does not come: after the hold, b gets the slot.
+    a2.release()
+    now += 50
+    for (const timer of timers.splice(0)) if (timer.at <= now) timer.callback()
+    expect((await b).slot).toBe(0)
+    expect(starts).toEqual(['a1', 'a2', 'b'])
+    // Nothing waits: no hold is asked for.
+    ;(await b).release()
+    expect(holds).toEqual([1, 1])
+    expect(scheduler.snapshot().upstreams[0]).toMatchObject({ running: 0 })
   })
 
   it.each([

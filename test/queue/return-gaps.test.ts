@@ -98,4 +98,20 @@ describe('ReturnGaps', () => {
     expect(far.beforeOverwrite).toBeLessThan(Math.exp(-2.5))
     expect(soon.beforeOverwrite).toBeGreaterThan(0.7)
   })
+
+  it('says how soon turns come back when they come back within milliseconds, and nothing when people think first', () => {
+    const quick = new ReturnGaps()
+    teach(quick, 20, 3)
+    const answer = quick.quickReturn(2, 100)!
+    expect(answer.gapMs).toBeGreaterThanOrEqual(3)
+    expect(answer.gapMs).toBeLessThan(5)
+    expect(answer.probability).toBeGreaterThan(0.9)
+    const slow = new ReturnGaps()
+    teach(slow, 20, 30_000)
+    expect(slow.quickReturn(2, 100)).toBeUndefined()
+    // Before enough returns were seen: nothing.
+    const fresh = new ReturnGaps()
+    teach(fresh, 3, 3)
+    expect(fresh.quickReturn(2, 100)).toBeUndefined()
+  })
 })
