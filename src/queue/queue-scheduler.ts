@@ -327,7 +327,7 @@ class JobLease implements Lease {
     this.jobId = job.id
     this.upstream = upstream.id
     this.slot = upstream.slotAffinity ? job.slot : undefined
-    this.waitedMs = Math.max(0, job.startedAt - job.enqueuedAt - job.lateBy)
+    this.waitedMs = Math.max(0, job.startedAt - arrivalOf(job))
     this.cache = job.routed
     this.#job = job
     this.#finish = finish
@@ -776,7 +776,7 @@ export class QueueScheduler {
       const reject = job.reject
       job.resolve = job.reject = undefined
       reject?.(new UnavailableError(`No upstream serves the model ${JSON.stringify(job.model)} any more.`, 'no_upstream'))
-      if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason: 'no_upstream', waitedMs: now - job.enqueuedAt - job.lateBy })
+      if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason: 'no_upstream', waitedMs: now - arrivalOf(job) })
     }
     this.#checkIdle()
   }
@@ -962,7 +962,7 @@ export class QueueScheduler {
     const reject = job.reject
     job.resolve = job.reject = undefined
     reject?.(error)
-    if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason, waitedMs: this.#now() - job.enqueuedAt - job.lateBy })
+    if (this.#events.has('job-dropped')) this.#events.emit('job-dropped', { jobId: job.id, reason, waitedMs: this.#now() - arrivalOf(job) })
     this.#checkIdle()
   }
 
@@ -981,7 +981,7 @@ export class QueueScheduler {
     job.state = 'running'
     job.upstream = upstream
     job.slot = slot
-    job.startedAt = Math.max(this.#now(), job.enqueuedAt + job.lateBy)
+    job.startedAt = Math.max(this.#now(), arrivalOf(job))
     this.#running++
     upstream.running.add(job)
     this.#jobs.set(job.id, job)
@@ -1032,11 +1032,10 @@ export class QueueScheduler {
 
   /** How long the router would keep the slot `job` ended on for its continuation, given who is next in line. */
   #holdMs(job: Job, upstream: UpstreamRecord, now: number): number {
-    const holdMs = this.#router?.holdMs
-    if (holdMs === undefined) return 0
-    const next = this.#next(upstream)
-    if (next === undefined) return 0
-    return holdMs.call(this.#router, job.prefix as PrefixHint, upstream.id, job.slot, { waiting: this.#waiting, nextWaitedMs: Math.max(0, now - next.enqueuedAt - next.lateBy) })
+    const router = this.#router
+    const next = router?.holdMs === undefined ? undefined : this.#next(upstream)
+    if (router?.holdMs === undefined || next === undefined) return 0
+    return router.holdMs(job.prefix as PrefixHint, upstream.id, job.slot, { waiting: this.#waiting, nextWaitedMs: Math.max(0, now - arrivalOf(next)) })
   }
 
   /** Keeps the slot `job` ended on, still claimed, for the continuation of its prompt, for `ms` at most. */
@@ -1073,9 +1072,7 @@ export class QueueScheduler {
 
   /** Starts `job` on the slot kept for it (still claimed: it passes from the hold to the job). */
   #takeHold(job: Job, hold: SlotHold): Lease {
-    this.#holds.delete(hold.key)
-    if (hold.timer !== undefined) this.#clearTimeout(hold.timer)
-    hold.timer = undefined
+    this.#forgetHold(hold)
     const entry = job.threadKey === undefined ? undefined : this.#state.sticky.get(job.threadKey)
     return this.#begin(job, hold.upstream, hold.slot, entry)
   }
@@ -1083,10 +1080,15 @@ export class QueueScheduler {
   /** Gives a kept slot back (its time is up, or the scheduler closes). */
   #endHold(hold: SlotHold): void {
     if (this.#holds.get(hold.key) !== hold) return
+    this.#forgetHold(hold)
+    this.#state.slots.free(hold.upstream.id, hold.slot)
+  }
+
+  /** Drops a hold and its timer (the slot stays claimed). */
+  #forgetHold(hold: SlotHold): void {
     this.#holds.delete(hold.key)
     if (hold.timer !== undefined) this.#clearTimeout(hold.timer)
     hold.timer = undefined
-    this.#state.slots.free(hold.upstream.id, hold.slot)
   }
 
   /** Fills the upstream's free slots with the best eligible waiting jobs. */
@@ -1224,6 +1226,11 @@ function firstIdle(fifo: IndexedFifo<Job>): Job | undefined {
 /** A waiting job as the shared state's authority sees it. */
 function sharedJob(job: Job, waitingOn: UpstreamRecord): SharedJob {
   return { id: job.id, class: job.class, threadKey: job.threadKey, waitingOn: waitingOn.id }
+}
+
+/** When the job's current attempt arrived (what its wait counts from): its place in line plus the offset of a retry. */
+function arrivalOf(job: Job): number {
+  return job.enqueuedAt + job.lateBy
 }
 
 /** Two model lists hold the same models (undefined: any model, which no list equals). */
