@@ -12,11 +12,14 @@
  * @module
  */
 import http from 'node:http'
+import { pathToFileURL } from 'node:url'
 
 const [upstreamUrl, mode = 'off', slots = '256'] = process.argv.slice(2)
 if (upstreamUrl === undefined || !['off', 'events', 'metrics', 'json', 'text'].includes(mode)) throw new Error('usage: observe-cost-target.ts <upstream URL> <off|events|metrics|json|text> [slots]')
 
-const dist = new URL('../dist/', import.meta.url)
+// `QUEUEGATE_COST_DIST`: another build's dist/ (observe-cost.ts's `before` mode); else this checkout's.
+const costDist = process.env['QUEUEGATE_COST_DIST']
+const dist = costDist === undefined ? new URL('../dist/', import.meta.url) : pathToFileURL(`${costDist.replace(/\/$/, '')}/`)
 const { createGateway } = await import(new URL('index.js', dist).href)
 const { createRequestListener } = await import(new URL('server/index.js', dist).href)
 let observed: Record<string, unknown> = {}

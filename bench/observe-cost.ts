@@ -13,7 +13,8 @@
  * (prom-client metrics with process metrics, no logs), `json` (the metrics and a JSON line a
  * request at info, written in 4 KiB blocks to /dev/null: as `--log-format json` runs), `text`
  * (the metrics and a text line a request, the CLI's default format, to a stderr that is not a
- * terminal).
+ * terminal), `before` (`off` on another build: the folder `QUEUEGATE_BENCH_BASELINE` names, as in
+ * bench/gateway.ts, so that a change's cost per request is read against the build before it).
  *
  * Run (builds nothing: run `npm run build` first):
  * `node --import tsx bench/observe-cost.ts [--requests 2000] [--warmup 6000] [--concurrency 16]
@@ -70,12 +71,25 @@ function instructionsOf(file: string): number {
   return Number(match[1])
 }
 
+/** The gateway process's arguments: the target script, the upstream, and its mode (`before` runs `off`). */
+function targetArgs(upstreamUrl: string, mode: string): string[] {
+  return [new URL('./observe-cost-target.ts', import.meta.url).pathname, upstreamUrl, mode === 'before' ? 'off' : mode]
+}
+
+/** The gateway process's environment: for `before`, the build to load (`QUEUEGATE_BENCH_BASELINE`). */
+function targetEnv(mode: string): NodeJS.ProcessEnv {
+  if (mode !== 'before') return process.env
+  const baseline = process.env['QUEUEGATE_BENCH_BASELINE']
+  if (baseline === undefined || !existsSync(join(baseline, 'index.js'))) throw new Error('mode before: set QUEUEGATE_BENCH_BASELINE to the dist/ folder of the build to compare with')
+  return { ...process.env, QUEUEGATE_COST_DIST: baseline }
+}
+
 async function countOne(upstreamUrl: string, mode: string, dir: string): Promise<Counted[]> {
   const out = join(dir, `${mode}.%p`)
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, `--log-file=${join(dir, `${mode}.log`)}`, process.execPath, ...nodeFlags, new URL('./observe-cost-target.ts', import.meta.url).pathname, upstreamUrl, mode],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, `--log-file=${join(dir, `${mode}.log`)}`, process.execPath, ...nodeFlags, ...targetArgs(upstreamUrl, mode)],
+    { stdio: ['ignore', 'pipe', 'ignore'], env: targetEnv(mode) },
   )
   const pid = String(child.pid)
   const control = (...args: string[]): Promise<unknown> => run('callgrind_control', [...args, pid], { timeout: 120_000 })
@@ -123,7 +137,7 @@ function cpuMs(pid: number): number {
  * CPU time (user + system: the writes' syscalls count here) the gateway process used per request.
  */
 async function cpuTimes(upstreamUrl: string): Promise<void> {
-  const children = modes.map((mode) => ({ mode, child: spawn(process.execPath, [...nodeFlags, new URL('./observe-cost-target.ts', import.meta.url).pathname, upstreamUrl, mode], { stdio: ['ignore', 'pipe', 'ignore'] }) }))
+  const children = modes.map((mode) => ({ mode, child: spawn(process.execPath, [...nodeFlags, ...targetArgs(upstreamUrl, mode)], { stdio: ['ignore', 'pipe', 'ignore'], env: targetEnv(mode) }) }))
   try {
     const targets = await Promise.all(
       children.map(async ({ mode, child }) => {
